@@ -1,0 +1,114 @@
+"""What every command shares: the consoles, error rendering and exit codes.
+
+Exit codes: 0 success, 1 the command ran and found problems it was asked to flag (``--check``,
+``--fail-on``, thresholds), 2 the input is unusable (bad file, bad arguments).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from archsim.errors import ArchsimError, Diagnostic, ScenarioError, Severity
+from archsim.model import LoadResult, load
+from archsim.model.quantities import parse_duration
+
+__all__ = [
+    "EXIT_FINDINGS",
+    "EXIT_INVALID",
+    "console",
+    "duration_option",
+    "err_console",
+    "fail",
+    "handle_errors",
+    "load_or_exit",
+    "print_diagnostics",
+    "print_json",
+    "warmup_option",
+]
+
+EXIT_FINDINGS = 1
+EXIT_INVALID = 2
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def print_diagnostics(diagnostics: Iterable[Diagnostic], *, show_info: bool = False) -> None:
+    """Print ``file:line:col: severity: message`` lines with hints, to stderr."""
+    for diag in diagnostics:
+        if diag.severity is Severity.INFO and not show_info:
+            continue
+        style, where = _STYLE[diag.severity], str(diag.location)
+        prefix = f"{escape(where)}: " if where else ""
+        err_console.print(f"{prefix}[{style}]{diag.severity.value}[/]: {escape(diag.message)}")
+        if diag.hint:
+            err_console.print(f"  [dim]hint:[/] {escape(diag.hint)}")
+
+
+def fail(message: str, hint: str | None = None, code: int = EXIT_INVALID) -> NoReturn:
+    """Print one error (and hint) and exit with ``code``."""
+    err_console.print(f"[bold red]error[/]: {escape(message)}")
+    if hint:
+        err_console.print(f"  [dim]hint:[/] {escape(hint)}")
+    raise typer.Exit(code)
+
+
+def handle_errors(func: F) -> F:
+    """Render ArchsimError once (all its diagnostics) and exit 2; never show a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ArchsimError as exc:
+            print_diagnostics(exc.diagnostics)
+            errors = sum(1 for d in exc.diagnostics if d.severity is Severity.ERROR)
+            if errors > 1:
+                err_console.print(f"[bold red]{errors} errors[/]")
+            raise typer.Exit(EXIT_INVALID) from None
+        except KeyboardInterrupt:
+            err_console.print("[yellow]interrupted[/]")
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def load_or_exit(path: Path, *, quiet: bool = False) -> LoadResult:
+    """Load a model; errors are raised for ``handle_errors``, warnings printed unless quiet."""
+    result = load(path)
+    if not quiet:
+        print_diagnostics(result.diagnostics)
+    return result
+
+
+def print_json(data: Any) -> None:
+    """Write JSON to stdout exactly (no Rich markup or wrapping)."""
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def duration_option(text: str, option: str, *, allow_zero: bool = True) -> float:
+    """Parse a duration given to ``option`` (seconds); a ScenarioError names the option."""
+    try:
+        return parse_duration(text, allow_zero=allow_zero)
+    except ValueError as exc:
+        raise ScenarioError(
+            f"{option}: {exc}", hint=f"e.g. {option} 60s", code="bad-option"
+        ) from None
+
+
+def warmup_option(text: str) -> float | str:
+    """``--warmup``: a duration in seconds, or ``"mser5"`` to let the data choose (MSER-5)."""
+    return "mser5" if text.strip().lower() == "mser5" else duration_option(text, "--warmup")

@@ -1,0 +1,147 @@
+"""Rich renderables for ``archsim inspect``: what archsim read from the file and what it derived.
+
+Laid out to stay readable in an 80-column terminal: tables with few columns, and trees for
+the nested parts (operations and their steps).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from rich.console import Group, RenderableType
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+from rich.tree import Tree
+
+from archsim.model import Architecture, OpKind, Step
+from archsim.model.quantities import format_duration
+
+__all__ = ["inspect_tables"]
+
+
+def _components(arch: Architecture) -> Table:
+    table = Table(title=f"{arch.name}: {len(arch.components)} components", title_justify="left")
+    table.add_column("component", no_wrap=True)
+    table.add_column("kind (why)")
+    table.add_column("service time")
+    table.add_column("w×r", justify="right", no_wrap=True)
+    for comp in sorted(arch.components, key=lambda c: (c.kind.value, c.id)):
+        explicit = set(comp.explicit)
+
+        def shown(key: str, value: object, explicit: set[str] = explicit) -> str:
+            return str(value) if key in explicit else f"[dim]{value}[/]"
+
+        group = f"\n[dim]in {escape(comp.group)}[/]" if comp.group else ""
+        table.add_row(
+            escape(comp.id) + group,
+            f"{comp.kind.value}\n[dim]{escape(comp.kind_reason)}[/]",
+            shown("service_time", comp.service_time),
+            f"{shown('workers', comp.workers)}×{shown('replicas', comp.replicas)}",
+        )
+    table.caption = (
+        "w×r = workers per replica × replicas; [dim]dim = default, not set in the file[/]"
+    )
+    return table
+
+
+def _links(arch: Architecture) -> Table:
+    table = Table(title=f"{len(arch.links)} links by relation", title_justify="left")
+    table.add_column("relation", no_wrap=True)
+    table.add_column("kind", no_wrap=True)
+    table.add_column("links")
+    by_relation: dict[str, list[str]] = {}
+    interaction: dict[str, str] = {}
+    for link in arch.links:
+        by_relation.setdefault(link.relation.label, []).append(f"{link.source} → {link.target}")
+        interaction[link.relation.label] = link.interaction.value
+    for relation, pairs in by_relation.items():
+        table.add_row(relation, interaction[relation], escape("\n".join(pairs)))
+    return table
+
+
+def _step_node(parent: Tree, step: Step, number: int) -> None:
+    node = parent.add(f"[dim]{number}.[/] {escape(step.describe().split(', on miss:')[0])}")
+    if step.on_miss:
+        miss = node.add("[dim]on miss[/]")
+        for i, sub in enumerate(step.on_miss, 1):
+            _step_node(miss, sub, i)
+
+
+def _operations(arch: Architecture) -> Tree:
+    ops = [op for op in arch.behaviour.operations if op.kind is not OpKind.PROXY]
+    proxies = len(arch.behaviour.operations) - len(ops)
+    root = Tree(
+        f"[bold]{len(ops)} derived operations[/] "
+        f"[dim](+{proxies} forwarding operations of gateways and load balancers)[/]"
+    )
+    branches: dict[str, Tree] = {}
+    for op in ops:
+        if op.component not in branches:
+            kind = arch.component(op.component).kind.value
+            branches[op.component] = root.add(f"[bold]{escape(op.component)}[/] [dim]{kind}[/]")
+        http = f"{op.method} {op.path}" if op.method else f"on event {', '.join(op.triggers)}"
+        node = branches[op.component].add(
+            f"[cyan]{escape(op.name)}[/]  {escape(http)}  [dim]{op.kind.value} · {op.rule}[/]"
+        )
+        for i, step in enumerate(op.steps, 1):
+            _step_node(node, step, i)
+    return root
+
+
+def _entries(arch: Architecture) -> Table:
+    table = Table(title=f"{len(arch.behaviour.entries)} entry points", title_justify="left")
+    table.add_column("request", no_wrap=True)
+    table.add_column("share", justify="right")
+    table.add_column("reaches (via)")
+    for entry in arch.behaviour.entries:
+        via = " → ".join(entry.hops[:-1])
+        table.add_row(
+            escape(entry.id), f"{entry.weight:.1%}", f"{escape(str(entry.target))}\n[dim]{via}[/]"
+        )
+    return table
+
+
+def _events(arch: Architecture) -> Table:
+    table = Table(title=f"{len(arch.behaviour.events)} event flows", title_justify="left")
+    for column in ("event", "broker", "published by", "consumed by"):
+        table.add_column(column, overflow="fold")
+    for flow in arch.behaviour.events:
+        table.add_row(
+            flow.event,
+            flow.broker,
+            escape("\n".join(map(str, flow.publishers))),
+            escape("\n".join(map(str, flow.consumers))) or "[yellow]nobody[/]",
+        )
+    return table
+
+
+def _lifecycle(arch: Architecture) -> Table:
+    table = Table(title="start-up and background work (not per request)", title_justify="left")
+    for column in ("component", "at start-up", "periodically"):
+        table.add_column(column)
+    for lc in arch.behaviour.lifecycles:
+        periodic = "\n".join(
+            f"{task.name} every {format_duration(task.interval)} ({len(task.steps)} calls)"
+            for task in lc.periodic
+        )
+        startup = "\n".join(s.describe() for s in lc.startup)
+        table.add_row(escape(lc.component), escape(startup), escape(periodic))
+    return table
+
+
+_SECTIONS = {
+    "components": _components,
+    "links": _links,
+    "operations": _operations,
+    "entries": _entries,
+    "events": _events,
+    "lifecycle": _lifecycle,
+}
+
+
+def inspect_tables(arch: Architecture, section: str = "all") -> Iterator[RenderableType]:
+    """The renderables of one section, or of all of them, in reading order."""
+    for name, build in _SECTIONS.items():
+        if section in ("all", name):
+            yield Group(build(arch), Text(""))

@@ -1,0 +1,165 @@
+"""Render the handler functions of generated services, one per operation, from its steps."""
+
+from __future__ import annotations
+
+import textwrap
+
+from archsim.codegen.resources import Resource
+from archsim.codegen.steps import StepWriter
+from archsim.model import Operation, OpKind, StepAction
+
+__all__ = ["forward_route", "render_handler", "wrap"]
+
+_IND = "    "
+
+
+def _split_args(text: str) -> list[str]:
+    """Split call arguments at top-level commas (brackets and quotes respected)."""
+    parts, depth, quote, start = [], 0, "", 0
+    for i, ch in enumerate(text):
+        if quote:
+            quote = "" if ch == quote and text[i - 1] != "\\" else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(text[start:i].strip())
+            start = i + 1
+    parts.append(text[start:].strip())
+    return [p for p in parts if p]
+
+
+def wrap(line: str, limit: int = 110) -> list[str]:
+    """A long ``x = await f(a, b)`` line as one argument per line (ruff's E501 stays quiet)."""
+    if len(line) <= limit or not line.rstrip().endswith(")") or "(" not in line:
+        return [line]
+    indent = line[: len(line) - len(line.lstrip())]
+    head, _, rest = line.partition("(")
+    args = _split_args(rest.rstrip()[:-1])
+    return [f"{head}(", *(f"{indent}{_IND}{arg}," for arg in args), f"{indent})"]
+
+
+def _params(path: str, typ: str) -> list[str]:
+    names = [part[1:-1] for part in path.split("/") if part.startswith("{") and part.endswith("}")]
+    return [f"{name}: {typ}" for name in names]
+
+
+def _doc(op: Operation) -> str:
+    steps = "; ".join(f"{i}. {s.describe()}" for i, s in enumerate(op.steps, 1))
+    text = f"{op.kind.value.capitalize()} ({op.rule}). Steps: {steps}."
+    lines = textwrap.wrap(text, width=88)
+    if len(lines) == 1:
+        return f'{_IND}"""{lines[0]}"""'
+    return "\n".join([f'{_IND}"""{lines[0]}', *(_IND + line for line in lines[1:]), f'{_IND}"""'])
+
+
+def _response(op: Operation, res: Resource) -> tuple[str, str]:
+    """(response_model expression, status code) of an operation."""
+    match op.kind:
+        case OpKind.READ:
+            return f"{res.camel}Out", "200"
+        case OpKind.LIST:
+            return f"{res.camel}List", "200"
+        case OpKind.WRITE:
+            return f"{res.camel}Out", "201"
+        case OpKind.ACTION:
+            return f"{res.camel}Result", "201"
+        case OpKind.LOGIN:
+            return "TokenOut", "200"
+    return "None", "200"
+
+
+def render_handler(op: Operation, writer: StepWriter, res: Resource) -> str:
+    """The decorated async function serving ``op`` (an HTTP endpoint or an event consumer)."""
+    body = writer.body(op)
+    text = "\n".join(body)
+    uses_calls = "calls[" in text or op.kind is OpKind.ACTION or "new_row(" in text
+    if op.kind is OpKind.CONSUME:
+        return _consumer(op, body, uses_calls)
+    if op.kind is OpKind.PROXY:
+        return _proxy(op, body)
+    model, status = _response(op, res)
+    params = ["request: Request", *_params(op.path or "", "int")]
+    if op.kind in (OpKind.READ,):
+        payload = (
+            "{" + ", ".join(f"{p.split(':')[0]!r}: {p.split(':')[0]}" for p in params[1:]) + "}"
+        )
+    elif op.kind is OpKind.LIST:
+        payload = "dict(request.query_params)"
+    else:
+        schema = {
+            OpKind.WRITE: f"{res.camel}Create",
+            OpKind.ACTION: f"{res.camel}Request",
+            OpKind.LOGIN: "LoginRequest",
+        }.get(op.kind, "dict[str, Any]")
+        params.append(f"body: {schema}")
+        payload = "body.model_dump()" if schema != "dict[str, Any]" else "body"
+    lines = [
+        f"@app.{(op.method or 'post').lower()}(",
+        f"{_IND}{op.path!r},",
+        f"{_IND}response_model={model},",
+        f"{_IND}status_code={status},",
+        f"{_IND}operation_id={op.name!r},",
+        f"{_IND}tags=[{res.many!r}],",
+        ")",
+        f"async def {op.name}({', '.join(params)}) -> Any:",
+        _doc(op),
+        f"{_IND}payload: dict[str, Any] = {payload}",
+    ]
+    if uses_calls:
+        lines.append(f"{_IND}calls: dict[str, Any] = {{}}")
+    if op.kind is OpKind.ACTION:
+        lines.append(f"{_IND}result: Any = action_result({res.name!r}, payload, calls)")
+    else:
+        lines.append(f"{_IND}result: Any = None")
+    ok = ", 201" if status == "201" else ""
+    lines.append(f"{_IND}async with rt.operation({op.name!r}{ok}):")
+    lines += [wrapped for line in body for wrapped in wrap(_IND * 2 + line)]
+    finish = f"rt.finish(handlers, {op.name!r}, result, payload"
+    finish += ", 201)" if status == "201" else ")"
+    lines.append(f"{_IND * 2}return await {finish}")
+    return "\n".join(lines)
+
+
+def _consumer(op: Operation, body: list[str], uses_calls: bool) -> str:
+    broker_step = op.trigger or ""
+    lines = [
+        f"@rt.consumer(SPEC['consumes'][{op.name!r}], {broker_step!r}, {op.name!r})",
+        f"async def {op.name}(event: dict[str, Any]) -> None:",
+        _doc(op),
+        f"{_IND}payload: dict[str, Any] = event['data']",
+    ]
+    if uses_calls:
+        lines.append(f"{_IND}calls: dict[str, Any] = {{}}")
+    lines.append(f"{_IND}result: Any = payload")
+    lines += [wrapped for line in body for wrapped in wrap(_IND + line)]
+    lines.append(f"{_IND}await rt.finish(handlers, {op.name!r}, result, payload)")
+    return "\n".join(lines)
+
+
+def forward_route(op: Operation, writer: StepWriter) -> str:
+    """The ``ForwardRoute(...)`` of a proxy operation, for the runtime's fast path."""
+    call = next(s for s in reversed(op.steps) if s.action is StepAction.CALL)
+    callee = writer.arch.behaviour.operation(call.target or "", call.operation or "")
+    auth = next((s for s in op.steps if s.action is StepAction.CALL and s is not call), None)
+    args = [repr(op.method), repr(op.path), repr(op.name), repr(call.target),
+            repr(callee.path), f"policy={writer.policy(call)}"]  # fmt: skip
+    if auth is not None:
+        args += [f"auth={auth.target!r}", f"auth_policy={writer.policy(auth)}"]
+    return f"ForwardRoute({', '.join(args)})"
+
+
+def _proxy(op: Operation, body: list[str]) -> str:
+    params = ["request: Request", *_params(op.path or "", "str")]
+    lines = [
+        f"@app.api_route({op.path!r}, methods=[{op.method!r}], operation_id={op.name!r}, "
+        f"tags=['routes'])",
+        f"async def {op.name}({', '.join(params)}) -> Response:",
+        _doc(op),
+        f"{_IND}async with rt.operation({op.name!r}):",
+        *(wrapped for line in body for wrapped in wrap(_IND * 2 + line)),
+    ]
+    return "\n".join(lines)

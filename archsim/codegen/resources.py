@@ -1,0 +1,72 @@
+"""The data shape of each generated service: its resource, table, schema fields and names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from archsim.model import Architecture, Component, OpKind, Relation, StepAction
+from archsim.model.naming import plural, resource_of, snake
+
+__all__ = ["Resource", "resource_for"]
+
+
+def _camel(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_")) or "Item"
+
+
+@dataclass(frozen=True)
+class Resource:
+    """What one service stores or acts on (``order``: table ``orders``, ``OrderCreate``, …)."""
+
+    name: str  # snake singular: order
+    many: str  # orders
+    camel: str  # Order
+    refs: tuple[str, ...] = ()  # ids of other resources it is created with: user_id, …
+    login: bool = False  # has email + password (a login operation)
+    stores: tuple[str, ...] = ()  # database components
+    action: bool = False  # performs an action instead of storing (payment)
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def table(self) -> str:
+        """Python name of the SQLAlchemy table object (and the SQL table name)."""
+        return self.many
+
+    @property
+    def name_required(self) -> bool:
+        """A resource created with no references and no login is named by its creator."""
+        return not self.refs and not self.login
+
+
+def resource_for(arch: Architecture, comp: Component) -> Resource:
+    """The resource a service serves, derived from its operations (the model's behaviour)."""
+    name = snake(comp.resource or resource_of(comp.id))
+    ops = arch.behaviour.operations_of(comp.id)
+    refs: list[str] = []
+    for op in ops:
+        if op.kind not in (OpKind.WRITE, OpKind.ACTION):
+            continue
+        for step in op.steps:
+            if step.action is StepAction.CALL and step.target and step.operation:
+                callee = _callee(arch, step.target, step.operation)
+                if callee is not None and callee.kind is OpKind.READ and callee.resource:
+                    ref = f"{snake(callee.resource)}_id"
+                    if ref not in refs:
+                        refs.append(ref)
+    stores = tuple(link.target for link in arch.links_from(comp.id, Relation.STORES_IN))
+    return Resource(
+        name=name,
+        many=plural(name),
+        camel=_camel(name),
+        refs=tuple(refs),
+        login=any(op.kind is OpKind.LOGIN for op in ops),
+        stores=stores,
+        action=any(op.kind is OpKind.ACTION for op in ops),
+    )
+
+
+def _callee(arch: Architecture, component: str, name: str):
+    try:
+        return arch.behaviour.operation(component, name)
+    except KeyError:
+        return None

@@ -1,0 +1,230 @@
+"""Render an operation's steps (the model's behaviour) as the Python body of its handler.
+
+The simulator runs these same steps in simulated time; here each becomes a runtime call in the
+same order: compute → ``rt.compute()``, call → ``rt.call_json``/``rt.authorize``/``rt.forward``/
+``rt.send_mail``, query → SQLAlchemy, cache get/set/delete → ``rt.cache_*``, publish →
+``rt.publish``. A step with ``p < 1`` is wrapped in ``if rt.chance(p):``. Writes run in one
+transaction that also covers the invalidation and the publish, so a failure leaves nothing
+half-written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from archsim.codegen.layout import role_of
+from archsim.codegen.resources import Resource
+from archsim.model import Architecture, Component, Kind, Operation, OpKind, Step, StepAction
+from archsim.model.behaviour import CallPolicy
+from archsim.model.naming import snake
+
+__all__ = ["StepWriter"]
+
+_IND = "    "
+
+
+@dataclass
+class StepWriter:
+    """Writes handler bodies for one component; collects the call policies it needs."""
+
+    arch: Architecture
+    comp: Component
+    res: Resource
+    policies: dict[CallPolicy, str] = field(default_factory=dict)
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def policy(self, step: Step) -> str:
+        """The module constant holding this step's CallPolicy (``_P1``, …)."""
+        policy = step.policy or CallPolicy(timeout=self.arch.default_timeout)
+        if policy not in self.policies:
+            self.policies[policy] = f"_P{len(self.policies) + 1}"
+        return self.policies[policy]
+
+    def _callee(self, step: Step) -> Operation | None:
+        try:
+            return self.arch.behaviour.operation(step.target or "", step.operation or "")
+        except KeyError:
+            return None
+
+    @staticmethod
+    def _key(pattern: str) -> str:
+        """A cache key pattern as a Python expression: ``product:{id}`` → f-string."""
+        if "{" not in pattern:
+            return repr(pattern)
+        return "f" + repr(pattern.replace("{id}", "{payload['id']}"))
+
+    # -- operations ------------------------------------------------------------------------
+
+    def body(self, op: Operation) -> list[str]:
+        """Lines of the handler body (not indented), ending with ``result`` set."""
+        lines: list[str] = []
+        self._steps(op, list(op.steps), lines, 0)
+        return lines
+
+    def _steps(self, op: Operation, steps: list[Step], out: list[str], depth: int) -> None:
+        for i, step in enumerate(steps):
+            pad = _IND * depth
+            out.append(f"{pad}# step: {step.describe()}")
+            if step.p < 1:
+                out.append(f"{pad}if rt.chance({step.p!r}):")
+                self._step(op, step, out, depth + 1)
+                continue
+            if (
+                step.action is StepAction.QUERY
+                and step.mode == "write"
+                and op.kind
+                in (
+                    OpKind.WRITE,
+                    OpKind.CONSUME,
+                )
+            ):
+                # The rest of the operation runs inside the transaction of this write.
+                out.append(f"{pad}async with rt.db({step.target!r}).engine.begin() as conn:")
+                self._insert(op, step, out, depth + 1)
+                rest = steps[i + 1 :]
+                if rest:
+                    self._steps(op, rest, out, depth + 1)
+                return
+            self._step(op, step, out, depth)
+
+    def _step(self, op: Operation, step: Step, out: list[str], depth: int) -> None:
+        pad = _IND * depth
+        match step.action:
+            case StepAction.COMPUTE:
+                # An operation with its own service time (operation_time) names itself.
+                own = f"{op.name!r}" if step.service_time is not None else ""
+                out.append(f"{pad}rt.compute({own})")
+            case StepAction.CALL:
+                out.extend(pad + line for line in self._call(op, step))
+            case StepAction.QUERY:
+                if step.mode == "write":
+                    out.append(f"{pad}async with rt.db({step.target!r}).engine.begin() as conn:")
+                    self._insert(op, step, out, depth + 1)
+                else:
+                    self._select(op, step, out, depth)
+            case StepAction.CACHE_GET:
+                key = self._key(step.key or "")
+                out.append(f"{pad}cached = await rt.cache_get({step.target!r}, {key})")
+                out.append(f"{pad}if cached is not None:")
+                out.append(f"{pad}{_IND}result = cached")
+                out.append(f"{pad}else:")
+                for inner in step.on_miss:
+                    out.append(f"{pad}{_IND}# step (on miss): {inner.describe()}")
+                    self._step(op, inner, out, depth + 1)
+            case StepAction.CACHE_SET:
+                key, ttl = self._key(step.key or ""), step.ttl or 60.0
+                out.append(f"{pad}await rt.cache_set({step.target!r}, {key}, result, {ttl!r})")
+            case StepAction.CACHE_DELETE:
+                key = self._key(step.key or "")
+                out.append(f"{pad}await rt.cache_delete({step.target!r}, {key})")
+            case StepAction.PUBLISH:
+                out.append(f"{pad}await rt.publish({step.target!r}, {step.event!r}, result)")
+
+    # -- SQL -------------------------------------------------------------------------------
+
+    def _select(self, op: Operation, step: Step, out: list[str], depth: int) -> None:
+        pad, table = _IND * depth, self.res.table
+        if not self.res.stores:
+            out.append(f"{pad}pass  # no table of our own to read")
+            return
+        out.append(f"{pad}async with rt.db({step.target!r}).engine.connect() as conn:")
+        inner = pad + _IND
+        if op.kind is OpKind.LIST:
+            out.append(f"{inner}query = select({table}).order_by({table}.c.id.desc()).limit(100)")
+            out.append(f"{inner}rows = (await conn.execute(query)).mappings().all()")
+            out.append(f"{pad}result = {{'items': [public(r) for r in rows]}}")
+        elif op.kind is OpKind.LOGIN:
+            out.append(f"{inner}query = select({table}).where({table}.c.email == payload['email'])")
+            out.append(f"{inner}row = (await conn.execute(query)).mappings().first()")
+            out.append(
+                f"{pad}if row is None or not verify_password(payload['password'], "
+                "row['password_hash']):"
+            )
+            out.append(f"{pad}{_IND}raise HTTPException(401, 'wrong email or password')")
+            out.append(f"{pad}result = public(row)")
+        elif op.kind is OpKind.READ:
+            out.append(f"{inner}query = select({table}).where({table}.c.id == payload['id'])")
+            out.append(f"{inner}row = (await conn.execute(query)).mappings().first()")
+            out.append(f"{pad}if row is None:")
+            out.append(
+                f'{pad}{_IND}raise HTTPException(404, f"{self.res.name} '
+                "{payload['id']} not found\")"
+            )
+            out.append(f"{pad}result = public(row)")
+        else:
+            out.append(f"{inner}await conn.execute(select({table}.c.id).limit(1))")
+
+    def _insert(self, op: Operation, step: Step, out: list[str], depth: int) -> None:
+        pad, table = _IND * depth, self.res.table
+        if op.kind is OpKind.CONSUME:  # the row records the event it handled
+            record = (
+                "{'name': event['event'], "
+                "'data': {'event_id': event['event_id'], 'event': payload}}"
+            )
+            out.append(f"{pad}values = new_row({table}, {record}, calls)")
+        else:
+            out.append(f"{pad}values = new_row({table}, payload, calls)")
+        out.append(f"{pad}inserted = await conn.execute(insert({table}).values(**values))")
+        out.append(f"{pad}result = public({{**values, 'id': inserted.inserted_primary_key[0]}})")
+
+    # -- calls -----------------------------------------------------------------------------
+
+    def _call(self, op: Operation, step: Step) -> list[str]:
+        target = self.arch.component(step.target or "")
+        callee = self._callee(step)
+        name, policy = step.operation or "request", self.policy(step)
+        t = repr(target.id)
+        if target.kind is Kind.AUTH and name == "validate_token":
+            if op.kind is OpKind.CONSUME:
+                return ["pass  # events carry no bearer token to validate"]
+            if op.kind is OpKind.PROXY:
+                return [f"await rt.authorize(request, {t}, policy={policy})"]
+            return [f"calls['claims'] = await rt.authorize(request, {t}, policy={policy})"]
+        if target.kind is Kind.AUTH and name == "issue_token":
+            return [
+                f"calls['token'] = await rt.call_json({t}, 'POST', '/tokens', "
+                f"json={{'subject': str(result['id']), 'claims': {{'email': "
+                f"result.get('email')}}}}, policy={policy})",
+                "result = calls['token']",
+            ]
+        if role_of(self.arch, target) == "smtp_sink":
+            what = "event['event']" if op.kind is OpKind.CONSUME else repr(op.name)
+            return [
+                f"subject = f\"{{{what}}} {{payload.get('id', '')}}\"",
+                f"await rt.send_mail({t}, subject=subject, body=json.dumps(payload))",
+            ]
+        if callee is None or callee.method is None:
+            return [f"pass  # {target.id}.{name}: no HTTP operation to call"]
+        if op.kind is OpKind.PROXY:
+            path = _fstring(callee.path or "/")
+            return [f"return await rt.forward(request, {t}, {path}, policy={policy})"]
+        key = f"calls[{name!r}]"
+        path = callee.path or "/"
+        if callee.kind is OpKind.READ and "{id}" in path:
+            ref = f"{snake(callee.resource or target.id)}_id"
+            source = f"payload.get({ref!r}) or payload.get('id')"
+            url = "f" + repr(path.replace("{id}", "{ref}"))
+            return [
+                f"ref = {source}",
+                f"{key} = await rt.call_json({t}, 'GET', {url}, policy={policy})",
+            ]
+        if callee.method == "GET":
+            url = (
+                "f" + repr(path.replace("{service}", "{SPEC['component']}"))
+                if "{" in path
+                else repr(path)
+            )
+            return [f"{key} = await rt.call_json({t}, 'GET', {url}, policy={policy})"]
+        if callee.kind is OpKind.WRITE:
+            body = "create_body(payload)"
+        else:  # actions, external requests, anything else: a reference and the amount
+            body = f"action_body({self.res.name!r}, payload)"
+        return [
+            f"{key} = await rt.call_json({t}, {callee.method!r}, {path!r}, json={body}, "
+            f"policy={policy})"
+        ]
+
+
+def _fstring(path: str) -> str:
+    return ("f" + repr(path)) if "{" in path else repr(path)

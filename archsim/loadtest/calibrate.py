@@ -1,0 +1,438 @@
+"""Fit the model to a measured run, so the next prediction starts from reality.
+
+Method (docs/calibrate.md):
+
+1. **Service demand law.** A component's service time is the CPU time its processes spent in
+   the measurement window divided by the requests they handled there (``D = U / X``): from the
+   ``/proc`` CPU deltas and ``/metrics`` request counts in ``summary.json``. The load balancer
+   has no ``/metrics``; every front-door request passes it once. A Redis-protocol process
+   counts its operations from the services' cache metrics (a get, plus a set on a miss).
+2. **Per-operation times** (``archsim.loadtest.fit``): the component's CPU is split over its
+   operations by their exclusive time (latency less downstream calls), keeping the total;
+   written as ``operation_time`` when the component has more than one measured operation.
+3. **Spread**: each operation's cv from the mean and p95 of its exclusive time (lognormal),
+   clamped; then one factor on every cv, chosen by simulating the calibration level itself and
+   matching the entries' p95. Written as ``gamma(mean=…,cv=…)``; ``exp`` where no histogram.
+4. **Hit ratios** of every ``caches in`` link from the services' cache counters.
+5. **Databases** run inside the service (SQLite): their CPU is already in the service's demand,
+   their waits (commits) are not CPU. A database's service time is what is left of its
+   services' measured operation time after the operation's CPU, downstream calls and cache
+   visits, per query.
+6. **Shared host.** All processes of a local stack share ``C`` cores; the simulator gives every
+   component its own worker. When the cores saturate before any single process does, the front
+   door (every request passes it) is given the host's CPU per request divided by ``C``, so the
+   predicted saturation throughput is the host's (``C / total CPU per request``).
+7. **Network latency** (one global value) by least squares over the entries' relative errors
+   in mean latency, from two quick simulations (latency is linear in it below saturation);
+   fitted before and again after the spread.
+
+Limits (docs/calibrate.md): one time per database (reads and commits share it); the front
+door carries the host's CPU share on every request; worker counts are only changed where the
+data identify them (a process that used more than one core).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.table import Table
+from rich.text import Text
+
+from archsim.errors import ScenarioError
+from archsim.loadtest.compare import sim_config_of, workload_of
+from archsim.loadtest.fit import (
+    MIN_REQUESTS,
+    OpFit,
+    clamp_cv,
+    database_times,
+    fit_operations,
+    gamma_text,
+    operation_time_text,
+    operation_times,
+)
+from archsim.model import Architecture, Kind, Relation, StepAction, apply_overrides
+from archsim.model.quantities import format_duration
+from archsim.sim import SimConfig, SimulationResult, Workload, simulate
+
+__all__ = ["Calibration", "calibrate", "host_bound", "profile_yaml", "service_demands"]
+
+_MIN_S = 20e-6  # below the resolution of CPU accounting over a minute-long run
+_MIN_REQUESTS = MIN_REQUESTS
+SPREAD_FACTORS = (0.25, 0.4, 0.55, 0.7, 0.85, 1.0)
+Simulate = Callable[[Architecture, Workload, SimConfig], SimulationResult]
+
+
+@dataclass
+class Calibration:
+    """The fitted values and how each was obtained (``why``), ready to write as a profile."""
+
+    architecture: str
+    components: dict[str, dict[str, str]] = field(default_factory=dict)
+    links: dict[str, dict[str, str]] = field(default_factory=dict)
+    graph: dict[str, str] = field(default_factory=dict)
+    why: dict[str, str] = field(default_factory=dict)
+    host: dict[str, Any] = field(default_factory=dict)
+
+    def profile(self) -> dict[str, Any]:
+        """The profile mapping (sections components, links, graph)."""
+        out: dict[str, Any] = {}
+        for key in ("components", "links", "graph"):
+            value = getattr(self, key)
+            if value:
+                out[key] = value
+        return out
+
+    def overrides(self) -> list[str]:
+        """The same as ``--set`` strings (``comp.attr=value``)."""
+        sets = [f"{c}.{k}={v}" for c, attrs in self.components.items() for k, v in attrs.items()]
+        sets += [f"{lk}.{k}={v}" for lk, attrs in self.links.items() for k, v in attrs.items()]
+        return sets + [f"{k}={v}" for k, v in self.graph.items()]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {
+            "schema": "archsim.calibration/1",
+            "architecture": self.architecture,
+            "profile": self.profile(),
+            "why": self.why,
+            "host": self.host,
+        }
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        t = Table(title=f"{self.architecture}: calibrated values", title_justify="left")
+        for col in ("what", "value", "from"):
+            t.add_column(col)
+        for comp, attrs in self.components.items():
+            for k, v in attrs.items():
+                t.add_row(f"{comp}.{k}", v, self.why.get(f"{comp}.{k}", ""))
+        for link, attrs in self.links.items():
+            for k, v in attrs.items():
+                t.add_row(f"{link}.{k}", v, self.why.get(f"{link}.{k}", ""))
+        for k, v in self.graph.items():
+            t.add_row(k, v, self.why.get(k, ""))
+        yield t
+        if "cv" in self.why:
+            yield Text(f"spread: {self.why['cv']}", "dim")
+        h = self.host
+        if h:
+            yield Text(
+                f"host: {h['cpus']} cores, {format_duration(h['cpu_per_request_s'])} CPU per "
+                f"request → saturates near {h['host_bound_rps']:.0f} req/s; busiest process "
+                f"alone near {h['process_bound_rps']:.0f} req/s",
+                "dim",
+            )
+
+
+def _dur(seconds: float) -> str:
+    return format_duration(max(seconds, _MIN_S))
+
+
+def service_demands(
+    arch: Architecture, measured: Mapping[str, Any]
+) -> tuple[dict[str, float], dict[str, float], dict[str, str]]:
+    """(service demand per request handled (s), CPU per front-door request (s), provenance)
+    per component, by the service demand law over the measurement window."""
+    comps = measured.get("components") or {}
+    if not comps:
+        raise ScenarioError(
+            "the measured run has no per-component data (its /metrics were not read)",
+            hint="measure again with archsim loadtest (it reads /metrics and CPU times)",
+            code="bad-measured",
+        )
+    front = sum(e["requests"] for e in measured["endpoints"].values())
+    front_in_window = front * _span_ratio(measured)
+    idle = measured.get("idle_cpu") or {}
+    span = float((measured.get("load_generator") or {}).get("window_s") or 0.0)
+    demand: dict[str, float] = {}
+    per_front: dict[str, float] = {}
+    why: dict[str, str] = {}
+    for comp in arch.components:
+        m = comps.get(comp.id)
+        if m is None:
+            continue
+        # the CPU the component burns with no load is not the requests' doing
+        cpu = max(0.0, float(m.get("cpu_s", 0.0)) - float(idle.get(comp.id, 0.0)) * span)
+        per_front[comp.id] = cpu / front_in_window if front_in_window else 0.0
+        handled = float(m.get("requests") or 0.0)
+        if comp.kind is Kind.LOAD_BALANCER:
+            handled = front_in_window
+        elif comp.kind in (Kind.CACHE, Kind.BROKER):
+            handled = _redis_ops(comp.id, comps)
+        if handled < _MIN_REQUESTS or comp.kind in (Kind.DATABASE, Kind.EXTERNAL):
+            continue
+        demand[comp.id] = cpu / handled
+        why[f"{comp.id}.service_time"] = f"{cpu:.2f} s CPU (less idle) / {handled:.0f} requests"
+    return demand, per_front, why
+
+
+def _span_ratio(measured: Mapping[str, Any]) -> float:
+    """Metrics were read over a slightly shorter span than the front-door window: the ratio."""
+    window = float(measured.get("window_s") or 0.0)
+    span = float((measured.get("load_generator") or {}).get("window_s") or window)
+    return span / window if window else 1.0
+
+
+def _redis_ops(cache: str, comps: Mapping[str, Any]) -> float:
+    ops = 0.0
+    for c in comps.values():
+        stats = (c.get("caches") or {}).get(cache)
+        if stats:
+            ops += stats["hits"] + 2 * stats["misses"]  # a miss is a get and then a set
+    return ops
+
+
+def host_bound(per_front: Mapping[str, float], generator_cpu: float, cpus: int) -> dict[str, Any]:
+    """Saturation throughput of the shared host (req/s) vs of the busiest single process."""
+    total = sum(per_front.values()) + generator_cpu
+    busiest = max(per_front.values(), default=0.0)
+    return {
+        "cpus": cpus,
+        "cpu_per_request_s": total,
+        "host_bound_rps": cpus / total if total else float("inf"),
+        "process_bound_rps": 1.0 / busiest if busiest else float("inf"),
+    }
+
+
+def _fit_network(
+    arch: Architecture, measured: Mapping[str, Any], run: Simulate, candidates: tuple[float, float]
+) -> tuple[float, str]:
+    """Least-squares network latency (s) from two simulations (entry means are linear in it)."""
+    cfg = sim_config_of(measured, replications=1)
+    workload = workload_of(measured)
+    means = []
+    for nl in candidates:
+        trial = apply_overrides(arch, [f"network_latency={format_duration(nl)}"])
+        means.append(run(trial, workload, cfg).entries)
+    num = den = 0.0
+    for eid, m in measured["endpoints"].items():
+        if not m["requests"] or eid not in means[0]:
+            continue
+        p0, p1 = means[0][eid]["latency"]["mean"], means[1][eid]["latency"]["mean"]
+        if p0 is None or p1 is None:
+            continue
+        slope = (p1 - p0) / (candidates[1] - candidates[0])
+        # relative errors: in absolute terms the 100 ms entries would outweigh the 2 ms ones
+        w = m["requests"] / (m["mean"] * m["mean"]) if m["mean"] else 0.0
+        num += w * slope * (m["mean"] - p0)
+        den += w * slope * slope
+    if den <= 0:
+        return arch.network_latency, "kept (no entry depends on it)"
+    fitted = candidates[0] + num / den
+    return max(0.0, fitted), "least squares over the entries' relative error in mean latency"
+
+
+def calibrate(
+    arch: Architecture,
+    measured: Mapping[str, Any],
+    *,
+    run: Simulate | None = None,
+    fit_network: bool = True,
+    fit_spread: bool = True,
+    host: bool = False,
+    per_operation: bool = True,
+) -> Calibration:
+    """Fit service times (per operation where identified, with their spread), hit ratios,
+    database times and network latency; with ``host``, also load the front door with the shared
+    host's CPU share (measured on the seed: a worse knee and worse cheap-read latencies, so off
+    by default; see docs/calibrate.md)."""
+    runner = run or (lambda a, w, c: simulate(a, w, c, jobs=1, analytic=False))
+    fit = Calibration(architecture=arch.name)
+    demand, per_front, why = service_demands(arch, measured)
+    fit.why.update(why)
+    comps = measured.get("components") or {}
+    op_fits = {cid: _op_fits(arch, cid, d, comps) for cid, d in demand.items()}
+    # components without latency histograms (balancer, cache, broker) get the spread typical
+    # of the measured handlers, weighted by the CPU each accounts for
+    host_cv = _weighted([fn for fits in op_fits.values() for fn in fits.values()])
+    times: dict[str, tuple[float, float | None]] = {}  # component → (mean s, cv) of service_time
+    ops: dict[str, dict[str, OpFit]] = {}
+    for cid, d in demand.items():
+        fits = op_fits[cid]
+        comp_cv = _weighted(list(fits.values())) if fits else host_cv
+        times[cid] = (d, comp_cv)
+        fit.components.setdefault(cid, {})
+        if per_operation and len(fits) > 1:
+            ops[cid] = {name: f for name, (f, _) in fits.items()}
+            for name, (f, _) in fits.items():
+                fit.why[f"{cid}.operation_time.{name}"] = f.why
+            fit.why[f"{cid}.operation_time"] = (
+                f"its CPU split over {len(fits)} operations by exclusive time"
+            )
+        cores = float(comps[cid].get("cpu_utilisation") or 0.0) / max(
+            1, int(comps[cid].get("instances") or 1)
+        )
+        comp = arch.component(cid)
+        if cores > 1.2 and comp.workers < 2:  # one process that used more than one core
+            fit.components[cid]["workers"] = str(round(cores + 0.5))
+            fit.why[f"{cid}.workers"] = f"used {cores:.1f} cores"
+
+    def op_time(cid: str, name: str) -> float:
+        own = op_fits.get(cid, {}).get(name) if per_operation else None
+        return own[0].mean if own else demand[cid]
+
+    for cid, (seconds, source) in database_times(arch, measured, demand, op_time).items():
+        # no histogram of the queries alone: their spread is unknown, exponential is kept
+        fit.components.setdefault(cid, {})["service_time"] = f"exp({_dur(seconds)})"
+        fit.why[f"{cid}.service_time"] = f"operation time left per query ({source})"
+    for link in arch.links:
+        if link.relation is not Relation.CACHES_IN:
+            continue
+        stats = ((comps.get(link.source) or {}).get("caches") or {}).get(link.target)
+        if stats and stats["hits"] + stats["misses"] >= _MIN_REQUESTS:
+            key = f"{link.source}->{link.target}"
+            fit.links.setdefault(key, {})["hit_ratio"] = f"{stats['hit_ratio']:.3f}"
+            fit.why[f"{key}.hit_ratio"] = f"{stats['hits']:.0f} hits, {stats['misses']:.0f} misses"
+    _fit_call_probabilities(arch, comps, fit)
+    generator = float((measured.get("load_generator") or {}).get("cpu_s", 0.0))
+    front = sum(e["requests"] for e in measured["endpoints"].values()) * _span_ratio(measured)
+    cpus = int((measured.get("host") or {}).get("cpus") or 1)
+    fit.host = host_bound(per_front, generator / front if front else 0.0, cpus)
+    doors = [c for c in arch.components if c.id == _front_door(arch)]
+    if host and doors and fit.host["host_bound_rps"] < fit.host["process_bound_rps"]:
+        door = doors[0].id
+        share = fit.host["cpu_per_request_s"] / cpus
+        if share > demand.get(door, 0.0):
+            times[door] = (share, host_cv)
+            fit.why[f"{door}.service_time"] = (
+                f"shared host: {format_duration(fit.host['cpu_per_request_s'])} CPU per request "
+                f"over {cpus} cores (every request passes the front door)"
+            )
+    _write_times(fit, times, ops, 1.0)
+    # the spread changes the queueing, and so the means the network latency is fitted to:
+    # network latency first, then the spread with it, then the network latency again
+    if fit_network:
+        _set_network(arch, measured, runner, fit)
+    if fit_spread and host_cv is not None:
+        factor, source = _fit_spread(arch, measured, runner, fit, times, ops)
+        _write_times(fit, times, ops, factor)
+        fit.why["cv"] = source
+        if fit_network:
+            _set_network(arch, measured, runner, fit)
+    return fit
+
+
+def _set_network(
+    arch: Architecture, measured: Mapping[str, Any], run: Simulate, fit: Calibration
+) -> None:
+    fit.graph.pop("network_latency", None)
+    base = apply_overrides(arch, fit.overrides())
+    nl, source = _fit_network(base, measured, run, (0.0, 0.0005))
+    fit.graph["network_latency"] = format_duration(max(nl, 1e-6))
+    fit.why["network_latency"] = source
+
+
+def _write_times(
+    fit: Calibration,
+    times: Mapping[str, tuple[float, float | None]],
+    ops: Mapping[str, Mapping[str, OpFit]],
+    factor: float,
+) -> None:
+    """Write service times and operation times as gamma distributions, every measured cv ×
+    ``factor`` (``exp`` where no spread was measured)."""
+
+    def scaled(cv: float | None) -> float | None:
+        return None if cv is None else clamp_cv(cv * factor)
+
+    for cid, (mean, cv) in times.items():
+        fit.components.setdefault(cid, {})["service_time"] = gamma_text(mean, scaled(cv))
+    for cid, fits in ops.items():
+        fit.components[cid]["operation_time"] = operation_time_text(
+            {name: replace(f, cv=scaled(f.cv)) for name, f in fits.items()}
+        )
+
+
+def _fit_spread(
+    arch: Architecture,
+    measured: Mapping[str, Any],
+    run: Simulate,
+    fit: Calibration,
+    times: Mapping[str, tuple[float, float | None]],
+    ops: Mapping[str, Mapping[str, OpFit]],
+) -> tuple[float, str]:
+    """One factor on every fitted cv, chosen by simulating the calibration level itself: the
+    handlers' histograms include queueing and cache misses, which the simulator adds itself."""
+    cfg = sim_config_of(measured, replications=1)
+    workload = workload_of(measured)
+    best: tuple[float, float] | None = None
+    for factor in SPREAD_FACTORS:
+        _write_times(fit, times, ops, factor)
+        entries = run(apply_overrides(arch, fit.overrides()), workload, cfg).entries
+        err = 0.0
+        for eid, m in measured["endpoints"].items():
+            p95 = ((entries.get(eid) or {}).get("latency") or {}).get("p95")
+            if m["requests"] >= _MIN_REQUESTS and p95 and m.get("p95"):
+                err += math.log(p95 / m["p95"]) ** 2
+        if best is None or err < best[0]:
+            best = (err, factor)
+    assert best is not None
+    return best[1], (
+        f"handler cv × {best[1]:g}: best match of the entries' p95 at the calibration level "
+        f"(tried {', '.join(f'{f:g}' for f in SPREAD_FACTORS)})"
+    )
+
+
+def _op_fits(
+    arch: Architecture, cid: str, demand: float, comps: Mapping[str, Any]
+) -> dict[str, tuple[OpFit, float]]:
+    """Per measured operation of ``cid``: (fit, requests), from its share of the CPU."""
+    # no network latency subtracted: on loopback a call costs the caller CPU (HTTP framing)
+    ops = operation_times(arch, cid, comps)
+    cpu = demand * sum(o.requests for o in ops)  # the CPU of the operations the model knows
+    fits = fit_operations(cpu, ops, _MIN_REQUESTS)
+    counts = {o.operation: o.requests for o in ops}
+    return {name: (f, counts[name]) for name, f in fits.items()}
+
+
+def _weighted(fits: list[tuple[OpFit, float]]) -> float | None:
+    """The CPU-weighted mean cv of fitted operations (None if none has a measured spread)."""
+    known = [(f.cv, f.mean * n) for f, n in fits if f.cv is not None]
+    total = sum(w for _, w in known)
+    return sum(v * w for v, w in known) / total if total > 0 else None
+
+
+def _fit_call_probabilities(arch: Architecture, comps: Mapping[str, Any], fit: Calibration) -> None:
+    """A call the model makes on every request but the stack makes less often (a gateway that
+    caches validated tokens): the link's ``p`` becomes measured calls / modelled calls."""
+    for link in arch.links:
+        m = comps.get(link.source) or {}
+        measured_calls = (m.get("calls") or {}).get(link.target)
+        if not measured_calls or link.interaction != "sync":
+            continue
+        expected = 0.0
+        for name, om in (m.get("ops") or {}).items():
+            try:
+                op = arch.behaviour.operation(link.source, name)
+            except KeyError:
+                continue
+            n = float(om.get("requests") or 0.0)
+            expected += n * sum(
+                s.p for s in op.steps if s.action is StepAction.CALL and s.target == link.target
+            )
+        calls = float(measured_calls["ok"] + measured_calls["failed"])
+        if expected < _MIN_REQUESTS or calls > 0.9 * expected:
+            continue
+        key = f"{link.source}->{link.target}"
+        fit.links.setdefault(key, {})["p"] = f"{min(1.0, calls / expected * link.p):.3f}"
+        fit.why[f"{key}.p"] = f"{calls:.0f} calls for {expected:.0f} modelled"
+
+
+def _front_door(arch: Architecture) -> str | None:
+    entries = arch.behaviour.entries
+    return entries[0].hops[0] if entries else None
+
+
+def profile_yaml(fit: Calibration, source: str = "a measured run") -> str:
+    """The profile as YAML text with a header saying where it came from."""
+    import yaml
+
+    lines = [
+        f"# archsim calibrate: fitted to {source} ({fit.architecture}).",
+        "# Use it with: archsim simulate MODEL.dot --profile THIS_FILE",
+    ]
+    lines += [f"#   {k}: {v}" for k, v in sorted(fit.why.items())]
+    body = yaml.safe_dump(fit.profile(), sort_keys=True, allow_unicode=True)
+    return "\n".join(lines) + "\n" + body

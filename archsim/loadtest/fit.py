@@ -1,0 +1,228 @@
+"""Per-operation service times and their spread, fitted from one component's measured data.
+
+A component's CPU seconds in the window (``cpu_s``) are split over its operations using each
+operation's *exclusive* time: its mean latency measured inside the service less the mean
+latency of the downstream calls it makes (from the callees' own histograms). The split keeps
+``sum(count_op * t_op) == cpu_s`` (docs/calibrate.md, "Per-operation times"):
+
+- exclusive time beyond the CPU (waits on the cache, SQLite commits, event-loop queueing):
+  every operation's time is scaled by ``cpu_s / sum(count * exclusive)``;
+- CPU beyond the exclusive time (HTTP framing and parsing outside the handler's timer): the
+  rest is shared equally per request, on top of each operation's exclusive time.
+
+The spread (coefficient of variation) comes from the mean and the 95th percentile of the
+exclusive time under a lognormal assumption, clamped to ``CV_RANGE``. Everything here is pure.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from archsim.model import Architecture, Kind, Relation, StepAction
+from archsim.model.quantities import format_duration
+
+__all__ = [
+    "CV_RANGE",
+    "MIN_REQUESTS",
+    "OpFit",
+    "OpTime",
+    "clamp_cv",
+    "database_times",
+    "fit_operations",
+    "gamma_text",
+    "lognormal_cv",
+    "operation_time_text",
+    "operation_times",
+]
+
+CV_RANGE = (0.2, 1.5)
+_Z95 = 1.6448536269514722  # standard normal 95th percentile
+_WAIT_DOMINATED = 0.8  # waits above this share of the latency leave the rest unidentified
+_MIN_S = 20e-6
+MIN_REQUESTS = 20  # fewer requests in the window: nothing is fitted from them
+
+
+@dataclass(frozen=True)
+class OpTime:
+    """One operation's measured figures at its own service (seconds)."""
+
+    operation: str
+    requests: float
+    latency: float  # mean latency measured inside the service
+    waits: float  # expected latency of the downstream calls it makes
+    p95: float | None = None
+
+    @property
+    def identified(self) -> bool:
+        """Whether the exclusive time is more than noise next to the downstream waits."""
+        return self.latency > 0 and self.waits <= _WAIT_DOMINATED * self.latency
+
+    @property
+    def exclusive(self) -> float:
+        """Mean latency less the downstream waits (s), never negative."""
+        return max(self.latency - self.waits, 0.0)
+
+
+@dataclass(frozen=True)
+class OpFit:
+    """A fitted operation: mean service time (s), coefficient of variation, provenance."""
+
+    mean: float
+    cv: float | None  # None: no histogram to tell the spread
+    why: str
+
+
+def lognormal_cv(mean: float, p95: float | None) -> float | None:
+    """CV of the lognormal with this mean and 95th percentile (seconds); None if unknown.
+
+    ``p95 / mean = exp(z σ - σ²/2)``: the smaller root in σ; a ratio beyond the largest a
+    lognormal reaches (``exp(z²/2)``, ≈ 3.87) gives the σ at that largest ratio."""
+    if p95 is None or mean <= 0 or p95 <= 0:
+        return None
+    ratio = math.log(p95 / mean)
+    disc = _Z95 * _Z95 - 2.0 * ratio
+    sigma = _Z95 - math.sqrt(max(disc, 0.0))
+    return math.sqrt(math.expm1(sigma * sigma))
+
+
+def clamp_cv(cv: float) -> float:
+    """``cv`` limited to ``CV_RANGE``."""
+    return min(max(cv, CV_RANGE[0]), CV_RANGE[1])
+
+
+def operation_times(
+    arch: Architecture, comp: str, comps: Mapping[str, Any], network_latency: float = 0.0
+) -> list[OpTime]:
+    """Every measured operation of ``comp`` that the model knows, with its downstream waits:
+    for each call step, ``p`` × (callee operation's mean latency + two network hops)."""
+    out = []
+    for name, om in ((comps.get(comp) or {}).get("ops") or {}).items():
+        n = float(om.get("requests") or 0.0)
+        lat = om.get("latency") or {}
+        if not n or lat.get("mean") is None:
+            continue
+        try:
+            op = arch.behaviour.operation(comp, name)
+        except KeyError:
+            continue
+        waits = _call_waits(op.steps, comps, network_latency)
+        out.append(OpTime(name, n, float(lat["mean"]), waits, lat.get("p95")))
+    return out
+
+
+def _call_waits(steps: Any, comps: Mapping[str, Any], network_latency: float) -> float:
+    waits = 0.0
+    for step in steps:
+        if step.action is StepAction.CALL and step.target:
+            callee = ((comps.get(step.target) or {}).get("ops") or {}).get(step.operation or "")
+            mean = ((callee or {}).get("latency") or {}).get("mean")
+            if mean is not None:
+                waits += step.p * (float(mean) + 2 * network_latency)
+    return waits
+
+
+def fit_operations(cpu_s: float, ops: Sequence[OpTime], min_requests: float) -> dict[str, OpFit]:
+    """Split ``cpu_s`` (CPU seconds in the window) over ``ops`` (see the module docstring);
+    operations with fewer than ``min_requests`` still count in the split but are not returned."""
+    total_n = sum(o.requests for o in ops)
+    if cpu_s <= 0 or total_n <= 0:
+        return {}
+    known = [o.exclusive for o in ops if o.identified and o.exclusive > 0]
+    if not known:
+        return {}
+    # an operation whose latency is nearly all downstream waits: its exclusive time is the
+    # difference of two large means, noise; the component's typical exclusive time stands in
+    prior = statistics.median(known)
+    excl = {o.operation: o.exclusive if o.identified else prior for o in ops}
+    busy = sum(o.requests * excl[o.operation] for o in ops)
+    if busy <= 0:
+        return {}
+    if busy >= cpu_s:
+        scale, extra = cpu_s / busy, 0.0
+        how = f"exclusive time × {scale:.2f} (CPU < measured exclusive time)"
+    else:
+        scale, extra = 1.0, (cpu_s - busy) / total_n
+        how = f"exclusive time + {format_duration(extra)} per request (CPU outside handlers)"
+    out: dict[str, OpFit] = {}
+    for o in ops:
+        if o.requests < min_requests:
+            continue
+        mean = max(scale * excl[o.operation] + extra, _MIN_S)
+        raw = lognormal_cv(o.exclusive, None if o.p95 is None else o.p95 - o.waits)
+        # the handler's own spread; CPU outside it is taken as steady, so it narrows the cv
+        cv = clamp_cv(raw * scale * excl[o.operation] / mean) if raw is not None else None
+        source = "" if o.identified else " (waits dominate: typical exclusive time used)"
+        out[o.operation] = OpFit(mean, cv, f"{o.requests:.0f} requests, {how}{source}")
+    return out
+
+
+def database_times(
+    arch: Architecture,
+    measured: Mapping[str, Any],
+    demand: Mapping[str, float],
+    op_time: Callable[[str, str], float] | None = None,
+) -> dict[str, tuple[float, str]]:
+    """Per database: measured operation time left after CPU, calls and cache, per query.
+    ``op_time(component, operation)`` is the operation's CPU (default: the component's)."""
+    cpu_of = op_time or (lambda cid, _name: demand[cid])
+    comps = measured.get("components") or {}
+    out: dict[str, tuple[float, str]] = {}
+    for db in arch.of_kind(Kind.DATABASE):
+        residual, queries = 0.0, 0.0
+        for link in arch.links_to(db.id, Relation.STORES_IN):
+            m = comps.get(link.source)
+            if not m or link.source not in demand:
+                continue
+            for name, om in (m.get("ops") or {}).items():
+                n, mean = float(om.get("requests") or 0), (om.get("latency") or {}).get("mean")
+                if not n or mean is None:
+                    continue
+                try:
+                    op = arch.behaviour.operation(link.source, name)
+                except KeyError:
+                    continue
+                q, other = _op_visits(arch, op.steps, db.id, comps, m)
+                if q <= 0:
+                    continue
+                residual += n * (mean - cpu_of(link.source, name) - other)
+                queries += n * q
+        if queries >= MIN_REQUESTS:
+            out[db.id] = (max(residual / queries, _MIN_S), f"{queries:.0f} queries")
+    return out
+
+
+def _op_visits(
+    arch: Architecture, steps: Any, db: str, comps: Mapping[str, Any], own: Mapping[str, Any]
+) -> tuple[float, float]:
+    """(expected queries to ``db``, expected time in calls) of one execution of ``steps``."""
+    queries, other = 0.0, 0.0
+    for step in steps:
+        if step.action is StepAction.QUERY and step.target == db:
+            queries += step.p
+        elif step.action is StepAction.CALL and step.target:
+            callee = (comps.get(step.target) or {}).get("ops", {}).get(step.operation or "", {})
+            other += step.p * float((callee.get("latency") or {}).get("mean") or 0.0)
+        elif step.action is StepAction.CACHE_GET and step.target:
+            hit = ((own.get("caches") or {}).get(step.target) or {}).get("hit_ratio")
+            miss = 1.0 - (hit if hit is not None else (step.hit_ratio or 0.0))
+            q, o = _op_visits(arch, step.on_miss, db, comps, own)
+            queries += step.p * miss * q
+            other += step.p * miss * o
+    return queries, other
+
+
+def gamma_text(mean: float, cv: float | None) -> str:
+    """``gamma(mean=…,cv=…)`` in the distribution language (docs/model.md); ``exp(mean)``
+    (the gamma with cv 1) when the spread is unknown."""
+    if cv is None:
+        return f"exp({format_duration(max(mean, _MIN_S))})"
+    return f"gamma(mean={format_duration(max(mean, _MIN_S))},cv={cv:.2f})"
+
+
+def operation_time_text(fits: Mapping[str, OpFit]) -> str:
+    """The ``operation_time`` attribute: ``op=gamma(...); op2=gamma(...)`` sorted by name."""
+    return "; ".join(f"{name}={gamma_text(f.mean, f.cv)}" for name, f in sorted(fits.items()))

@@ -1,0 +1,422 @@
+"""Run Locust headless against a running stack, in its own process, and build ``summary.json``.
+
+Locust monkey-patches the interpreter with gevent, so it never runs inside archsim: it is a
+child process (``python -m locust``) in its own process group, stopped with it. Closed model:
+``users`` with think time between requests. Open model: ``rps`` arrivals per second on a
+schedule fixed in advance (see the locustfile), served by a pool of ``users``. ``processes`` > 1
+uses Locust's own master/worker mode (``--processes``). Services' ``/metrics`` and CPU times are
+read when the warm-up ends and just before the load stops, so inside and outside figures cover
+the same window.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from archsim.errors import ScenarioError
+from archsim.loadtest.metrics import Snapshot, component_deltas, cpu_seconds, scrape
+from archsim.loadtest.summary import SCHEMA, merge_histograms, summarise_entries
+from archsim.model import Distribution
+from archsim.model.distributions import Exponential
+from archsim.runtime import launcher
+
+__all__ = ["Live", "LoadSpec", "find_stack", "run_locust", "running_stack", "stack_architecture"]
+
+Live = Callable[[float, dict[str, float]], None]  # (elapsed s, aggregated live stats)
+_START_TIMEOUT_S = 60.0
+_STOP_GRACE_S = 20.0
+
+
+@dataclass(frozen=True)
+class LoadSpec:
+    """What Locust does (seconds). Closed when ``rps`` is None, open otherwise."""
+
+    users: int = 20
+    spawn_rate: float = 20.0
+    duration: float = 60.0
+    warmup: float = 5.0
+    rps: float | None = None
+    arrivals: str = "poisson"
+    think: Distribution = field(default_factory=lambda: Exponential(mean_s=1.0))
+    processes: int = 1
+    seed: int | None = None
+
+    def check(self) -> None:
+        """ScenarioError for impossible values, naming the option."""
+
+        def bad(message: str, hint: str) -> ScenarioError:
+            return ScenarioError(message, hint=hint, code="bad-load")
+
+        if self.users < 1:
+            raise bad(f"--users must be at least 1, got {self.users}", "e.g. --users 20")
+        if not self.spawn_rate > 0:
+            raise bad(f"--spawn-rate must be > 0, got {self.spawn_rate:g}", "e.g. --spawn-rate 5")
+        if not self.duration > 0:
+            raise bad(f"--duration must be > 0, got {self.duration:g}s", "e.g. --duration 60s")
+        if not 0 <= self.warmup < self.duration:
+            raise bad(
+                f"--warmup {self.warmup:g}s must be shorter than --duration {self.duration:g}s",
+                "e.g. --duration 60s --warmup 5s",
+            )
+        if self.rps is not None and not self.rps > 0:
+            raise bad(f"--rps must be > 0, got {self.rps:g}", "e.g. --rps 100")
+        if self.arrivals not in ("poisson", "constant"):
+            raise bad(f"unknown --arrivals '{self.arrivals}'", "poisson or constant")
+        if self.processes < 1:
+            raise bad(f"--processes must be at least 1, got {self.processes}", "e.g. 2")
+        if self.processes > self.users:
+            raise bad(
+                f"--processes {self.processes} needs at least as many users ({self.users})",
+                f"e.g. --users {self.processes * 10}",
+            )
+
+    def describe(self) -> dict[str, Any]:
+        """The workload as summary.json records it (compare rebuilds the simulation from it)."""
+        base: dict[str, Any] = {
+            "users": self.users,
+            "spawn_rate": self.spawn_rate,
+            "processes": self.processes,
+        }
+        if self.rps is None:
+            return {
+                "type": "closed",
+                **base,
+                "think": str(self.think),
+                "think_spec": self.think.model_dump(mode="json"),
+                "think_mean_s": self.think.mean,
+            }
+        return {"type": "open", **base, "rps": self.rps, "arrivals": self.arrivals}
+
+
+def stack_architecture(stack_dir: Path) -> str | None:
+    """The name of the architecture a stack was generated from (its manifest), if readable."""
+    try:
+        return launcher.load_manifest(stack_dir).get("architecture")
+    except (launcher.StackError, json.JSONDecodeError, OSError):
+        return None  # find_stack reports an unusable stack with a proper message
+
+
+def find_stack(stack_dir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The manifest and state of a running stack; ScenarioError naming what is wrong."""
+    if not stack_dir.is_dir():
+        raise ScenarioError(
+            f"{stack_dir} is not a directory",
+            hint="give the directory archsim generate wrote, e.g. archsim loadtest ./stack",
+            code="no-stack",
+        )
+    try:
+        manifest = launcher.load_manifest(stack_dir)
+    except launcher.StackError as exc:
+        raise ScenarioError(exc.message, hint=exc.hint, code="no-stack") from None
+    except json.JSONDecodeError as exc:
+        raise ScenarioError(
+            f"{stack_dir / 'stack.json'} is not valid JSON: {exc.msg}",
+            hint="generate the stack again: archsim generate MODEL.dot -o DIR",
+            code="no-stack",
+        ) from None
+    state = launcher.status(stack_dir)
+    if state is None or not any(i["state"] != "stopped" for i in state["instances"]):
+        raise ScenarioError(
+            f"no stack is running in {stack_dir}",
+            hint=f"start it with: archsim up {stack_dir}  (or add --up to start and stop it)",
+            code="not-running",
+        )
+    front = state.get("front_door")
+    if not front or not _reachable(front):
+        raise ScenarioError(
+            f"the front door {front or '(none)'} of the stack in {stack_dir} does not answer",
+            hint=f"check it with: archsim status {stack_dir}; restart with archsim down/up",
+            code="unreachable",
+        )
+    return manifest, state
+
+
+def _reachable(url: str) -> bool:
+    try:
+        httpx.get(url.rstrip("/") + "/_lb/health", timeout=3.0)
+        return True
+    except httpx.HTTPError:
+        return False
+
+
+@contextlib.contextmanager
+def running_stack(stack_dir: Path, start: bool, timeout_s: float = 120.0) -> Iterator[None]:
+    """Start the stack first when ``start`` (and stop it afterwards, whatever happens)."""
+    if not start:
+        yield
+        return
+    try:
+        launcher.up(stack_dir, timeout_s=timeout_s)
+    except launcher.StackError as exc:
+        raise ScenarioError(f"--up: {exc.message}", hint=exc.hint, code="no-stack") from None
+    try:
+        yield
+    finally:
+        launcher.down(stack_dir)
+
+
+def _command(locustfile: Path, spec: LoadSpec, host: str, out: Path) -> list[str]:
+    users = spec.users
+    cmd = [
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        str(locustfile),
+        "--headless",
+        "--users",
+        str(users),
+        "--spawn-rate",
+        f"{spec.spawn_rate:g}",
+        "--run-time",
+        f"{math.ceil(spec.duration)}s",
+        "--host",
+        host,
+        "--csv",
+        str(out / "locust"),
+        "--html",
+        str(out / "report.html"),
+        "--stop-timeout",
+        "5",
+        "--loglevel",
+        "WARNING",
+        "--only-summary",
+    ]
+    if spec.processes > 1:
+        cmd += ["--processes", str(spec.processes)]
+    return cmd
+
+
+def _environment(spec: LoadSpec, out: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        ARCHSIM_OUT_DIR=str(out),
+        ARCHSIM_WARMUP_S=f"{spec.warmup:g}",
+        ARCHSIM_THINK=json.dumps(spec.think.model_dump(mode="json")),
+        ARCHSIM_RPS=f"{(spec.rps or 0.0) / spec.processes:.6g}",
+        ARCHSIM_ARRIVALS=spec.arrivals,
+        PYTHONUNBUFFERED="1",
+    )
+    if spec.seed is not None:
+        env["ARCHSIM_SEED"] = str(spec.seed)
+    else:
+        env.pop("ARCHSIM_SEED", None)
+    return env
+
+
+def _live_stats(out: Path) -> dict[str, float]:
+    """The Aggregated row of Locust's periodically written stats CSV (empty before the first)."""
+    with (
+        contextlib.suppress(OSError, ValueError, KeyError, csv.Error),
+        open(out / "locust_stats.csv", newline="") as fh,
+    ):
+        for row in csv.DictReader(fh):
+            if row.get("Name") == "Aggregated":
+                return {
+                    "requests": float(row["Request Count"]),
+                    "failures": float(row["Failure Count"]),
+                    "rps": float(row["Requests/s"]),
+                }
+    return {}
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
+def _started_at(out: Path) -> float | None:
+    marks = []
+    for path in out.glob("started-*.json"):
+        with contextlib.suppress(OSError, ValueError):
+            marks.append(float(json.loads(path.read_text())["started"]))
+    return min(marks) if marks else None
+
+
+def _idle_cpu(instances: list[dict[str, Any]], seconds: float) -> dict[str, float]:
+    """CPU each component burns with no load (cores): heartbeats, timers, the Redis cron.
+    Calibration subtracts it, so it is not charged to the requests."""
+    by_pid = {int(i["pid"]): str(i["component"]) for i in instances}
+    t0, first = time.monotonic(), cpu_seconds(by_pid)
+    time.sleep(seconds)
+    span, second = time.monotonic() - t0, cpu_seconds(by_pid)
+    idle: dict[str, float] = {}
+    for pid, comp in by_pid.items():
+        idle[comp] = idle.get(comp, 0.0) + max(0.0, second[pid] - first[pid]) / span
+    return idle
+
+
+def _load_snapshot(instances: list[dict[str, Any]], locust_pid: int) -> tuple[Snapshot, float]:
+    snap = scrape(instances)
+    return snap, cpu_seconds([locust_pid]).get(locust_pid, 0.0)
+
+
+def run_locust(
+    stack_dir: Path,
+    locustfile_text: str,
+    spec: LoadSpec,
+    out: Path,
+    *,
+    architecture: str | None,
+    live: Live | None = None,
+    idle_s: float = 3.0,
+) -> dict[str, Any]:
+    """Run one load test and return the summary (schema ``archsim.loadtest/1``); writes the
+    locustfile, Locust's CSVs and HTML report and the raw histograms into ``out``."""
+    spec.check()
+    manifest, state = find_stack(stack_dir)
+    if architecture is not None and manifest.get("architecture") != architecture:
+        raise ScenarioError(
+            f"the stack in {stack_dir} was generated from '{manifest.get('architecture')}', "
+            f"not from '{architecture}'",
+            hint="give the model the stack was generated from, or generate it again",
+            code="wrong-architecture",
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    for stale in [*out.glob("hist-*.json"), *out.glob("started-*.json"), *out.glob("locust_*")]:
+        stale.unlink()
+    locustfile = out / "locustfile.py"
+    locustfile.write_text(locustfile_text)
+    instances = [i for i in state["instances"] if i["state"] != "stopped"]
+    front = str(state["front_door"])
+    idle = _idle_cpu(instances, idle_s) if idle_s > 0 else {}
+    log = out / "locust.log"
+    with open(log, "wb") as fh:
+        proc = subprocess.Popen(
+            _command(locustfile, spec, front, out),
+            cwd=out,
+            env=_environment(spec, out),
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # its own group: stopping it stops its workers too
+        )
+    before: tuple[Snapshot, float] | None = None
+    after: tuple[Snapshot, float] | None = None
+    try:
+        t_launch = time.time()
+        started = None
+        while started is None:
+            if proc.poll() is not None:
+                break
+            if time.time() - t_launch > _START_TIMEOUT_S:
+                raise ScenarioError(
+                    f"Locust did not start within {_START_TIMEOUT_S:g}s",
+                    hint=f"see {log}",
+                    code="locust-failed",
+                )
+            time.sleep(0.1)
+            started = _started_at(out)
+        deadline = (started or t_launch) + spec.duration + _STOP_GRACE_S
+        while proc.poll() is None:
+            now = time.time()
+            elapsed = now - (started or now)
+            if before is None and started and elapsed >= spec.warmup:
+                before = _load_snapshot(instances, proc.pid)
+            if after is None and started and elapsed >= spec.duration - 0.5:
+                after = _load_snapshot(instances, proc.pid)
+            if live is not None:
+                live(min(elapsed, spec.duration), _live_stats(out))
+            if now > deadline:
+                raise ScenarioError(
+                    f"Locust did not stop {_STOP_GRACE_S:g}s after the run's end",
+                    hint=f"see {log}",
+                    code="locust-failed",
+                )
+            time.sleep(0.2)
+    except BaseException:
+        _stop(proc)
+        raise
+    summary = _summary(out, spec, manifest, state, before, after, proc.returncode, log)
+    summary["idle_cpu"] = idle
+    return summary
+
+
+def _summary(
+    out: Path,
+    spec: LoadSpec,
+    manifest: dict[str, Any],
+    state: dict[str, Any],
+    before: tuple[Snapshot, float] | None,
+    after: tuple[Snapshot, float] | None,
+    exit_code: int | None,
+    log: Path,
+) -> dict[str, Any]:
+    parts, lags, starts = [], [], []
+    for path in sorted(out.glob("hist-*.json")):
+        data = json.loads(path.read_text())
+        parts.append(data["entries"])
+        lags.append(data["lag"])
+        starts.append(float(data["started"]))
+    if not parts:
+        lines = log.read_text(errors="replace").splitlines() if log.is_file() else []
+        tail = "\n".join(lines[-12:])
+        raise ScenarioError(
+            f"Locust recorded no requests (exit code {exit_code})" + (f":\n{tail}" if tail else ""),
+            hint=f"full log: {log}; is --duration longer than --warmup?",
+            code="locust-failed",
+        )
+    window = max(spec.duration - spec.warmup, 1e-9)
+    endpoints, total = summarise_entries(merge_histograms(parts), window)
+    components: dict[str, Any] = {}
+    generator: dict[str, Any] = {}
+    if before is not None and after is not None:
+        components = component_deltas(before[0], after[0])
+        span = max(after[0].taken_at - before[0].taken_at, 1e-9)
+        cpu = max(0.0, after[1] - before[1])
+        generator = {"cpu_s": cpu, "cpu_utilisation": cpu / span, "window_s": span}
+    lag = {
+        "count": sum(x["count"] for x in lags),
+        "late": sum(x["late"] for x in lags),
+        "mean_s": sum(x["sum_s"] for x in lags) / max(1, sum(x["count"] for x in lags)),
+        "max_s": max((x["max_s"] for x in lags), default=0.0),
+    }
+    return {
+        "schema": SCHEMA,
+        "architecture": manifest.get("architecture"),
+        "stack": state.get("stack"),
+        "front_door": state.get("front_door"),
+        "entries_model": [e["id"] for e in manifest.get("entries", [])],
+        "workload": spec.describe(),
+        "duration_s": spec.duration,
+        "warmup_s": spec.warmup,
+        "window_s": window,
+        "started_at": min(starts),
+        "endpoints": endpoints,
+        "total": total,
+        "components": components,
+        "load_generator": generator,
+        "open_model": lag if spec.rps is not None else None,
+        "host": {"cpus": os.cpu_count() or 1},
+        "locust": {
+            "exit_code": exit_code,
+            "files": {
+                "stats_csv": "locust_stats.csv",
+                "failures_csv": "locust_failures.csv",
+                "history_csv": "locust_stats_history.csv",
+                "html": "report.html",
+                "log": log.name,
+                "locustfile": "locustfile.py",
+            },
+        },
+    }

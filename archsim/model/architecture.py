@@ -1,0 +1,209 @@
+"""The typed architecture: components, links and groups, plus the behaviour derived from them.
+
+Everything here is immutable data (pydantic, frozen). Values are resolved: a field holds what
+the file said or the documented default, and ``explicit`` names the attributes the file set, so
+tools can tell "you wrote this" from "archsim assumed this". Times are seconds.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from archsim.model.behaviour import Behaviour
+from archsim.model.distributions import Distribution
+from archsim.model.kinds import INTERACTION, Interaction, Kind, Layer, Relation
+
+__all__ = ["Architecture", "Component", "Group", "Link", "SourceRef"]
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid")
+
+
+class SourceRef(BaseModel):
+    """Where a thing was written (1-based line and column)."""
+
+    model_config = _FROZEN
+    line: int
+    col: int
+
+
+class Component(BaseModel):
+    """One box of the diagram: a service, a database, a cache, …"""
+
+    model_config = _FROZEN
+    id: str
+    label: str
+    kind: Kind
+    kind_reason: str = Field(description="why archsim chose this kind")
+    layer: Layer | None = None
+    group: str | None = Field(None, description="id of the innermost group (cluster)")
+    service_time: Distribution
+    workers: int = Field(ge=1, description="concurrency per replica")
+    replicas: int = Field(ge=1)
+    concurrency: str = Field(description="'async' or 'threads'")
+    connections: int = Field(ge=1, description="pool size each client opens (databases)")
+    queue_limit: int | None = Field(None, ge=0)
+    timeout: float | None = Field(None, gt=0, description="default timeout of calls into it (s)")
+    retries: int | None = Field(None, ge=0)
+    error_rate: float = Field(0.0, ge=0, le=1)
+    hit_ratio: float | None = Field(None, ge=0, le=1)
+    latency: float = Field(0.0, ge=0, description="extra network latency to reach it (s)")
+    cost: float = Field(ge=0)
+    mix: dict[str, float] | None = None
+    operation_time: dict[str, Distribution] | None = Field(
+        None, description="service time of named operations; the others use service_time"
+    )
+    resource: str | None = None
+    explicit: tuple[str, ...] = Field((), description="attributes the file set")
+    attrs: dict[str, str] = Field(default_factory=dict, description="all attributes as written")
+    comments: tuple[str, ...] = ()
+    source: SourceRef | None = None
+
+    @property
+    def is_application(self) -> bool:
+        """True for components that run our code (services, gateway, auth, config, …)."""
+        return self.kind in _APPLICATION_KINDS
+
+
+# Components whose code archsim generates; the others are infrastructure it runs or emulates.
+_APPLICATION_KINDS = frozenset({Kind.GATEWAY, Kind.SERVICE, Kind.AUTH, Kind.CONFIG})
+
+
+class Link(BaseModel):
+    """One arrow: ``source`` relates to ``target`` by ``relation``."""
+
+    model_config = _FROZEN
+    source: str
+    target: str
+    relation: Relation
+    label: str = Field(description="the label as written")
+    weight: float = Field(1.0, gt=0)
+    p: float = Field(1.0, ge=0, le=1)
+    timeout: float | None = Field(None, gt=0)
+    retries: int | None = Field(None, ge=0)
+    backoff: float | None = Field(None, ge=0)
+    breaker: int | None = Field(None, ge=1)
+    breaker_reset: float | None = Field(None, gt=0)
+    error_rate: float = Field(0.0, ge=0, le=1)
+    hit_ratio: float | None = Field(None, ge=0, le=1)
+    ttl: float | None = Field(None, gt=0)
+    latency: float | None = Field(None, ge=0)
+    operation: str | None = None
+    mode: str | None = None
+    event: str | None = None
+    explicit: tuple[str, ...] = ()
+    attrs: dict[str, str] = Field(default_factory=dict)
+    comments: tuple[str, ...] = ()
+    source_ref: SourceRef | None = None
+
+    @property
+    def interaction(self) -> Interaction:
+        """Sync, async, data or infra (see ``archsim.model.kinds.INTERACTION``)."""
+        return INTERACTION[self.relation]
+
+    @property
+    def key(self) -> tuple[str, str, Relation]:
+        """Identity of the link inside an architecture."""
+        return (self.source, self.target, self.relation)
+
+
+class Group(BaseModel):
+    """A DOT cluster: a named box around components."""
+
+    model_config = _FROZEN
+    id: str
+    label: str
+    parent: str | None = None
+    members: tuple[str, ...] = ()
+    attrs: dict[str, str] = Field(default_factory=dict)
+    comments: tuple[str, ...] = ()
+
+
+class Architecture(BaseModel):
+    """A whole system: what the file says (components, links, groups) and what follows from it
+    (``behaviour``: operations, steps, entry points and event flows)."""
+
+    model_config = _FROZEN
+    name: str
+    file: str | None = None
+    network_latency: float = Field(ge=0, description="one-way latency of every hop (s)")
+    default_timeout: float = Field(gt=0, description="timeout of sync calls (s)")
+    attrs: dict[str, str] = Field(default_factory=dict, description="graph attributes as written")
+    comments: tuple[str, ...] = ()
+    components: tuple[Component, ...]
+    links: tuple[Link, ...]
+    groups: tuple[Group, ...] = ()
+    behaviour: Behaviour
+
+    @cached_property
+    def by_id(self) -> dict[str, Component]:
+        """Components by id."""
+        return {c.id: c for c in self.components}
+
+    def component(self, component_id: str) -> Component:
+        """The component with this id (KeyError if there is none)."""
+        return self.by_id[component_id]
+
+    def links_from(self, component_id: str, *relations: Relation) -> list[Link]:
+        """Outgoing links of a component, in file order, optionally of some relations only."""
+        return self._select(self._outgoing, component_id, relations)
+
+    def links_to(self, component_id: str, *relations: Relation) -> list[Link]:
+        """Incoming links of a component, in file order, optionally of some relations only."""
+        return self._select(self._incoming, component_id, relations)
+
+    @staticmethod
+    def _select(
+        index: dict[tuple[str, Relation | None], list[Link]],
+        component_id: str,
+        relations: tuple[Relation, ...],
+    ) -> list[Link]:
+        if not relations:
+            return list(index.get((component_id, None), ()))
+        if len(relations) == 1:
+            return list(index.get((component_id, relations[0]), ()))
+        wanted = set(relations)
+        return [lk for lk in index.get((component_id, None), ()) if lk.relation in wanted]
+
+    def of_kind(self, *kinds: Kind) -> list[Component]:
+        """Components of the given kinds, in file order."""
+        return [c for c in self.components if c.kind in kinds]
+
+    @cached_property
+    def _outgoing(self) -> dict[tuple[str, Relation | None], list[Link]]:
+        # Keyed by (component, relation) and (component, None) for "any relation": derivation
+        # and analysis ask these questions for every component, so they must not scan.
+        index: dict[tuple[str, Relation | None], list[Link]] = {}
+        for link in self.links:
+            index.setdefault((link.source, None), []).append(link)
+            index.setdefault((link.source, link.relation), []).append(link)
+        return index
+
+    @cached_property
+    def _incoming(self) -> dict[tuple[str, Relation | None], list[Link]]:
+        index: dict[tuple[str, Relation | None], list[Link]] = {}
+        for link in self.links:
+            index.setdefault((link.target, None), []).append(link)
+            index.setdefault((link.target, link.relation), []).append(link)
+        return index
+
+    def structure(self) -> dict[str, object]:
+        """The model without source positions or statement order: equal for files that say
+        the same thing (``archsim fmt`` may move a node into its cluster's block)."""
+        data = self.model_dump(
+            mode="json",
+            exclude={
+                "file": True,
+                "components": {"__all__": {"source"}},
+                "links": {"__all__": {"source_ref"}},
+            },
+        )
+        data["components"].sort(key=lambda c: c["id"])
+        data["links"].sort(key=lambda lk: (lk["source"], lk["target"], lk["relation"]))
+        data["groups"].sort(key=lambda g: g["id"])
+        behaviour = data["behaviour"]
+        behaviour["operations"].sort(key=lambda op: (op["component"], op["name"]))
+        behaviour["entries"].sort(key=lambda e: e["id"])
+        behaviour["lifecycles"].sort(key=lambda lc: lc["component"])
+        return data

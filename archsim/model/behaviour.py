@@ -1,0 +1,229 @@
+"""The behaviour model: operations, their ordered steps, entry points and event flows.
+
+This is the contract between the model and its three consumers (simulator, code generator,
+load harness): each executes or renders exactly these steps. ``archsim.model.derive`` fills it
+from the relations by written rules (docs/behaviour.md).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import cached_property
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from archsim.model.distributions import Distribution
+from archsim.model.kinds import Relation
+
+__all__ = [
+    "Behaviour",
+    "CallPolicy",
+    "Entry",
+    "EventFlow",
+    "Lifecycle",
+    "OpKind",
+    "OpRef",
+    "Operation",
+    "PeriodicTask",
+    "Step",
+    "StepAction",
+]
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid")
+
+
+class StepAction(StrEnum):
+    """What a step does."""
+
+    COMPUTE = "compute"  # hold a worker of the operation's own component for its service time
+    CALL = "call"  # synchronous request to ``target.operation``
+    QUERY = "query"  # SQL on database ``target`` (``mode`` read or write)
+    CACHE_GET = "cache_get"  # read-through: hit with ``hit_ratio``, else run ``on_miss``
+    CACHE_SET = "cache_set"
+    CACHE_DELETE = "cache_delete"
+    PUBLISH = "publish"  # put ``event`` on broker ``target``; returns once the broker has it
+
+
+class OpKind(StrEnum):
+    """What an operation is for; also selects its HTTP method and default mix weight."""
+
+    READ = "read"
+    LIST = "list"
+    WRITE = "write"
+    ACTION = "action"
+    LOGIN = "login"
+    PROXY = "proxy"  # load balancer / gateway forwarding
+    CONSUME = "consume"  # event handler, triggered by the broker
+    CONTROL = "control"  # auth, config, registry and external operations called by others
+
+
+class CallPolicy(BaseModel):
+    """How a synchronous call protects itself (seconds)."""
+
+    model_config = _FROZEN
+    timeout: float = Field(gt=0)
+    retries: int = Field(0, ge=0)
+    backoff: float = Field(0.05, ge=0)
+    breaker: int | None = Field(None, ge=1, description="consecutive failures that open it")
+    breaker_reset: float = Field(10.0, gt=0)
+
+
+class Step(BaseModel):
+    """One thing an operation does, in order."""
+
+    model_config = _FROZEN
+    action: StepAction
+    target: str | None = Field(None, description="component acted on (None for compute)")
+    operation: str | None = Field(None, description="callee operation (call)")
+    relation: Relation | None = Field(None, description="the link this step comes from")
+    mode: str | None = Field(None, description="query: read or write")
+    key: str | None = Field(None, description="cache key pattern, e.g. product:{id}")
+    event: str | None = None
+    p: float = Field(1.0, ge=0, le=1, description="probability the step happens")
+    hit_ratio: float | None = Field(None, ge=0, le=1)
+    ttl: float | None = None
+    on_miss: tuple[Step, ...] = ()
+    policy: CallPolicy | None = None
+    error_rate: float = Field(0.0, ge=0, le=1, description="probability the interaction fails")
+    latency: float = Field(0.0, ge=0, description="one-way network latency of the hop (s)")
+    service_time: Distribution | None = Field(
+        None, description="compute: this operation's own service time (None: the component's)"
+    )
+
+    def describe(self) -> str:
+        """One line for people: ``call payment_service.create_payment``."""
+        prefix = "" if self.p == 1 else f"[p={self.p:g}] "
+        match self.action:
+            case StepAction.COMPUTE:
+                text = "compute" if self.service_time is None else f"compute {self.service_time}"
+            case StepAction.CALL:
+                text = f"call {self.target}.{self.operation}"
+            case StepAction.QUERY:
+                text = f"{'read' if self.mode == 'read' else 'write'} {self.target}"
+            case StepAction.CACHE_GET:
+                misses = "; ".join(s.describe() for s in self.on_miss)
+                text = f"cache get {self.target} [{self.key}] (hit {self.hit_ratio:.0%})"
+                text += f", on miss: {misses}" if misses else ""
+            case StepAction.CACHE_SET:
+                text = f"cache set {self.target} [{self.key}]"
+            case StepAction.CACHE_DELETE:
+                text = f"cache delete {self.target} [{self.key}]"
+            case StepAction.PUBLISH:
+                text = f"publish {self.event} to {self.target}"
+        return prefix + text
+
+
+class OpRef(BaseModel):
+    """A reference to ``component.operation``."""
+
+    model_config = _FROZEN
+    component: str
+    operation: str
+
+    def __str__(self) -> str:
+        return f"{self.component}.{self.operation}"
+
+
+class Operation(BaseModel):
+    """Something a component offers, with the steps it takes."""
+
+    model_config = _FROZEN
+    component: str
+    name: str
+    kind: OpKind
+    method: str | None = Field(None, description="HTTP method, None for event handlers")
+    path: str | None = Field(None, description="HTTP path on the component")
+    resource: str | None = None
+    weight: float = Field(0.0, ge=0, description="share in the component's request mix")
+    triggers: tuple[str, ...] = Field((), description="events that trigger a consume operation")
+    steps: tuple[Step, ...]
+    rule: str = Field(description="the derivation rule that produced it (docs/behaviour.md)")
+
+    @property
+    def trigger(self) -> str | None:
+        """The first (usually only) event that triggers a consume operation."""
+        return self.triggers[0] if self.triggers else None
+
+    @property
+    def ref(self) -> OpRef:
+        """This operation as an OpRef."""
+        return OpRef(component=self.component, operation=self.name)
+
+    @property
+    def qualified(self) -> str:
+        """``component.operation``."""
+        return f"{self.component}.{self.name}"
+
+
+class Entry(BaseModel):
+    """A request clients send at the front door, with its share of the traffic."""
+
+    model_config = _FROZEN
+    id: str = Field(description="'METHOD /path' at the front door")
+    method: str
+    path: str
+    operation: OpRef = Field(description="the front door's operation")
+    target: OpRef = Field(description="the application operation it reaches")
+    hops: tuple[str, ...] = Field(description="components the request passes, in order")
+    weight: float = Field(gt=0, le=1, description="probability of this entry (all sum to 1)")
+
+
+class EventFlow(BaseModel):
+    """An event: who publishes it, on which broker, and who consumes it."""
+
+    model_config = _FROZEN
+    event: str
+    broker: str
+    publishers: tuple[OpRef, ...]
+    consumers: tuple[OpRef, ...]
+
+
+class PeriodicTask(BaseModel):
+    """Background work a component repeats every ``interval`` seconds."""
+
+    model_config = _FROZEN
+    name: str
+    interval: float = Field(gt=0)
+    steps: tuple[Step, ...]
+
+
+class Lifecycle(BaseModel):
+    """What a component does at start-up and in the background (not per request)."""
+
+    model_config = _FROZEN
+    component: str
+    startup: tuple[Step, ...] = ()
+    periodic: tuple[PeriodicTask, ...] = ()
+
+
+class Behaviour(BaseModel):
+    """Everything derived: operations, entry points, event flows and lifecycles."""
+
+    model_config = _FROZEN
+    operations: tuple[Operation, ...] = ()
+    entries: tuple[Entry, ...] = ()
+    events: tuple[EventFlow, ...] = ()
+    lifecycles: tuple[Lifecycle, ...] = ()
+
+    def operation(self, component: str, name: str) -> Operation:
+        """Look up ``component.name`` (KeyError if absent)."""
+        return self._by_ref[(component, name)]
+
+    def operations_of(self, component: str) -> list[Operation]:
+        """Operations of one component, in derivation order."""
+        return list(self._by_component.get(component, ()))
+
+    def lifecycle(self, component: str) -> Lifecycle | None:
+        """Start-up and background work of a component, if it has any."""
+        return next((lc for lc in self.lifecycles if lc.component == component), None)
+
+    @cached_property
+    def _by_ref(self) -> dict[tuple[str, str], Operation]:
+        return {(op.component, op.name): op for op in self.operations}
+
+    @cached_property
+    def _by_component(self) -> dict[str, list[Operation]]:
+        index: dict[str, list[Operation]] = {}
+        for op in self.operations:
+            index.setdefault(op.component, []).append(op)
+        return index

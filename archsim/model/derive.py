@@ -1,0 +1,500 @@
+"""Derive the behaviour model from the relations, by the rules written in docs/behaviour.md.
+
+Pure: takes an Architecture (its ``behaviour`` ignored) and returns a Behaviour. Each rule is a
+small function named after what it derives; the ``rule`` field of every operation names it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from archsim.model import attributes as A
+from archsim.model.architecture import Architecture, Component, Link
+from archsim.model.behaviour import (
+    Behaviour,
+    CallPolicy,
+    Entry,
+    EventFlow,
+    Lifecycle,
+    Operation,
+    OpKind,
+    OpRef,
+    PeriodicTask,
+    Step,
+    StepAction,
+)
+from archsim.model.kinds import Kind, Relation
+from archsim.model.naming import event_name, plural, resource_of
+
+__all__ = ["DEFAULT_MIX", "HEARTBEAT_INTERVAL_S", "LOOKUP_TTL_S", "derive_behaviour"]
+
+#: Default request mix by operation kind (relative weights inside one component).
+DEFAULT_MIX: dict[OpKind, float] = {
+    OpKind.READ: 6.0,
+    OpKind.LIST: 3.0,
+    OpKind.WRITE: 1.0,
+    OpKind.ACTION: 1.0,
+    OpKind.LOGIN: 1.0,
+}
+HEARTBEAT_INTERVAL_S = 10.0
+_COMPUTE = Step(action=StepAction.COMPUTE)
+LOOKUP_TTL_S = 30.0
+
+_SYNC_CALLS = (Relation.CALLS, Relation.USES)
+_INBOUND_SYNC = (Relation.CALLS, Relation.USES, Relation.ROUTES_TO, Relation.DISTRIBUTES_TO)
+_ENTRY_KINDS = frozenset({OpKind.READ, OpKind.LIST, OpKind.WRITE, OpKind.ACTION, OpKind.LOGIN})
+
+
+@dataclass
+class _Deriver:
+    arch: Architecture
+    ops: dict[str, list[Operation]] = field(default_factory=dict)
+    # Steps are immutable, so the same call or query is one shared object in every operation
+    # that takes it: a 2,000-component model then builds a few thousand steps, not ~50,000.
+    _memo: dict[tuple[int, str], Step] = field(default_factory=dict)
+    _resources: dict[str, str] = field(default_factory=dict)
+    _policies: dict[tuple, CallPolicy] = field(default_factory=dict)
+
+    # -- step builders -------------------------------------------------------------------
+
+    def _latency(self, link: Link | None, target: Component) -> float:
+        hop = link.latency if link is not None and link.latency is not None else None
+        return (hop if hop is not None else self.arch.network_latency) + target.latency
+
+    def _policy(self, link: Link, target: Component) -> CallPolicy:
+        values = (
+            link.timeout or target.timeout or self.arch.default_timeout,
+            link.retries if link.retries is not None else (target.retries or 0),
+            link.backoff if link.backoff is not None else A.DEFAULT_BACKOFF_S,
+            link.breaker,
+            link.breaker_reset or A.DEFAULT_BREAKER_RESET_S,
+        )
+        if values not in self._policies:  # most calls share the default policy: build it once
+            timeout, retries, backoff, breaker, reset = values
+            self._policies[values] = CallPolicy(timeout=timeout, retries=retries, backoff=backoff,
+                                                breaker=breaker, breaker_reset=reset)  # fmt: skip
+        return self._policies[values]
+
+    def _call(self, link: Link, operation: str) -> Step:
+        key = (id(link), operation)
+        if key not in self._memo:
+            self._memo[key] = self._new_call(link, operation)
+        return self._memo[key]
+
+    def _new_call(self, link: Link, operation: str) -> Step:
+        target = self.arch.component(link.target)
+        return Step(
+            action=StepAction.CALL,
+            target=link.target,
+            operation=operation,
+            relation=link.relation,
+            p=link.p,
+            policy=self._policy(link, target),
+            error_rate=link.error_rate,
+            latency=self._latency(link, target),
+        )
+
+    def _query(self, link: Link, mode: str) -> Step:
+        key = (id(link), mode)
+        if key not in self._memo:
+            self._memo[key] = self._new_query(link, mode)
+        return self._memo[key]
+
+    def _new_query(self, link: Link, mode: str) -> Step:
+        db = self.arch.component(link.target)
+        return Step(
+            action=StepAction.QUERY,
+            target=link.target,
+            relation=link.relation,
+            mode=mode,
+            error_rate=link.error_rate,
+            latency=self._latency(link, db),
+        )
+
+    def _cached_read(self, cache: Link, key: str, miss: list[Step]) -> Step:
+        node = self.arch.component(cache.target)
+        hit = cache.hit_ratio
+        if hit is None:
+            hit = node.hit_ratio if node.hit_ratio is not None else A.DEFAULT_HIT_RATIO
+        ttl = cache.ttl or A.DEFAULT_TTL_S
+        common = {"target": cache.target, "relation": cache.relation, "key": key}
+        latency = self._latency(cache, node)
+        fill = Step(action=StepAction.CACHE_SET, ttl=ttl, latency=latency, **common)
+        return Step(
+            action=StepAction.CACHE_GET,
+            hit_ratio=hit,
+            ttl=ttl,
+            on_miss=(*miss, fill),
+            latency=latency,
+            **common,
+        )
+
+    # -- per-kind operation rules ----------------------------------------------------------
+
+    def _resource(self, comp: Component) -> str:
+        if comp.id not in self._resources:
+            self._resources[comp.id] = comp.resource or resource_of(comp.id)
+        return self._resources[comp.id]
+
+    def _add(self, op: Operation) -> None:
+        self.ops.setdefault(op.component, []).append(op)
+
+    def _weight(self, comp: Component, name: str, kind: OpKind) -> float:
+        if comp.mix is not None:
+            return comp.mix.get(name, 0.0)
+        return DEFAULT_MIX.get(kind, 0.0)
+
+    def _op(self, comp: Component, name: str, kind: OpKind, steps: list[Step], **kw) -> None:
+        self._add(
+            Operation(
+                component=comp.id,
+                name=name,
+                kind=kind,
+                weight=self._weight(comp, name, kind) if kind in _ENTRY_KINDS else 0.0,
+                steps=(self._compute(comp, name), *steps),
+                **kw,
+            )
+        )
+
+    def _compute(self, comp: Component, name: str) -> Step:
+        """The compute step of ``comp.name``: its own time if ``operation_time`` names it."""
+        own = comp.operation_time.get(name) if comp.operation_time else None
+        return _COMPUTE if own is None else Step(action=StepAction.COMPUTE, service_time=own)
+
+    def _validation(self, comp: Component) -> list[Step]:
+        return [
+            self._call(link, "validate_token")
+            for link in self.arch.links_from(comp.id, Relation.VALIDATES_WITH)
+        ]
+
+    def _dependencies(self, comp: Component) -> list[Step]:
+        """Sync calls (calls/uses to non-auth), integrations and deliveries of a write/action."""
+        steps = []
+        for link in self.arch.links_from(comp.id):
+            if link.relation in _SYNC_CALLS:
+                target = self.arch.component(link.target)
+                if target.kind is Kind.AUTH and link.relation is Relation.USES:
+                    continue  # "uses auth" means issuing tokens at login (rule service.login)
+                steps.append(self._call(link, self._callee_operation(link, target)))
+            elif link.relation is Relation.INTEGRATES_WITH:
+                steps.append(self._call(link, link.operation or "request"))
+            elif link.relation is Relation.SENDS_VIA:
+                steps.append(self._call(link, link.operation or "send"))
+        return steps
+
+    def _callee_operation(self, link: Link, target: Component) -> str:
+        if link.operation:
+            return link.operation
+        res = self._resource(target)
+        if target.kind is Kind.AUTH:
+            return "validate_token"
+        if target.kind is Kind.CONFIG:
+            return "get_config"
+        if target.kind is Kind.EXTERNAL:
+            return "request"
+        stores = bool(self.arch.links_from(target.id, Relation.STORES_IN))
+        mode = link.mode or ("lookup" if stores else "action")
+        return f"get_{res}" if mode == "lookup" else f"create_{res}"
+
+    def _publishes(self, comp: Component) -> list[Step]:
+        res = self._resource(comp)
+        return [
+            Step(
+                action=StepAction.PUBLISH,
+                target=link.target,
+                relation=link.relation,
+                event=link.event or event_name(res),
+                p=link.p,
+                latency=self._latency(link, self.arch.component(link.target)),
+            )
+            for link in self.arch.links_from(comp.id, Relation.PUBLISHES_TO)
+        ]
+
+    def derive_service(self, comp: Component) -> None:
+        """Rules service.read/list/write (data owners), service.action, service.login."""
+        res, many = self._resource(comp), plural(self._resource(comp))
+        stores = self.arch.links_from(comp.id, Relation.STORES_IN)
+        caches = self.arch.links_from(comp.id, Relation.CACHES_IN)
+        guard = self._validation(comp)
+        path = f"/{many}"
+        if stores:
+            primary = stores[0]
+            get: list[Step] = [self._query(primary, "read")]
+            lst: list[Step] = [self._query(primary, "read")]
+            if caches:
+                get = [self._cached_read(caches[0], f"{res}:{{id}}", get)]
+                lst = [self._cached_read(caches[0], f"{many}:list", lst)]
+            common = {"resource": res, "rule": "service.read"}
+            self._op(comp, f"get_{res}", OpKind.READ, [*guard, *get],
+                     method="GET", path=f"{path}/{{id}}", **common)  # fmt: skip
+            common["rule"] = "service.list"
+            self._op(comp, f"list_{many}", OpKind.LIST, [*guard, *lst],
+                     method="GET", path=path, **common)  # fmt: skip
+            writes = [self._query(link, "write") for link in stores]
+            invalidate = [
+                Step(action=StepAction.CACHE_DELETE, target=c.target, relation=c.relation,
+                     key=f"{many}:list", latency=self._latency(c, self.arch.component(c.target)))
+                for c in caches
+            ]  # fmt: skip
+            steps = [
+                *guard,
+                *self._dependencies(comp),
+                *writes,
+                *invalidate,
+                *self._publishes(comp),
+            ]
+            common["rule"] = "service.write"
+            self._op(comp, f"create_{res}", OpKind.WRITE, steps, method="POST", path=path, **common)
+            for auth in self.arch.links_from(comp.id, Relation.USES):
+                if self.arch.component(auth.target).kind is Kind.AUTH:
+                    steps = [self._query(primary, "read"), self._call(auth, "issue_token")]
+                    self._op(comp, "login", OpKind.LOGIN, steps, method="POST",
+                             path=f"{path}/login", resource=res, rule="service.login")  # fmt: skip
+                    break
+        else:
+            deps = self._dependencies(comp)
+            publishes = self._publishes(comp)
+            # A pure event consumer (subscribes, nothing calls it) offers no request operation.
+            called = self.arch.links_to(comp.id, *_INBOUND_SYNC)
+            if called or not self.arch.links_from(comp.id, Relation.SUBSCRIBES_TO):
+                self._op(comp, f"create_{res}", OpKind.ACTION, [*guard, *deps, *publishes],
+                         method="POST", path=path, resource=res, rule="service.action")  # fmt: skip
+
+    def derive_consumers(self, comp: Component, flows: dict[tuple[str, str], set[OpRef]]) -> None:
+        """Rule service.consume: one handler per subscription, for every event on that broker
+        (or only the edge's ``event``); its steps do not depend on the event, so one handler
+        serves them all instead of one copy per event."""
+        stores = self.arch.links_from(comp.id, Relation.STORES_IN)
+        for link in self.arch.links_from(comp.id, Relation.SUBSCRIBES_TO):
+            events = [link.event] if link.event else [e for (b, e) in flows if b == link.target]
+            if not events:
+                continue  # nothing is published there; analysis reports the orphan subscriber
+            name = _snake_event(events[0]) if len(events) == 1 else f"{link.target}_events"
+            steps = [*self._dependencies(comp), *(self._query(s, "write") for s in stores)]
+            self._op(comp, f"on_{name}", OpKind.CONSUME, steps, triggers=tuple(events),
+                     rule="service.consume")  # fmt: skip
+
+    def derive_control(self, comp: Component) -> None:
+        """Rules auth.*, config.get, registry.*, external.*: operations others call."""
+        incoming = {link.relation for link in self.arch.links_to(comp.id)}
+        names: list[tuple[str, str, str]] = []
+        if comp.kind is Kind.AUTH:
+            names += [
+                ("validate_token", "POST", "/tokens/validate"),
+                ("issue_token", "POST", "/tokens"),
+            ]
+        elif comp.kind is Kind.CONFIG:
+            names.append(("get_config", "GET", "/config/{service}"))
+        elif comp.kind is Kind.REGISTRY:
+            names += [
+                ("register", "POST", "/services"),
+                ("heartbeat", "PUT", "/services/{id}"),
+                ("lookup", "GET", "/services/{name}"),
+                ("deregister", "DELETE", "/services/{id}"),
+            ]
+        elif comp.kind is Kind.EXTERNAL:
+            if Relation.SENDS_VIA in incoming:
+                names.append(("send", "POST", "/send"))
+            if Relation.INTEGRATES_WITH in incoming or Relation.CALLS in incoming or not names:
+                names.append(("request", "POST", "/requests"))
+        # Named operations other components call on it (edge attribute ``operation``).
+        for link in self.arch.links_to(comp.id):
+            if link.operation and all(n != link.operation for n, _, _ in names):
+                names.append((link.operation, "POST", f"/{link.operation}"))
+        reads = [self._query(s, "read") for s in self.arch.links_from(comp.id, Relation.STORES_IN)]
+        for name, method, path in names:
+            self._op(comp, name, OpKind.CONTROL, reads if name != "send" else [],
+                     method=method, path=path, rule=f"{comp.kind.value}.{name}")  # fmt: skip
+
+    def _targets(self, comp: Component, relation: Relation) -> list[tuple[Link, list[Operation]]]:
+        return [
+            (link, [op for op in self.ops.get(link.target, []) if _is_entry(op)])
+            for link in self.arch.links_from(comp.id, relation)
+        ]
+
+    def derive_gateway(self, comp: Component) -> None:
+        """Rule gateway.route: ``/api/<path>`` per entry operation of each routed service."""
+        guard = self._validation(comp)
+        routes = self._targets(comp, Relation.ROUTES_TO)
+        total = sum(link.weight for link, ops in routes if ops) or 1.0
+        # Two routed services may both offer e.g. get_item; only then prefix the target's id.
+        seen = Counter(op.name for _, ops in routes for op in ops)
+        for link, ops in routes:
+            op_total = sum(op.weight for op in ops) or 1.0
+            for op in ops:
+                name = op.name if seen[op.name] == 1 else f"{link.target}__{op.name}"
+                self._add(Operation(
+                    component=comp.id, name=name, kind=OpKind.PROXY, method=op.method,
+                    path=f"/api{op.path}", resource=op.resource,
+                    weight=link.weight / total * op.weight / op_total,
+                    steps=(self._compute(comp, name), *guard, self._call(link, op.name)),
+                    rule="gateway.route"))  # fmt: skip
+
+    def derive_balancer(self, comp: Component) -> None:
+        """Rule load_balancer.forward: one forward per entry operation behind each target."""
+        targets = self._targets(comp, Relation.DISTRIBUTES_TO)
+        total = sum(link.weight for link, ops in targets if ops) or 1.0
+        for link, ops in targets:
+            op_total = sum(op.weight for op in ops) or 1.0
+            for op in ops:
+                name = f"{link.target}__{op.name}"
+                self._add(Operation(
+                    component=comp.id, name=name, kind=OpKind.PROXY,
+                    method=op.method, path=op.path, resource=op.resource,
+                    weight=link.weight / total * op.weight / op_total,
+                    steps=(self._compute(comp, name), self._call(link, op.name)),
+                    rule="load_balancer.forward"))  # fmt: skip
+
+
+def _snake_event(event: str) -> str:
+    out = []
+    for i, ch in enumerate(event):
+        if ch.isupper() and i and not event[i - 1].isupper():
+            out.append("_")
+        out.append(ch.lower())
+    return "".join(out)
+
+
+def _is_entry(op: Operation) -> bool:
+    return op.kind in _ENTRY_KINDS or op.kind is OpKind.PROXY
+
+
+def _order(arch: Architecture) -> list[Component]:
+    """Services before gateways before balancers, so proxies see their targets' operations."""
+    rank = {Kind.GATEWAY: 1, Kind.LOAD_BALANCER: 2}
+    return sorted(arch.components, key=lambda c: rank.get(c.kind, 0))
+
+
+def derive_behaviour(arch: Architecture) -> Behaviour:
+    """Operations, entries, event flows and lifecycles of ``arch`` (its own behaviour ignored)."""
+    d = _Deriver(arch)
+    for comp in arch.components:
+        if comp.kind is Kind.SERVICE:
+            d.derive_service(comp)
+        elif comp.kind in (Kind.AUTH, Kind.CONFIG, Kind.REGISTRY, Kind.EXTERNAL):
+            d.derive_control(comp)
+    flows = _event_flows(d)  # only services publish, so the flows are complete here
+    for comp in arch.of_kind(Kind.SERVICE, Kind.AUTH, Kind.CONFIG):
+        d.derive_consumers(comp, flows)
+    # Gateways may route to gateways; derive in rank order, then balancers last.
+    for comp in _order(arch):
+        if comp.kind is Kind.GATEWAY:
+            d.derive_gateway(comp)
+        elif comp.kind is Kind.LOAD_BALANCER:
+            d.derive_balancer(comp)
+    operations = tuple(op for comp in arch.components for op in d.ops.get(comp.id, []))
+    consumers: dict[tuple[str, str], list[OpRef]] = {}
+    for op in operations:
+        if op.kind is OpKind.CONSUME:
+            ref = op.ref
+            for link in arch.links_from(op.component, Relation.SUBSCRIBES_TO):
+                for event in op.triggers:
+                    consumers.setdefault((link.target, event), []).append(ref)
+    events = tuple(
+        EventFlow(
+            event=event,
+            broker=broker,
+            publishers=tuple(sorted(pubs, key=str)),
+            consumers=tuple(consumers.get((broker, event), ())),
+        )
+        for (broker, event), pubs in flows.items()
+    )
+    return Behaviour(
+        operations=operations,
+        entries=_entries(arch, d),
+        events=events,
+        lifecycles=_lifecycles(arch, d),
+    )
+
+
+def _event_flows(d: _Deriver) -> dict[tuple[str, str], set[OpRef]]:
+    flows: dict[tuple[str, str], set[OpRef]] = {}
+    for ops in d.ops.values():
+        for op in ops:
+            publishes = [s for s in op.steps if s.action is StepAction.PUBLISH]
+            if publishes:
+                ref = op.ref
+                for step in publishes:
+                    flows.setdefault((step.target, step.event), set()).add(ref)
+    return dict(sorted(flows.items()))
+
+
+def _front_doors(arch: Architecture, d: _Deriver) -> list[Component]:
+    """Load balancers nothing calls; else gateways; else services nothing calls synchronously."""
+    sync = (Relation.DISTRIBUTES_TO, Relation.ROUTES_TO, Relation.CALLS, Relation.USES)
+    for kinds in ((Kind.LOAD_BALANCER,), (Kind.GATEWAY,), (Kind.SERVICE,)):
+        doors = [
+            c
+            for c in arch.of_kind(*kinds)
+            if not arch.links_to(c.id, *sync) and any(_is_entry(op) for op in d.ops.get(c.id, []))
+        ]
+        if doors:
+            return doors
+    return []
+
+
+def _entries(arch: Architecture, d: _Deriver) -> tuple[Entry, ...]:
+    doors = _front_doors(arch, d)
+    entries: list[Entry] = []
+    for door in doors:
+        ops = [op for op in d.ops.get(door.id, []) if _is_entry(op) and op.weight > 0]
+        total = sum(op.weight for op in ops)
+        for op in ops:
+            hops, target = _follow(arch, d, op)
+            entries.append(Entry(
+                id=f"{op.method} {op.path}", method=op.method or "GET", path=op.path or "/",
+                operation=op.ref, target=target, hops=hops,
+                weight=op.weight / total / len(doors)))  # fmt: skip
+    return tuple(entries)
+
+
+def _follow(arch: Architecture, d: _Deriver, op: Operation) -> tuple[tuple[str, ...], OpRef]:
+    """Walk proxy operations down to the application operation they forward to."""
+    hops = [op.component]
+    while op.kind is OpKind.PROXY:
+        call = next(s for s in reversed(op.steps) if s.action is StepAction.CALL)
+        assert call.target is not None and call.operation is not None
+        op = _lookup(d, call.target, call.operation)
+        hops.append(op.component)
+    return tuple(hops), op.ref
+
+
+def _lookup(d: _Deriver, component: str, name: str) -> Operation:
+    """The operation ``component.name`` among those derived so far."""
+    return next(op for op in d.ops[component] if op.name == name)
+
+
+def _lifecycles(arch: Architecture, d: _Deriver) -> tuple[Lifecycle, ...]:
+    """Rules lifecycle.*: config at start-up, registration, heartbeats and discovery lookups."""
+    out = []
+    for comp in arch.components:
+        startup = [
+            d._call(link, "get_config") for link in arch.links_from(comp.id, Relation.READS_FROM)
+        ]
+        startup += [
+            d._call(link, "register") for link in arch.links_from(comp.id, Relation.REGISTERS_WITH)
+        ]
+        periodic = [
+            PeriodicTask(
+                name="heartbeat", interval=HEARTBEAT_INTERVAL_S, steps=(d._call(link, "heartbeat"),)
+            )
+            for link in arch.links_from(comp.id, Relation.REGISTERS_WITH)
+        ]
+        callees = {
+            link.target for link in arch.links_from(comp.id) if link.interaction.value == "sync"
+        }
+        lookups = [
+            d._call(reg, "lookup")
+            for callee in sorted(callees)
+            for reg in arch.links_from(callee, Relation.REGISTERS_WITH)
+        ]
+        if lookups:
+            periodic.append(
+                PeriodicTask(name="discovery", interval=LOOKUP_TTL_S, steps=tuple(lookups))
+            )
+        if startup or periodic:
+            out.append(
+                Lifecycle(component=comp.id, startup=tuple(startup), periodic=tuple(periodic))
+            )
+    return tuple(out)

@@ -1,0 +1,225 @@
+"""What things are: component kinds, layers and relations, and the rules that recognise them.
+
+Relations are normalised from edge labels (``"Routes To"``, ``routes_to`` → ``routes_to``);
+kinds are inferred from what a component is connected by (strongest), then from its id and
+label, then from its shape, and can always be forced with ``kind="…"``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from enum import StrEnum
+
+__all__ = [
+    "INTERACTION",
+    "Interaction",
+    "Kind",
+    "Layer",
+    "Relation",
+    "kind_from_names",
+    "kind_from_relations",
+    "normalise_relation",
+    "suggest_relation",
+]
+
+
+class Kind(StrEnum):
+    """The role a component plays; it selects defaults, derived behaviour and drawing style."""
+
+    LOAD_BALANCER = "load_balancer"
+    GATEWAY = "gateway"
+    SERVICE = "service"
+    AUTH = "auth"
+    CONFIG = "config"
+    REGISTRY = "registry"
+    DATABASE = "database"
+    CACHE = "cache"
+    BROKER = "broker"
+    EXTERNAL = "external"
+
+
+class Layer(StrEnum):
+    """The ``type`` attribute of the seed: application code or technology it runs on."""
+
+    APPLICATION = "application"
+    TECHNOLOGY = "technology"
+
+
+class Relation(StrEnum):
+    """The 13 relations of DESIGN.md, one per edge."""
+
+    DISTRIBUTES_TO = "distributes_to"
+    ROUTES_TO = "routes_to"
+    VALIDATES_WITH = "validates_with"
+    USES = "uses"
+    CALLS = "calls"
+    PUBLISHES_TO = "publishes_to"
+    SUBSCRIBES_TO = "subscribes_to"
+    SENDS_VIA = "sends_via"
+    INTEGRATES_WITH = "integrates_with"
+    STORES_IN = "stores_in"
+    CACHES_IN = "caches_in"
+    READS_FROM = "reads_from"
+    REGISTERS_WITH = "registers_with"
+
+    @property
+    def label(self) -> str:
+        """The relation as people write it (``routes to``)."""
+        return self.value.replace("_", " ")
+
+
+class Interaction(StrEnum):
+    """How a relation behaves at run time; drives drawing and analysis."""
+
+    SYNC = "sync"  # request/response on the request path
+    ASYNC = "async"  # events through a broker
+    DATA = "data"  # database and cache access
+    INFRA = "infra"  # start-up and background: config, registry
+
+
+INTERACTION: dict[Relation, Interaction] = {
+    Relation.DISTRIBUTES_TO: Interaction.SYNC,
+    Relation.ROUTES_TO: Interaction.SYNC,
+    Relation.VALIDATES_WITH: Interaction.SYNC,
+    Relation.USES: Interaction.SYNC,
+    Relation.CALLS: Interaction.SYNC,
+    Relation.SENDS_VIA: Interaction.SYNC,
+    Relation.INTEGRATES_WITH: Interaction.SYNC,
+    Relation.PUBLISHES_TO: Interaction.ASYNC,
+    Relation.SUBSCRIBES_TO: Interaction.ASYNC,
+    Relation.STORES_IN: Interaction.DATA,
+    Relation.CACHES_IN: Interaction.DATA,
+    Relation.READS_FROM: Interaction.INFRA,
+    Relation.REGISTERS_WITH: Interaction.INFRA,
+}
+
+# Other ways people write the same relation; keys are normalised (lower case, single spaces).
+_SYNONYMS: dict[str, Relation] = {
+    **{r.label: r for r in Relation},
+    "distributes": Relation.DISTRIBUTES_TO,
+    "balances to": Relation.DISTRIBUTES_TO,
+    "load balances to": Relation.DISTRIBUTES_TO,
+    "routes": Relation.ROUTES_TO,
+    "route to": Relation.ROUTES_TO,
+    "forwards to": Relation.ROUTES_TO,
+    "validates": Relation.VALIDATES_WITH,
+    "authenticates with": Relation.VALIDATES_WITH,
+    "authenticates via": Relation.VALIDATES_WITH,
+    "use": Relation.USES,
+    "call": Relation.CALLS,
+    "invokes": Relation.CALLS,
+    "requests": Relation.CALLS,
+    "publishes": Relation.PUBLISHES_TO,
+    "publish to": Relation.PUBLISHES_TO,
+    "emits to": Relation.PUBLISHES_TO,
+    "produces to": Relation.PUBLISHES_TO,
+    "subscribes": Relation.SUBSCRIBES_TO,
+    "subscribe to": Relation.SUBSCRIBES_TO,
+    "consumes from": Relation.SUBSCRIBES_TO,
+    "listens to": Relation.SUBSCRIBES_TO,
+    "sends through": Relation.SENDS_VIA,
+    "sends email via": Relation.SENDS_VIA,
+    "integrates": Relation.INTEGRATES_WITH,
+    "integrate with": Relation.INTEGRATES_WITH,
+    "stores": Relation.STORES_IN,
+    "store in": Relation.STORES_IN,
+    "persists to": Relation.STORES_IN,
+    "persists in": Relation.STORES_IN,
+    "writes to": Relation.STORES_IN,
+    "caches": Relation.CACHES_IN,
+    "cache in": Relation.CACHES_IN,
+    "caches to": Relation.CACHES_IN,
+    "read from": Relation.READS_FROM,
+    "reads config from": Relation.READS_FROM,
+    "gets config from": Relation.READS_FROM,
+    "registers": Relation.REGISTERS_WITH,
+    "register with": Relation.REGISTERS_WITH,
+    "registers in": Relation.REGISTERS_WITH,
+}
+
+_SEPARATORS = re.compile(r"[\s_\-]+")
+
+
+def _normal(text: str) -> str:
+    return _SEPARATORS.sub(" ", text.strip().lower()).strip()
+
+
+def normalise_relation(label: str) -> Relation | None:
+    """Map a label (``"Routes To"``, ``routes_to``, ``routes-to``) to a Relation, or None."""
+    return _SYNONYMS.get(_normal(label))
+
+
+def suggest_relation(label: str) -> str | None:
+    """The closest known spelling of ``label`` (for 'did you mean …' hints), or None."""
+    matches = difflib.get_close_matches(_normal(label), list(_SYNONYMS), n=1, cutoff=0.6)
+    return _SYNONYMS[matches[0]].label if matches else None
+
+
+# What a relation says about its endpoints: (kind of source, kind of target); None = nothing.
+_ENDPOINT_KINDS: dict[Relation, tuple[Kind | None, Kind | None]] = {
+    Relation.DISTRIBUTES_TO: (Kind.LOAD_BALANCER, None),
+    Relation.ROUTES_TO: (Kind.GATEWAY, None),
+    Relation.VALIDATES_WITH: (None, Kind.AUTH),
+    Relation.USES: (None, None),
+    Relation.CALLS: (None, None),
+    Relation.PUBLISHES_TO: (None, Kind.BROKER),
+    Relation.SUBSCRIBES_TO: (None, Kind.BROKER),
+    Relation.SENDS_VIA: (None, Kind.EXTERNAL),
+    Relation.INTEGRATES_WITH: (None, Kind.EXTERNAL),
+    Relation.STORES_IN: (None, Kind.DATABASE),
+    Relation.CACHES_IN: (None, Kind.CACHE),
+    Relation.READS_FROM: (None, Kind.CONFIG),
+    Relation.REGISTERS_WITH: (None, Kind.REGISTRY),
+}
+
+
+def kind_from_relations(
+    outgoing: list[Relation], incoming: list[Relation]
+) -> tuple[Kind, str] | None:
+    """The kind the relations imply, with the reason, or None when they say nothing."""
+    votes: list[tuple[Kind, str]] = []
+    for rel in outgoing:
+        kind = _ENDPOINT_KINDS[rel][0]
+        if kind is not None:
+            votes.append((kind, f"source of '{rel.label}'"))
+    for rel in incoming:
+        kind = _ENDPOINT_KINDS[rel][1]
+        if kind is not None:
+            votes.append((kind, f"target of '{rel.label}'"))
+    if not votes:
+        return None
+    # The most frequent vote wins; ties go to the first seen (file order), which is stable.
+    counts: dict[Kind, int] = {}
+    for kind, _ in votes:
+        counts[kind] = counts.get(kind, 0) + 1
+    best = max(counts, key=lambda k: counts[k])
+    return best, next(reason for kind, reason in votes if kind is best)
+
+
+# Words in ids and labels, most specific first: "Redis Cache" is a cache, not a database.
+_NAME_RULES: tuple[tuple[Kind, tuple[str, ...]], ...] = (
+    (Kind.LOAD_BALANCER, ("load balancer", "loadbalancer", "lb", "haproxy", "nginx", "elb")),
+    (Kind.GATEWAY, ("gateway", "api gw", "apigw", "ingress")),
+    (Kind.REGISTRY, ("registry", "discovery", "eureka", "consul")),
+    (Kind.BROKER, ("broker", "queue", "kafka", "rabbitmq", "nats", "event bus", "mq", "pubsub")),
+    (Kind.CACHE, ("cache", "memcached", "redis")),
+    (Kind.DATABASE, ("database", "db", "postgres", "postgresql", "mysql", "mongodb", "sql")),
+    (Kind.CONFIG, ("config", "configuration", "settings")),
+    (Kind.AUTH, ("auth", "authentication", "identity", "oauth", "iam")),
+    (Kind.EXTERNAL, ("external", "provider", "third party", "smtp", "email", "mail")),
+)
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def kind_from_names(component_id: str, label: str | None, shape: str | None) -> tuple[Kind, str]:
+    """The kind suggested by the id, label and shape alone (``service`` when nothing matches)."""
+    words = " ".join(_WORD.findall(f"{component_id} {label or ''}".lower().replace("_", " ")))
+    padded = f" {words} "
+    for kind, keys in _NAME_RULES:
+        for key in keys:
+            if f" {key} " in padded:
+                return kind, f"name contains '{key}'"
+    if shape and shape.lower() in ("cylinder", "database"):
+        return Kind.DATABASE, f"shape '{shape}'"
+    return Kind.SERVICE, "default for a component with no other evidence"

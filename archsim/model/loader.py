@@ -1,0 +1,337 @@
+"""From DOT text to a checked Architecture: the model's front door.
+
+``read_architecture`` collects every problem in one pass and raises ``InvalidModelError`` with
+all of them when any is an error; warnings come back beside the model. Pure: no disk access
+(``load`` reads a file and is the only function here that does I/O).
+"""
+
+from __future__ import annotations
+
+import difflib
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from archsim.errors import Diagnostic, InvalidModelError, Location, Severity
+from archsim.model import attributes as A
+from archsim.model.architecture import Architecture, Component, Group, Link
+from archsim.model.behaviour import Behaviour
+from archsim.model.checks import Reader, check_declarations, check_links, pick_graph
+from archsim.model.derive import derive_behaviour
+from archsim.model.dot import decode_dot, parse_dot
+from archsim.model.dot.ast import Attr, DotEdge, DotGraph, DotNode
+from archsim.model.kinds import (
+    Kind,
+    Layer,
+    Relation,
+    kind_from_names,
+    kind_from_relations,
+    normalise_relation,
+    suggest_relation,
+)
+
+__all__ = ["LoadResult", "load", "read_architecture"]
+
+
+@dataclass(frozen=True, slots=True)
+class LoadResult:
+    """A loaded architecture and the warnings found on the way."""
+
+    architecture: Architecture
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+
+def _raw(attrs: dict[str, Attr]) -> dict[str, str]:
+    return {k: a.value for k, a in attrs.items()}
+
+
+def _relation(edge: DotEdge, reader: Reader) -> tuple[Relation | None, str]:
+    attr = edge.attrs.get("relation") or edge.attrs.get("label")
+    if attr is None:
+        return None, ""
+    relation = normalise_relation(attr.value)
+    if relation is None:
+        close = suggest_relation(attr.value)
+        known = ", ".join(r.label for r in Relation)
+        reader.error(
+            f"unknown relation '{attr.value}' on {edge.source} -> {edge.target}",
+            attr.location,
+            f"did you mean '{close}'?" if close else f"use one of: {known}",
+            "unknown-relation",
+        )
+    return relation, edge.attrs["label"].value if "label" in edge.attrs else attr.value
+
+
+def _kind_for_target(kind: Kind) -> Relation:
+    by_kind = {
+        Kind.DATABASE: Relation.STORES_IN,
+        Kind.CACHE: Relation.CACHES_IN,
+        Kind.BROKER: Relation.PUBLISHES_TO,
+        Kind.REGISTRY: Relation.REGISTERS_WITH,
+        Kind.CONFIG: Relation.READS_FROM,
+        Kind.EXTERNAL: Relation.INTEGRATES_WITH,
+        Kind.AUTH: Relation.VALIDATES_WITH,
+    }
+    return by_kind.get(kind, Relation.CALLS)
+
+
+def _resolve_kinds(
+    graph: DotGraph, relations: dict[int, Relation | None], reader: Reader
+) -> dict[str, tuple[Kind, str]]:
+    """Explicit ``kind`` wins, then what the relations say, then the names and shape."""
+    outgoing: dict[str, list[Relation]] = {}
+    incoming: dict[str, list[Relation]] = {}
+    counted: set[tuple[str, str, Relation]] = set()
+    for index, edge in enumerate(graph.edges):
+        rel = relations[index]
+        # A duplicated link counts once, as it does in the model (and after ``archsim fmt``).
+        if rel is not None and (edge.source, edge.target, rel) not in counted:
+            counted.add((edge.source, edge.target, rel))
+            outgoing.setdefault(edge.source, []).append(rel)
+            incoming.setdefault(edge.target, []).append(rel)
+    kinds: dict[str, tuple[Kind, str]] = {}
+    for node in graph.nodes.values():
+        by_rel = kind_from_relations(outgoing.get(node.id, []), incoming.get(node.id, []))
+        explicit = node.attrs.get("kind")
+        if explicit is not None:
+            try:
+                kind = A.NODE_ATTRIBUTES["kind"].parse(explicit.value)
+            except ValueError:
+                kind = None  # reported with the other attributes
+            if kind is not None:
+                kinds[node.id] = (kind, "set by kind attribute")
+                if by_rel and by_rel[0] is not kind:
+                    reader.warn(
+                        f"'{node.id}' has kind={kind.value} but is the {by_rel[1]}, "
+                        f"which usually means a {by_rel[0].value}",
+                        explicit.location,
+                        "check the kind, or the relation label",
+                        "kind-conflict",
+                    )
+                continue
+        label = node.attrs["label"].value if "label" in node.attrs else None
+        shape = node.attrs["shape"].value if "shape" in node.attrs else None
+        kinds[node.id] = by_rel or kind_from_names(node.id, label, shape)
+    return kinds
+
+
+def _component(
+    node: DotNode, kind: tuple[Kind, str], group: str | None, reader: Reader
+) -> Component | None:
+    values = reader.typed(node.attrs, A.NODE_ATTRIBUTES, f"'{node.id}'")
+    defaults = A.KIND_DEFAULTS[kind[0]]
+    layer = None
+    if "type" in node.attrs:
+        try:
+            layer = Layer(node.attrs["type"].value.strip().lower())
+        except ValueError:
+            reader.warn(
+                f"type '{node.attrs['type'].value}' of '{node.id}' is neither "
+                "'application' nor 'technology'; the layer is left unset",
+                node.attrs["type"].location,
+                code="unknown-type",
+            )
+    label = node.attrs["label"].value if "label" in node.attrs else node.id
+    explicit = tuple(k for k in node.attrs if k in A.NODE_ATTRIBUTES)
+    try:
+        return Component(
+            id=node.id,
+            label=label,
+            kind=kind[0],
+            kind_reason=kind[1],
+            layer=layer,
+            group=group,
+            service_time=values.get("service_time", defaults.service_time),
+            workers=values.get("workers", defaults.workers),
+            replicas=values.get("replicas", A.DEFAULT_REPLICAS),
+            concurrency=values.get("concurrency", defaults.concurrency),
+            connections=values.get("connections", A.DEFAULT_CONNECTIONS),
+            queue_limit=values.get("queue_limit"),
+            timeout=values.get("timeout"),
+            retries=values.get("retries"),
+            error_rate=values.get("error_rate", 0.0),
+            hit_ratio=values.get("hit_ratio"),
+            latency=values.get("latency", 0.0),
+            cost=values.get("cost", defaults.cost),
+            mix=values.get("mix"),
+            operation_time=values.get("operation_time"),
+            resource=values.get("resource"),
+            explicit=explicit,
+            attrs=_raw(node.attrs),
+            comments=node.comments,
+            source={"line": node.location.line, "col": node.location.col},
+        )
+    except ValueError as exc:  # pydantic range checks the parsers above already mostly cover
+        reader.error(f"'{node.id}': {exc}", node.location, code="bad-attribute")
+        return None
+
+
+def _link(edge: DotEdge, relation: Relation, label: str, reader: Reader) -> Link | None:
+    what = f"{edge.source} -> {edge.target}"
+    values = reader.typed(edge.attrs, A.EDGE_ATTRIBUTES, what)
+    values.pop("relation", None)
+    try:
+        return Link(
+            source=edge.source,
+            target=edge.target,
+            relation=relation,
+            label=label,
+            explicit=tuple(k for k in edge.attrs if k in A.EDGE_ATTRIBUTES),
+            attrs=_raw(edge.attrs),
+            comments=edge.comments,
+            source_ref={"line": edge.location.line, "col": edge.location.col},
+            **values,
+        )
+    except ValueError as exc:
+        reader.error(f"{what}: {exc}", edge.location, code="bad-attribute")
+        return None
+
+
+@contextmanager
+def _paused_gc() -> Iterator[None]:
+    # Loading builds tens of thousands of long-lived objects and no cycles worth collecting;
+    # the cyclic GC's repeated passes over the growing heap cost a quarter of the time.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def read_architecture(text: str, file: str | None = None) -> LoadResult:
+    """Parse and check DOT text; raise ``InvalidModelError`` listing every error found."""
+    with _paused_gc():
+        return _read(text, file)
+
+
+def _read(text: str, file: str | None) -> LoadResult:
+    reader = Reader(file)
+    doc = parse_dot(text, file)
+    graph = pick_graph(doc, reader)
+    if graph is None or not graph.nodes:
+        raise InvalidModelError(reader.diagnostics[0].message, diagnostics=reader.diagnostics)
+    check_declarations(graph, reader)
+    labelled = {i: _relation(e, reader) for i, e in enumerate(graph.edges)}
+    relations = {i: rel for i, (rel, _) in labelled.items()}
+    kinds = _resolve_kinds(graph, relations, reader)
+    for index, edge in enumerate(graph.edges):
+        if relations[index] is None and "label" not in edge.attrs and "relation" not in edge.attrs:
+            rel = _kind_for_target(kinds[edge.target][0])
+            relations[index] = rel
+            labelled[index] = (rel, "")
+            reader.report(
+                Severity.INFO,
+                f"{edge.source} -> {edge.target} has no label; read as '{rel.label}' "
+                f"because {edge.target} is a {kinds[edge.target][0].value}",
+                edge.location,
+                f'write [label="{rel.label}"] to say so',
+                "unlabelled",
+            )
+    clusters = {s.name: s for s in graph.subgraphs if s.name and s.name.startswith("cluster")}
+    node_group = _groups_of_nodes(graph, clusters)
+    components = [
+        _component(node, kinds[node.id], node_group.get(node.id), reader)
+        for node in graph.nodes.values()
+    ]
+    links = [
+        _link(edge, rel, labelled[i][1], reader)
+        for i, edge in enumerate(graph.edges)
+        if (rel := relations[i]) is not None
+    ]
+    graph_values = reader.typed(graph.attrs, A.GRAPH_ATTRIBUTES, "the graph")
+    if reader.failed:
+        raise reader.failure()
+    good_links = [link for link in links if link is not None]
+    check_links(good_links, kinds, graph, reader)
+    if reader.failed:
+        raise reader.failure()
+    unique: dict[tuple[str, str, Relation], Link] = {}
+    for link in good_links:
+        unique.setdefault(link.key, link)
+    arch = Architecture(
+        name=graph.name or "architecture",
+        file=file,
+        network_latency=graph_values.get("network_latency", A.DEFAULT_NETWORK_LATENCY_S),
+        default_timeout=graph_values.get("default_timeout", A.DEFAULT_TIMEOUT_S),
+        attrs=_raw(graph.attrs),
+        comments=graph.comments,
+        components=tuple(c for c in components if c is not None),
+        links=tuple(unique.values()),
+        groups=tuple(
+            Group(
+                id=name,
+                label=sub.attrs["label"].value if "label" in sub.attrs else name,
+                parent=sub.parent if sub.parent in clusters else None,
+                members=tuple(n for n in sub.nodes if node_group.get(n) == name),
+                attrs=_raw(sub.attrs),
+                comments=sub.comments,
+            )
+            for name, sub in clusters.items()
+        ),
+        behaviour=Behaviour(),
+    )
+    arch = arch.model_copy(update={"behaviour": derive_behaviour(arch)})
+    _check_operation_times(arch, graph, reader)
+    if reader.failed:
+        raise reader.failure()
+    return LoadResult(arch, tuple(reader.diagnostics))
+
+
+def _groups_of_nodes(graph: DotGraph, clusters: dict[str, Any]) -> dict[str, str]:
+    """Innermost cluster of each node (subgraphs that are not clusters do not draw a box)."""
+    depth: dict[str, int] = {}
+    for name, sub in clusters.items():
+        level, parent = 0, sub.parent
+        while parent is not None:
+            level += 1
+            parent = next((s.parent for s in graph.subgraphs if s.name == parent), None)
+        depth[name] = level
+    owner: dict[str, str] = {}
+    for name in sorted(clusters, key=lambda n: depth[n]):
+        for node in clusters[name].nodes:
+            owner[node] = name  # deeper clusters come later and win
+    return owner
+
+
+def _check_operation_times(arch: Architecture, graph: DotGraph, reader: Reader) -> None:
+    """``operation_time`` may only name operations the component has (after derivation)."""
+    for comp in arch.components:
+        if not comp.operation_time:
+            continue
+        names = [op.name for op in arch.behaviour.operations_of(comp.id)]
+        for name in comp.operation_time:
+            if name not in names:
+                close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+                reader.error(
+                    f"operation_time of '{comp.id}' names '{name}', which it does not offer",
+                    graph.nodes[comp.id].attrs["operation_time"].location,
+                    f"did you mean '{close[0]}'?"
+                    if close
+                    else f"its operations: {', '.join(names)}",
+                    "unknown-operation",
+                )
+
+
+def load(path: str | Path) -> LoadResult:
+    """Read a DOT file from disk and load it (see ``read_architecture``)."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InvalidModelError(
+            f"no such file: {path}", Location(str(path)), "check the path", code="no-file"
+        ) from None
+    except IsADirectoryError:
+        raise InvalidModelError(
+            f"{path} is a directory", Location(str(path)), "name a .dot file", code="no-file"
+        ) from None
+    except OSError as exc:
+        raise InvalidModelError(
+            f"cannot read {path}: {exc.strerror}", Location(str(path)), code="no-file"
+        ) from None
+    return read_architecture(decode_dot(data, str(path)), str(path))

@@ -1,0 +1,42 @@
+"""Names derived from component ids: resources, plurals, operation names, paths and events."""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["event_name", "plural", "resource_of", "snake"]
+
+_SUFFIXES = ("_service", "_svc", "_server", "_api", "_app", "service")
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+# Domain verbs that read better than "Created" in event names; anything else is "<X>Created".
+_EVENT_VERBS = {"order": "Placed", "payment": "Completed", "user": "Registered"}
+
+
+def snake(text: str) -> str:
+    """``"Order-Service 2"`` → ``order_service_2``; always a valid Python identifier."""
+    name = _NON_WORD.sub("_", text.lower()).strip("_") or "component"
+    return f"c_{name}" if name[0].isdigit() else name
+
+
+def resource_of(component_id: str) -> str:
+    """The resource a component serves: ``order_service`` → ``order``."""
+    name = snake(component_id)
+    for suffix in _SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)].rstrip("_")
+    return name
+
+
+def plural(word: str) -> str:
+    """Naive English plural, good enough for resource paths (``category`` → ``categories``)."""
+    if word.endswith("y") and len(word) > 1 and word[-2] not in "aeiou":
+        return word[:-1] + "ies"
+    if word.endswith(("s", "x", "z", "ch", "sh")):
+        return word + "es"
+    return word + "s"
+
+
+def event_name(resource: str) -> str:
+    """The event a write on ``resource`` publishes: ``order`` → ``OrderPlaced``."""
+    camel = "".join(part.capitalize() for part in resource.split("_"))
+    return camel + _EVENT_VERBS.get(resource, "Created")

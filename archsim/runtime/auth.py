@@ -1,0 +1,132 @@
+"""JWT tokens with real signatures (PyJWT, HS256): issued and checked by the auth service.
+A gateway asks the auth service on every request, as the model's ``validates with`` step
+says; ``ARCHSIM_TOKEN_CACHE_S`` > 0 lets it trust a validated token that long (``TokenCache``)
+— then the model must say so too (the link's ``p``), or predictions count calls never made."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import time
+import uuid
+from typing import Any
+
+import jwt
+
+__all__ = [
+    "TokenCache",
+    "TokenError",
+    "TokenService",
+    "bearer_token",
+    "hash_password",
+    "verify_password",
+]
+
+
+#: Verified token strings remembered by the auth service (cleared when full).
+_MAX_VERIFIED = 10_000
+
+
+class TokenError(Exception):
+    """A token that is missing, malformed, expired or wrongly signed."""
+
+
+class TokenService:
+    """Issues and verifies tokens with a secret only the auth service holds."""
+
+    def __init__(self, secret: str, issuer: str, ttl_s: float = 3600.0) -> None:
+        if len(secret) < 32:
+            raise ValueError("the signing secret must be at least 32 characters")
+        self.secret = secret
+        self.issuer = issuer
+        self.ttl_s = ttl_s
+        self._verified: dict[str, dict[str, Any]] = {}  # token → claims, signature checked
+
+    def issue(self, subject: str, claims: dict[str, Any] | None = None) -> dict[str, Any]:
+        """A signed access token for ``subject``."""
+        now = int(time.time())
+        payload = {
+            **(claims or {}),
+            "sub": subject,
+            "iss": self.issuer,
+            "iat": now,
+            "exp": now + int(self.ttl_s),
+            "jti": uuid.uuid4().hex,
+        }
+        token = jwt.encode(payload, self.secret, algorithm="HS256")
+        return {"access_token": token, "token_type": "bearer", "expires_in": int(self.ttl_s)}
+
+    def verify(self, token: str) -> dict[str, Any]:
+        """The claims of a valid token; TokenError otherwise. A token string whose signature
+        and issuer were verified before is not decoded again (the same bytes verify the same
+        way); its expiry is checked on every call."""
+        claims = self._verified.get(token)
+        if claims is not None:
+            if float(claims.get("exp", 0)) > time.time():
+                return claims
+            del self._verified[token]
+        try:
+            claims = jwt.decode(token, self.secret, algorithms=["HS256"], issuer=self.issuer)
+        except jwt.PyJWTError as exc:
+            raise TokenError(str(exc)) from exc
+        if "exp" in claims and "nbf" not in claims:  # only what needs no other time check
+            if len(self._verified) >= _MAX_VERIFIED:
+                self._verified.clear()
+            self._verified[token] = claims
+        return claims
+
+
+class TokenCache:
+    """Positive validation results by token, kept until expiry (bounded size)."""
+
+    def __init__(self, max_age_s: float = 60.0, max_entries: int = 10_000) -> None:
+        self.max_age_s = max_age_s
+        self.max_entries = max_entries
+        self._entries: dict[str, tuple[float, dict[str, Any]]] = {}
+
+    def get(self, token: str) -> dict[str, Any] | None:
+        """Cached claims, or None (always None when ``max_age_s`` is 0: no caching)."""
+        if self.max_age_s <= 0:
+            return None
+        entry = self._entries.get(token)
+        if entry is None:
+            return None
+        if entry[0] < time.time():
+            del self._entries[token]
+            return None
+        return entry[1]
+
+    def put(self, token: str, claims: dict[str, Any]) -> None:
+        """Remember a valid token until min(exp, now + max_age_s)."""
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()
+        until = min(float(claims.get("exp", 0)) or 1e18, time.time() + self.max_age_s)
+        self._entries[token] = (until, claims)
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header, or None."""
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None
+
+
+def hash_password(password: str, *, salt: bytes | None = None, rounds: int = 10_000) -> str:
+    """``pbkdf2_sha256$rounds$salt$hash`` of a password (stdlib PBKDF2)."""
+    salt = salt or os.urandom(16)
+    digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, rounds)
+    return f"pbkdf2_sha256${rounds}${salt.hex()}${digest.hex()}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    """True when ``password`` matches a ``hash_password`` result (constant-time compare)."""
+    try:
+        _, rounds, salt, digest = stored.split("$")
+    except ValueError:
+        return False
+    again = hashlib.pbkdf2_hmac("sha256", password.encode(), bytes.fromhex(salt), int(rounds))
+    return hmac.compare_digest(again.hex(), digest)

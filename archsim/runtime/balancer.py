@@ -1,0 +1,253 @@
+"""The load balancer: a reverse proxy that matches each request against the routes the model
+derives (method + path template → target component) and spreads it over the target's
+instances (registry lookups or static addresses), failing over when an instance is down.
+It is an asyncio protocol with httptools' parser (the one uvicorn uses) rather than an aiohttp
+web app: the front door does no work beyond parsing, picking and relaying, and aiohttp's
+server machinery was most of its CPU per request.
+
+``python -m archsim_runtime.balancer --port 8000 --manifest stack.json --component load_balancer``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import signal
+from collections.abc import Awaitable
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import httptools
+
+from .client import CallError, CallPolicy, Discovery, ServiceClient
+from .context import new_traceparent, set_context
+from .registry import RegistryClient
+from .settings import Settings
+
+__all__ = ["Balancer", "Route", "compile_routes", "main", "serve"]
+
+_PARAM = re.compile(r"\{[^}/]+\}")
+_PASS = ("authorization", "content-type", "x-request-id", "traceparent")
+
+
+class Route:
+    """One forwarding rule: ``method`` + ``path`` template → ``target``."""
+
+    __slots__ = ("method", "path", "pattern", "target")
+
+    def __init__(self, method: str, path: str, target: str) -> None:
+        self.method = method
+        self.path = path
+        self.target = target
+        parts = _PARAM.split(path)
+        self.pattern = re.compile("^" + "[^/]+".join(re.escape(p) for p in parts) + "$")
+
+
+def compile_routes(routes: list[dict[str, str]]) -> list[Route]:
+    """Routes in match order: literal paths before templated ones (``/users/login`` first)."""
+    built = [Route(r["method"], r["path"], r["target"]) for r in routes]
+    return sorted(built, key=lambda r: ("{" in r.path, -len(r.path)))
+
+
+class Balancer:
+    """One balancer component: routes (from the manifest), discovery and the pooled client."""
+
+    def __init__(self, spec: dict[str, Any], settings: Settings) -> None:
+        self.spec = spec
+        self.settings = settings
+        self.routes = compile_routes(spec["routes"])
+        self.discovery = Discovery(settings, dict(spec.get("registered", {})))
+        self.policy = CallPolicy(timeout=float(spec.get("timeout", 30.0)))
+        self.session: aiohttp.ClientSession | None = None
+        self.client: ServiceClient | None = None
+
+    async def start(self) -> None:
+        """Open the client pool and attach registry lookups."""
+        connector = aiohttp.TCPConnector(limit=1024, limit_per_host=256)
+        self.session = aiohttp.ClientSession(connector=connector, auto_decompress=False)
+        for registry in set(self.spec.get("registered", {}).values()):
+            client = RegistryClient(
+                self.session, self.settings.addresses(registry), self.settings.lookup_ttl_s
+            )
+            self.discovery.attach(registry, client)
+        self.client = ServiceClient(self.session, self.discovery)
+
+    async def stop(self) -> None:
+        """Close the pools."""
+        if self.client is not None:
+            self.client.close()
+        if self.session is not None:
+            await self.session.close()
+
+    async def handle(
+        self, method: str, path: str, query: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, bytes, str]:
+        """Status, body and content type for one request at the front door."""
+        if path == "/_lb/health":
+            return _json(200, {"status": "ok", "service": self.settings.service})
+        route = next((r for r in self.routes if r.method == method and r.pattern.match(path)), None)
+        if route is None:
+            return _json(404, {"detail": f"no route for {method} {path}"})
+        set_context(headers.get("x-request-id"), headers.get("traceparent") or new_traceparent())
+        assert self.client is not None
+        try:
+            reply = await self.client.call(
+                route.target,
+                method,
+                f"{path}?{query}" if query else path,
+                data=body or None,
+                headers=headers,
+                policy=self.policy,
+            )
+        except CallError as exc:
+            return _json(exc.status, {"detail": exc.detail})
+        return reply.status, reply.body, reply.content_type
+
+
+def _json(status: int, content: Any) -> tuple[int, bytes, str]:
+    return status, json.dumps(content).encode(), "application/json"
+
+
+class _Connection(asyncio.Protocol):
+    """One client connection: HTTP/1.1 parsed by httptools, keep-alive, answers in order."""
+
+    def __init__(self, balancer: Balancer) -> None:
+        self.balancer = balancer
+        self.parser = httptools.HttpRequestParser(self)
+        self.transport: asyncio.Transport | None = None
+        self.url = b""
+        self.headers: dict[str, str] = {}
+        self.body: list[bytes] = []
+        self.last: asyncio.Future[None] | None = None  # the previous answer, for pipelining
+
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserError:  # also upgrades: this proxy speaks plain HTTP/1.1
+            self._write(400, b'{"detail": "malformed request"}', "application/json", False)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
+
+    def on_message_begin(self) -> None:
+        self.url = b""
+        self.headers = {}
+        self.body = []
+
+    def on_url(self, url: bytes) -> None:
+        self.url += url
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        key = name.decode("latin-1").lower()
+        if key in _PASS:
+            self.headers[key] = value.decode("latin-1")
+
+    def on_body(self, body: bytes) -> None:
+        self.body.append(body)
+
+    def on_message_complete(self) -> None:
+        url = httptools.parse_url(self.url)
+        method = self.parser.get_method().decode("latin-1")
+        keep = self.parser.should_keep_alive()
+        path = (url.path or b"/").decode("latin-1")
+        query = (url.query or b"").decode("latin-1")
+        answer = self.balancer.handle(method, path, query, self.headers, b"".join(self.body))
+        self.last = asyncio.ensure_future(self._answer(answer, self.last, method, keep))
+
+    async def _answer(
+        self,
+        answer: Awaitable[tuple[int, bytes, str]],
+        previous: asyncio.Future[None] | None,
+        method: str,
+        keep: bool,
+    ) -> None:
+        try:
+            status, body, ctype = await answer
+        except Exception as exc:  # a bug, not an upstream failure (those are CallErrors)
+            status, body, ctype = _json(500, {"detail": f"balancer error: {exc}"})
+        if previous is not None and not previous.done():
+            await previous  # pipelined requests are answered in the order they came
+        self._write(status, b"" if method == "HEAD" else body, ctype, keep, len(body))
+
+    def _write(
+        self, status: int, body: bytes, ctype: str, keep: bool, length: int | None = None
+    ) -> None:
+        if self.transport is None:
+            return
+        head = _STATUS.get(status) or _status_line(status)
+        self.transport.write(
+            b"".join(
+                (
+                    head,
+                    b"content-type: ",
+                    ctype.encode("latin-1"),
+                    b"\r\ncontent-length: %d\r\n" % (len(body) if length is None else length),
+                    b"" if keep else b"connection: close\r\n",
+                    b"\r\n",
+                    body,
+                )
+            )
+        )
+        if not keep:
+            self.transport.close()
+            self.transport = None
+
+
+def _status_line(status: int) -> bytes:
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        phrase = "Unknown"
+    return f"HTTP/1.1 {status} {phrase}\r\n".encode("latin-1")
+
+
+_STATUS = {code: _status_line(code) for code in (200, 201, 204, 400, 401, 404, 409, 422, 502)}
+
+
+async def serve(spec: dict[str, Any], settings: Settings, host: str, port: int) -> None:
+    """Serve the balancer until SIGTERM/SIGINT, then close the pools."""
+    balancer = Balancer(spec, settings)
+    await balancer.start()
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    server = await loop.create_server(
+        lambda: _Connection(balancer), host, port, backlog=2048, reuse_address=True
+    )
+    try:
+        await stop.wait()
+    finally:
+        server.close()
+        await balancer.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve the balancer described in the manifest until SIGTERM."""
+    parser = argparse.ArgumentParser(prog="archsim_runtime.balancer")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--manifest", type=Path, required=True)
+    parser.add_argument("--component", required=True)
+    args = parser.parse_args(argv)
+    manifest = json.loads(args.manifest.read_text())
+    spec = manifest["balancers"][args.component]
+    settings = Settings.from_env(args.component)
+    try:
+        import uvloop
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    except ImportError:  # pragma: no cover - uvloop comes with uvicorn[standard]
+        pass
+    asyncio.run(serve(spec, settings, args.host, args.port))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,54 @@
+"""Read-through cache on a Redis-protocol server: JSON values with a TTL, invalidation on write."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import redis.asyncio as aioredis
+
+__all__ = ["Cache", "RawJSON"]
+
+
+class RawJSON(bytes):
+    """A cached value as the JSON bytes it was stored as: a handler can send it unparsed."""
+
+
+class Cache:
+    """One cache component: keys are namespaced ``<stack>:<cache>:<key>``; counts hits/misses."""
+
+    def __init__(self, url: str, namespace: str) -> None:
+        self.url = url
+        self.namespace = namespace
+        self.redis = aioredis.Redis.from_url(url)
+        self.hits = 0
+        self.misses = 0
+
+    def _key(self, key: str) -> str:
+        return f"{self.namespace}:{key}"
+
+    async def get(self, key: str) -> RawJSON | None:
+        """The cached value as JSON bytes (``json.loads`` it to read it), or None on a miss."""
+        raw = await self.redis.get(self._key(key))
+        if raw is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        return RawJSON(raw)
+
+    async def set(self, key: str, value: Any, ttl_s: float) -> None:
+        """Store ``value`` as JSON for ``ttl_s`` seconds."""
+        await self.redis.set(self._key(key), json.dumps(value, default=str), px=int(ttl_s * 1000))
+
+    async def delete(self, *keys: str) -> None:
+        """Invalidate keys (after a write)."""
+        if keys:
+            await self.redis.delete(*(self._key(k) for k in keys))
+
+    async def ping(self) -> bool:
+        """True when the server answers."""
+        return bool(await self.redis.ping())
+
+    async def close(self) -> None:
+        """Close the connection pool."""
+        await self.redis.aclose()

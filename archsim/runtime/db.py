@@ -1,0 +1,66 @@
+"""SQL through SQLAlchemy (async): SQLite file by default, PostgreSQL by URL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import MetaData, event, text
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+__all__ = ["Database", "async_url"]
+
+
+def async_url(url: str) -> str:
+    """Pick the async driver for a URL: ``postgresql://`` → asyncpg, ``sqlite://`` → aiosqlite."""
+    for plain, driver in (
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("postgres://", "postgresql+asyncpg://"),
+        ("sqlite://", "sqlite+aiosqlite://"),
+    ):
+        if url.startswith(plain):
+            return driver + url[len(plain) :]
+    return url
+
+
+class Database:
+    """One database component: an engine with a pool of ``pool_size`` connections."""
+
+    def __init__(self, url: str, metadata: MetaData, pool_size: int = 5) -> None:
+        self.url = async_url(url)
+        self.metadata = metadata
+        kwargs: dict[str, Any] = {}
+        if self.url.startswith("sqlite"):
+            # Replicas share one file: WAL lets readers run beside a writer; wait, don't fail.
+            kwargs["connect_args"] = {"timeout": 15}
+        else:
+            kwargs.update(pool_size=pool_size, max_overflow=0, pool_pre_ping=True)
+        self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+        if self.url.startswith("sqlite"):
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+
+    async def create_schema(self) -> None:
+        """Create the tables that do not exist yet (replicas may race: losing is fine)."""
+        try:
+            async with self.engine.begin() as conn:
+                await conn.run_sync(self.metadata.create_all, checkfirst=True)
+        except (OperationalError, ProgrammingError, IntegrityError) as exc:
+            if "already exists" not in str(exc) and "duplicate" not in str(exc).lower():
+                raise
+
+    async def ping(self) -> bool:
+        """True when a trivial query succeeds."""
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        return True
+
+    async def close(self) -> None:
+        """Dispose of the pool."""
+        await self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()

@@ -1,0 +1,362 @@
+"""The runtime of one generated service: app factory, lifespan and the step primitives its
+handlers call (compute, call, forward, authorize, cache, query, publish, send mail).
+
+Generated ``app.py`` files build a ``Runtime`` from a SPEC dict the generator wrote (which
+components this one talks to and how) and call these methods in the order of the model's steps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import aiohttp
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import MetaData
+from sqlalchemy.exc import IntegrityError
+
+from .auth import TokenCache, bearer_token
+from .broker import Broker
+from .cache import Cache, RawJSON
+from .client import DEFAULT_POLICY, CallError, CallPolicy, Discovery, Reply, ServiceClient
+from .context import TraceMiddleware, set_context
+from .db import Database
+from .emulation import Emulator
+from .front import Front
+from .logs import configure_logging
+from .mail import send_mail
+from .metrics import Metrics, OperationTimer, render
+from .proxy import ForwardRoute
+from .registry import RegistryClient
+from .settings import Settings
+
+__all__ = ["Runtime"]
+
+Consumer = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class Runtime:
+    """Everything one service instance needs at run time, wired from ``spec`` and the env."""
+
+    def __init__(self, spec: dict[str, Any], metadata: MetaData | None = None) -> None:
+        self.spec = spec
+        self.component: str = spec["component"]
+        self.settings = Settings.from_env(self.component)
+        self.log = configure_logging(
+            self.component, self.settings.instance, self.settings.log_level
+        )
+        self.metadata = metadata or MetaData()
+        self.metrics = Metrics(self.component)
+        self.emulator = Emulator(
+            self.settings.emulate, spec.get("service_time"), spec.get("operation_time")
+        )
+        self.discovery = Discovery(self.settings, dict(spec.get("registered", {})))
+        self.config: dict[str, Any] = {}
+        self.tokens = TokenCache(self.settings.token_cache_s)
+        self.databases: dict[str, Database] = {}
+        self.caches: dict[str, Cache] = {}
+        self.brokers: dict[str, Broker] = {}
+        self.registries: dict[str, RegistryClient] = {}
+        self.client: ServiceClient | None = None
+        self.forward_routes: list[ForwardRoute] = []
+        self._consumers: list[tuple[str, str, str, Consumer]] = []
+        self._session: aiohttp.ClientSession | None = None
+        self.app: FastAPI | None = None
+
+    # -- app and lifespan ----------------------------------------------------------------
+
+    def create_app(self, title: str, description: str = "", version: str = "0.1.0") -> FastAPI:
+        """A FastAPI app with lifespan, tracing middleware, /health, /ready and /metrics."""
+        app = FastAPI(title=title, description=description, version=version, lifespan=self._life)
+        app.add_middleware(TraceMiddleware)
+        app.add_exception_handler(IntegrityError, _conflict)
+        app.add_api_route("/health", self._health, methods=["GET"], tags=["ops"])
+        app.add_api_route("/ready", self._ready, methods=["GET"], tags=["ops"])
+        app.add_api_route("/metrics", self._metrics, methods=["GET"], tags=["ops"])
+        app.state.runtime = self
+        self.app = app
+        return app
+
+    @contextlib.asynccontextmanager
+    async def _life(self, app: FastAPI) -> AsyncIterator[None]:
+        await self.start()
+        try:
+            yield
+        finally:
+            await self.stop()
+
+    def _url(self, component: str, kind: str, default: str | None = None) -> str:
+        url = self.settings.resource_url(component, kind) or default
+        if not url:
+            raise RuntimeError(
+                f"no URL for {kind} {component!r}: set ARCHSIM_URL_{component.upper()}"
+            )
+        return url
+
+    async def start(self) -> None:
+        """Connect to everything, run start-up steps, register, start consumers."""
+        set_context(f"startup-{self.settings.instance}", None)
+        connector = aiohttp.TCPConnector(limit=512, limit_per_host=128, keepalive_timeout=30)
+        self._session = aiohttp.ClientSession(connector=connector)
+        self.client = ServiceClient(self._session, self.discovery)
+        ns = f"{self.settings.stack}"
+        for name, db in self.spec.get("databases", {}).items():
+            default = f"sqlite:///{name}.sqlite3"
+            url = self._url(name, "database", default)
+            self.databases[name] = Database(url, self.metadata, int(db.get("pool", 5)))
+            await self.databases[name].create_schema()
+        for name in self.spec.get("caches", []):
+            self.caches[name] = Cache(self._url(name, "cache"), f"{ns}:{name}")
+        for name in self.spec.get("brokers", []):
+            url = self._url(name, "broker")
+            self.brokers[name] = Broker(url, f"{ns}:{name}", self.settings.redeliver_s)
+        for registry in {
+            *self.spec.get("registers_with", []),
+            *self.spec.get("registered", {}).values(),
+        }:
+            client = RegistryClient(
+                self._session, self.settings.addresses(registry), self.settings.lookup_ttl_s
+            )
+            self.registries[registry] = client
+            self.discovery.attach(registry, client)
+        for target in self.spec.get("reads_from", []):
+            await self._fetch_config(target)
+        for registry in self.spec.get("registers_with", []):
+            client = self.registries[registry]
+            await client.register(self.component, self.settings.instance, self.settings.self_url)
+            client.start_heartbeats(self.settings.heartbeat_s)
+        for broker, event, group, handler in self._consumers:
+            self.brokers[broker].subscribe(event, group, self.settings.instance, handler)
+        self.log.info("started", extra={"fields": {"url": self.settings.self_url}})
+
+    async def _fetch_config(self, target: str) -> None:
+        path = f"/config/{self.component}"
+        for attempt in range(20):  # the launcher starts config first; tolerate a slow start
+            try:
+                reply = await self.call(target, "GET", path, policy=CallPolicy(timeout=2.0))
+                if reply.ok:
+                    self.config.update(reply.json() or {})
+                    return
+            except HTTPException:
+                pass
+            await asyncio.sleep(min(0.1 * 2**attempt, 1.0))
+        raise RuntimeError(f"could not fetch configuration from {target}")
+
+    async def stop(self) -> None:
+        """Leave the registry first (no new traffic), then stop consumers and close pools."""
+        for client in self.registries.values():
+            await client.deregister()
+        for resource in [*self.brokers.values(), *self.caches.values(), *self.databases.values()]:
+            with contextlib.suppress(Exception):
+                await resource.close()
+        if self.client is not None:
+            self.client.close()
+        if self._session is not None:
+            await self._session.close()
+        self.log.info("stopped")
+
+    async def _health(self) -> dict[str, str]:
+        return {"status": "ok", "service": self.component, "instance": self.settings.instance}
+
+    async def _ready(self) -> JSONResponse:
+        checks: dict[str, bool] = {}
+        for kind, items in (
+            ("db", self.databases),
+            ("cache", self.caches),
+            ("broker", self.brokers),
+        ):
+            for name, item in items.items():
+                try:
+                    checks[f"{kind}:{name}"] = bool(await asyncio.wait_for(item.ping(), 2.0))
+                except Exception:
+                    checks[f"{kind}:{name}"] = False
+        for name in self.spec.get("registers_with", []):
+            checks[f"registry:{name}"] = self.registries[name].registered
+        ok = all(checks.values())
+        return JSONResponse({"ready": ok, "checks": checks}, status_code=200 if ok else 503)
+
+    async def _metrics(self) -> Response:
+        body, content_type = render()
+        return Response(body, media_type=content_type)
+
+    # -- step primitives -------------------------------------------------------------------
+
+    def operation(self, name: str, ok: int = 200) -> OperationTimer:
+        """``async with rt.operation("get_product"):`` — counts and times one request
+        (labelled with ``ok`` as its status when it succeeds)."""
+        return self.metrics.operation(name, ok)
+
+    def compute(self, operation: str | None = None) -> None:
+        """The compute step: spend the modelled service time (the operation's own when the
+        model gives it one) with emulation on, or nothing."""
+        self.emulator.compute(operation)
+
+    def chance(self, p: float) -> bool:
+        """Does a step with probability ``p`` happen this time?"""
+        return self.emulator.chance(p)
+
+    async def call(
+        self,
+        target: str,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        data: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        policy: CallPolicy = DEFAULT_POLICY,
+    ) -> Reply:
+        """A call step: the reply (2xx-4xx), or HTTPException 502/503/504 when it failed."""
+        assert self.client is not None, "runtime not started"
+        try:
+            reply = await self.client.call(
+                target, method, path, json_body=json, data=data, headers=headers, policy=policy
+            )
+        except CallError as exc:
+            self.metrics.call(target, "failed")
+            raise HTTPException(exc.status, exc.detail) from None
+        self.metrics.call(target, "ok" if reply.ok else "client_error")
+        return reply
+
+    async def call_json(self, target: str, method: str, path: str, **kw: Any) -> Any:
+        """A call whose reply must be 2xx: its JSON. A 404 means the request named something
+        that does not exist (422 upstream); other 4xx are our bug (502)."""
+        reply = await self.call(target, method, path, **kw)
+        if reply.ok:
+            return reply.json()
+        if reply.status == 404:
+            raise HTTPException(422, f"{target}: {path} not found")
+        raise HTTPException(502, f"{target} refused {method} {path}: {reply.status}")
+
+    async def forward(
+        self, request: Request, target: str, path: str, policy: CallPolicy = DEFAULT_POLICY
+    ) -> Response:
+        """A proxy step: send the request on to ``target`` unchanged; answer what it answers."""
+        body = await request.body()
+        headers = {"content-type": request.headers.get("content-type", "application/json")}
+        authorization = request.headers.get("authorization")
+        if authorization:
+            headers["authorization"] = authorization
+        if request.url.query:
+            path = f"{path}?{request.url.query}"
+        reply = await self.call(
+            target, request.method, path, data=body or None, headers=headers, policy=policy
+        )
+        return Response(reply.body, status_code=reply.status, media_type=reply.content_type)
+
+    async def authorize(
+        self, request: Request, auth: str, policy: CallPolicy = DEFAULT_POLICY
+    ) -> dict[str, Any]:
+        """A validate-token step: the caller's claims, checked by ``auth`` (cached until the
+        token expires); 401 without a valid bearer token."""
+        return await self.authorize_header(request.headers.get("authorization"), auth, policy)
+
+    async def authorize_header(
+        self, authorization: str | None, auth: str, policy: CallPolicy = DEFAULT_POLICY
+    ) -> dict[str, Any]:
+        """``authorize`` given the raw ``Authorization`` header."""
+        token = bearer_token(authorization)
+        if token is None:
+            raise HTTPException(401, "missing bearer token", {"WWW-Authenticate": "Bearer"})
+        claims = self.tokens.get(token)
+        if claims is not None:
+            return claims
+        reply = await self.call(
+            auth, "POST", "/tokens/validate", json={"token": token}, policy=policy
+        )
+        if not reply.ok:
+            raise HTTPException(401, "invalid or expired token", {"WWW-Authenticate": "Bearer"})
+        claims = reply.json()["claims"]
+        self.tokens.put(token, claims)
+        return claims
+
+    def fast_forward(self, routes: list[ForwardRoute]) -> None:
+        """Serve these proxy operations from the ASGI fast path (``front()``) ahead of
+        FastAPI's router (same steps as the generated endpoints, kept for OpenAPI and tests)."""
+        self.forward_routes = sorted(
+            [*self.forward_routes, *routes], key=lambda r: ("{" in r.path, -len(r.path))
+        )
+
+    def front(self) -> Front:
+        """The ASGI callable to serve: the fast path, then the FastAPI app (``serve`` uses it)."""
+        assert self.app is not None, "create_app first"
+        return Front(self.app, self)
+
+    async def cache_get(self, cache: str, key: str) -> Any | None:
+        """A cache-get step: the cached value or None (a miss)."""
+        value = await self.caches[cache].get(key)
+        self.metrics.cache(cache, value is not None)
+        return value
+
+    async def cache_set(self, cache: str, key: str, value: Any, ttl_s: float) -> None:
+        """A cache-set step (fill after a miss)."""
+        await self.caches[cache].set(key, value, ttl_s)
+
+    async def cache_delete(self, cache: str, *keys: str) -> None:
+        """A cache-delete step (invalidate after a write)."""
+        await self.caches[cache].delete(*keys)
+
+    def db(self, name: str) -> Database:
+        """The database component ``name``."""
+        return self.databases[name]
+
+    async def publish(self, broker: str, event: str, data: dict[str, Any]) -> str:
+        """A publish step: returns the event id once the broker has the event."""
+        event_id = await self.brokers[broker].publish(event, data)
+        self.metrics.event(event, "published")
+        return event_id
+
+    def consumer(self, broker: str, event: str, operation: str) -> Callable[[Consumer], Consumer]:
+        """Register an event handler (a consume operation); one consumer group per service."""
+
+        def decorate(handler: Consumer) -> Consumer:
+            async def run(payload: dict[str, Any]) -> None:
+                async with self.operation(operation):
+                    await handler(payload)
+                self.metrics.event(event, "consumed")
+
+            self._consumers.append((broker, event, self.component, run))
+            return handler
+
+        return decorate
+
+    async def finish(
+        self, handlers: Any, name: str, result: Any, payload: dict[str, Any], status: int = 200
+    ) -> Response:
+        """The response: the result passed through the user's hook ``handlers.<name>`` when
+        there is one, serialized once (a cache hit's bytes go out as they are)."""
+        hook = getattr(handlers, name, None)
+        if hook is not None:
+            if isinstance(result, RawJSON):
+                result = json.loads(result)
+            result = await hook(result, payload)
+        if isinstance(result, Response):
+            return result
+        body = result if isinstance(result, RawJSON) else json.dumps(result, default=str).encode()
+        return Response(body, status_code=status, media_type="application/json")
+
+    async def send_mail(self, target: str, subject: str, body: str, to: str | None = None) -> None:
+        """A sends-via step: one message over SMTP to ``target`` (the stack's sink locally)."""
+        url = self._url(target, "smtp")
+        sender = f"{self.component}@{self.settings.stack}.local"
+        try:
+            await send_mail(
+                url,
+                sender=sender,
+                to=to or f"customer@{self.settings.stack}.local",
+                subject=subject,
+                body=body,
+            )
+        except OSError as exc:
+            self.metrics.call(target, "failed")
+            raise HTTPException(502, f"{target}: {exc}") from None
+        self.metrics.call(target, "ok")
+
+
+async def _conflict(request: Request, exc: Exception) -> JSONResponse:
+    """A unique or foreign-key constraint said no: the client's data conflicts (409)."""
+    return JSONResponse({"detail": "conflicts with existing data"}, status_code=409)

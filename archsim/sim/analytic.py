@@ -1,0 +1,343 @@
+"""Analytic cross-check: the same behaviour solved as a queueing network in milliseconds.
+
+Open workloads: traffic equations give each station's arrival rate; every replica is an
+M/M/c (M/M/c/K with a ``queue_limit``) with the Allen–Cunneen correction for non-exponential
+service; an operation's mean response time is the sum of its steps. Closed workloads: exact
+Mean Value Analysis over the same per-request demands (Seidmann's approximation for
+multi-worker stations). Assumptions (documented in docs/simulate.md): no retries or timeouts,
+connection-pool waits ignored, thread-mode holding times from the open solution.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from typing import Any
+
+from archsim.model import Architecture, Operation, Step, StepAction
+from archsim.sim.workload import Workload, entry_weights
+
+__all__ = ["erlang_c", "mmck", "mva", "solve"]
+
+
+def erlang_c(c: int, a: float) -> float:
+    """Probability of waiting in M/M/c with offered load ``a`` = λ/μ (requires a < c)."""
+    if a <= 0:
+        return 0.0
+    term, total = 1.0, 1.0
+    for k in range(1, c):
+        term *= a / k
+        total += term
+    last = term * a / c  # a^c / c!
+    top = last * c / (c - a)
+    return top / (total + top)
+
+
+def mmck(lam: float, mu: float, c: int, k: int) -> tuple[float, float, float]:
+    """M/M/c/K: (blocking probability, mean number in system, mean queue) — exact."""
+    a = lam / mu
+    probs = [1.0]
+    for n in range(1, k + 1):
+        probs.append(probs[-1] * a / min(n, c))
+    total = sum(probs)
+    probs = [p / total for p in probs]
+    big_l = sum(n * p for n, p in enumerate(probs))
+    queue = sum((n - c) * p for n, p in enumerate(probs) if n > c)
+    return probs[-1], big_l, queue
+
+
+class _Demands:
+    """Per execution of an operation: visits and service demand (s) at each station."""
+
+    def __init__(self, arch: Architecture) -> None:
+        self.arch = arch
+        self.ops = {(op.component, op.name): op for op in arch.behaviour.operations}
+        self.consumers: dict[tuple[str, str], list[Operation]] = defaultdict(list)
+        for flow in arch.behaviour.events:
+            for ref in flow.consumers:
+                self.consumers[(flow.broker, flow.event)].append(
+                    self.ops[(ref.component, ref.operation)]
+                )
+
+    def of_op(
+        self,
+        op: Operation,
+        mult: float,
+        out: dict[str, float],
+        depth: int = 0,
+        work: dict[str, float] | None = None,
+    ) -> None:
+        """Add visits×``mult`` of ``op`` (and everything it triggers) to ``out`` (visits), and
+        the service demand of its compute steps (seconds) to ``work`` when given."""
+        if depth > 50:
+            return  # a call cycle; the simulator would run it, the analysis truncates it
+        self.of_steps(op.steps, op.component, mult, out, depth, work)
+
+    def of_steps(
+        self,
+        steps: tuple[Step, ...],
+        comp: str,
+        mult: float,
+        out: dict[str, float],
+        depth: int,
+        work: dict[str, float] | None = None,
+    ) -> None:
+        for s in steps:
+            m = mult * s.p
+            if s.action is StepAction.COMPUTE:
+                out[comp] += m
+                if work is not None:
+                    work[comp] += m * self.own_time(s, comp)
+            elif s.action is StepAction.CALL:
+                callee = self.ops[(s.target or "", s.operation or "")]
+                self.of_op(callee, m, out, depth + 1, work)
+            else:
+                out[s.target or ""] += m
+                if s.action is StepAction.CACHE_GET:
+                    miss = m * (1 - (s.hit_ratio or 0))
+                    self.of_steps(s.on_miss, comp, miss, out, depth, work)
+                elif s.action is StepAction.PUBLISH:
+                    for consumer in self.consumers.get((s.target or "", s.event or ""), []):
+                        self.of_op(consumer, m, out, depth + 1, work)
+
+    def own_time(self, step: Step, comp: str) -> float:
+        """Mean service time (s) of a compute step: the operation's own, else the component's."""
+        if step.service_time is not None:
+            return step.service_time.mean
+        return self.arch.component(comp).service_time.mean
+
+
+def _station_wait(
+    lam: float, hold: float, scv: float, c: int, r: int, limit: int | None
+) -> tuple[float, float, float, float]:
+    """(utilisation, mean queue (all replicas), mean wait, blocking) of r replicas of M/G/c."""
+    if lam <= 0 or hold <= 0:
+        return 0.0, 0.0, 0.0, 0.0
+    lam_r, mu = lam / r, 1.0 / hold
+    if limit is not None:
+        block, _, queue = mmck(lam_r, mu, c, c + limit)
+        lam_eff = lam_r * (1 - block)
+        wait = queue / lam_eff if lam_eff else 0.0
+        return lam_eff / (c * mu), queue * r, wait, block
+    rho = lam_r / (c * mu)
+    if rho >= 1:
+        return rho, math.inf, math.inf, 0.0
+    wait = erlang_c(c, lam_r / mu) / (c * mu - lam_r) * (1 + scv) / 2
+    return rho, lam_r * wait * r, wait, 0.0
+
+
+def solve(arch: Architecture, workload: Workload) -> dict[str, Any]:
+    """Mean-value prediction: per component utilisation/throughput/queue/wait, per entry mean
+    response time (seconds), by open network analysis or MVA for a closed workload."""
+    demands = _Demands(arch)
+    weights = entry_weights(arch, workload)
+    entries = arch.behaviour.entries
+    per_entry: dict[str, dict[str, float]] = {}
+    visits: dict[str, float] = defaultdict(float)
+    work: dict[str, float] = defaultdict(float)  # compute demand per request (s), per station
+    for i, w in weights:
+        e = entries[i]
+        v: dict[str, float] = defaultdict(float)
+        ew: dict[str, float] = defaultdict(float)
+        demands.of_op(demands.ops[(e.operation.component, e.operation.operation)], 1.0, v, 0, ew)
+        per_entry[e.id] = v
+        for cid, n in v.items():
+            visits[cid] += w * n
+        for cid, t in ew.items():
+            work[cid] += w * t
+    if workload.closed:
+        return _closed(arch, workload, demands, weights, visits, work)
+    lam = workload.peak_rate if not workload.ramp else workload.rate_at(0.0)
+    waits: dict[str, float] = defaultdict(float)
+    comps: dict[str, dict[str, Any]] = {}
+    # A station's mean hold is its compute demand per visit: operations may have their own
+    # service times (``operation_time``); infrastructure stations visited by queries keep theirs.
+    hold = {
+        c.id: work[c.id] / visits[c.id] if work.get(c.id) else c.service_time.mean
+        for c in arch.components
+    }
+    for _ in range(
+        20 if any(c.concurrency == "threads" and c.is_application for c in arch.components) else 1
+    ):
+        op_time = _OpTimes(arch, demands, waits, hold)
+        for c in arch.components:
+            if c.concurrency == "threads" and c.is_application:
+                ops = [op for op in arch.behaviour.operations if op.component == c.id]
+                if ops:
+                    hold[c.id] = max(op_time.holding(op) for op in ops)
+        for c in arch.components:
+            rate = lam * visits.get(c.id, 0.0)
+            util, queue, wait, block = _station_wait(
+                rate, hold[c.id], c.service_time.scv, c.workers, c.replicas, c.queue_limit
+            )
+            waits[c.id] = wait
+            comps[c.id] = {
+                "throughput": rate * (1 - block),
+                "utilisation": min(util, 1.0),
+                "offered_load": rate * hold[c.id] / (c.workers * c.replicas),
+                "queue_mean": queue,
+                "wait_mean": wait,
+                "latency_mean": wait + hold[c.id],
+                "blocking": block,
+            }
+    op_time = _OpTimes(arch, demands, waits, hold)
+    out_entries = {
+        entries[i].id: {
+            "throughput": lam * w,
+            "latency_mean": op_time.response(
+                demands.ops[(entries[i].operation.component, entries[i].operation.operation)]
+            ),
+        }
+        for i, w in weights
+    }
+    for c in comps.values():
+        c["unstable"] = c["offered_load"] >= 1.0
+    return {
+        "method": "open network (M/M/c per station)",
+        "arrival_rate": lam,
+        "entries": out_entries,
+        "components": comps,
+    }
+
+
+class _OpTimes:
+    """Mean response time of operations given each station's mean wait."""
+
+    def __init__(
+        self, arch: Architecture, demands: _Demands, waits: dict[str, float], hold: dict[str, float]
+    ) -> None:
+        self.arch, self.d, self.waits, self.hold = arch, demands, waits, hold
+        self.memo: dict[tuple[str, str], float] = {}
+
+    def response(self, op: Operation, depth: int = 0) -> float:
+        comp = self.arch.component(op.component)
+        if comp.concurrency == "threads" and comp.is_application:
+            return self.waits[op.component] + self.holding(op, depth)
+        return self.steps(op.steps, op.component, depth)
+
+    def holding(self, op: Operation, depth: int = 0) -> float:
+        key = (op.component, op.name)
+        if key not in self.memo:
+            self.memo[key] = 0.0  # cycle guard
+            svc = self.arch.component(op.component).service_time.mean
+            self.memo[key] = self.steps(op.steps, op.component, depth, held=True, service=svc)
+        return self.memo[key]
+
+    def steps(
+        self,
+        steps: tuple[Step, ...],
+        comp: str,
+        depth: int,
+        held: bool = False,
+        service: float = 0.0,
+    ) -> float:
+        total = 0.0
+        for s in steps:
+            if s.action is StepAction.COMPUTE:
+                own = s.service_time.mean if s.service_time is not None else None
+                if held:
+                    t = service if own is None else own
+                else:
+                    t = self.waits[comp] + (self.hold[comp] if own is None else own)
+            elif s.action is StepAction.CALL:
+                callee = self.d.ops[(s.target or "", s.operation or "")]
+                t = 2 * s.latency + (self.response(callee, depth + 1) if depth < 50 else 0.0)
+            else:
+                target = s.target or ""
+                t = 2 * s.latency + self.waits[target] + self.hold[target]
+                if s.action is StepAction.CACHE_GET:
+                    t += (1 - (s.hit_ratio or 0)) * self.steps(
+                        s.on_miss, comp, depth, held, service
+                    )
+            total += s.p * t
+        return total
+
+
+def mva(
+    demands: dict[str, float], servers: dict[str, int], users: int, think: float, delay: float = 0.0
+) -> dict[str, Any]:
+    """Exact MVA for single-server stations (Seidmann's split for c > 1; c >= users is a pure
+    delay). ``demands`` are seconds per request; returns throughput, response time, per-station
+    residence time, queue length and utilisation."""
+    queue = dict.fromkeys(demands, 0.0)
+    x, resid = 0.0, dict.fromkeys(demands, 0.0)
+    for n in range(1, users + 1):
+        for k, d in demands.items():
+            c = servers.get(k, 1)
+            if c >= users:
+                resid[k] = d
+            elif c == 1:
+                resid[k] = d * (1 + queue[k])
+            else:
+                resid[k] = d / c * (1 + queue[k]) + d * (c - 1) / c
+        r = sum(resid.values()) + delay
+        x = n / (think + r)
+        queue = {k: x * resid[k] for k in demands}
+    return {
+        "throughput": x,
+        "response": sum(resid.values()) + delay,
+        "residence": resid,
+        "queue": queue,
+        "utilisation": {k: x * d / servers.get(k, 1) for k, d in demands.items()},
+    }
+
+
+def _closed(
+    arch: Architecture,
+    workload: Workload,
+    demands: _Demands,
+    weights: list,
+    visits: dict[str, float],
+    work: dict[str, float],
+) -> dict[str, Any]:
+    entries = arch.behaviour.entries
+    dem = {
+        c.id: work[c.id] if work.get(c.id) else visits.get(c.id, 0.0) * c.service_time.mean
+        for c in arch.components
+    }
+    servers = {c.id: c.workers * c.replicas for c in arch.components}
+    # network latency per request: a pure delay
+    zero = {k: 0.0 for k in arch.by_id}
+    latency = _OpTimes(arch, demands, zero, zero)
+    delay = sum(
+        w
+        * latency.response(
+            demands.ops[(entries[i].operation.component, entries[i].operation.operation)]
+        )
+        for i, w in weights
+    )
+    active = {k: d for k, d in dem.items() if d > 0}
+    sol = mva(active, servers, workload.users or 0, workload.think.mean, delay)
+    x = sol["throughput"]
+    comps = {}
+    for c in arch.components:
+        d = dem[c.id]
+        resid = sol["residence"].get(c.id, 0.0)
+        comps[c.id] = {
+            "throughput": x * visits.get(c.id, 0.0),
+            "utilisation": x * d / servers[c.id],
+            "offered_load": x * d / servers[c.id],
+            "queue_mean": max(0.0, sol["queue"].get(c.id, 0.0) - x * d),
+            "latency_mean": resid / visits[c.id] if visits.get(c.id) else 0.0,
+            "unstable": False,
+        }
+    scale = {k: (sol["residence"][k] / d if d else 1.0) for k, d in active.items()}
+    out_entries = {}
+    for i, w in weights:
+        e = entries[i]
+        v: dict[str, float] = defaultdict(float)
+        ew: dict[str, float] = defaultdict(float)
+        op = demands.ops[(e.operation.component, e.operation.operation)]
+        demands.of_op(op, 1.0, v, 0, ew)
+        resp = sum(
+            (ew[k] if ew.get(k) else n * arch.component(k).service_time.mean) * scale.get(k, 1.0)
+            for k, n in v.items()
+        ) + latency.response(op)
+        out_entries[e.id] = {"throughput": x * w, "latency_mean": resp}
+    return {
+        "method": "closed network (exact MVA)",
+        "throughput": x,
+        "response_mean": sol["response"],
+        "entries": out_entries,
+        "components": comps,
+    }

@@ -1,0 +1,185 @@
+"""Synchronous calls with the protections of the generated clients: a timeout per attempt,
+retries with exponential backoff and jitter, and a consecutive-failure circuit breaker.
+
+Timeouts do not put one event per call on the heap: calls with the same timeout expire in the
+order they started, so each distinct timeout keeps a FIFO lane with a single pending wake-up
+and settled calls are dropped lazily when it fires.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from archsim.sim.stations import ERROR, OK, TIMEOUT, Kernel, Wake
+from archsim.sim.steps import Frame, LinkStats, Op, Runner
+
+__all__ = ["Attempt", "Call", "CallStep", "TimerLane"]
+
+
+class Call:
+    """One call step being executed for a frame (over all its attempts)."""
+
+    __slots__ = ("f", "n", "t0")
+
+
+class Attempt:
+    """One try of a call; ``settled`` once it answered or timed out (whichever came first)."""
+
+    __slots__ = ("call", "settled", "status", "step")
+
+    def reply(self, callee: Frame) -> None:
+        """The callee operation finished; its answer travels back to the caller."""
+        self.status = callee.status
+        step = self.step
+        if step.lat:
+            step.k.later(step.lat, step._replied_w, self)
+        else:
+            step._replied(self)
+
+    def expire(self) -> None:
+        """The timeout fired first."""
+        if not self.settled:
+            self.settled = True
+            self.step._outcome(self.call, TIMEOUT)
+
+
+class TimerLane:
+    """Timeouts of one duration: a FIFO of (deadline, attempt) and one wake-up on the heap."""
+
+    __slots__ = ("armed", "env", "k", "q", "timeout")
+
+    def __init__(self, kernel: Kernel, timeout: float) -> None:
+        self.k = kernel
+        self.env = kernel.env
+        self.timeout = timeout
+        self.q: deque[tuple[float, Attempt]] = deque()
+        self.armed = False
+
+    def add(self, attempt: Attempt) -> None:
+        """Start the clock of ``attempt``."""
+        self.q.append((self.env._now + self.timeout, attempt))
+        if not self.armed:
+            self.armed = True
+            self.k.later(self.timeout, self._fire, None)
+
+    def _fire(self, w: Wake) -> None:
+        q, now = self.q, self.env._now
+        while q:
+            deadline, attempt = q[0]
+            if attempt.settled:
+                q.popleft()
+            elif deadline <= now:
+                q.popleft()
+                attempt.expire()
+            else:
+                self.k.later(deadline - now, self._fire, None)
+                return
+        self.armed = False
+
+
+class CallStep:
+    """``call target.operation``: network hop, the callee's operation, hop back; with policy."""
+
+    __slots__ = (
+        "backoff",
+        "callee",
+        "err",
+        "failures",
+        "k",
+        "lane",
+        "lat",
+        "link",
+        "open_until",
+        "p",
+        "reset",
+        "retries",
+        "runner",
+        "threshold",
+    )
+
+    def __init__(
+        self,
+        runner: Runner,
+        callee: Op,
+        *,
+        p: float,
+        latency: float,
+        error_rate: float,
+        lane: TimerLane,
+        retries: int,
+        backoff: float,
+        breaker: int | None,
+        breaker_reset: float,
+        link: LinkStats,
+    ) -> None:
+        self.runner = runner
+        self.k = runner.k
+        self.callee = callee
+        self.p = p
+        self.lat = latency
+        self.err = error_rate
+        self.lane = lane
+        self.retries = retries
+        self.backoff = backoff
+        self.threshold = breaker or 0
+        self.reset = breaker_reset
+        self.failures = 0
+        self.open_until = -1.0
+        self.link = link
+
+    def run(self, f: Frame) -> bool:
+        if self.p < 1.0 and self.k.rand() >= self.p:
+            return False
+        c = Call()
+        c.f, c.n, c.t0 = f, 0, self.runner.env._now
+        self._attempt(c)
+        return True
+
+    def _attempt(self, c: Call) -> None:
+        if self.threshold and self.runner.env._now < self.open_until:
+            self._outcome(c, ERROR)  # breaker open: fail fast, no request sent
+            return
+        a = Attempt()
+        a.call, a.step, a.settled = c, self, False
+        self.lane.add(a)
+        if self.lat:
+            self.k.later(self.lat, self._arrive_w, a)
+        else:
+            self.runner.start(self.callee, a.reply)
+
+    def _arrive_w(self, w: Wake) -> None:
+        self.runner.start(self.callee, w.ctx.reply)
+
+    def _replied_w(self, w: Wake) -> None:
+        self._replied(w.ctx)
+
+    def _replied(self, a: Attempt) -> None:
+        if a.settled:
+            return  # the caller gave up already (timeout); the late answer is dropped
+        a.settled = True
+        status = a.status
+        if status == OK and self.err and self.k.rand() < self.err:
+            status = ERROR
+        self._outcome(a.call, status)
+
+    def _outcome(self, c: Call, status: int) -> None:
+        if self.threshold:
+            if status:
+                self.failures += 1
+                if self.failures >= self.threshold:
+                    self.open_until = self.runner.env._now + self.reset
+            else:
+                self.failures = 0
+        if status and c.n < self.retries:
+            c.n += 1
+            delay = self.backoff * (1 << (c.n - 1)) * (0.5 + self.k.rand())  # jitter ±50%
+            self.k.later(delay, self._retry_w, c)
+            return
+        self.link.record(c.t0, self.runner.env._now, status)
+        f = c.f
+        if status:
+            f.status = status
+        self.runner.advance(f)
+
+    def _retry_w(self, w: Wake) -> None:
+        self._attempt(w.ctx)

@@ -1,0 +1,356 @@
+"""One replication: compile the architecture's behaviour into steps, drive the workload, and
+return plain statistics (picklable, so replications can run in other processes).
+
+The engine executes ``arch.behaviour`` and nothing else: entries start front-door operations,
+operations run their steps, event flows connect publishers to consumers.
+"""
+
+from __future__ import annotations
+
+import bisect
+import random
+from itertools import accumulate
+from typing import Any
+
+import simpy
+
+from archsim.model import Architecture
+from archsim.sim.compiler import CompiledModel
+from archsim.sim.config import SimConfig
+from archsim.sim.stations import OK, REJECTED, TIMEOUT, Kernel, Station, Wake
+from archsim.sim.stats import Histogram
+from archsim.sim.steps import Frame, Op, Runner
+from archsim.sim.workload import Workload, entry_weights
+
+__all__ = ["run_replication"]
+
+
+class _Entry:
+    """Outcomes of one entry point."""
+
+    __slots__ = ("arrived", "errors", "hist", "ok", "rec", "rejected", "timeouts")
+
+    def __init__(self, rec: _Recorder) -> None:
+        self.rec = rec
+        self.arrived = self.ok = self.errors = self.timeouts = self.rejected = 0
+        self.hist = Histogram()
+
+    def done(self, f: Frame) -> None:
+        rec = self.rec
+        now = rec.env._now
+        rec.leave(now)
+        if f.t0 < rec.warm:
+            return
+        latency = now - f.t0
+        self.hist.add(latency)
+        status = f.status
+        if status == OK:
+            self.ok += 1
+        elif status == TIMEOUT:
+            self.timeouts += 1
+        elif status == REJECTED:
+            self.rejected += 1
+        else:
+            self.errors += 1
+        b = int(now / rec.bin_width)
+        if b < rec.bins:
+            rec.bin_count[b] += 1
+            rec.bin_sum[b] += latency
+        if rec.pilot is not None:
+            rec.pilot.append((now, latency))
+
+
+class _Recorder:
+    """Requests in the system (for Little's law) and the over-time series."""
+
+    def __init__(self, env: simpy.Environment, warm: float, duration: float, bins: int) -> None:
+        self.env, self.warm, self.bins = env, warm, bins
+        self.bin_width = duration / bins
+        self.bin_count = [0] * bins
+        self.bin_sum = [0.0] * bins
+        self.inflight = 0
+        self.area = 0.0
+        self.last = 0.0
+        self.pilot: list[tuple[float, float]] | None = None
+
+    def enter(self, now: float) -> None:
+        self.area += self.inflight * (now - self.last)
+        self.last = now
+        self.inflight += 1
+
+    def leave(self, now: float) -> None:
+        self.area += self.inflight * (now - self.last)
+        self.last = now
+        self.inflight -= 1
+
+    def flush(self) -> float:
+        now = self.env._now
+        self.area += self.inflight * (now - self.last)
+        self.last = now
+        return self.area
+
+
+def _snapshot(model: CompiledModel, rec: _Recorder) -> dict[str, Any]:
+    """Cumulative areas and counters now (differences of two snapshots give window values)."""
+    out: dict[str, Any] = {"t": model.k.env._now, "inflight_area": rec.flush()}
+    for sid, st in model.stations.items():
+        busy = queue = 0.0
+        rejected = waiting = 0
+        for rep in st.replicas:
+            rep._account()
+            busy += rep.busy_area
+            queue += rep.queue_area
+            rejected += rep.rejected
+            waiting += len(rep.queue)
+        out[sid] = (busy, queue, rejected, waiting)
+    for i, (_, _, consumer) in enumerate(model.consumers):
+        consumer._account()
+        out[f"consumer:{i}"] = (consumer.backlog_area, len(consumer.backlog))
+    return out
+
+
+def run_replication(
+    arch: Architecture,
+    workload: Workload,
+    cfg: SimConfig,
+    index: int,
+    *,
+    warmup: float | None = None,
+    pilot: bool = False,
+) -> dict[str, Any]:
+    """Simulate one independent replication (seeded by ``cfg.seed`` and ``index``).
+
+    Returns plain data: per entry, component, link and event flow counts and histograms over the
+    measured window ``[warmup, duration]``, plus over-time series.
+    """
+    warm = float(cfg.warmup) if warmup is None else warmup
+    duration = cfg.duration
+    rng = random.Random(f"archsim:{cfg.seed}:{index}")
+    env = simpy.Environment()
+    kernel = Kernel(env, rng, warm)
+    runner = Runner(kernel)
+    model = CompiledModel(arch, kernel, runner, cfg)
+    rec = _Recorder(env, warm, duration, cfg.bins)
+    if pilot:
+        rec.pilot = []
+    weights = entry_weights(arch, workload)
+    entries = arch.behaviour.entries
+    sinks = {i: _Entry(rec) for i, _ in weights}
+    front = [
+        (model.ops[(entries[i].operation.component, entries[i].operation.operation)], sinks[i])
+        for i, _ in weights
+    ]
+    cum = list(accumulate(w for _, w in weights))
+    rand, later, start = rng.random, kernel.later, runner.start
+    last = len(front) - 1
+
+    def send() -> None:
+        op, sink = front[min(bisect.bisect_left(cum, rand()), last)]
+        now = env._now
+        rec.enter(now)
+        if now >= warm:
+            sink.arrived += 1
+        start(op, sink.done)
+
+    if workload.closed:
+        think = workload.think.sampler(rng)
+
+        def user(w: Wake) -> None:
+            if env._now >= duration:
+                return
+            op, sink = front[min(bisect.bisect_left(cum, rand()), last)]
+            now = env._now
+            rec.enter(now)
+            if now >= warm:
+                sink.arrived += 1
+
+            def back(f: Frame, sink: _Entry = sink) -> None:
+                sink.done(f)
+                later(think(), user, None)
+
+            start(op, back)
+
+        for _ in range(workload.users or 0):
+            later(think(), user, None)
+    else:
+        peak = workload.peak_rate
+        varying = bool(workload.ramp)
+        poisson = workload.arrivals == "poisson"
+        expo = rng.expovariate
+
+        def arrive(w: Wake) -> None:
+            now = env._now
+            if now >= duration:
+                return
+            if poisson:
+                if not varying or rand() * peak < workload.rate_at(now):
+                    send()  # thinning keeps a ramped Poisson process exact
+                later(expo(peak), arrive, None)
+            else:
+                rate = workload.rate_at(now)
+                if rate > 0:
+                    send()
+                later(1.0 / rate if rate > 0 else duration / 1000, arrive, None)
+
+        later(expo(peak) if poisson else 0.0, arrive, None)
+
+    if cfg.lifecycle:
+        _background(model, rng)
+    for fault in cfg.faults:
+        _schedule_fault(kernel, model.stations[fault.component], fault)
+
+    snaps: dict[str, dict[str, Any]] = {}
+    series: list[dict[str, Any]] = []
+    width = duration / cfg.bins
+
+    def take(w: Wake) -> None:
+        snaps[w.ctx] = _snapshot(model, rec)
+
+    def sample(w: Wake) -> None:
+        series.append(_snapshot(model, rec))
+        if w.ctx + 1 < cfg.bins:
+            later(width, sample, w.ctx + 1)
+
+    later(warm, take, "warm")
+    later(width, sample, 0)
+    later(duration, take, "end")
+    drain = min(30.0, 0.25 * duration)
+    env.run(until=duration + drain)
+    return _collect(model, rec, sinks, entries, snaps, series, warm, duration, width)
+
+
+def _background(model: CompiledModel, rng: random.Random) -> None:
+    """Start-up calls at t=0 and periodic tasks (heartbeats, discovery lookups) per replica."""
+    arch, runner, later = model.arch, model.runner, model.k.later
+    for lc in arch.behaviour.lifecycles:
+        comp = arch.component(lc.component)
+        station = model.stations[comp.id]
+        tasks = [(0.0, lc.startup)] if lc.startup else []
+        tasks += [(t.interval, t.steps) for t in lc.periodic]
+        for interval, steps in tasks:
+            op = Op(f"{comp.id}.background", station, False, 0.0)
+            op.record = False
+            op.set_steps(model.compile(steps, comp.id, False))
+            for _ in range(comp.replicas):
+
+                def go(w: Wake, op: Op = op, interval: float = interval) -> None:
+                    def again(f: Frame) -> None:
+                        if interval:
+                            later(interval, go, None)
+
+                    runner.start(op, again)
+
+                later(rng.uniform(0, interval) if interval else 0.0, go, None)
+
+
+def _schedule_fault(kernel: Kernel, station: Station, fault: Any) -> None:
+    def begin(w: Wake) -> None:
+        if fault.kind == "fail":
+            station.down = True
+        else:
+            station.factor = fault.factor
+
+    def end(w: Wake) -> None:
+        station.down = False
+        station.factor = 1.0
+
+    kernel.later(fault.start, begin, None)
+    kernel.later(fault.end, end, None)
+
+
+def _collect(
+    model: CompiledModel,
+    rec: _Recorder,
+    sinks: dict[int, _Entry],
+    entries: Any,
+    snaps: dict[str, dict[str, Any]],
+    series: list[dict[str, Any]],
+    warm: float,
+    duration: float,
+    width: float,
+) -> dict[str, Any]:
+    window = duration - warm
+    a, b = snaps["warm"], snaps["end"]
+    out: dict[str, Any] = {"window": window, "warmup": warm}
+    out["entries"] = {
+        entries[i].id: {
+            "arrived": s.arrived,
+            "ok": s.ok,
+            "errors": s.errors,
+            "timeouts": s.timeouts,
+            "rejected": s.rejected,
+            "count": s.hist.count,
+            "sum": s.hist.total,
+            "hist": s.hist.sparse(),
+        }
+        for i, s in sinks.items()
+    }
+    comps: dict[str, Any] = {}
+    for sid, st in model.stations.items():
+        capacity = st.workers * len(st.replicas)
+        busy, queue, rejected, _ = (y - x for x, y in zip(a[sid], b[sid], strict=True))
+        prev = 0.0
+        util_series, queue_series = [], []
+        for snap in series:
+            util_series.append((snap[sid][0] - prev) / (width * capacity))
+            prev = snap[sid][0]
+            queue_series.append(snap[sid][3])
+        comps[sid] = {
+            "busy_area": busy,
+            "queue_area": queue,
+            "capacity": capacity,
+            "rejected": rejected,
+            "completions": st.completions,
+            "count": st.hist.count,
+            "errors": st.errors,
+            "sum": st.hist.total,
+            "hist": st.hist.sparse(),
+            "queue_end": b[sid][3],
+            "util_series": util_series,
+            "queue_series": queue_series,
+        }
+    out["components"] = comps
+    out["links"] = [
+        {
+            "source": s,
+            "target": t,
+            "relation": r,
+            "count": ls.count,
+            "failed": ls.failed,
+            "timeouts": ls.timeouts,
+            "sum": ls.hist.total,
+            "hist": ls.hist.sparse(),
+        }
+        for (s, t, r), ls in model.links.items()
+    ]
+    events = []
+    for i, (event, consumer_ref, consumer) in enumerate(model.consumers):
+        flow = next(f for f in model.arch.behaviour.events if f.event == event)
+        _, counter = model.flows[(flow.broker, event)]
+        events.append(
+            {
+                "event": event,
+                "broker": flow.broker,
+                "consumer": consumer_ref,
+                "published": counter[0],
+                "consumed": consumer.consumed,
+                "failed": consumer.failed,
+                "backlog_area": b[f"consumer:{i}"][0] - a[f"consumer:{i}"][0],
+                "backlog_end": b[f"consumer:{i}"][1],
+                "sum": consumer.hist.total,
+                "count": consumer.hist.count,
+                "hist": consumer.hist.sparse(),
+            }
+        )
+    out["events"] = events
+    out["inflight_area"] = b["inflight_area"] - a["inflight_area"]
+    out["series"] = {
+        "t": [(k + 1) * width for k in range(len(series))],
+        "throughput": [c / width for c in rec.bin_count],
+        "latency_mean": [
+            s / c if c else 0.0 for s, c in zip(rec.bin_sum, rec.bin_count, strict=True)
+        ],
+    }
+    if rec.pilot is not None:
+        out["pilot"] = rec.pilot
+    return out

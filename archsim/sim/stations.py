@@ -1,0 +1,288 @@
+"""Where simulated work waits and runs: replicas with worker pools and FIFO queues (optionally
+limited), components balancing over replicas, connection pools and broker consumer groups.
+
+The hot path uses plain callbacks on SimPy's event queue (no process per request): a waiter is
+a ``(function, context)`` pair called when a worker or connection frees up. Every change of
+occupancy updates time-weighted areas, from which utilisation and queue length follow.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+import simpy
+
+from archsim.sim.stats import Histogram
+
+__all__ = [
+    "ERROR",
+    "GRANTED",
+    "OK",
+    "QUEUED",
+    "REJECTED",
+    "TIMEOUT",
+    "Consumer",
+    "Kernel",
+    "Pool",
+    "Replica",
+    "Station",
+    "Wake",
+]
+
+# Outcome of an operation or interaction (0 is success so ``if status:`` means "failed").
+OK, ERROR, TIMEOUT, REJECTED = 0, 1, 2, 3
+# Result of asking for a worker.
+GRANTED, QUEUED = 0, 1
+
+Callback = Callable[[Any], None]
+
+
+class Wake:
+    """The smallest thing SimPy's ``Environment.step`` can process: callbacks and a context."""
+
+    __slots__ = ("callbacks", "ctx")
+    _ok = True  # read by Environment.step; a wake never fails
+
+
+class Kernel:
+    """The run's clock and randomness, shared by every station and step."""
+
+    def __init__(self, env: simpy.Environment, rng: Any, warm: float) -> None:
+        self.env = env
+        self.rng = rng
+        self.rand = rng.random
+        self.warm = warm
+        self._schedule = env.schedule
+
+    def later(self, delay: float, fn: Callback, ctx: Any) -> None:
+        """Call ``fn(wake)`` after ``delay`` seconds, with ``wake.ctx = ctx``."""
+        w = Wake()
+        w.callbacks = [fn]
+        w.ctx = ctx
+        self._schedule(w, 1, delay)  # type: ignore[arg-type]
+
+
+class Replica:
+    """One instance of a component: ``workers`` slots and a FIFO queue of waiters."""
+
+    __slots__ = (
+        "busy_area",
+        "env",
+        "free",
+        "last",
+        "limit",
+        "outstanding",
+        "queue",
+        "queue_area",
+        "rejected",
+        "workers",
+    )
+
+    def __init__(self, env: simpy.Environment, workers: int, limit: int | None) -> None:
+        self.env = env
+        self.workers = workers
+        self.free = workers
+        self.limit = limit
+        self.queue: deque[tuple[Callback, Any]] = deque()
+        self.last = 0.0
+        self.busy_area = 0.0
+        self.queue_area = 0.0
+        self.outstanding = 0  # operations routed here and not finished (least-outstanding)
+        self.rejected = 0
+
+    def _account(self) -> None:
+        now = self.env._now
+        dt = now - self.last
+        if dt:
+            self.busy_area += (self.workers - self.free) * dt
+            self.queue_area += len(self.queue) * dt
+            self.last = now
+
+    def acquire(self, fn: Callback, ctx: Any) -> int:
+        """GRANTED (caller continues now), QUEUED (``fn(ctx)`` runs on grant) or REJECTED."""
+        if self.free:
+            self._account()
+            self.free -= 1
+            return GRANTED
+        if self.limit is not None and len(self.queue) >= self.limit:
+            self.rejected += 1
+            return REJECTED
+        self._account()
+        self.queue.append((fn, ctx))
+        return QUEUED
+
+    def release(self) -> None:
+        """Free a worker, handing it straight to the first waiter if there is one."""
+        self._account()
+        if self.queue:
+            fn, ctx = self.queue.popleft()
+            fn(ctx)
+        else:
+            self.free += 1
+
+    def reset_areas(self) -> None:
+        """Start time-weighted statistics afresh (end of warm-up)."""
+        self._account()
+        self.busy_area = self.queue_area = 0.0
+        self.rejected = 0
+
+
+class Station:
+    """A component at run time: its replicas, balancing, service-time draw and statistics."""
+
+    __slots__ = (
+        "completions",
+        "down",
+        "draw",
+        "errors",
+        "factor",
+        "hist",
+        "id",
+        "least",
+        "replicas",
+        "rr",
+        "single",
+        "warm",
+        "workers",
+    )
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        component_id: str,
+        *,
+        workers: int,
+        replicas: int,
+        limit: int | None,
+        draw: Callable[[], float],
+        least_outstanding: bool,
+        warm: float,
+    ) -> None:
+        self.id = component_id
+        self.workers = workers
+        self.replicas = [Replica(env, workers, limit) for _ in range(replicas)]
+        self.single = self.replicas[0] if replicas == 1 else None
+        self.least = least_outstanding
+        self.rr = 0
+        self.draw = draw
+        self.factor = 1.0  # --slow multiplies service times during its window
+        self.down = False  # --fail refuses every request during its window
+        self.warm = warm
+        self.hist = Histogram()
+        self.completions = 0
+        self.errors = 0
+
+    def pick(self) -> Replica:
+        """The replica the next request goes to (round-robin or least outstanding)."""
+        if self.single is not None:
+            return self.single
+        if self.least:
+            return min(self.replicas, key=_outstanding)
+        self.rr = (self.rr + 1) % len(self.replicas)
+        return self.replicas[self.rr]
+
+    def record(self, t0: float, now: float, status: int) -> None:
+        """One request finished here: it arrived at ``t0``; counted after warm-up only."""
+        if t0 >= self.warm:
+            self.completions += 1
+            self.hist.add(now - t0)
+            if status:
+                self.errors += 1
+
+
+def _outstanding(replica: Replica) -> int:
+    return replica.outstanding
+
+
+class Pool:
+    """A client's connection pool to a database: ``size`` slots, FIFO waiters, never rejects."""
+
+    __slots__ = ("free", "queue")
+
+    def __init__(self, size: int) -> None:
+        self.free = size
+        self.queue: deque[tuple[Callback, Any]] = deque()
+
+    def acquire(self, fn: Callback, ctx: Any) -> bool:
+        """True when a connection is free now; else ``fn(ctx)`` runs when one is."""
+        if self.free:
+            self.free -= 1
+            return True
+        self.queue.append((fn, ctx))
+        return False
+
+    def release(self) -> None:
+        """Return a connection, handing it to the first waiter if there is one."""
+        if self.queue:
+            fn, ctx = self.queue.popleft()
+            fn(ctx)
+        else:
+            self.free += 1
+
+
+class Consumer:
+    """A consumer group draining one event from a broker: ``slots`` concurrent handlers.
+
+    Tracks the backlog (messages waiting, time-weighted) and the end-to-end delay from publish
+    to handler finished (e.g. order placed → email sent).
+    """
+
+    __slots__ = (
+        "backlog",
+        "backlog_area",
+        "consumed",
+        "env",
+        "failed",
+        "free",
+        "hist",
+        "last",
+        "start",
+        "warm",
+    )
+
+    def __init__(self, env: simpy.Environment, slots: int, warm: float) -> None:
+        self.env = env
+        self.free = slots
+        self.backlog: deque[float] = deque()
+        self.backlog_area = 0.0
+        self.last = 0.0
+        self.consumed = 0
+        self.failed = 0
+        self.hist = Histogram()
+        self.warm = warm
+        self.start: Callable[[float], None] = lambda published: None  # set by the engine
+
+    def _account(self) -> None:
+        now = self.env._now
+        self.backlog_area += len(self.backlog) * (now - self.last)
+        self.last = now
+
+    def enqueue(self, published: float) -> None:
+        """A message published at ``published`` arrives; a free handler takes it at once."""
+        if self.free:
+            self.free -= 1
+            self.start(published)
+        else:
+            self._account()
+            self.backlog.append(published)
+
+    def finished(self, published: float, status: int) -> None:
+        """A handler finished the message published at ``published``; take the next one."""
+        now = self.env._now
+        if published >= self.warm:
+            self.consumed += 1
+            self.hist.add(now - published)
+            if status:
+                self.failed += 1
+        if self.backlog:
+            self._account()
+            self.start(self.backlog.popleft())
+        else:
+            self.free += 1
+
+    def reset_areas(self) -> None:
+        """Start time-weighted statistics afresh (end of warm-up)."""
+        self._account()
+        self.backlog_area = 0.0

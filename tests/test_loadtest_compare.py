@@ -1,0 +1,245 @@
+"""compare and calibrate on synthetic measurements (no stack needed), and their CLI paths."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from archsim.cli.app import app
+from archsim.errors import ScenarioError
+from archsim.loadtest.calibrate import calibrate, host_bound, profile_yaml
+from archsim.loadtest.compare import check_measured, compare, sim_config_of, workload_of
+from archsim.loadtest.report import render_compare_report
+from archsim.loadtest.summary import SCHEMA
+from archsim.model import Architecture, apply_overrides, profile_overrides
+from archsim.sim import SimConfig, Workload, simulate
+
+runner = CliRunner()
+
+
+def _measured_from(arch: Architecture, workload: Workload, cfg: SimConfig) -> dict[str, Any]:
+    """A summary.json whose figures are exactly a simulation's (the ideal measurement)."""
+    result = simulate(arch, workload, cfg, jobs=1, analytic=False)
+    endpoints = {
+        eid: {
+            "requests": e["count"],
+            "failures": 0,
+            "fail_ratio": 0.0,
+            "throughput": e["throughput"],
+            **{k: e["latency"][k] for k in ("mean", "p50", "p90", "p95", "p99", "p999")},
+            "cdf": [],
+        }
+        for eid, e in result.entries.items()
+    }
+    return {
+        "schema": SCHEMA,
+        "architecture": arch.name,
+        "workload": {"type": "open", "rps": workload.rps, "arrivals": workload.arrivals},
+        "duration_s": cfg.duration,
+        "warmup_s": cfg.warmup,
+        "window_s": cfg.duration - cfg.warmup,
+        "endpoints": endpoints,
+        "total": {},
+        "components": {
+            cid: {
+                "requests": c["count"],
+                "throughput": c["throughput"],
+                "latency": c["latency"],
+                "cpu_utilisation": c["utilisation"],
+            }
+            for cid, c in result.components.items()
+        },
+    }
+
+
+@pytest.fixture(scope="module")
+def ideal(seed: Architecture) -> dict[str, Any]:
+    return _measured_from(
+        seed, Workload(rps=50.0), SimConfig(duration=20, warmup=2, replications=2)
+    )
+
+
+def test_the_same_simulation_compares_as_exact(seed: Architecture, ideal: dict[str, Any]):
+    workload, cfg = workload_of(ideal), sim_config_of(ideal, replications=2)
+    assert workload.rps == 50.0 and cfg.duration == 20 and cfg.warmup == 2
+    result = simulate(seed, workload, cfg, jobs=1, analytic=False)
+    comparison = compare(seed, ideal, result, tolerance=0.25)
+    assert set(comparison.entries) == set(ideal["endpoints"])
+    for row in comparison.entries.values():
+        assert row["mean"]["rel_error"] == pytest.approx(0.0, abs=1e-9)
+        assert row["mean"]["inside_ci"] is True
+    summary = comparison.summary()
+    assert summary["mean_within"] == summary["entries"] == len(seed.behaviour.entries)
+    html = render_compare_report(comparison)
+    assert html.startswith("<!DOCTYPE html>") and "<svg" in html and "<script" not in html
+
+
+def test_a_run_of_another_architecture_is_refused(seed: Architecture, ideal: dict[str, Any]):
+    other = dict(ideal, architecture="SomethingElse")
+    with pytest.raises(ScenarioError, match="another architecture"):
+        check_measured(seed, other)
+    foreign = dict(ideal, endpoints={**ideal["endpoints"], "GET /nope": {}})
+    with pytest.raises(ScenarioError, match="GET /nope"):
+        check_measured(seed, foreign)
+    with pytest.raises(ScenarioError, match="not an archsim load-test summary"):
+        check_measured(seed, {"schema": "archsim.simulation/1"})
+
+
+def _measured_for_calibration(seed: Architecture) -> dict[str, Any]:
+    front = 1000
+    comps = {
+        "load_balancer": {"requests": 0, "cpu_s": 1.0, "instances": 1, "cpu_utilisation": 0.1},
+        "product_service": {
+            "requests": 500,
+            "cpu_s": 1.0 + 0.01 * 10,  # 2 ms per request plus 1% of a core idle
+            "instances": 1,
+            "cpu_utilisation": 0.11,
+            "ops": {"get_product": {"requests": 500, "latency": {"mean": 0.0025}}},
+            "caches": {"cache": {"hits": 450, "misses": 50, "hit_ratio": 0.9}},
+            "calls": {},
+        },
+        "api_gateway": {
+            "requests": 100,
+            "cpu_s": 0.1,
+            "instances": 1,
+            "cpu_utilisation": 0.01,
+            "ops": {"get_product": {"requests": 100, "latency": {"mean": 0.004}}},
+            "calls": {"auth_service": {"ok": 5, "failed": 0}},
+        },
+    }
+    return {
+        "schema": SCHEMA,
+        "architecture": seed.name,
+        "workload": {"type": "open", "rps": 100.0, "arrivals": "poisson"},
+        "duration_s": 12.0,
+        "warmup_s": 2.0,
+        "window_s": 10.0,
+        "endpoints": {"GET /products/{id}": {"requests": front, "mean": 0.004}},
+        "components": comps,
+        "idle_cpu": {"product_service": 0.01},
+        "load_generator": {"cpu_s": 0.5, "window_s": 10.0},
+        "host": {"cpus": 2},
+    }
+
+
+def test_calibration_by_the_service_demand_law(seed: Architecture):
+    fit = calibrate(seed, _measured_for_calibration(seed), fit_network=False, host=False)
+    assert fit.components["product_service"]["service_time"] == "exp(2ms)"
+    assert fit.components["load_balancer"]["service_time"] == "exp(1ms)"  # 1 s / 1000 requests
+    assert fit.components["api_gateway"]["service_time"] == "exp(1ms)"
+    assert fit.links["product_service->cache"]["hit_ratio"] == "0.900"
+    assert fit.links["api_gateway->auth_service"]["p"] == "0.050"  # tokens are cached
+    assert "idle" in fit.why["product_service.service_time"]
+    # the profile applies to the model as it is
+    text = profile_yaml(fit, source="run.json")
+    calibrated = apply_overrides(seed, profile_overrides(yaml.safe_load(text)))
+    assert calibrated.component("product_service").service_time.mean == pytest.approx(0.002)
+
+
+def test_host_bound_moves_to_the_front_door(seed: Architecture):
+    bound = host_bound({"a": 0.002, "b": 0.002}, 0.001, cpus=2)
+    assert bound["host_bound_rps"] == pytest.approx(400.0)
+    assert bound["process_bound_rps"] == pytest.approx(500.0)
+    fit = calibrate(seed, _measured_for_calibration(seed), fit_network=False, host=True)
+    # CPU per request: lb 1 ms + product 1 ms + gateway 0.1 ms + generator 0.5 ms = 2.6 ms
+    assert fit.host["cpu_per_request_s"] == pytest.approx(0.0026)
+    assert fit.components["load_balancer"]["service_time"] == "exp(1.3ms)"
+    assert "shared host" in fit.why["load_balancer.service_time"]
+
+
+def test_calibration_needs_inside_measurements(seed: Architecture):
+    bare = dict(_measured_for_calibration(seed), components={})
+    with pytest.raises(ScenarioError, match="no per-component data"):
+        calibrate(seed, bare, fit_network=False)
+
+
+def test_compare_and_calibrate_cli(seed_path: Path, ideal: dict[str, Any], tmp_path: Path):
+    run = tmp_path / "run.json"
+    run.write_text(json.dumps(ideal))
+    report = tmp_path / "compare.html"
+    out = runner.invoke(
+        app,
+        [
+            "compare",
+            str(seed_path),
+            "--measured",
+            str(run),
+            "--replications",
+            "2",
+            "--report",
+            str(report),
+            "--json",
+        ],
+    )
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout)
+    assert data["schema"] == "archsim.compare/1"
+    assert data["summary"]["mean_within"] == len(data["entries"])
+    assert "<svg" in report.read_text()
+    cal = dict(_measured_for_calibration_like(ideal))
+    run.write_text(json.dumps(cal))
+    profile = tmp_path / "cal.profile.yaml"
+    out = runner.invoke(
+        app, ["calibrate", str(seed_path), "--measured", str(run), "-o", str(profile)]
+    )
+    assert out.exit_code == 0, out.output
+    assert "components" in yaml.safe_load(profile.read_text())
+    out = runner.invoke(
+        app,
+        [
+            "simulate",
+            str(seed_path),
+            "--profile",
+            str(profile),
+            "--duration",
+            "5s",
+            "--warmup",
+            "1s",
+            "--replications",
+            "1",
+            "--json",
+        ],
+    )
+    assert out.exit_code == 0, out.output
+
+
+def _measured_for_calibration_like(ideal: dict[str, Any]) -> dict[str, Any]:
+    comps = {
+        cid: dict(c, cpu_s=c["cpu_utilisation"] * ideal["window_s"], instances=1)
+        for cid, c in ideal["components"].items()
+    }
+    return dict(ideal, components=comps, host={"cpus": 2})
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        ("not json", "not JSON"),
+        ('{"schema": "archsim.simulation/1"}', "not an archsim load-test summary"),
+        (None, "cannot read the measured run"),
+    ],
+)
+def test_bad_measured_files_exit_2(seed_path: Path, tmp_path: Path, content, fragment):
+    run = tmp_path / "run.json"
+    if content is not None:
+        run.write_text(content)
+    for command in ("compare", "calibrate"):
+        out = runner.invoke(app, [command, str(seed_path), "--measured", str(run)])
+        assert out.exit_code == 2
+        assert fragment in out.output
+        assert "Traceback" not in out.output
+
+
+def test_measured_on_another_architecture_exits_2(tmp_path: Path, ideal: dict[str, Any]):
+    other = tmp_path / "other.dot"
+    other.write_text('digraph Other { lb -> web [label="distributes to"]; }\n')
+    run = tmp_path / "run.json"
+    run.write_text(json.dumps(ideal))
+    out = runner.invoke(app, ["compare", str(other), "--measured", str(run)])
+    assert out.exit_code == 2
+    assert "another architecture" in out.output

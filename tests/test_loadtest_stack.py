@@ -1,0 +1,206 @@
+"""archsim loadtest against the seed's generated stack, started on loopback by the test with
+the launcher and always stopped; and the bad-input paths of a stack directory."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from archsim.cli.app import app
+from archsim.codegen import render
+from archsim.model import Architecture
+from archsim.runtime import launcher
+
+runner = CliRunner()
+
+
+def _write_stack(arch: Architecture, directory: Path) -> Path:
+    for rel, text in render(arch).items():
+        path = directory / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return directory
+
+
+@pytest.fixture(scope="module")
+def stack(seed: Architecture, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    directory = _write_stack(seed, tmp_path_factory.mktemp("stack"))
+    launcher.up(directory, timeout_s=120)
+    try:
+        yield directory
+    finally:
+        launcher.down(directory)
+
+
+def _loadtest(stack: Path, seed_path: Path | None, out: Path, *extra: str) -> tuple[int, str]:
+    model = ["--model", str(seed_path)] if seed_path is not None else []
+    args = ["loadtest", str(stack), *model, "--out", str(out), "--seed", "3"]
+    result = runner.invoke(app, [*args, *extra])
+    return result.exit_code, result.output
+
+
+def test_closed_run_writes_reports_and_thresholds_flip(stack: Path, seed_path: Path, tmp_path):
+    out = tmp_path / "closed"
+    code, output = _loadtest(
+        stack,
+        seed_path,
+        out,
+        "--users",
+        "8",
+        "--duration",
+        "8s",
+        "--warmup",
+        "2s",
+        "--think",
+        "200ms",
+        "--check",
+        "fail_ratio<1%",
+        "--check",
+        "p99<10s",
+    )
+    assert code == 0, output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["schema"] == "archsim.loadtest/1"
+    assert summary["workload"]["type"] == "closed" and summary["workload"]["users"] == 8
+    total = summary["total"]
+    assert total["requests"] > 50 and total["fail_ratio"] < 0.01
+    for key in ("mean", "p50", "p90", "p95", "p99", "p999", "throughput"):
+        assert total[key] > 0
+    assert set(summary["endpoints"]) <= {e.id for e in launcher_entries(stack)}
+    # the inside of the stack, from /metrics and CPU time
+    comps = summary["components"]
+    assert comps["product_service"]["requests"] > 0
+    assert comps["load_balancer"]["cpu_s"] > 0
+    assert comps["product_service"]["caches"]["cache"]["hits"] >= 0
+    for name in ("locust_stats.csv", "locust_failures.csv", "report.html", "locustfile.py"):
+        assert (out / name).is_file(), name
+    assert all(t["ok"] for t in summary["thresholds"])
+    # a run judged by a threshold it cannot meet exits 1; without --model it runs the
+    # locustfile archsim generate wrote into the stack
+    assert (stack / "locustfile.py").is_file()
+    code, output = _loadtest(
+        stack,
+        None,
+        tmp_path / "strict",
+        "--users",
+        "4",
+        "--duration",
+        "5s",
+        "--warmup",
+        "1s",
+        "--check",
+        "p50<1us",
+    )
+    assert code == 1, output
+    assert "✗ p50<1us" in output
+    strict = json.loads((tmp_path / "strict" / "summary.json").read_text())
+    assert strict["architecture"] == "MicroservicesArchitecture"
+
+
+def launcher_entries(stack: Path) -> list:
+    from archsim.model import load
+
+    return list(
+        load(Path(__file__).resolve().parent.parent / "topology.dot").architecture.behaviour.entries
+    )
+
+
+def test_open_run_keeps_the_rate(stack: Path, seed_path: Path, tmp_path: Path):
+    out = tmp_path / "open"
+    code, output = _loadtest(
+        stack,
+        seed_path,
+        out,
+        "--rps",
+        "40",
+        "--users",
+        "30",
+        "--duration",
+        "8s",
+        "--warmup",
+        "2s",
+        "--json",
+    )
+    assert code == 0, output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["workload"] == {
+        "type": "open",
+        "users": 30,
+        "spawn_rate": 20.0,
+        "processes": 1,
+        "rps": 40.0,
+        "arrivals": "poisson",
+    }
+    assert summary["total"]["fail_ratio"] < 0.01
+    assert 25 <= summary["total"]["throughput"] <= 55  # Poisson around 40/s over 6 s
+    assert summary["open_model"]["count"] > 0
+
+
+def test_no_stack_running_exits_2(seed: Architecture, seed_path: Path, tmp_path: Path):
+    directory = _write_stack(seed, tmp_path / "idle")
+    code, output = _loadtest(directory, seed_path, tmp_path / "out", "--duration", "6s")
+    assert code == 2
+    assert "no stack is running" in output and "archsim up" in output
+
+
+def test_wrong_directory_exits_2(seed_path: Path, tmp_path: Path):
+    code, output = _loadtest(tmp_path, seed_path, tmp_path / "out")
+    assert code == 2
+    assert "not a generated stack" in output
+    code, output = _loadtest(tmp_path / "missing", seed_path, tmp_path / "out")
+    assert code == 2
+    assert "not a directory" in output
+
+
+def test_unreachable_front_door_exits_2(seed: Architecture, seed_path: Path, tmp_path: Path):
+    directory = _write_stack(seed, tmp_path / "dead")
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    state = {
+        "front_door": f"http://127.0.0.1:{port}",
+        "instances": [  # a live process (this one) that does not serve the front door
+            {
+                "component": "load_balancer",
+                "instance": "load_balancer-1",
+                "pid": os.getpid(),
+                "url": f"http://127.0.0.1:{port}",
+                "health": "/_lb/health",
+                "role": "balancer",
+            }
+        ],
+    }
+    (directory / ".archsim").mkdir()
+    (directory / ".archsim" / "state.json").write_text(json.dumps(state))
+    code, output = _loadtest(directory, seed_path, tmp_path / "out", "--duration", "6s")
+    assert code == 2
+    assert "does not answer" in output
+
+
+def test_a_model_the_stack_was_not_generated_from_exits_2(stack: Path, tmp_path: Path):
+    other = tmp_path / "other.dot"
+    other.write_text('digraph Other { lb -> web [label="distributes to"]; }\n')
+    code, output = _loadtest(stack, other, tmp_path / "out", "--duration", "6s")
+    assert code == 2
+    assert "generated from 'MicroservicesArchitecture'" in output
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--users", "0"], "--users must be at least 1"),
+        (["--duration", "5s", "--warmup", "9s"], "shorter than --duration"),
+        (["--check", "p98<1s"], "unknown metric"),
+        (["--rps", "-3"], "--rps must be > 0"),
+    ],
+)
+def test_bad_options_exit_2_before_any_load(seed_path: Path, tmp_path: Path, args, fragment):
+    code, output = _loadtest(tmp_path, seed_path, tmp_path / "out", *args)
+    assert code == 2
+    assert fragment in output

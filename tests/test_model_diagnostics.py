@@ -1,0 +1,128 @@
+"""Bad architectures get every problem reported at once, with position and hint."""
+
+from __future__ import annotations
+
+import pytest
+
+from archsim.errors import DotSyntaxError, InvalidModelError, Severity
+from archsim.model import read_architecture
+
+
+def _errors(text: str) -> list:
+    with pytest.raises((InvalidModelError, DotSyntaxError)) as info:
+        read_architecture(text, "t.dot")
+    return [d for d in info.value.diagnostics if d.severity is Severity.ERROR]
+
+
+def test_unknown_relation_suggests_the_closest():
+    (err,) = _errors('digraph g {\n a -> b [label="rotues to"];\n}')
+    assert "unknown relation 'rotues to'" in err.message
+    assert err.hint == "did you mean 'routes to'?"
+    assert (err.location.line, err.location.col) > (2, 0)
+
+
+@pytest.mark.parametrize("label", ["routes_to", "Routes To", "routes-to", "ROUTES  TO"])
+def test_relation_spelling_variants_are_accepted(label):
+    arch = read_architecture(f'digraph g {{ gw -> svc [label="{label}"]; }}').architecture
+    assert arch.links[0].relation.value == "routes_to"
+
+
+def test_edge_to_an_undeclared_node_is_a_phantom_with_a_suggestion():
+    text = (
+        "digraph g {\n"
+        ' user_service [label="Users"];\n'
+        ' user_db [label="DB"];\n'
+        ' user_servce -> user_db [label="stores in"];\n'
+        "}\n"
+    )
+    (err,) = _errors(text)
+    assert "'user_servce', which is never declared" in err.message
+    assert err.hint == "did you mean 'user_service'?"
+    assert err.location.line == 4
+
+
+def test_files_made_only_of_edges_declare_nodes_implicitly():
+    arch = read_architecture('digraph g { a -> b [label="calls"]; }').architecture
+    assert {c.id for c in arch.components} == {"a", "b"}
+
+
+def test_conflicting_duplicate_declarations_name_both_places():
+    text = 'digraph g {\n a [label="A", replicas=2];\n a [label="B"];\n a -> a [label="calls"];\n}'
+    (err,) = _errors(text)
+    assert "declared again" in err.message and "first declared at 2:2" in err.message
+    assert err.location.line == 3
+
+
+def test_invalid_attribute_values_are_all_reported_with_locations():
+    text = (
+        "digraph g {\n"
+        ' a [service_time="5", workers=0, replicas=-1, error_rate=1.5];\n'
+        ' b [service_time="lognormal(5ms)"];\n'
+        ' a -> b [label="calls", p=2, timeout="fast"];\n'
+        "}\n"
+    )
+    errors = _errors(text)
+    messages = " | ".join(e.message for e in errors)
+    assert len(errors) == 7, messages
+    assert "has no unit" in messages
+    assert "workers" in messages and "replicas" in messages and "error_rate" in messages
+    assert "needs 'cv'" in messages
+    assert "invalid p on a -> b" in messages and "invalid timeout on a -> b" in messages
+    assert all(e.hint for e in errors)
+    assert [e.location.line for e in errors] == sorted(e.location.line for e in errors)
+
+
+def test_undirected_graph_is_refused_with_a_fix():
+    (err,) = _errors('graph g { a -- b [label="calls"]; }')
+    assert "undirected" in err.message and "digraph" in err.hint
+
+
+def test_empty_graph_and_several_graphs():
+    (err,) = _errors("digraph g { }")
+    assert "no components" in err.message
+    errors = _errors('digraph a { x -> y [label="calls"]; }\ndigraph b { z; }')
+    assert any("2 graphs" in e.message and e.location.line == 2 for e in errors)
+
+
+def test_relation_to_the_wrong_kind_of_component_is_an_error():
+    text = 'digraph g { svc -> other [label="stores in"]; other [kind=service]; }'
+    errors = _errors(text)
+    assert any("needs a database" in e.message for e in errors)
+
+
+def test_unknown_attribute_close_to_ours_is_a_warning_not_an_error():
+    result = read_architecture('digraph g { a [servce_time="5ms"]; a -> b [label="calls"]; }')
+    (warning,) = [d for d in result.diagnostics if d.severity is Severity.WARNING]
+    assert warning.hint == "did you mean 'service_time'?"
+
+
+def test_graphviz_display_attributes_are_kept_not_flagged():
+    result = read_architecture('digraph g { a [color=red, style=filled]; a -> b [label="calls"]; }')
+    assert result.diagnostics == ()
+    assert result.architecture.component("a").attrs["color"] == "red"
+
+
+def test_unlabelled_edges_are_read_from_the_target_kind_with_a_note():
+    result = read_architecture('digraph g { svc -> orders_db; orders_db [label="Orders DB"]; }')
+    assert result.architecture.links[0].relation.value == "stores_in"
+    assert any(d.code == "unlabelled" for d in result.diagnostics)
+
+
+def test_explicit_kind_wins_and_conflicts_warn():
+    result = read_architecture('digraph g { s -> x [label="stores in"]; x [kind=database]; }')
+    assert result.architecture.component("x").kind.value == "database"
+    result = read_architecture(
+        'digraph g { a -> lb [label="distributes to"]; a [kind=gateway]; lb [label="LB"]; }'
+    )
+    assert any(d.code == "kind-conflict" for d in result.diagnostics)
+
+
+def test_seed_as_given_on_one_line_reports_the_swallowing_comment(seed_path):
+    text = (seed_path.parent.parent / "shared" / "seeds").exists()
+    raw = " ".join(line.strip() for line in seed_path.read_text().splitlines())
+    with pytest.raises(DotSyntaxError) as info:
+        read_architecture(raw, "seed.dot")
+    (err,) = info.value.diagnostics
+    assert "comment" in err.message and "swallows" in err.message
+    assert "fmt --fix" in (err.hint or "")
+    assert text in (True, False)

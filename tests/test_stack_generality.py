@@ -1,0 +1,49 @@
+"""A second architecture, not the seed (quoted hyphenated ids, a cluster, no load balancer,
+registry or cache): generated, started on loopback and driven through its gateway."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import httpx
+
+from archsim.codegen import apply_writes, plan_writes, render
+from archsim.model import load
+from archsim.runtime import launcher
+
+LIBRARY = Path(__file__).resolve().parent / "stack_models" / "library.dot"
+
+
+def test_library_platform_serves_a_request_end_to_end(tmp_path: Path) -> None:
+    arch = load(LIBRARY).architecture
+    files = render(arch)
+    assert "services/loan_svc/app.py" in files and "services/edge_proxy/app.py" in files
+    apply_writes(plan_writes(tmp_path, files))
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
+    try:
+        state = launcher.up(tmp_path, env=env, timeout_s=120)
+        assert state["front_door_component"] == "edge-proxy"
+        urls = {i["component"]: i["url"] for i in state["instances"]}
+        token = httpx.post(urls["id-provider"] + "/tokens", json={"subject": "librarian"})
+        assert token.status_code == 201, token.text
+        auth = {"authorization": f"Bearer {token.json()['access_token']}"}
+        http = httpx.Client(base_url=state["front_door"], timeout=15)
+        assert http.post("/api/catalogs", json={"name": "Dune"}).status_code == 401
+        book = http.post("/api/catalogs", json={"name": "Dune"}, headers=auth)
+        assert book.status_code == 201, book.text
+        loan = http.post("/api/loans", json={"catalog_id": book.json()["id"]}, headers=auth)
+        assert loan.status_code == 201, loan.text
+        assert loan.json()["data"]["calls"]["get_catalog"] == book.json()["id"]
+        assert http.post("/api/loans", json={"catalog_id": 424242}, headers=auth).status_code == 422
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:  # LoanCreated → audit-svc writes a row
+            items = httpx.get(urls["audit-svc"] + "/audits").json()["items"]
+            if items:
+                break
+            time.sleep(0.1)
+        assert len(items) == 1 and items[0]["name"] == "LoanCreated"
+        assert items[0]["data"]["event"]["catalog_id"] == book.json()["id"]
+    finally:
+        launcher.down(tmp_path)
