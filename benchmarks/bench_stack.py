@@ -21,7 +21,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -36,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 from archsim.codegen import apply_writes, plan_writes, render  # noqa: E402
 from archsim.model import load  # noqa: E402
 from archsim.runtime import launcher  # noqa: E402
+from archsim.runtime.ports import free_port  # noqa: E402
 
 __all__ = ["main"]
 
@@ -74,12 +74,6 @@ except ImportError:
     pass
 asyncio.run(main())
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _drive(url: str, seconds: float, connections: int, header: str = "") -> tuple[float, int]:
@@ -161,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         pid = http.post("/api/products", json={"name": "bench"}, headers=auth).json()["id"]
         for _ in range(3):  # fill the cache (and the gateway's token cache, if on)
             assert http.get(f"/api/products/{pid}", headers=auth).status_code == 200
-        port = _free_port()
+        port = free_port()
         hello = subprocess.Popen(
             [sys.executable, "-m", "archsim_runtime.serve", "hello:app", "--port", str(port)],
             cwd=hello_dir,

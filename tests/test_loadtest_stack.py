@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from archsim.cli.app import app
 from archsim.codegen import render
 from archsim.model import Architecture
 from archsim.runtime import launcher
+from archsim.runtime.ports import free_port
 
 runner = CliRunner()
 
@@ -160,9 +160,7 @@ def test_wrong_directory_exits_2(seed_path: Path, tmp_path: Path):
 
 def test_unreachable_front_door_exits_2(seed: Architecture, seed_path: Path, tmp_path: Path):
     directory = _write_stack(seed, tmp_path / "dead")
-    with socket.socket() as sock:  # a port nothing listens on
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()  # nothing listens on it
     state = {
         "front_door": f"http://127.0.0.1:{port}",
         "instances": [  # a live process (this one) that does not serve the front door

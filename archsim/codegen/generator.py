@@ -51,6 +51,7 @@ _RUNTIME_FILES = (
     "logs.py",
     "mail.py",
     "metrics.py",
+    "ports.py",
     "proxy.py",
     "redis_server.py",
     "registry.py",

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .ports import free_port
 from .settings import env_name
 
 __all__ = [
@@ -113,12 +114,6 @@ def instance_alive(pid: int) -> bool:
             return fh.read().split(") ", 1)[1][0] != "Z"
     except (FileNotFoundError, IndexError):
         return False
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _probe_redis(port: int, timeout: float = 1.0) -> bool:
@@ -216,7 +211,7 @@ def _plan(
         if count > 1 and not proc.get("scalable", False):
             raise StackError(f"{proc['id']} ({proc['role']}) runs as one instance only")
         for n in range(1, count + 1):
-            port = _free_port()
+            port = free_port()
             name = f"{proc['id']}-{n}"
             inst = Instance(
                 component=proc["id"],
@@ -229,7 +224,7 @@ def _plan(
                 log=str(stack_dir / STATE_DIR / "logs" / f"{name}.log"),
             )
             if proc["role"] == "smtp_sink":
-                inst.smtp_port = _free_port()
+                inst.smtp_port = free_port()
             instances.append(inst)
     return instances
 
