@@ -175,7 +175,7 @@ def test_operation_times_subtract_the_callee_latency(seed: Architecture):
 
 def test_calibrate_writes_per_operation_times_that_keep_the_cpu(seed: Architecture):
     measured = _measured(seed)
-    fit = calibrate(seed, measured, fit_network=False, fit_spread=False, host=False)
+    fit = calibrate(seed, measured, fit_network=False, fit_spread=False)
     user = fit.components["user_service"]
     times = parse_operation_times(user["operation_time"])
     assert times["login"].mean == pytest.approx(0.010, rel=1e-3)
@@ -212,7 +212,7 @@ def test_spread_factor_is_the_one_that_matches_the_measured_p95(seed: Architectu
         }
         return SimpleNamespace(entries=entries)
 
-    fit = calibrate(seed, measured, run=fake_run, fit_network=False, host=False)
+    fit = calibrate(seed, measured, run=fake_run, fit_network=False)
     assert len(seen) > 2
     assert "best match" in fit.why["cv"]
     login = parse_operation_times(fit.components["user_service"]["operation_time"])["login"]

@@ -12,12 +12,13 @@ from typer.testing import CliRunner
 
 from archsim.cli.app import app
 from archsim.errors import ScenarioError
-from archsim.loadtest.calibrate import calibrate, host_bound, profile_yaml
+from archsim.loadtest.calibrate import calibrate, host_fit, profile_yaml
 from archsim.loadtest.compare import check_measured, compare, sim_config_of, workload_of
 from archsim.loadtest.report import render_compare_report
 from archsim.loadtest.summary import SCHEMA
 from archsim.model import Architecture, apply_overrides, profile_overrides
 from archsim.sim import SimConfig, Workload, simulate
+from archsim.sim.analytic import saturation, solve
 
 runner = CliRunner()
 
@@ -128,7 +129,7 @@ def _measured_for_calibration(seed: Architecture) -> dict[str, Any]:
 
 
 def test_calibration_by_the_service_demand_law(seed: Architecture):
-    fit = calibrate(seed, _measured_for_calibration(seed), fit_network=False, host=False)
+    fit = calibrate(seed, _measured_for_calibration(seed), fit_network=False)
     assert fit.components["product_service"]["service_time"] == "exp(2ms)"
     assert fit.components["load_balancer"]["service_time"] == "exp(1ms)"  # 1 s / 1000 requests
     assert fit.components["api_gateway"]["service_time"] == "exp(1ms)"
@@ -141,15 +142,37 @@ def test_calibration_by_the_service_demand_law(seed: Architecture):
     assert calibrated.component("product_service").service_time.mean == pytest.approx(0.002)
 
 
-def test_host_bound_moves_to_the_front_door(seed: Architecture):
-    bound = host_bound({"a": 0.002, "b": 0.002}, 0.001, cpus=2)
-    assert bound["host_bound_rps"] == pytest.approx(400.0)
-    assert bound["process_bound_rps"] == pytest.approx(500.0)
-    fit = calibrate(seed, _measured_for_calibration(seed), fit_network=False, host=True)
-    # CPU per request: lb 1 ms + product 1 ms + gateway 0.1 ms + generator 0.5 ms = 2.6 ms
-    assert fit.host["cpu_per_request_s"] == pytest.approx(0.0026)
-    assert fit.components["load_balancer"]["service_time"] == "exp(1.3ms)"
-    assert "shared host" in fit.why["load_balancer.service_time"]
+def test_the_shared_host_is_fitted_and_bounds_the_prediction(seed: Architecture):
+    low = _measured_for_calibration(seed)
+    # one run: the line through its idle CPU (0.01 core) and the run itself; the host was busy
+    # lb 1 s + product 1.1 s + gateway 0.1 s + Locust 0.5 s in 10 s at 100 requests/s
+    one = host_fit([low])
+    assert one["cpu_per_request_s"] == pytest.approx((2.7 / 10 - 0.01) / 100)
+    assert one["background"] == pytest.approx(0.01)
+    # a second run at twice the rate costing less than twice the CPU: least squares separates
+    # the per-request CPU from the background
+    high = json.loads(json.dumps(low))
+    for e in high["endpoints"].values():
+        e["requests"] *= 2
+    for c in high["components"].values():
+        c["cpu_s"] *= 1.5
+    high["load_generator"]["cpu_s"] *= 1.5
+    two = host_fit([low, high])
+    assert two["cpu_per_request_s"] == pytest.approx(0.27 * 0.5 / 100)
+    assert two["background"] == pytest.approx(0.27 - 0.135)
+    assert two["host_bound_rps"] == pytest.approx((2 - 0.135) / 0.00135)
+    fit = calibrate(seed, low, more=[high], fit_network=False, fit_spread=False)
+    assert fit.graph == {"host_cores": "2", "host_cpu": "1.35ms", "host_background": "0.135"}
+    calibrated = apply_overrides(seed, fit.overrides())
+    assert calibrated.host is not None and calibrated.host.cores == 2
+    host = solve(calibrated, Workload(rps=100.0))["host"]
+    assert host["saturation_rps"] == pytest.approx((2 - 0.135) / 0.00135)
+    assert host["utilisation"] == pytest.approx((0.135 + 100 * 0.00135) / 2)
+    # the balancer (1 ms per request, one worker) saturates first at 1,000 req/s; a slower
+    # host would be the bound
+    assert saturation(calibrated, Workload(rps=1.0)) == (pytest.approx(1000.0), "load_balancer")
+    slow = apply_overrides(calibrated, ["host_cpu=4ms"])
+    assert saturation(slow, Workload(rps=1.0)) == (pytest.approx((2 - 0.135) / 0.004), "host")
 
 
 def test_calibration_needs_inside_measurements(seed: Architecture):

@@ -142,6 +142,42 @@ def test_open_run_keeps_the_rate(stack: Path, seed_path: Path, tmp_path: Path):
     assert summary["open_model"]["count"] > 0
 
 
+def test_stepped_run_serves_each_rate_and_records_the_knee(stack: Path, tmp_path: Path):
+    out = tmp_path / "steps"
+    code, output = _loadtest(
+        stack,
+        None,
+        out,
+        "--steps",
+        "30,60",
+        "--arrivals",
+        "constant",
+        "--users",
+        "30",
+        "--duration",
+        "7s",
+        "--warmup",
+        "2s",
+    )
+    assert code == 0, output
+    doc = json.loads((out / "steps.json").read_text())
+    assert doc["schema"] == "archsim.steps/1"
+    assert [s["offered_rps"] for s in doc["steps"]] == [30.0, 60.0]
+    for step in doc["steps"]:
+        # constant arrivals over the 5 s window: what Locust sends while its users stop
+        # after the run's end must not be counted
+        assert 0.9 <= step["goodput"] / step["offered_rps"] <= 1.1, step
+        assert not step["saturated"]
+        assert (out / step["dir"] / "summary.json").is_file()
+    assert doc["knee"]["reached"] is False  # both rates served: the knee is only a floor
+    assert "step higher" in output
+    # the model's saturation beside it; a floor is neither inside nor outside the tolerance
+    seed_dot = Path(__file__).resolve().parent.parent / "topology.dot"
+    result = runner.invoke(app, ["compare", str(seed_dot), "--measured", str(out / "steps.json")])
+    assert result.exit_code == 0, result.output
+    assert "no step saturated" in result.output and "bottleneck" in result.output
+
+
 def test_no_stack_running_exits_2(seed: Architecture, seed_path: Path, tmp_path: Path):
     directory = _write_stack(seed, tmp_path / "idle")
     code, output = _loadtest(directory, seed_path, tmp_path / "out", "--duration", "6s")

@@ -179,6 +179,7 @@ def measure(
         config=cfg.describe() | {"warmup_s": warm},
         seed=cfg.seed,
         offered=offered,
+        host=arch.host,
     )
     thr, good, lat = [], [], []
     count = ok = 0
@@ -205,7 +206,10 @@ def measure(
         latency[name], latency[f"{name}_ci"] = (mid if value else None), _finite(hw)
     throughput, throughput_ci = confidence_interval(thr)
     goodput, goodput_ci = confidence_interval(good)
-    busiest = sorted(result.components.items(), key=lambda kv: (-kv[1]["utilisation"], kv[0]))
+    loads = dict(result.components)
+    if result.host is not None:  # the shared machine saturates like a station
+        loads["host"] = result.host
+    busiest = sorted(loads.items(), key=lambda kv: (-kv[1]["utilisation"], kv[0]))
     return Measurement(
         offered_rps=None if workload.closed else workload.peak_rate,
         users=workload.users,

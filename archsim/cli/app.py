@@ -14,6 +14,7 @@ from archsim import __version__
 from archsim.cli import (
     analyze_commands,
     capacity_commands,
+    compare_commands,
     loadtest_commands,
     model_commands,
     render_commands,
@@ -60,6 +61,7 @@ for _group in (
     stack_commands,
     capacity_commands,
     loadtest_commands,
+    compare_commands,
 ):
     _group.register(app)
 

@@ -1,10 +1,10 @@
-"""``archsim loadtest``, ``archsim compare``, ``archsim calibrate``: measure a generated stack
-with Locust, put the measurement beside the simulator's prediction, and fit the model to it."""
+"""``archsim loadtest``: measure a generated stack with Locust, one run or a stepped one that
+finds the saturation knee (``compare_commands`` puts the results beside the model)."""
 
 from __future__ import annotations
 
 import json
-from contextlib import nullcontext
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -21,9 +21,8 @@ from archsim.cli.common import (
     load_or_exit,
     print_json,
 )
-from archsim.cli.files import read_profile, write_atomic
-from archsim.errors import Location, ScenarioError
-from archsim.model.quantities import parse_probability
+from archsim.cli.files import write_atomic
+from archsim.errors import ScenarioError
 
 # The load-test, simulation and code-generation cores are imported inside the commands that use
 # them: importing them here would cost every archsim command ~0.3 s of start-up.
@@ -31,30 +30,6 @@ if TYPE_CHECKING:
     from archsim.loadtest.thresholds import ThresholdResult
 
 __all__ = ["register"]
-
-
-def _read_measured(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ScenarioError(
-            f"cannot read the measured run: {exc.strerror}",
-            Location(str(path)),
-            hint="give the summary.json that archsim loadtest wrote",
-            code="bad-measured",
-        ) from None
-    except json.JSONDecodeError as exc:
-        raise ScenarioError(
-            f"the measured run is not JSON: {exc.msg}",
-            Location(str(path), exc.lineno, exc.colno),
-            hint="give the summary.json that archsim loadtest wrote",
-            code="bad-measured",
-        ) from None
-    if not isinstance(data, dict):
-        raise ScenarioError(
-            "the measured run is not a JSON object", Location(str(path)), code="bad-measured"
-        )
-    return data
 
 
 def _endpoint_table(summary: dict[str, Any]) -> Table:
@@ -139,18 +114,27 @@ def loadtest_cmd(
         list[str] | None,
         typer.Option(help="Threshold, e.g. p99<300ms, fail_ratio<1%, 'GET /users:p95<50ms'."),
     ] = None,
+    steps: Annotated[
+        str | None,
+        typer.Option(
+            help="Open model, stepped to find the saturation knee: rates 100,300,500 or "
+            "100:1500:200; --duration is per step; writes steps.json."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print summary.json.")] = False,
 ) -> None:
     """Load-test a running generated stack with Locust (headless, in its own process): per
     entry requests, failures, throughput and latency percentiles, and per-service figures
     from /metrics. Thresholds (--check) set the exit code: 1 when one is violated.
+    --steps raises the arrival rate step by step until the stack saturates and records the
+    knee in steps.json (compare it with the model: archsim compare MODEL --measured steps.json).
 
     Example: archsim loadtest ./stack --model topology.dot --users 20 --check p99<300ms
+
+    Example: archsim loadtest ./stack --steps 100:1500:200 --duration 20s --users 300
     """
-    from archsim.codegen.locustfile import render_locustfile
-    from archsim.loadtest.runner import LoadSpec, run_locust, running_stack, stack_architecture
-    from archsim.loadtest.thresholds import evaluate, parse_threshold
-    from archsim.sim.results import short_duration
+    from archsim.loadtest.runner import LoadSpec, running_stack
+    from archsim.loadtest.thresholds import parse_threshold
     from archsim.sim.workload import parse_think
 
     thresholds = [parse_threshold(text) for text in check or ()]
@@ -166,40 +150,92 @@ def loadtest_cmd(
         seed=seed,
     )
     spec.check()
-    if model is not None:
-        arch = load_or_exit(model, quiet=as_json).architecture
-        text, name = render_locustfile(arch, source=model.name), arch.name
-    elif (stack / "locustfile.py").is_file():
-        # The locustfile archsim generate wrote; the manifest names the architecture it is for.
-        text, name = (stack / "locustfile.py").read_text(), stack_architecture(stack)
-    else:
+    rates = _rates(steps, rps, thresholds)
+    text, name = _locustfile(stack, model, quiet=as_json)
+    with running_stack(stack, up), _progress(as_json) as bar:
+        if rates:
+            _stepped_run(stack, text, name, spec, rates, out, bar, as_json)
+            return
+        summary = _single_run(stack, text, name, spec, out, bar)
+    _report_run(summary, thresholds, out, as_json)
+
+
+def _rates(steps: str | None, rps: float | None, thresholds: list[Any]) -> list[float]:
+    """The stepped run's rates, or [] for a single run; ScenarioError for clashing options."""
+    from archsim.loadtest.steps import parse_rates
+
+    if steps is None:
+        return []
+    if rps is not None:
         raise ScenarioError(
-            f"no locustfile in {stack} and no --model to render one",
-            hint=f"regenerate the stack (archsim generate writes one) or add --model {stack}.dot",
-            code="no-model",
+            "--steps and --rps both set the arrival rate",
+            hint="give one: --rps 200 for one run, --steps 100,300,500 to step",
+            code="bad-option",
         )
-    with (
-        running_stack(stack, up),
-        Progress(
-            TextColumn("[bold]load[/]"),
-            BarColumn(),
-            TextColumn("{task.description}"),
-            TimeElapsedColumn(),
-            console=err_console,
-            transient=True,
-            disable=as_json or not err_console.is_terminal,
-        ) as bar,
-    ):
-        task = bar.add_task("starting Locust", total=spec.duration)
+    if thresholds:
+        raise ScenarioError(
+            "--check applies to a single run, not to a stepped one",
+            hint="check a single run at the rate you care about: --rps R --check ...",
+            code="bad-option",
+        )
+    return parse_rates(steps)
 
-        def live(elapsed: float, stats: dict[str, float]) -> None:
-            text = "warming up" if elapsed < spec.warmup else "measuring"
-            if stats:
-                text += f"  {stats['requests']:.0f} requests, {stats['failures']:.0f} failed, "
-                text += f"{stats['rps']:.0f} req/s"
-            bar.update(task, completed=elapsed, description=text)
 
-        summary = run_locust(stack, text, spec, out, architecture=name, live=live)
+def _locustfile(stack: Path, model: Path | None, quiet: bool) -> tuple[str, str | None]:
+    """The locustfile's text and the architecture it drives: from --model, else the stack's."""
+    from archsim.codegen.locustfile import render_locustfile
+    from archsim.loadtest.runner import stack_architecture
+
+    if model is not None:
+        arch = load_or_exit(model, quiet=quiet).architecture
+        return render_locustfile(arch, source=model.name), arch.name
+    if (stack / "locustfile.py").is_file():
+        # The locustfile archsim generate wrote; the manifest names the architecture it is for.
+        return (stack / "locustfile.py").read_text(), stack_architecture(stack)
+    raise ScenarioError(
+        f"no locustfile in {stack} and no --model to render one",
+        hint=f"regenerate the stack (archsim generate writes one) or add --model {stack}.dot",
+        code="no-model",
+    )
+
+
+def _progress(quiet: bool) -> Progress:
+    return Progress(
+        TextColumn("[bold]load[/]"),
+        BarColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+        disable=quiet or not err_console.is_terminal,
+    )
+
+
+def _live(bar: Progress, spec: Any, prefix: str = "") -> Callable[[float, dict[str, float]], None]:
+    task = bar.add_task(prefix + "starting Locust", total=spec.duration)
+
+    def live(elapsed: float, stats: dict[str, float]) -> None:
+        text = prefix + ("warming up" if elapsed < spec.warmup else "measuring")
+        if stats:
+            text += f"  {stats['requests']:.0f} requests, {stats['failures']:.0f} failed, "
+            text += f"{stats['rps']:.0f} req/s"
+        bar.update(task, completed=elapsed, description=text)
+
+    return live
+
+
+def _single_run(
+    stack: Path, text: str, name: str | None, spec: Any, out: Path, bar: Progress
+) -> dict[str, Any]:
+    from archsim.loadtest.runner import run_locust
+
+    return run_locust(stack, text, spec, out, architecture=name, live=_live(bar, spec))
+
+
+def _report_run(summary: dict[str, Any], thresholds: list[Any], out: Path, as_json: bool) -> None:
+    from archsim.loadtest.thresholds import evaluate
+    from archsim.sim.results import short_duration
+
     results = evaluate(thresholds, summary["endpoints"], summary["total"])
     summary["thresholds"] = [r.to_dict() for r in results]
     write_atomic(out / "summary.json", json.dumps(summary, indent=2) + "\n")
@@ -221,106 +257,60 @@ def loadtest_cmd(
         raise typer.Exit(EXIT_FINDINGS)
 
 
-def compare_cmd(
-    model: Annotated[Path, typer.Argument(help="Architecture file (DOT).", show_default=False)],
-    measured: Annotated[
-        Path, typer.Option(help="summary.json of archsim loadtest.", show_default=False)
-    ],
-    profile: Annotated[
-        Path | None, typer.Option(help="Profile to apply first (e.g. from archsim calibrate).")
-    ] = None,
-    replications: Annotated[int, typer.Option(help="Simulation replications.")] = 5,
-    seed: Annotated[int, typer.Option(help="Simulation seed.")] = 1,
-    tolerance: Annotated[str, typer.Option(help="Relative error counted as a match.")] = "25%",
-    report: Annotated[
-        Path | None, typer.Option(help="Write a self-contained HTML report with plots.")
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,
+def _stepped_run(
+    stack: Path,
+    text: str,
+    name: str | None,
+    spec: Any,
+    rates: list[float],
+    out: Path,
+    bar: Progress,
+    as_json: bool,
 ) -> None:
-    """Simulate the measured run's workload (same users and think time, or same arrival rate;
-    same mix and duration) and show predicted vs measured per entry and per component.
+    from archsim.loadtest.steps import run_steps
 
-    Example: archsim compare topology.dot --measured run/summary.json --report compare.html
-    """
-    from archsim.loadtest.compare import check_measured, compare, sim_config_of, workload_of
-    from archsim.loadtest.report import render_compare_report
-    from archsim.sim import simulate
+    def live(rate: float) -> Callable[[float, dict[str, float]], None]:
+        return _live(bar, spec, f"{rate:g} req/s ({rates.index(rate) + 1}/{len(rates)}): ")
 
-    arch = load_or_exit(model, quiet=as_json).architecture
-    data = _read_measured(measured)
-    check_measured(arch, data, str(measured))
-    arch = _with_profile(arch, profile)
-    try:
-        tol = parse_probability(tolerance)
-    except ValueError as exc:
-        raise ScenarioError(f"--tolerance: {exc}", hint="e.g. 25%", code="bad-option") from None
-    workload, cfg = workload_of(data), sim_config_of(data, replications, seed)
-    cfg.check(arch)
-    workload.check()
-    busy = err_console.is_terminal and not as_json
-    with err_console.status("simulating the measured workload") if busy else nullcontext():
-        result = simulate(arch, workload, cfg)
-    comparison = compare(arch, data, result, tol)
-    if report is not None:
-        write_atomic(report, render_compare_report(comparison))
+    def on_step(step: Any) -> None:
+        if not as_json:
+            mark = "  saturated" if step.saturated else ""
+            err_console.print(
+                f"[dim]{step.offered_rps:g} req/s offered → {step.goodput:.0f} served, "
+                f"{step.fail_ratio:.1%} failed{mark}[/]"
+            )
+
+    doc = run_steps(stack, text, spec, rates, out, architecture=name, live=live, on_step=on_step)
+    write_atomic(out / "steps.json", json.dumps(doc, indent=2) + "\n")
     if as_json:
-        print_json(comparison.to_dict())
+        print_json(doc)
         return
-    console.print(comparison)
-    if report is not None:
-        err_console.print(f"[dim]report written to {report}[/]")
+    console.print(_steps_table(doc))
+    err_console.print(f"[dim]steps in {out}/step-*/; knee and figures in {out}/steps.json[/]")
 
 
-def calibrate_cmd(
-    model: Annotated[Path, typer.Argument(help="Architecture file (DOT).", show_default=False)],
-    measured: Annotated[
-        Path, typer.Option(help="summary.json of archsim loadtest.", show_default=False)
-    ],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Profile YAML to write.")] = Path(
-        "calibrated.profile.yaml"
-    ),
-    shared_host: Annotated[
-        bool,
-        typer.Option(
-            help="Also give the front door the shared host's CPU share per request "
-            "(a capacity bound for stacks whose processes share few cores)."
-        ),
-    ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the fit as JSON.")] = False,
-) -> None:
-    """Fit per-component service times (and hit ratios, network latency and worker counts
-    where the data identify them) to a measured run; write a profile for --profile.
-
-    Example: archsim calibrate topology.dot --measured run/summary.json -o cal.profile.yaml
-    """
-    from archsim.loadtest.calibrate import calibrate, profile_yaml
-    from archsim.loadtest.compare import check_measured
-
-    arch = load_or_exit(model, quiet=as_json).architecture
-    data = _read_measured(measured)
-    check_measured(arch, data, str(measured))
-    fit = calibrate(arch, data, host=shared_host)
-    write_atomic(output, profile_yaml(fit, source=str(measured)))
-    if as_json:
-        print_json(fit.to_dict())
-        return
-    console.print(fit)
-    err_console.print(
-        f"[dim]profile written to {output}; use it: archsim simulate {model} --profile {output}[/]"
-    )
-
-
-def _with_profile(arch: Any, profile: Path | None) -> Any:
-    if profile is None:
-        return arch
-    from archsim.sim.scenario import prepare
-
-    data = read_profile(profile)
-    return prepare(arch, [], data, str(profile))
+def _steps_table(doc: dict[str, Any]) -> Table:
+    t = Table(title=f"{doc['architecture']}: stepped open-model run", title_justify="left")
+    for col in ("offered", "served", "fail", "mean", "p95", "busiest (CPU)"):
+        t.add_column(col, justify="right")
+    for s in doc["steps"]:
+        t.add_row(
+            f"{s['offered_rps']:g}",
+            f"{s['goodput']:.0f}" + (" [yellow]saturated[/]" if s["saturated"] else ""),
+            f"{s['fail_ratio']:.1%}",
+            f"{s['mean'] * 1e3:.1f} ms" if s["mean"] is not None else "–",
+            f"{s['p95'] * 1e3:.1f} ms" if s["p95"] is not None else "–",
+            f"{s['busiest']} ({s['busiest_cpu']:.0%})" if s["busiest"] else "–",
+        )
+    knee = doc["knee"]
+    floor = "" if knee["reached"] else "≥ "
+    t.caption = f"knee: {floor}{knee['throughput']:.0f} req/s (at {knee['offered_rps']:g} offered)"
+    if not knee["reached"]:
+        t.caption += "; no step saturated — step higher to find it"
+    t.caption_justify = "left"
+    return t
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``loadtest``, ``compare`` and ``calibrate`` to the application."""
+    """Add ``loadtest`` to the application."""
     app.command("loadtest")(handle_errors(loadtest_cmd))
-    app.command("compare")(handle_errors(compare_cmd))
-    app.command("calibrate")(handle_errors(calibrate_cmd))

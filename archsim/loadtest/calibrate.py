@@ -18,23 +18,26 @@ Method (docs/calibrate.md):
    their waits (commits) are not CPU. A database's service time is what is left of its
    services' measured operation time after the operation's CPU, downstream calls and cache
    visits, per query.
-6. **Shared host.** All processes of a local stack share ``C`` cores; the simulator gives every
-   component its own worker. When the cores saturate before any single process does, the front
-   door (every request passes it) is given the host's CPU per request divided by ``C``, so the
-   predicted saturation throughput is the host's (``C / total CPU per request``).
+6. **Shared host.** All processes of a local stack (and the load generator) share ``C``
+   cores; the simulator gives every component its own workers. The host's busy cores are
+   fitted as ``background + X · cpu`` over the runs (least squares when runs at two or more
+   rates are given; with one run, the line through its idle CPU and the run itself) and
+   written as ``host_cores``, ``host_cpu`` and ``host_background``: a throughput bound,
+   ``(C − background) / cpu``, for the simulator and the analytic solver.
 7. **Network latency** (one global value) by least squares over the entries' relative errors
    in mean latency, from two quick simulations (latency is linear in it below saturation);
    fitted before and again after the spread.
 
-Limits (docs/calibrate.md): one time per database (reads and commits share it); the front
-door carries the host's CPU share on every request; worker counts are only changed where the
-data identify them (a process that used more than one core).
+Limits (docs/calibrate.md): one time per database (reads and commits share it); CPU per
+request falls with load (wake-ups amortise), so a host fitted to one low-rate run is
+pessimistic — give a second run nearer the knee; worker counts are only changed where the data
+identify them (a process that used more than one core).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -58,7 +61,7 @@ from archsim.model import Architecture, Kind, Relation, StepAction, apply_overri
 from archsim.model.quantities import format_duration
 from archsim.sim import SimConfig, SimulationResult, Workload, simulate
 
-__all__ = ["Calibration", "calibrate", "host_bound", "profile_yaml", "service_demands"]
+__all__ = ["Calibration", "calibrate", "host_fit", "profile_yaml", "service_demands"]
 
 _MIN_S = 20e-6  # below the resolution of CPU accounting over a minute-long run
 _MIN_REQUESTS = MIN_REQUESTS
@@ -121,8 +124,9 @@ class Calibration:
         if h:
             yield Text(
                 f"host: {h['cpus']} cores, {format_duration(h['cpu_per_request_s'])} CPU per "
-                f"request → saturates near {h['host_bound_rps']:.0f} req/s; busiest process "
-                f"alone near {h['process_bound_rps']:.0f} req/s",
+                f"request + {h['background']:.2f} cores → saturates near "
+                f"{h['host_bound_rps']:.0f} req/s; busiest process alone near "
+                f"{h['process_bound_rps']:.0f} req/s",
                 "dim",
             )
 
@@ -185,15 +189,45 @@ def _redis_ops(cache: str, comps: Mapping[str, Any]) -> float:
     return ops
 
 
-def host_bound(per_front: Mapping[str, float], generator_cpu: float, cpus: int) -> dict[str, Any]:
-    """Saturation throughput of the shared host (req/s) vs of the busiest single process."""
-    total = sum(per_front.values()) + generator_cpu
-    busiest = max(per_front.values(), default=0.0)
+def _host_point(measured: Mapping[str, Any]) -> tuple[float, float]:
+    """(front-door requests/s, cores busy on the host: every process and the load generator)
+    over one run's measurement span."""
+    span = float((measured.get("load_generator") or {}).get("window_s") or 0.0)
+    span = span or float(measured.get("window_s") or 1.0)
+    front = sum(e["requests"] for e in measured["endpoints"].values()) * _span_ratio(measured)
+    cpu = sum(float(c.get("cpu_s", 0.0)) for c in (measured.get("components") or {}).values())
+    cpu += float((measured.get("load_generator") or {}).get("cpu_s", 0.0))
+    return front / span, cpu / span
+
+
+def host_fit(runs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The host's busy cores as ``background + X · cpu`` (cores, s per request) over the runs:
+    least squares through runs at two or more rates; with one, the line through its idle CPU."""
+    points = [_host_point(m) for m in runs]
+    cpus = int((runs[0].get("host") or {}).get("cpus") or 1)
+    rates = {round(x, 1) for x, _ in points}
+    if len(rates) >= 2:
+        n = len(points)
+        mx = sum(x for x, _ in points) / n
+        my = sum(y for _, y in points) / n
+        sxx = sum((x - mx) ** 2 for x, _ in points)
+        cpu = sum((x - mx) * (y - my) for x, y in points) / sxx
+        background = max(0.0, my - cpu * mx)
+        how = "least squares over runs at " + ", ".join(f"{x:.0f}" for x, _ in points)
+    else:
+        x, y = points[0]
+        background = sum(float(v) for v in (runs[0].get("idle_cpu") or {}).values())
+        cpu = (y - background) / x if x else 0.0
+        how = f"one run at {x:.0f} req/s and the idle CPU (give a run nearer the knee too)"
+    cpu = max(cpu, _MIN_S)
+    background = min(background, cpus * 0.9)  # leave the requests some of the machine
     return {
         "cpus": cpus,
-        "cpu_per_request_s": total,
-        "host_bound_rps": cpus / total if total else float("inf"),
-        "process_bound_rps": 1.0 / busiest if busiest else float("inf"),
+        "cpu_per_request_s": cpu,
+        "background": background,
+        "host_bound_rps": (cpus - background) / cpu,
+        "how": how + " req/s",
+        "points": points,
     }
 
 
@@ -232,13 +266,12 @@ def calibrate(
     run: Simulate | None = None,
     fit_network: bool = True,
     fit_spread: bool = True,
-    host: bool = False,
     per_operation: bool = True,
+    more: Sequence[Mapping[str, Any]] = (),
 ) -> Calibration:
     """Fit service times (per operation where identified, with their spread), hit ratios,
-    database times and network latency; with ``host``, also load the front door with the shared
-    host's CPU share (measured on the seed: a worse knee and worse cheap-read latencies, so off
-    by default; see docs/calibrate.md)."""
+    database times, network latency and the shared host to ``measured``; runs in ``more``, at
+    other rates, only sharpen the host's CPU per request (docs/calibrate.md)."""
     runner = run or (lambda a, w, c: simulate(a, w, c, jobs=1, analytic=False))
     fit = Calibration(architecture=arch.name)
     demand, per_front, why = service_demands(arch, measured)
@@ -247,12 +280,12 @@ def calibrate(
     op_fits = {cid: _op_fits(arch, cid, d, comps) for cid, d in demand.items()}
     # components without latency histograms (balancer, cache, broker) get the spread typical
     # of the measured handlers, weighted by the CPU each accounts for
-    host_cv = _weighted([fn for fits in op_fits.values() for fn in fits.values()])
+    typical_cv = _weighted([fn for fits in op_fits.values() for fn in fits.values()])
     times: dict[str, tuple[float, float | None]] = {}  # component → (mean s, cv) of service_time
     ops: dict[str, dict[str, OpFit]] = {}
     for cid, d in demand.items():
         fits = op_fits[cid]
-        comp_cv = _weighted(list(fits.values())) if fits else host_cv
+        comp_cv = _weighted(list(fits.values())) if fits else typical_cv
         times[cid] = (d, comp_cv)
         fit.components.setdefault(cid, {})
         if per_operation and len(fits) > 1:
@@ -287,32 +320,37 @@ def calibrate(
             fit.links.setdefault(key, {})["hit_ratio"] = f"{stats['hit_ratio']:.3f}"
             fit.why[f"{key}.hit_ratio"] = f"{stats['hits']:.0f} hits, {stats['misses']:.0f} misses"
     _fit_call_probabilities(arch, comps, fit)
-    generator = float((measured.get("load_generator") or {}).get("cpu_s", 0.0))
-    front = sum(e["requests"] for e in measured["endpoints"].values()) * _span_ratio(measured)
-    cpus = int((measured.get("host") or {}).get("cpus") or 1)
-    fit.host = host_bound(per_front, generator / front if front else 0.0, cpus)
-    doors = [c for c in arch.components if c.id == _front_door(arch)]
-    if host and doors and fit.host["host_bound_rps"] < fit.host["process_bound_rps"]:
-        door = doors[0].id
-        share = fit.host["cpu_per_request_s"] / cpus
-        if share > demand.get(door, 0.0):
-            times[door] = (share, host_cv)
-            fit.why[f"{door}.service_time"] = (
-                f"shared host: {format_duration(fit.host['cpu_per_request_s'])} CPU per request "
-                f"over {cpus} cores (every request passes the front door)"
-            )
+    _fit_host(fit, [measured, *more], per_front)
     _write_times(fit, times, ops, 1.0)
     # the spread changes the queueing, and so the means the network latency is fitted to:
     # network latency first, then the spread with it, then the network latency again
     if fit_network:
         _set_network(arch, measured, runner, fit)
-    if fit_spread and host_cv is not None:
+    if fit_spread and typical_cv is not None:
         factor, source = _fit_spread(arch, measured, runner, fit, times, ops)
         _write_times(fit, times, ops, factor)
         fit.why["cv"] = source
         if fit_network:
             _set_network(arch, measured, runner, fit)
     return fit
+
+
+def _fit_host(
+    fit: Calibration, runs: Sequence[Mapping[str, Any]], per_front: Mapping[str, float]
+) -> None:
+    if not (runs[0].get("host") or {}).get("cpus"):
+        return  # a run from before the host was recorded: no shared host to fit
+    h = host_fit(runs)
+    busiest = max(per_front.values(), default=0.0)
+    fit.host = {k: v for k, v in h.items() if k not in ("how", "points")} | {
+        "process_bound_rps": 1.0 / busiest if busiest else float("inf")
+    }
+    fit.graph["host_cores"] = str(h["cpus"])
+    fit.graph["host_cpu"] = _dur(h["cpu_per_request_s"])
+    fit.graph["host_background"] = f"{h['background']:.3f}"
+    fit.why["host_cores"] = "cores of the machine the run was measured on"
+    fit.why["host_cpu"] = f"host CPU (every process and Locust) per request: {h['how']}"
+    fit.why["host_background"] = "host cores busy at no load, same fit"
 
 
 def _set_network(

@@ -206,6 +206,7 @@ def _environment(spec: LoadSpec, out: Path) -> dict[str, str]:
     env.update(
         ARCHSIM_OUT_DIR=str(out),
         ARCHSIM_WARMUP_S=f"{spec.warmup:g}",
+        ARCHSIM_DURATION_S=f"{spec.duration:g}",
         ARCHSIM_THINK=json.dumps(spec.think.model_dump(mode="json")),
         ARCHSIM_RPS=f"{(spec.rps or 0.0) / spec.processes:.6g}",
         ARCHSIM_ARRIVALS=spec.arrivals,

@@ -1,6 +1,6 @@
 """The typed architecture model: DOT front end, derived behaviour, validation."""
 
-from archsim.model.architecture import Architecture, Component, Group, Link, SourceRef
+from archsim.model.architecture import Architecture, Component, Group, Host, Link, SourceRef
 from archsim.model.behaviour import (
     Behaviour,
     CallPolicy,
@@ -30,6 +30,7 @@ __all__ = [
     "Entry",
     "EventFlow",
     "Group",
+    "Host",
     "Interaction",
     "Kind",
     "Layer",

@@ -15,7 +15,7 @@ from archsim.model.behaviour import Behaviour
 from archsim.model.distributions import Distribution
 from archsim.model.kinds import INTERACTION, Interaction, Kind, Layer, Relation
 
-__all__ = ["Architecture", "Component", "Group", "Link", "SourceRef"]
+__all__ = ["Architecture", "Component", "Group", "Host", "Link", "SourceRef"]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
@@ -120,6 +120,18 @@ class Group(BaseModel):
     comments: tuple[str, ...] = ()
 
 
+class Host(BaseModel):
+    """One machine every process shares (graph attribute ``host_cores``): a throughput bound,
+    ``(cores − background) / cpu_per_request``, on top of each station's own."""
+
+    model_config = _FROZEN
+    cores: int = Field(ge=1, description="cores of the machine")
+    cpu_per_request: float | None = Field(
+        default=None, gt=0, description="CPU per entry request, all processes (s); None: derived"
+    )
+    background: float = Field(default=0.0, ge=0, description="cores busy whatever the load")
+
+
 class Architecture(BaseModel):
     """A whole system: what the file says (components, links, groups) and what follows from it
     (``behaviour``: operations, steps, entry points and event flows)."""
@@ -129,6 +141,7 @@ class Architecture(BaseModel):
     file: str | None = None
     network_latency: float = Field(ge=0, description="one-way latency of every hop (s)")
     default_timeout: float = Field(gt=0, description="timeout of sync calls (s)")
+    host: Host | None = Field(default=None, description="the shared machine, if one")
     attrs: dict[str, str] = Field(default_factory=dict, description="graph attributes as written")
     comments: tuple[str, ...] = ()
     components: tuple[Component, ...]

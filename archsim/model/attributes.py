@@ -190,11 +190,41 @@ EDGE_ATTRIBUTES: dict[str, AttributeSpec] = {
     )
 }
 
+
+def _cores(text: str) -> float:
+    try:
+        value = float(text.strip())
+    except ValueError:
+        raise ValueError(f"'{text}' is not a number of cores") from None
+    if not 0 <= value < float("inf"):
+        raise ValueError(f"{text} must be a number of cores, 0 or more")
+    return value
+
+
 GRAPH_ATTRIBUTES: dict[str, AttributeSpec] = {
     s.name: s
     for s in (
         _spec("network_latency", parse_duration, "one-way latency of every hop", "0.2ms"),
         _spec("default_timeout", _POSITIVE_DURATION, "timeout of sync calls", "5s"),
+        _spec(
+            "host_cores",
+            lambda t: parse_count(t, minimum=1),
+            "every process shares one machine with this many cores: bounds throughput",
+            "2",
+        ),
+        _spec(
+            "host_cpu",
+            _POSITIVE_DURATION,
+            "with host_cores: CPU per entry request over every process on the machine "
+            "(default: the model's own compute per request)",
+            "2.1ms",
+        ),
+        _spec(
+            "host_background",
+            _cores,
+            "with host_cores: cores busy whatever the load (timers, a load generator's base)",
+            "0.1",
+        ),
     )
 }
 

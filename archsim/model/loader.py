@@ -17,7 +17,7 @@ from typing import Any
 
 from archsim.errors import Diagnostic, InvalidModelError, Location, Severity
 from archsim.model import attributes as A
-from archsim.model.architecture import Architecture, Component, Group, Link
+from archsim.model.architecture import Architecture, Component, Group, Host, Link
 from archsim.model.behaviour import Behaviour
 from archsim.model.checks import Reader, check_declarations, check_links, pick_graph
 from archsim.model.derive import derive_behaviour
@@ -244,6 +244,7 @@ def _read(text: str, file: str | None) -> LoadResult:
         if (rel := relations[i]) is not None
     ]
     graph_values = reader.typed(graph.attrs, A.GRAPH_ATTRIBUTES, "the graph")
+    _check_host(graph_values, graph, reader)
     if reader.failed:
         raise reader.failure()
     good_links = [link for link in links if link is not None]
@@ -258,6 +259,7 @@ def _read(text: str, file: str | None) -> LoadResult:
         file=file,
         network_latency=graph_values.get("network_latency", A.DEFAULT_NETWORK_LATENCY_S),
         default_timeout=graph_values.get("default_timeout", A.DEFAULT_TIMEOUT_S),
+        host=_host(graph_values),
         attrs=_raw(graph.attrs),
         comments=graph.comments,
         components=tuple(c for c in components if c is not None),
@@ -335,3 +337,34 @@ def load(path: str | Path) -> LoadResult:
             f"cannot read {path}: {exc.strerror}", Location(str(path)), code="no-file"
         ) from None
     return read_architecture(decode_dot(data, str(path)), str(path))
+
+
+def _check_host(values: dict[str, Any], graph: DotGraph, reader: Reader) -> None:
+    """The host attributes only mean something with ``host_cores``, and must leave a core."""
+    loose = [name for name in ("host_cpu", "host_background") if name in values]
+    if loose and "host_cores" not in values:
+        reader.warn(
+            f"{loose[0]} is ignored without host_cores",
+            graph.attrs[loose[0]].location,
+            "add host_cores=N (the machine's cores) to model a shared host",
+            "ignored-attribute",
+        )
+    cores, busy = values.get("host_cores"), values.get("host_background", 0.0)
+    if cores is not None and busy >= cores:
+        reader.error(
+            f"host_background {busy:g} leaves none of the {cores} host_cores for requests",
+            graph.attrs["host_background"].location,
+            f"give fewer than {cores} background cores",
+            "invalid-host",
+        )
+
+
+def _host(values: dict[str, Any]) -> Host | None:
+    """The shared machine the graph attributes describe (``host_cpu`` alone means nothing)."""
+    if "host_cores" not in values:
+        return None
+    return Host(
+        cores=values["host_cores"],
+        cpu_per_request=values.get("host_cpu"),
+        background=values.get("host_background", 0.0),
+    )

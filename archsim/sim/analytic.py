@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from dataclasses import replace
 from typing import Any
 
 from archsim.model import Architecture, Operation, Step, StepAction
 from archsim.sim.workload import Workload, entry_weights
 
-__all__ = ["erlang_c", "mmck", "mva", "solve"]
+__all__ = ["erlang_c", "mmck", "mva", "saturation", "solve"]
 
 
 def erlang_c(c: int, a: float) -> float:
@@ -126,6 +127,40 @@ def _station_wait(
     return rho, lam_r * wait * r, wait, 0.0
 
 
+def saturation(arch: Architecture, workload: Workload) -> tuple[float, str | None]:
+    """Open arrival rate (requests/s) at which the busiest station — or the shared host, named
+    ``"host"`` — reaches 100% utilisation, by the utilisation law on the workload's mix (rate
+    and ramp ignored)."""
+    probe = 1.0  # utilisation is linear in the rate; any positive probe gives the same answer
+    solved = solve(arch, replace(workload, rps=probe, ramp=(), users=None))
+    loads = solved["components"]
+    busiest = max(loads, key=lambda cid: loads[cid]["offered_load"], default=None)
+    rate = math.inf
+    if busiest is not None and loads[busiest]["offered_load"] > 0:
+        rate = probe / loads[busiest]["offered_load"]
+    host = solved.get("host")
+    if host and host["saturation_rps"] < rate:
+        return host["saturation_rps"], "host"
+    return rate, busiest if math.isfinite(rate) else None
+
+
+def _host(arch: Architecture, lam: float, cpu_per_request: float) -> dict[str, float] | None:
+    """The shared machine's load: ``(background + λ·cpu) / cores`` and the rate that fills it."""
+    host = arch.host
+    if host is None:
+        return None
+    cpu = host.cpu_per_request if host.cpu_per_request is not None else cpu_per_request
+    free = host.cores - host.background
+    return {
+        "cores": host.cores,
+        "background": host.background,
+        "cpu_per_request_s": cpu,
+        "utilisation": min(1.0, (host.background + lam * cpu) / host.cores),
+        "offered_load": (host.background + lam * cpu) / host.cores,
+        "saturation_rps": free / cpu if cpu > 0 else math.inf,
+    }
+
+
 def solve(arch: Architecture, workload: Workload) -> dict[str, Any]:
     """Mean-value prediction: per component utilisation/throughput/queue/wait, per entry mean
     response time (seconds), by open network analysis or MVA for a closed workload."""
@@ -192,12 +227,18 @@ def solve(arch: Architecture, workload: Workload) -> dict[str, Any]:
     }
     for c in comps.values():
         c["unstable"] = c["offered_load"] >= 1.0
-    return {
+    # every station's compute per request, the model's own estimate of the host's CPU
+    cpu = sum(visits.get(c.id, 0.0) * hold[c.id] for c in arch.components)
+    out: dict[str, Any] = {
         "method": "open network (M/M/c per station)",
         "arrival_rate": lam,
         "entries": out_entries,
         "components": comps,
     }
+    host = _host(arch, lam, cpu)
+    if host is not None:
+        out["host"] = host
+    return out
 
 
 class _OpTimes:

@@ -117,6 +117,7 @@ def simulate(
         seed=cfg.seed,
         offered=offered if not workload.closed else None,
         analytic=solution,
+        host=arch.host,
     )
 
 

@@ -15,6 +15,8 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.table import Table
 from rich.text import Text
 
+from archsim.model import Host
+from archsim.sim.host import host_load
 from archsim.sim.stats import confidence_interval, quantile_from_counts
 
 __all__ = [
@@ -89,6 +91,7 @@ class SimulationResult:
     architecture: str
     analytic: dict[str, Any] | None = None
     cdf: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+    host: dict[str, Any] | None = None
 
     @property
     def unstable(self) -> list[str]:
@@ -119,6 +122,7 @@ class SimulationResult:
             "littles_law": self.littles_law,
             "series": self.series,
             "analytic": self.analytic,
+            "host": self.host,
         }
 
     def to_csv(self) -> str:
@@ -254,6 +258,16 @@ class SimulationResult:
                 ("bottleneck: ", "bold"),
                 f"{top['component']} at {top['utilisation']:.0%} utilisation",
             )
+        if self.host is not None:
+            h = self.host
+            yield Text(
+                f"host: {h['cores']} cores at {h['utilisation']:.0%} "
+                f"({h['cpu_per_request_s'] * 1e3:.2f} ms CPU per request"
+                + (f" + {h['background']:g} cores background" if h["background"] else "")
+                + f"; saturates near {h['saturation_rps']:.0f} req/s)"
+                + (" — cannot keep up" if h["unstable"] else ""),
+                "bold red" if h["unstable"] else "",
+            )
         for cid in self.unstable:
             c = self.components[cid]
             queue = ", ".join(f"{q:.0f}" for q in c["queue_series"][-6:])
@@ -298,6 +312,7 @@ def aggregate(
     seed: int,
     offered: dict[str, float] | None = None,
     analytic: dict[str, Any] | None = None,
+    host: Host | None = None,
 ) -> SimulationResult:
     """Combine replication records (``engine.run_replication``) into a SimulationResult."""
     windows = [r["window"] for r in reps]
@@ -445,6 +460,7 @@ def aggregate(
         architecture=architecture,
         analytic=analytic,
         cdf=cdf,
+        host=host_load(host, sum(e["throughput"] for e in entries.values()), components),
     )
 
 

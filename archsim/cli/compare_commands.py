@@ -1,0 +1,198 @@
+"""``archsim compare`` and ``archsim calibrate``: put a measured run beside the simulator's
+prediction of it, and fit the model to it."""
+
+from __future__ import annotations
+
+import json
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from archsim.cli.common import (
+    console,
+    err_console,
+    handle_errors,
+    load_or_exit,
+    print_json,
+)
+from archsim.cli.files import read_profile, write_atomic
+from archsim.errors import Location, ScenarioError
+from archsim.model.quantities import parse_probability
+
+# The load-test and simulation cores are imported inside the commands that use them: importing
+# them here would cost every archsim command ~0.3 s of start-up.
+
+__all__ = ["register"]
+
+_STEPS_SCHEMA = "archsim.steps/1"  # archsim.loadtest.steps.STEPS_SCHEMA, without importing it
+
+
+def _read_measured(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ScenarioError(
+            f"cannot read the measured run: {exc.strerror}",
+            Location(str(path)),
+            hint="give the summary.json that archsim loadtest wrote",
+            code="bad-measured",
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise ScenarioError(
+            f"the measured run is not JSON: {exc.msg}",
+            Location(str(path), exc.lineno, exc.colno),
+            hint="give the summary.json that archsim loadtest wrote",
+            code="bad-measured",
+        ) from None
+    if not isinstance(data, dict):
+        raise ScenarioError(
+            "the measured run is not a JSON object", Location(str(path)), code="bad-measured"
+        )
+    return data
+
+
+def compare_cmd(
+    model: Annotated[Path, typer.Argument(help="Architecture file (DOT).", show_default=False)],
+    measured: Annotated[
+        Path,
+        typer.Option(
+            help="summary.json of archsim loadtest, or steps.json of loadtest --steps.",
+            show_default=False,
+        ),
+    ],
+    profile: Annotated[
+        Path | None, typer.Option(help="Profile to apply first (e.g. from archsim calibrate).")
+    ] = None,
+    replications: Annotated[int, typer.Option(help="Simulation replications.")] = 5,
+    seed: Annotated[int, typer.Option(help="Simulation seed.")] = 1,
+    tolerance: Annotated[str, typer.Option(help="Relative error counted as a match.")] = "25%",
+    report: Annotated[
+        Path | None, typer.Option(help="Write a self-contained HTML report with plots.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,
+) -> None:
+    """Simulate the measured run's workload (same users and think time, or same arrival rate;
+    same mix and duration) and show predicted vs measured per entry and per component. Given
+    the steps.json of a stepped run, compare the predicted saturation throughput (and its
+    bottleneck) with the measured knee instead.
+
+    Example: archsim compare topology.dot --measured run/summary.json --report compare.html
+
+    Example: archsim compare topology.dot --measured steps/steps.json --profile cal.profile.yaml
+    """
+    from archsim.loadtest.compare import check_measured, compare, sim_config_of, workload_of
+    from archsim.loadtest.report import render_compare_report
+    from archsim.sim import simulate
+
+    arch = load_or_exit(model, quiet=as_json).architecture
+    data = _read_measured(measured)
+    try:
+        tol = parse_probability(tolerance)
+    except ValueError as exc:
+        raise ScenarioError(f"--tolerance: {exc}", hint="e.g. 25%", code="bad-option") from None
+    if data.get("schema") == _STEPS_SCHEMA:
+        _compare_knee(arch, data, measured, profile, tol, report, as_json)
+        return
+    check_measured(arch, data, str(measured))
+    arch = _with_profile(arch, profile)
+    workload, cfg = workload_of(data), sim_config_of(data, replications, seed)
+    cfg.check(arch)
+    workload.check()
+    busy = err_console.is_terminal and not as_json
+    with err_console.status("simulating the measured workload") if busy else nullcontext():
+        result = simulate(arch, workload, cfg)
+    comparison = compare(arch, data, result, tol)
+    if report is not None:
+        write_atomic(report, render_compare_report(comparison))
+    if as_json:
+        print_json(comparison.to_dict())
+        return
+    console.print(comparison)
+    if report is not None:
+        err_console.print(f"[dim]report written to {report}[/]")
+
+
+def _compare_knee(
+    arch: Any,
+    data: dict[str, Any],
+    measured: Path,
+    profile: Path | None,
+    tol: float,
+    report: Path | None,
+    as_json: bool,
+) -> None:
+    from archsim.loadtest.steps import check_steps, compare_knee
+
+    if report is not None:
+        raise ScenarioError(
+            "--report plots a single run; a stepped run is compared as a table",
+            hint="drop --report, or compare one step: --measured DIR/step-RATE/summary.json",
+            code="bad-option",
+        )
+    check_steps(arch, data, str(measured))
+    comparison = compare_knee(_with_profile(arch, profile), data, tol)
+    if as_json:
+        print_json(comparison.to_dict())
+    else:
+        console.print(comparison)
+
+
+def calibrate_cmd(
+    model: Annotated[Path, typer.Argument(help="Architecture file (DOT).", show_default=False)],
+    measured: Annotated[
+        list[Path],
+        typer.Option(
+            help="summary.json of archsim loadtest; repeat with runs at other rates to "
+            "sharpen the shared host's CPU per request (the first run is fitted in detail).",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Profile YAML to write.")] = Path(
+        "calibrated.profile.yaml"
+    ),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the fit as JSON.")] = False,
+) -> None:
+    """Fit per-component service times (and hit ratios, network latency, the shared host and
+    worker counts where the data identify them) to a measured run; write a profile for
+    --profile. A second run at a higher rate separates the host's per-request CPU from what it
+    spends anyway, so the predicted saturation is not taken from low-load costs alone.
+
+    Example: archsim calibrate topology.dot --measured run/summary.json -o cal.profile.yaml
+
+    Example: archsim calibrate topology.dot --measured low/summary.json --measured high/summary.json
+    """
+    from archsim.loadtest.calibrate import calibrate, profile_yaml
+    from archsim.loadtest.compare import check_measured
+
+    arch = load_or_exit(model, quiet=as_json).architecture
+    runs = []
+    for path in measured:
+        data = _read_measured(path)
+        check_measured(arch, data, str(path))
+        runs.append(data)
+    fit = calibrate(arch, runs[0], more=runs[1:])
+    write_atomic(output, profile_yaml(fit, source=" + ".join(str(p) for p in measured)))
+    if as_json:
+        print_json(fit.to_dict())
+        return
+    console.print(fit)
+    err_console.print(
+        f"[dim]profile written to {output}; use it: archsim simulate {model} --profile {output}[/]"
+    )
+
+
+def _with_profile(arch: Any, profile: Path | None) -> Any:
+    if profile is None:
+        return arch
+    from archsim.sim.scenario import prepare
+
+    data = read_profile(profile)
+    return prepare(arch, [], data, str(profile))
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``compare`` and ``calibrate`` to the application."""
+    app.command("compare")(handle_errors(compare_cmd))
+    app.command("calibrate")(handle_errors(calibrate_cmd))

@@ -1,0 +1,40 @@
+"""The shared machine (graph attribute ``host_cores``) in a simulation's results.
+
+The simulator gives every component its own workers; when every process of a system shares one
+machine, the machine bounds throughput as well: it is busy ``background + X · cpu`` cores at
+``X`` requests/s. ``cpu`` is the model's ``host_cpu`` when given (a calibration measures it,
+load generator included), else what the simulated stations were busy per request. The bound is
+a capacity limit, not a queue: below it the host does not slow requests down (docs/model.md).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from archsim.model import Host
+
+__all__ = ["host_load"]
+
+
+def host_load(
+    host: Host | None, throughput: float, components: Mapping[str, Mapping[str, Any]]
+) -> dict[str, float] | None:
+    """The host's load at ``throughput`` requests/s, from the components' simulated busy
+    fractions (``utilisation`` × ``capacity`` workers); None without a shared host."""
+    if host is None:
+        return None
+    busy = sum(c["utilisation"] * c["capacity"] for c in components.values())
+    cpu = host.cpu_per_request
+    if cpu is None:
+        cpu = busy / throughput if throughput > 0 else 0.0
+    load = (host.background + throughput * cpu) / host.cores
+    return {
+        "cores": host.cores,
+        "background": host.background,
+        "cpu_per_request_s": cpu,
+        "utilisation": load,
+        "saturation_rps": (host.cores - host.background) / cpu if cpu > 0 else math.inf,
+        "unstable": load >= 1.0,
+    }

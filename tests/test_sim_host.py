@@ -1,0 +1,71 @@
+"""The shared host (graph attributes host_cores, host_cpu, host_background): read from DOT,
+a throughput bound for the analytic solver, the simulator's results and the sweep's knee."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from archsim.capacity import parse_axis, sweep
+from archsim.errors import InvalidModelError
+from archsim.model import read_architecture
+from archsim.sim import SimConfig, Workload, simulate
+from archsim.sim.analytic import saturation
+
+MMC = (Path(__file__).parent / "sim_models" / "mmc.dot").read_text()
+CFG = SimConfig(duration=60.0, warmup=5.0, replications=3, seed=11, lifecycle=False)
+
+
+def _with(attrs: str):
+    """The M/M/c model (3 workers of exp(30 ms): 100 req/s) with graph attributes added."""
+    text = MMC.replace("{", "{\n  " + attrs + "\n", 1)
+    return read_architecture(text, "mmc.dot").architecture
+
+
+def test_host_attributes_are_read_and_checked():
+    arch = _with('host_cores=2; host_cpu="25ms"; host_background=0.5;')
+    assert arch.host is not None
+    assert (arch.host.cores, arch.host.cpu_per_request, arch.host.background) == (2, 0.025, 0.5)
+    with pytest.raises(InvalidModelError) as err:
+        _with("host_cores=2; host_background=2;")
+    assert "leaves none of the 2 host_cores" in str(err.value)
+    loose = read_architecture(MMC.replace("{", '{ host_cpu="1ms";', 1), "mmc.dot")
+    assert loose.architecture.host is None
+    assert any("ignored without host_cores" in d.message for d in loose.diagnostics)
+
+
+def test_the_host_bounds_saturation_when_it_is_the_tighter_limit():
+    # host: (2 − 0.5) cores / 25 ms = 60 req/s, below the server's 100 req/s
+    assert saturation(_with('host_cores=2; host_cpu="25ms"; host_background=0.5;'), Workload()) == (
+        pytest.approx(60.0),
+        "host",
+    )
+    # a roomy host leaves the server as the bound
+    assert saturation(_with('host_cores=8; host_cpu="25ms";'), Workload())[1] == "server"
+    # without host_cpu the model's own compute per request is the host's: 30 ms on 2 cores
+    assert saturation(_with("host_cores=2;"), Workload()) == (pytest.approx(2 / 0.030), "host")
+
+
+def test_simulated_host_load_follows_the_utilisation_law():
+    arch = _with('host_cores=2; host_cpu="25ms"; host_background=0.5;')
+    result = simulate(arch, Workload(rps=40.0), CFG, jobs=1)
+    host = result.host
+    assert host is not None
+    x = sum(e["throughput"] for e in result.entries.values())
+    assert abs(x - 40.0) < 2.0
+    assert host["utilisation"] == pytest.approx((0.5 + x * 0.025) / 2)
+    assert not host["unstable"] and host["saturation_rps"] == pytest.approx(60.0)
+    # derived CPU per request: what the stations were busy, ~30 ms for the M/M/c server
+    derived = simulate(_with("host_cores=2;"), Workload(rps=40.0), CFG, jobs=1).host
+    assert derived is not None
+    assert derived["cpu_per_request_s"] == pytest.approx(0.030, rel=0.05)
+    assert "host" in result.to_dict() and result.to_dict()["host"]["cores"] == 2
+
+
+def test_a_sweep_finds_the_host_knee():
+    arch = _with('host_cores=2; host_cpu="25ms"; host_background=0.5;')
+    result = sweep(arch, parse_axis("rps", "30..90:step=10"), Workload(), CFG)
+    knee = result.knee
+    assert knee.reached and knee.component == "host"
+    assert abs(knee.capacity_rps - 60.0) / 60.0 < 0.05, knee
