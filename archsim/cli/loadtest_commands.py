@@ -307,6 +307,8 @@ def _steps_table(doc: dict[str, Any]) -> Table:
     t.caption = f"knee: {floor}{knee['throughput']:.0f} req/s (at {knee['offered_rps']:g} offered)"
     if not knee["reached"]:
         t.caption += "; no step saturated — step higher to find it"
+    if doc.get("interrupted"):
+        t.caption += " (interrupted: the steps that finished)"
     t.caption_justify = "left"
     return t
 

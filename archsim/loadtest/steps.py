@@ -12,6 +12,7 @@ Stepping stops after two saturated steps in a row (more would only hammer a full
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from itertools import pairwise
@@ -162,19 +163,29 @@ def run_steps(
     on_step: Callable[[StepResult], None] | None = None,
 ) -> dict[str, Any]:
     """Run ``spec`` once per rate (open model) into ``out/step-<rate>/``; stop after two
-    saturated steps in a row. Returns the steps document (schema ``archsim.steps/1``)."""
+    saturated steps in a row, or at Ctrl-C after the first step (``interrupted``). Returns the
+    steps document (schema ``archsim.steps/1``)."""
     steps: list[StepResult] = []
     summaries: list[dict[str, Any]] = []
+    interrupted = False
     for rate in rates:
         directory = out / f"step-{rate:g}"
-        summary = run_locust(
-            stack_dir,
-            locustfile_text,
-            replace(spec, rps=rate),
-            directory,
-            architecture=architecture,
-            live=live(rate) if live else None,
-        )
+        try:
+            summary = run_locust(
+                stack_dir,
+                locustfile_text,
+                replace(spec, rps=rate),
+                directory,
+                architecture=architecture,
+                live=live(rate) if live else None,
+            )
+        except KeyboardInterrupt:
+            if not steps:
+                raise
+            interrupted = True  # keep the steps that finished: the knee so far
+            break
+        # each step is a whole run: compare and calibrate take its summary.json as well
+        (directory / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
         summaries.append(summary)
         step = StepResult.of(summary, directory.name)
         steps.append(step)
@@ -182,7 +193,9 @@ def run_steps(
             on_step(step)
         if _stop(steps):
             break
-    return steps_document(summaries, steps, planned=len(rates))
+    doc = steps_document(summaries, steps, planned=len(rates))
+    doc["interrupted"] = interrupted
+    return doc
 
 
 def steps_document(
