@@ -23,6 +23,7 @@ from archsim.loadtest.fit import (
 from archsim.loadtest.summary import SCHEMA
 from archsim.model import Architecture, apply_overrides, load, profile_overrides
 from archsim.model.attributes import parse_operation_times
+from archsim.model.distributions import parse_distribution
 
 SEED = Path(__file__).resolve().parent.parent / "topology.dot"
 
@@ -217,3 +218,36 @@ def test_spread_factor_is_the_one_that_matches_the_measured_p95(seed: Architectu
     assert "best match" in fit.why["cv"]
     login = parse_operation_times(fit.components["user_service"]["operation_time"])["login"]
     assert math.sqrt(login.scv) == pytest.approx(min(seen), rel=1e-3)
+
+
+def test_the_on_path_share_of_cpu_outside_handlers_is_fitted_to_the_entries(seed: Architecture):
+    measured = _measured(seed)
+    # auth's handler takes 0.5 ms but its process burns 2.5 ms per request: 2 ms of framing,
+    # metrics and logging, of which (in this stand-in world) half lies on the request's path
+    measured["components"]["auth_service"]["cpu_s"] = 0.25
+    on_path = 0.0005 + 0.5 * 0.002
+    shares: list[float] = []
+
+    def fake_run(arch: Architecture, workload: Any, cfg: Any) -> Any:
+        t = arch.component("auth_service").service_time.mean
+        shares.append(t)
+        entries = {
+            eid: {
+                "latency": {
+                    "p95": m["p95"],
+                    # login waits for auth: its mean is met only at the true on-path time
+                    "mean": m["mean"] * (t / on_path if eid == "POST /users/login" else 1.0),
+                }
+            }
+            for eid, m in measured["endpoints"].items()
+        }
+        return SimpleNamespace(entries=entries)
+
+    fit = calibrate(seed, measured, run=fake_run, fit_spread=False)
+    assert fit.why["on_path"].startswith("0.5 of the CPU outside handlers")
+    auth = parse_distribution(fit.components["auth_service"]["service_time"])
+    assert auth.mean == pytest.approx(on_path, rel=1e-3)
+    assert len(set(shares)) >= 4  # every candidate share was simulated
+    # the host still pays all of it: its CPU per request comes from process CPU, not from
+    # the service times
+    assert fit.host["cpu_per_request_s"] > 0.0025

@@ -66,6 +66,7 @@ __all__ = ["Calibration", "calibrate", "host_fit", "profile_yaml", "service_dema
 _MIN_S = 20e-6  # below the resolution of CPU accounting over a minute-long run
 _MIN_REQUESTS = MIN_REQUESTS
 SPREAD_FACTORS = (0.25, 0.4, 0.55, 0.7, 0.85, 1.0)
+ON_PATH_SHARES = (0.25, 0.5, 0.75, 1.0)
 Simulate = Callable[[Architecture, Workload, SimConfig], SimulationResult]
 
 
@@ -326,6 +327,15 @@ def calibrate(
     # network latency first, then the spread with it, then the network latency again
     if fit_network:
         _set_network(arch, measured, runner, fit)
+        outside = {
+            cid: next(iter(fits.values()))[0].outside for cid, fits in op_fits.items() if fits
+        }
+        if any(outside.values()):
+            share, source = _fit_on_path(arch, measured, runner, fit, times, ops, outside)
+            times, ops = _on_path(times, ops, outside, share)
+            fit.why["on_path"] = source
+            _write_times(fit, times, ops, 1.0)
+            _set_network(arch, measured, runner, fit)
     if fit_spread and typical_cv is not None:
         factor, source = _fit_spread(arch, measured, runner, fit, times, ops)
         _write_times(fit, times, ops, factor)
@@ -381,6 +391,63 @@ def _write_times(
         fit.components[cid]["operation_time"] = operation_time_text(
             {name: replace(f, cv=scaled(f.cv)) for name, f in fits.items()}
         )
+
+
+def _on_path(
+    times: Mapping[str, tuple[float, float | None]],
+    ops: Mapping[str, Mapping[str, OpFit]],
+    outside: Mapping[str, float],
+    share: float,
+) -> tuple[dict[str, tuple[float, float | None]], dict[str, dict[str, OpFit]]]:
+    """Service and operation times with only ``share`` of the CPU outside handlers kept."""
+    cut = {cid: (1.0 - share) * o for cid, o in outside.items()}
+    new_times = {
+        cid: (max(mean - cut.get(cid, 0.0), _MIN_S), cv) for cid, (mean, cv) in times.items()
+    }
+    new_ops = {
+        cid: {
+            name: replace(f, mean=max(f.mean - (1.0 - share) * f.outside, _MIN_S))
+            for name, f in fits.items()
+        }
+        for cid, fits in ops.items()
+    }
+    return new_times, new_ops
+
+
+def _fit_on_path(
+    arch: Architecture,
+    measured: Mapping[str, Any],
+    run: Simulate,
+    fit: Calibration,
+    times: Mapping[str, tuple[float, float | None]],
+    ops: Mapping[str, Mapping[str, OpFit]],
+    outside: Mapping[str, float],
+) -> tuple[float, str]:
+    """The share of the CPU spent outside the handlers' timers (framing, metrics, logging)
+    that lies on a request's path, chosen by simulating the calibration level: every entry's
+    relative error in mean latency counts alike, so the paths through proxies (gateway, auth:
+    nearly all their CPU is outside handlers) weigh as much as the direct ones."""
+    cfg = sim_config_of(measured, replications=1)
+    workload = workload_of(measured)
+    best: tuple[float, float] | None = None
+    for share in ON_PATH_SHARES:
+        trial_times, trial_ops = _on_path(times, ops, outside, share)
+        _write_times(fit, trial_times, trial_ops, 1.0)
+        _set_network(arch, measured, run, fit)
+        entries = run(apply_overrides(arch, fit.overrides()), workload, cfg).entries
+        err = 0.0
+        for eid, m in measured["endpoints"].items():
+            mean = ((entries.get(eid) or {}).get("latency") or {}).get("mean")
+            if m["requests"] >= _MIN_REQUESTS and mean and m.get("mean"):
+                err += math.log(mean / m["mean"]) ** 2
+        if best is None or err < best[0]:
+            best = (err, share)
+    assert best is not None
+    tried = ", ".join(f"{s:g}" for s in ON_PATH_SHARES)
+    return best[1], (
+        f"{best[1]:g} of the CPU outside handlers is on the request's path: best match of the "
+        f"entries' mean at the calibration level (tried {tried})"
+    )
 
 
 def _fit_spread(

@@ -69,11 +69,13 @@ class OpTime:
 
 @dataclass(frozen=True)
 class OpFit:
-    """A fitted operation: mean service time (s), coefficient of variation, provenance."""
+    """A fitted operation: mean service time (s), coefficient of variation, provenance, and
+    how much of the mean is CPU spent outside the handler's timer (s)."""
 
     mean: float
     cv: float | None  # None: no histogram to tell the spread
     why: str
+    outside: float = 0.0  # framing, metrics, logging: not all of it on the request's path
 
 
 def lognormal_cv(mean: float, p95: float | None) -> float | None:
@@ -156,7 +158,7 @@ def fit_operations(cpu_s: float, ops: Sequence[OpTime], min_requests: float) -> 
         # the handler's own spread; CPU outside it is taken as steady, so it narrows the cv
         cv = clamp_cv(raw * scale * excl[o.operation] / mean) if raw is not None else None
         source = "" if o.identified else " (waits dominate: typical exclusive time used)"
-        out[o.operation] = OpFit(mean, cv, f"{o.requests:.0f} requests, {how}{source}")
+        out[o.operation] = OpFit(mean, cv, f"{o.requests:.0f} requests, {how}{source}", extra)
     return out
 
 
