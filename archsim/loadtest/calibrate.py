@@ -24,7 +24,10 @@ Method (docs/calibrate.md):
    rates are given; with one run, the line through its idle CPU and the run itself) and
    written as ``host_cores``, ``host_cpu`` and ``host_background``: a throughput bound,
    ``(C − background) / cpu``, for the simulator and the analytic solver.
-7. **Network latency** (one global value) by least squares over the entries' relative errors
+7. **On-path share** of the CPU spent outside the handlers' timers (a proxy's framing,
+   metrics, logging; part of it follows the response): one share for all components, chosen by
+   simulating the calibration level and matching every entry's mean alike.
+8. **Network latency** (one global value) by least squares over the entries' relative errors
    in mean latency, from two quick simulations (latency is linear in it below saturation);
    fitted before and again after the spread.
 
@@ -36,9 +39,8 @@ identify them (a process that used more than one core).
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from rich.console import Console, ConsoleOptions, RenderResult
@@ -46,28 +48,24 @@ from rich.table import Table
 from rich.text import Text
 
 from archsim.errors import ScenarioError
-from archsim.loadtest.compare import sim_config_of, workload_of
+from archsim.loadtest import tuning
 from archsim.loadtest.fit import (
     MIN_REQUESTS,
     OpFit,
-    clamp_cv,
     database_times,
     fit_operations,
-    gamma_text,
-    operation_time_text,
     operation_times,
 )
-from archsim.model import Architecture, Kind, Relation, StepAction, apply_overrides
+from archsim.loadtest.host_fit import host_fit, span_ratio
+from archsim.loadtest.tuning import Simulate
+from archsim.model import Architecture, Kind, Relation, StepAction
 from archsim.model.quantities import format_duration
-from archsim.sim import SimConfig, SimulationResult, Workload, simulate
+from archsim.sim import simulate
 
 __all__ = ["Calibration", "calibrate", "host_fit", "profile_yaml", "service_demands"]
 
 _MIN_S = 20e-6  # below the resolution of CPU accounting over a minute-long run
 _MIN_REQUESTS = MIN_REQUESTS
-SPREAD_FACTORS = (0.25, 0.4, 0.55, 0.7, 0.85, 1.0)
-ON_PATH_SHARES = (0.25, 0.5, 0.75, 1.0)
-Simulate = Callable[[Architecture, Workload, SimConfig], SimulationResult]
 
 
 @dataclass
@@ -149,7 +147,7 @@ def service_demands(
             code="bad-measured",
         )
     front = sum(e["requests"] for e in measured["endpoints"].values())
-    front_in_window = front * _span_ratio(measured)
+    front_in_window = front * span_ratio(measured)
     idle = measured.get("idle_cpu") or {}
     span = float((measured.get("load_generator") or {}).get("window_s") or 0.0)
     demand: dict[str, float] = {}
@@ -174,13 +172,6 @@ def service_demands(
     return demand, per_front, why
 
 
-def _span_ratio(measured: Mapping[str, Any]) -> float:
-    """Metrics were read over a slightly shorter span than the front-door window: the ratio."""
-    window = float(measured.get("window_s") or 0.0)
-    span = float((measured.get("load_generator") or {}).get("window_s") or window)
-    return span / window if window else 1.0
-
-
 def _redis_ops(cache: str, comps: Mapping[str, Any]) -> float:
     ops = 0.0
     for c in comps.values():
@@ -188,76 +179,6 @@ def _redis_ops(cache: str, comps: Mapping[str, Any]) -> float:
         if stats:
             ops += stats["hits"] + 2 * stats["misses"]  # a miss is a get and then a set
     return ops
-
-
-def _host_point(measured: Mapping[str, Any]) -> tuple[float, float]:
-    """(front-door requests/s, cores busy on the host: every process and the load generator)
-    over one run's measurement span."""
-    span = float((measured.get("load_generator") or {}).get("window_s") or 0.0)
-    span = span or float(measured.get("window_s") or 1.0)
-    front = sum(e["requests"] for e in measured["endpoints"].values()) * _span_ratio(measured)
-    cpu = sum(float(c.get("cpu_s", 0.0)) for c in (measured.get("components") or {}).values())
-    cpu += float((measured.get("load_generator") or {}).get("cpu_s", 0.0))
-    return front / span, cpu / span
-
-
-def host_fit(runs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """The host's busy cores as ``background + X · cpu`` (cores, s per request) over the runs:
-    least squares through runs at two or more rates; with one, the line through its idle CPU."""
-    points = [_host_point(m) for m in runs]
-    cpus = int((runs[0].get("host") or {}).get("cpus") or 1)
-    rates = {round(x, 1) for x, _ in points}
-    if len(rates) >= 2:
-        n = len(points)
-        mx = sum(x for x, _ in points) / n
-        my = sum(y for _, y in points) / n
-        sxx = sum((x - mx) ** 2 for x, _ in points)
-        cpu = sum((x - mx) * (y - my) for x, y in points) / sxx
-        background = max(0.0, my - cpu * mx)
-        how = "least squares over runs at " + ", ".join(f"{x:.0f}" for x, _ in points)
-    else:
-        x, y = points[0]
-        background = sum(float(v) for v in (runs[0].get("idle_cpu") or {}).values())
-        cpu = (y - background) / x if x else 0.0
-        how = f"one run at {x:.0f} req/s and the idle CPU (give a run nearer the knee too)"
-    cpu = max(cpu, _MIN_S)
-    background = min(background, cpus * 0.9)  # leave the requests some of the machine
-    return {
-        "cpus": cpus,
-        "cpu_per_request_s": cpu,
-        "background": background,
-        "host_bound_rps": (cpus - background) / cpu,
-        "how": how + " req/s",
-        "points": points,
-    }
-
-
-def _fit_network(
-    arch: Architecture, measured: Mapping[str, Any], run: Simulate, candidates: tuple[float, float]
-) -> tuple[float, str]:
-    """Least-squares network latency (s) from two simulations (entry means are linear in it)."""
-    cfg = sim_config_of(measured, replications=1)
-    workload = workload_of(measured)
-    means = []
-    for nl in candidates:
-        trial = apply_overrides(arch, [f"network_latency={format_duration(nl)}"])
-        means.append(run(trial, workload, cfg).entries)
-    num = den = 0.0
-    for eid, m in measured["endpoints"].items():
-        if not m["requests"] or eid not in means[0]:
-            continue
-        p0, p1 = means[0][eid]["latency"]["mean"], means[1][eid]["latency"]["mean"]
-        if p0 is None or p1 is None:
-            continue
-        slope = (p1 - p0) / (candidates[1] - candidates[0])
-        # relative errors: in absolute terms the 100 ms entries would outweigh the 2 ms ones
-        w = m["requests"] / (m["mean"] * m["mean"]) if m["mean"] else 0.0
-        num += w * slope * (m["mean"] - p0)
-        den += w * slope * slope
-    if den <= 0:
-        return arch.network_latency, "kept (no entry depends on it)"
-    fitted = candidates[0] + num / den
-    return max(0.0, fitted), "least squares over the entries' relative error in mean latency"
 
 
 def calibrate(
@@ -322,26 +243,26 @@ def calibrate(
             fit.why[f"{key}.hit_ratio"] = f"{stats['hits']:.0f} hits, {stats['misses']:.0f} misses"
     _fit_call_probabilities(arch, comps, fit)
     _fit_host(fit, [measured, *more], per_front)
-    _write_times(fit, times, ops, 1.0)
+    tuning.write_times(fit, times, ops, 1.0)
     # the spread changes the queueing, and so the means the network latency is fitted to:
     # network latency first, then the spread with it, then the network latency again
     if fit_network:
-        _set_network(arch, measured, runner, fit)
+        tuning.set_network(arch, measured, runner, fit)
         outside = {
             cid: next(iter(fits.values()))[0].outside for cid, fits in op_fits.items() if fits
         }
         if any(outside.values()):
-            share, source = _fit_on_path(arch, measured, runner, fit, times, ops, outside)
-            times, ops = _on_path(times, ops, outside, share)
+            share, source = tuning.fit_on_path(arch, measured, runner, fit, times, ops, outside)
+            times, ops = tuning.on_path(times, ops, outside, share)
             fit.why["on_path"] = source
-            _write_times(fit, times, ops, 1.0)
-            _set_network(arch, measured, runner, fit)
+            tuning.write_times(fit, times, ops, 1.0)
+            tuning.set_network(arch, measured, runner, fit)
     if fit_spread and typical_cv is not None:
-        factor, source = _fit_spread(arch, measured, runner, fit, times, ops)
-        _write_times(fit, times, ops, factor)
+        factor, source = tuning.fit_spread(arch, measured, runner, fit, times, ops)
+        tuning.write_times(fit, times, ops, factor)
         fit.why["cv"] = source
         if fit_network:
-            _set_network(arch, measured, runner, fit)
+            tuning.set_network(arch, measured, runner, fit)
     return fit
 
 
@@ -361,123 +282,6 @@ def _fit_host(
     fit.why["host_cores"] = "cores of the machine the run was measured on"
     fit.why["host_cpu"] = f"host CPU (every process and Locust) per request: {h['how']}"
     fit.why["host_background"] = "host cores busy at no load, same fit"
-
-
-def _set_network(
-    arch: Architecture, measured: Mapping[str, Any], run: Simulate, fit: Calibration
-) -> None:
-    fit.graph.pop("network_latency", None)
-    base = apply_overrides(arch, fit.overrides())
-    nl, source = _fit_network(base, measured, run, (0.0, 0.0005))
-    fit.graph["network_latency"] = format_duration(max(nl, 1e-6))
-    fit.why["network_latency"] = source
-
-
-def _write_times(
-    fit: Calibration,
-    times: Mapping[str, tuple[float, float | None]],
-    ops: Mapping[str, Mapping[str, OpFit]],
-    factor: float,
-) -> None:
-    """Write service times and operation times as gamma distributions, every measured cv ×
-    ``factor`` (``exp`` where no spread was measured)."""
-
-    def scaled(cv: float | None) -> float | None:
-        return None if cv is None else clamp_cv(cv * factor)
-
-    for cid, (mean, cv) in times.items():
-        fit.components.setdefault(cid, {})["service_time"] = gamma_text(mean, scaled(cv))
-    for cid, fits in ops.items():
-        fit.components[cid]["operation_time"] = operation_time_text(
-            {name: replace(f, cv=scaled(f.cv)) for name, f in fits.items()}
-        )
-
-
-def _on_path(
-    times: Mapping[str, tuple[float, float | None]],
-    ops: Mapping[str, Mapping[str, OpFit]],
-    outside: Mapping[str, float],
-    share: float,
-) -> tuple[dict[str, tuple[float, float | None]], dict[str, dict[str, OpFit]]]:
-    """Service and operation times with only ``share`` of the CPU outside handlers kept."""
-    cut = {cid: (1.0 - share) * o for cid, o in outside.items()}
-    new_times = {
-        cid: (max(mean - cut.get(cid, 0.0), _MIN_S), cv) for cid, (mean, cv) in times.items()
-    }
-    new_ops = {
-        cid: {
-            name: replace(f, mean=max(f.mean - (1.0 - share) * f.outside, _MIN_S))
-            for name, f in fits.items()
-        }
-        for cid, fits in ops.items()
-    }
-    return new_times, new_ops
-
-
-def _fit_on_path(
-    arch: Architecture,
-    measured: Mapping[str, Any],
-    run: Simulate,
-    fit: Calibration,
-    times: Mapping[str, tuple[float, float | None]],
-    ops: Mapping[str, Mapping[str, OpFit]],
-    outside: Mapping[str, float],
-) -> tuple[float, str]:
-    """The share of the CPU spent outside the handlers' timers (framing, metrics, logging)
-    that lies on a request's path, chosen by simulating the calibration level: every entry's
-    relative error in mean latency counts alike, so the paths through proxies (gateway, auth:
-    nearly all their CPU is outside handlers) weigh as much as the direct ones."""
-    cfg = sim_config_of(measured, replications=1)
-    workload = workload_of(measured)
-    best: tuple[float, float] | None = None
-    for share in ON_PATH_SHARES:
-        trial_times, trial_ops = _on_path(times, ops, outside, share)
-        _write_times(fit, trial_times, trial_ops, 1.0)
-        _set_network(arch, measured, run, fit)
-        entries = run(apply_overrides(arch, fit.overrides()), workload, cfg).entries
-        err = 0.0
-        for eid, m in measured["endpoints"].items():
-            mean = ((entries.get(eid) or {}).get("latency") or {}).get("mean")
-            if m["requests"] >= _MIN_REQUESTS and mean and m.get("mean"):
-                err += math.log(mean / m["mean"]) ** 2
-        if best is None or err < best[0]:
-            best = (err, share)
-    assert best is not None
-    tried = ", ".join(f"{s:g}" for s in ON_PATH_SHARES)
-    return best[1], (
-        f"{best[1]:g} of the CPU outside handlers is on the request's path: best match of the "
-        f"entries' mean at the calibration level (tried {tried})"
-    )
-
-
-def _fit_spread(
-    arch: Architecture,
-    measured: Mapping[str, Any],
-    run: Simulate,
-    fit: Calibration,
-    times: Mapping[str, tuple[float, float | None]],
-    ops: Mapping[str, Mapping[str, OpFit]],
-) -> tuple[float, str]:
-    """One factor on every fitted cv, chosen by simulating the calibration level itself: the
-    handlers' histograms include queueing and cache misses, which the simulator adds itself."""
-    cfg = sim_config_of(measured, replications=1)
-    workload = workload_of(measured)
-    best: tuple[float, float] | None = None
-    for factor in SPREAD_FACTORS:
-        _write_times(fit, times, ops, factor)
-        entries = run(apply_overrides(arch, fit.overrides()), workload, cfg).entries
-        err = 0.0
-        for eid, m in measured["endpoints"].items():
-            p95 = ((entries.get(eid) or {}).get("latency") or {}).get("p95")
-            if m["requests"] >= _MIN_REQUESTS and p95 and m.get("p95"):
-                err += math.log(p95 / m["p95"]) ** 2
-        if best is None or err < best[0]:
-            best = (err, factor)
-    assert best is not None
-    return best[1], (
-        f"handler cv × {best[1]:g}: best match of the entries' p95 at the calibration level "
-        f"(tried {', '.join(f'{f:g}' for f in SPREAD_FACTORS)})"
-    )
 
 
 def _op_fits(

@@ -1,0 +1,183 @@
+"""The calibration fits that need the simulator: each tries candidate values, simulates the
+calibration level itself and keeps the one whose entries match the measurement best
+(network latency by least squares; the on-path share of CPU outside handlers and the spread
+factor by a grid). Pure given the ``Simulate`` callable.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from archsim.loadtest.compare import sim_config_of, workload_of
+from archsim.loadtest.fit import MIN_REQUESTS, OpFit, clamp_cv, gamma_text, operation_time_text
+from archsim.model import Architecture, apply_overrides
+from archsim.model.quantities import format_duration
+from archsim.sim import SimConfig, SimulationResult, Workload
+
+if TYPE_CHECKING:
+    from archsim.loadtest.calibrate import Calibration
+
+__all__ = [
+    "ON_PATH_SHARES",
+    "SPREAD_FACTORS",
+    "Simulate",
+    "fit_on_path",
+    "fit_spread",
+    "on_path",
+    "set_network",
+    "write_times",
+]
+
+SPREAD_FACTORS = (0.25, 0.4, 0.55, 0.7, 0.85, 1.0)
+ON_PATH_SHARES = (0.0, 0.25, 0.5, 0.75, 1.0)
+Simulate = Callable[[Architecture, Workload, SimConfig], SimulationResult]
+_MIN_S = 20e-6
+_MIN_REQUESTS = MIN_REQUESTS
+
+
+def _fit_network(
+    arch: Architecture, measured: Mapping[str, Any], run: Simulate, candidates: tuple[float, float]
+) -> tuple[float, str]:
+    """Least-squares network latency (s) from two simulations (entry means are linear in it)."""
+    cfg = sim_config_of(measured, replications=1)
+    workload = workload_of(measured)
+    means = []
+    for nl in candidates:
+        trial = apply_overrides(arch, [f"network_latency={format_duration(nl)}"])
+        means.append(run(trial, workload, cfg).entries)
+    num = den = 0.0
+    for eid, m in measured["endpoints"].items():
+        if not m["requests"] or eid not in means[0]:
+            continue
+        p0, p1 = means[0][eid]["latency"]["mean"], means[1][eid]["latency"]["mean"]
+        if p0 is None or p1 is None:
+            continue
+        slope = (p1 - p0) / (candidates[1] - candidates[0])
+        # relative errors: in absolute terms the 100 ms entries would outweigh the 2 ms ones
+        w = m["requests"] / (m["mean"] * m["mean"]) if m["mean"] else 0.0
+        num += w * slope * (m["mean"] - p0)
+        den += w * slope * slope
+    if den <= 0:
+        return arch.network_latency, "kept (no entry depends on it)"
+    fitted = candidates[0] + num / den
+    return max(0.0, fitted), "least squares over the entries' relative error in mean latency"
+
+
+def set_network(
+    arch: Architecture, measured: Mapping[str, Any], run: Simulate, fit: Calibration
+) -> None:
+    fit.graph.pop("network_latency", None)
+    base = apply_overrides(arch, fit.overrides())
+    nl, source = _fit_network(base, measured, run, (0.0, 0.0005))
+    fit.graph["network_latency"] = format_duration(max(nl, 1e-6))
+    fit.why["network_latency"] = source
+
+
+def write_times(
+    fit: Calibration,
+    times: Mapping[str, tuple[float, float | None]],
+    ops: Mapping[str, Mapping[str, OpFit]],
+    factor: float,
+) -> None:
+    """Write service times and operation times as gamma distributions, every measured cv ×
+    ``factor`` (``exp`` where no spread was measured)."""
+
+    def scaled(cv: float | None) -> float | None:
+        return None if cv is None else clamp_cv(cv * factor)
+
+    for cid, (mean, cv) in times.items():
+        fit.components.setdefault(cid, {})["service_time"] = gamma_text(mean, scaled(cv))
+    for cid, fits in ops.items():
+        fit.components[cid]["operation_time"] = operation_time_text(
+            {name: replace(f, cv=scaled(f.cv)) for name, f in fits.items()}
+        )
+
+
+def on_path(
+    times: Mapping[str, tuple[float, float | None]],
+    ops: Mapping[str, Mapping[str, OpFit]],
+    outside: Mapping[str, float],
+    share: float,
+) -> tuple[dict[str, tuple[float, float | None]], dict[str, dict[str, OpFit]]]:
+    """Service and operation times with only ``share`` of the CPU outside handlers kept."""
+    cut = {cid: (1.0 - share) * o for cid, o in outside.items()}
+    new_times = {
+        cid: (max(mean - cut.get(cid, 0.0), _MIN_S), cv) for cid, (mean, cv) in times.items()
+    }
+    new_ops = {
+        cid: {
+            name: replace(f, mean=max(f.mean - (1.0 - share) * f.outside, _MIN_S))
+            for name, f in fits.items()
+        }
+        for cid, fits in ops.items()
+    }
+    return new_times, new_ops
+
+
+def fit_on_path(
+    arch: Architecture,
+    measured: Mapping[str, Any],
+    run: Simulate,
+    fit: Calibration,
+    times: Mapping[str, tuple[float, float | None]],
+    ops: Mapping[str, Mapping[str, OpFit]],
+    outside: Mapping[str, float],
+) -> tuple[float, str]:
+    """The share of the CPU spent outside the handlers' timers (framing, metrics, logging)
+    that lies on a request's path, chosen by simulating the calibration level: every entry's
+    relative error in mean latency counts alike, so the paths through proxies (gateway, auth:
+    nearly all their CPU is outside handlers) weigh as much as the direct ones."""
+    cfg = sim_config_of(measured, replications=1)
+    workload = workload_of(measured)
+    best: tuple[float, float] | None = None
+    for share in ON_PATH_SHARES:
+        trial_times, trial_ops = on_path(times, ops, outside, share)
+        write_times(fit, trial_times, trial_ops, 1.0)
+        set_network(arch, measured, run, fit)
+        entries = run(apply_overrides(arch, fit.overrides()), workload, cfg).entries
+        err = 0.0
+        for eid, m in measured["endpoints"].items():
+            mean = ((entries.get(eid) or {}).get("latency") or {}).get("mean")
+            if m["requests"] >= _MIN_REQUESTS and mean and m.get("mean"):
+                err += math.log(mean / m["mean"]) ** 2
+        if best is None or err < best[0]:
+            best = (err, share)
+    assert best is not None
+    tried = ", ".join(f"{s:g}" for s in ON_PATH_SHARES)
+    return best[1], (
+        f"{best[1]:g} of the CPU outside handlers is on the request's path: best match of the "
+        f"entries' mean at the calibration level (tried {tried})"
+    )
+
+
+def fit_spread(
+    arch: Architecture,
+    measured: Mapping[str, Any],
+    run: Simulate,
+    fit: Calibration,
+    times: Mapping[str, tuple[float, float | None]],
+    ops: Mapping[str, Mapping[str, OpFit]],
+) -> tuple[float, str]:
+    """One factor on every fitted cv, chosen by simulating the calibration level itself: the
+    handlers' histograms include queueing and cache misses, which the simulator adds itself."""
+    cfg = sim_config_of(measured, replications=1)
+    workload = workload_of(measured)
+    best: tuple[float, float] | None = None
+    for factor in SPREAD_FACTORS:
+        write_times(fit, times, ops, factor)
+        entries = run(apply_overrides(arch, fit.overrides()), workload, cfg).entries
+        err = 0.0
+        for eid, m in measured["endpoints"].items():
+            p95 = ((entries.get(eid) or {}).get("latency") or {}).get("p95")
+            if m["requests"] >= _MIN_REQUESTS and p95 and m.get("p95"):
+                err += math.log(p95 / m["p95"]) ** 2
+        if best is None or err < best[0]:
+            best = (err, factor)
+    assert best is not None
+    return best[1], (
+        f"handler cv × {best[1]:g}: best match of the entries' p95 at the calibration level "
+        f"(tried {', '.join(f'{f:g}' for f in SPREAD_FACTORS)})"
+    )
