@@ -117,6 +117,8 @@ class Calibration:
         for k, v in self.graph.items():
             t.add_row(k, v, self.why.get(k, ""))
         yield t
+        if "on_path" in self.why:
+            yield Text(f"on path: {self.why['on_path']}", "dim")
         if "cv" in self.why:
             yield Text(f"spread: {self.why['cv']}", "dim")
         h = self.host
@@ -255,6 +257,12 @@ def calibrate(
             share, source = tuning.fit_on_path(arch, measured, runner, fit, times, ops, outside)
             times, ops = tuning.on_path(times, ops, outside, share)
             fit.why["on_path"] = source
+            for cid, extra in outside.items():
+                if extra > 0 and f"{cid}.service_time" in fit.why:
+                    fit.why[f"{cid}.service_time"] += (
+                        f"; {share:g} of its {format_duration(extra)} per request outside "
+                        "handlers kept (on path)"
+                    )
             tuning.write_times(fit, times, ops, 1.0)
             tuning.set_network(arch, measured, runner, fit)
     if fit_spread and typical_cv is not None:
@@ -281,7 +289,9 @@ def _fit_host(
     fit.graph["host_background"] = f"{h['background']:.3f}"
     fit.why["host_cores"] = "cores of the machine the run was measured on"
     fit.why["host_cpu"] = f"host CPU (every process and Locust) per request: {h['how']}"
-    fit.why["host_background"] = "host cores busy at no load, same fit"
+    fit.why["host_background"] = (
+        "the same line's intercept: cores that do not scale with the rate in the measured range"
+    )
 
 
 def _op_fits(
