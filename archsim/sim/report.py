@@ -144,12 +144,15 @@ def render_report(result: SimulationResult) -> str:
     )
     analytic = (result.analytic or {}).get("components", {})
     order = sorted(result.components.items(), key=lambda kv: -kv[1]["utilisation"])
-    util = _bars(
-        [
-            (cid, c["utilisation"], analytic.get(cid, {}).get("offered_load"), c["unstable"])
-            for cid, c in order
-        ]
-    )
+    bars = [
+        (cid, c["utilisation"], analytic.get(cid, {}).get("offered_load"), c["unstable"])
+        for cid, c in order
+    ]
+    if result.host is not None:  # the shared machine, as a bar among the stations
+        h = result.host
+        bars.append(("host (shared)", min(h["utilisation"], 1.0), None, h["unstable"]))
+        bars.sort(key=lambda bar: -bar[1])
+    util = _bars(bars)
     # Requests are only recorded after the warm-up: plot from there, not a false zero before it.
     kept = [i for i, at in enumerate(result.series["t"]) if at > result.warmup]
     t = [result.series["t"][i] for i in kept]
@@ -168,8 +171,14 @@ def render_report(result: SimulationResult) -> str:
         yfmt=_dur,
     )
     warnings, queues = "", ""
+    if result.host is not None and result.host["unstable"]:
+        warnings += (
+            f'<p class="bad">the shared host cannot keep up: {result.host["utilisation"]:.0%} of '
+            f"{result.host['cores']} cores (saturates near "
+            f"{result.host['saturation_rps']:.0f} req/s)</p>"
+        )
     if result.unstable:
-        warnings = "".join(
+        warnings += "".join(
             f'<p class="bad">unstable: {_esc(c)} cannot keep up; its queue grows</p>'
             for c in result.unstable
         )
