@@ -7,7 +7,7 @@ factor by a grid). Pure given the ``Simulate`` callable.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -117,6 +117,35 @@ def on_path(
     return new_times, new_ops
 
 
+def _best_on_grid(
+    arch: Architecture,
+    measured: Mapping[str, Any],
+    run: Simulate,
+    fit: Calibration,
+    candidates: Sequence[float],
+    apply: Callable[[float], None],
+    figure: str,
+) -> float:
+    """The candidate whose simulation of the calibration level matches the entries' ``figure``
+    (``mean`` or ``p95``) best, by squared log error; ``apply(c)`` writes candidate ``c`` into
+    ``fit`` first."""
+    cfg = sim_config_of(measured, replications=1)
+    workload = workload_of(measured)
+    best: tuple[float, float] | None = None
+    for candidate in candidates:
+        apply(candidate)
+        entries = run(apply_overrides(arch, fit.overrides()), workload, cfg).entries
+        err = 0.0
+        for eid, m in measured["endpoints"].items():
+            predicted = ((entries.get(eid) or {}).get("latency") or {}).get(figure)
+            if m["requests"] >= _MIN_REQUESTS and predicted and m.get(figure):
+                err += math.log(predicted / m[figure]) ** 2
+        if best is None or err < best[0]:
+            best = (err, candidate)
+    assert best is not None  # candidates is never empty
+    return best[1]
+
+
 def fit_on_path(
     arch: Architecture,
     measured: Mapping[str, Any],
@@ -130,25 +159,15 @@ def fit_on_path(
     that lies on a request's path, chosen by simulating the calibration level: every entry's
     relative error in mean latency counts alike, so the paths through proxies (gateway, auth:
     nearly all their CPU is outside handlers) weigh as much as the direct ones."""
-    cfg = sim_config_of(measured, replications=1)
-    workload = workload_of(measured)
-    best: tuple[float, float] | None = None
-    for share in ON_PATH_SHARES:
-        trial_times, trial_ops = on_path(times, ops, outside, share)
-        write_times(fit, trial_times, trial_ops, 1.0)
-        set_network(arch, measured, run, fit)
-        entries = run(apply_overrides(arch, fit.overrides()), workload, cfg).entries
-        err = 0.0
-        for eid, m in measured["endpoints"].items():
-            mean = ((entries.get(eid) or {}).get("latency") or {}).get("mean")
-            if m["requests"] >= _MIN_REQUESTS and mean and m.get("mean"):
-                err += math.log(mean / m["mean"]) ** 2
-        if best is None or err < best[0]:
-            best = (err, share)
-    assert best is not None
+
+    def apply(share: float) -> None:
+        write_times(fit, *on_path(times, ops, outside, share), 1.0)
+        set_network(arch, measured, run, fit)  # the share moves the latency per hop
+
+    share = _best_on_grid(arch, measured, run, fit, ON_PATH_SHARES, apply, "mean")
     tried = ", ".join(f"{s:g}" for s in ON_PATH_SHARES)
-    return best[1], (
-        f"{best[1]:g} of the CPU outside handlers is on the request's path: best match of the "
+    return share, (
+        f"{share:g} of the CPU outside handlers is on the request's path: best match of the "
         f"entries' mean at the calibration level (tried {tried})"
     )
 
@@ -163,21 +182,13 @@ def fit_spread(
 ) -> tuple[float, str]:
     """One factor on every fitted cv, chosen by simulating the calibration level itself: the
     handlers' histograms include queueing and cache misses, which the simulator adds itself."""
-    cfg = sim_config_of(measured, replications=1)
-    workload = workload_of(measured)
-    best: tuple[float, float] | None = None
-    for factor in SPREAD_FACTORS:
+
+    def apply(factor: float) -> None:
         write_times(fit, times, ops, factor)
-        entries = run(apply_overrides(arch, fit.overrides()), workload, cfg).entries
-        err = 0.0
-        for eid, m in measured["endpoints"].items():
-            p95 = ((entries.get(eid) or {}).get("latency") or {}).get("p95")
-            if m["requests"] >= _MIN_REQUESTS and p95 and m.get("p95"):
-                err += math.log(p95 / m["p95"]) ** 2
-        if best is None or err < best[0]:
-            best = (err, factor)
-    assert best is not None
-    return best[1], (
-        f"handler cv × {best[1]:g}: best match of the entries' p95 at the calibration level "
-        f"(tried {', '.join(f'{f:g}' for f in SPREAD_FACTORS)})"
+
+    factor = _best_on_grid(arch, measured, run, fit, SPREAD_FACTORS, apply, "p95")
+    tried = ", ".join(f"{f:g}" for f in SPREAD_FACTORS)
+    return factor, (
+        f"handler cv × {factor:g}: best match of the entries' p95 at the calibration level "
+        f"(tried {tried})"
     )
