@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import MofNCompleteColumn, Progress
 
 from archsim.cli.common import (
     console,
@@ -15,6 +15,7 @@ from archsim.cli.common import (
     handle_errors,
     load_or_exit,
     print_json,
+    progress_bar,
     warmup_option,
 )
 from archsim.cli.files import read_profile, write_atomic
@@ -91,16 +92,7 @@ def _single(text: str | None, option: str, default: float) -> float:
 
 
 def _bar(quiet: bool) -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("replications"),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-        disable=quiet or not err_console.is_terminal,
-    )
+    return progress_bar("{task.description}", MofNCompleteColumn(), "replications", quiet=quiet)
 
 
 def _axis(rps: str | None, users: str | None, sets: list[str]) -> tuple[Axis, list[str]]:

@@ -16,6 +16,7 @@ from typing import Any, NoReturn, TypeVar
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, Progress, ProgressColumn, TimeElapsedColumn
 
 from archsim.errors import ArchsimError, Diagnostic, ScenarioError, Severity
 from archsim.model import LoadResult, load
@@ -32,6 +33,7 @@ __all__ = [
     "load_or_exit",
     "print_diagnostics",
     "print_json",
+    "progress_bar",
     "warmup_option",
 ]
 
@@ -112,3 +114,18 @@ def duration_option(text: str, option: str, *, allow_zero: bool = True) -> float
 def warmup_option(text: str) -> float | str:
     """``--warmup``: a duration in seconds, or ``"mser5"`` to let the data choose (MSER-5)."""
     return "mser5" if text.strip().lower() == "mser5" else duration_option(text, "--warmup")
+
+
+def progress_bar(*columns: str | ProgressColumn, quiet: bool = False) -> Progress:
+    """A transient progress bar on stderr: ``columns``, a bar and the elapsed time; hidden when
+    ``quiet`` (``--json``) or when stderr is not a terminal."""
+    head, tail = columns[:1], columns[1:]
+    return Progress(
+        *head,
+        BarColumn(),
+        *tail,
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+        disable=quiet or not err_console.is_terminal,
+    )

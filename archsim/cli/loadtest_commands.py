@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import Progress
 from rich.table import Table
 
 from archsim.cli.common import (
@@ -20,6 +20,7 @@ from archsim.cli.common import (
     handle_errors,
     load_or_exit,
     print_json,
+    progress_bar,
 )
 from archsim.cli.files import write_atomic
 from archsim.errors import ScenarioError
@@ -152,7 +153,10 @@ def loadtest_cmd(
     spec.check()
     rates = _rates(steps, rps, thresholds)
     text, name = _locustfile(stack, model, quiet=as_json)
-    with running_stack(stack, up), _progress(as_json) as bar:
+    with (
+        running_stack(stack, up),
+        progress_bar("[bold]load[/]", "{task.description}", quiet=as_json) as bar,
+    ):
         if rates:
             _stepped_run(stack, text, name, spec, rates, out, bar, as_json)
             return
@@ -196,18 +200,6 @@ def _locustfile(stack: Path, model: Path | None, quiet: bool) -> tuple[str, str 
         f"no locustfile in {stack} and no --model to render one",
         hint=f"regenerate the stack (archsim generate writes one) or add --model {stack}.dot",
         code="no-model",
-    )
-
-
-def _progress(quiet: bool) -> Progress:
-    return Progress(
-        TextColumn("[bold]load[/]"),
-        BarColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-        disable=quiet or not err_console.is_terminal,
     )
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import MofNCompleteColumn
 from rich.table import Table
 
 from archsim.cli.common import (
@@ -17,6 +17,7 @@ from archsim.cli.common import (
     handle_errors,
     load_or_exit,
     print_json,
+    progress_bar,
     warmup_option,
 )
 from archsim.cli.files import read_profile, write_atomic
@@ -218,16 +219,7 @@ def simulate_cmd(
             for table in _analytic_table(solution):
                 console.print(table)
         return
-    with Progress(
-        TextColumn("simulating"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("replications"),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-        disable=as_json or not err_console.is_terminal,
-    ) as bar:
+    with progress_bar("simulating", MofNCompleteColumn(), "replications", quiet=as_json) as bar:
         task = bar.add_task("sim", total=cfg.replications)
         result = simulate(
             arch,
