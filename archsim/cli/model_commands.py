@@ -23,7 +23,7 @@ from archsim.cli.common import (
 from archsim.cli.inspect_view import inspect_tables
 from archsim.errors import ArchsimError, DotSyntaxError, Severity
 from archsim.model import Architecture, read_architecture, to_dot
-from archsim.model.dot import decode_dot, fix_dot
+from archsim.model.dot import decode_dot, fix_dot, read_dot_bytes
 
 __all__ = ["register"]
 
@@ -179,7 +179,7 @@ def fmt(
 
 def _read(file: Path) -> bytes:
     try:
-        return file.read_bytes()
+        return read_dot_bytes(str(file))
     except OSError as exc:
         raise ArchsimError(f"cannot read {file}: {exc.strerror}", hint="check the path",
                            code="no-file") from None  # fmt: skip

@@ -21,7 +21,7 @@ from archsim.model.architecture import Architecture, Component, Group, Host, Lin
 from archsim.model.behaviour import Behaviour
 from archsim.model.checks import Reader, check_declarations, check_links, pick_graph
 from archsim.model.derive import derive_behaviour
-from archsim.model.dot import decode_dot, parse_dot
+from archsim.model.dot import MAX_INPUT_BYTES, check_size, decode_dot, parse_dot, read_dot_bytes
 from archsim.model.dot.ast import Attr, DotEdge, DotGraph, DotNode
 from archsim.model.kinds import (
     Kind,
@@ -211,6 +211,8 @@ def read_architecture(text: str, file: str | None = None) -> LoadResult:
 
 def _read(text: str, file: str | None) -> LoadResult:
     reader = Reader(file)
+    if len(text) > MAX_INPUT_BYTES // 4:  # characters: at most 4 bytes each in UTF-8
+        check_size(len(text.encode("utf-8", errors="replace")), file)
     doc = parse_dot(text, file)
     graph = pick_graph(doc, reader)
     if graph is None or not graph.nodes:
@@ -323,7 +325,7 @@ def load(path: str | Path) -> LoadResult:
     """Read a DOT file from disk and load it (see ``read_architecture``)."""
     path = Path(path)
     try:
-        data = path.read_bytes()
+        data = read_dot_bytes(str(path))
     except FileNotFoundError:
         raise InvalidModelError(
             f"no such file: {path}", Location(str(path)), "check the path", code="no-file"

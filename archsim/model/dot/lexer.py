@@ -14,16 +14,26 @@ from archsim.errors import Diagnostic, DotSyntaxError, Location, Severity
 
 __all__ = [
     "KEYWORDS",
+    "MAX_INPUT_BYTES",
+    "MAX_LEX_ERRORS",
     "Comment",
     "Source",
     "Tokens",
+    "check_size",
     "decode_dot",
     "is_bare_id",
+    "read_dot_bytes",
     "tokenize",
     "unescape",
 ]
 
 KEYWORDS = frozenset({"strict", "graph", "digraph", "node", "edge", "subgraph"})
+
+#: Largest DOT input archsim reads (bytes). A 10,000-edge architecture is under 1 MB; past
+#: this the parse alone would take tens of seconds and gigabytes (docs/model.md, "Limits").
+MAX_INPUT_BYTES = 10 * 1024 * 1024
+#: Lexical errors collected before lexing stops (the parser's cap, ``MAX_ERRORS``, is the same).
+MAX_LEX_ERRORS = 50
 
 # Token kinds: "ID" (bare word or numeral), "STR" (quoted), "HTML", "KW" (lower-cased keyword),
 # "EOF", "//" (only when line comments are disabled) and the punctuation text itself.
@@ -153,9 +163,16 @@ class Tokens:
         self.positions.append(pos)
 
     def error(self, pos: int, message: str, hint: str | None = None, code: str = "syntax") -> None:
-        """Record a lexical error at an offset."""
+        """Record a lexical error at an offset (at most ``MAX_LEX_ERRORS``; see ``full``)."""
+        if self.full:
+            return
         loc = self.source.location(pos)
         self.errors.append(Diagnostic(Severity.ERROR, message, loc, hint, code))
+
+    @property
+    def full(self) -> bool:
+        """True once ``MAX_LEX_ERRORS`` errors are recorded: lexing stops there."""
+        return len(self.errors) >= MAX_LEX_ERRORS
 
 
 def _scan_html(text: str, start: int) -> int:
@@ -225,7 +242,22 @@ def _rare(toks: Tokens, m: re.Match[str], g: int, line_comments: bool) -> int:
         if ch == "#":
             hint = "'#' starts a comment only at the beginning of a line; use // or quote it"
         toks.error(start, f"unexpected character {ch!r}", hint)
-    return m.end()
+    # Every error family is capped: hostile input (a megabyte of junk) stops here, fast.
+    return _stop(toks) if toks.full else m.end()
+
+
+def _stop(toks: Tokens) -> int:
+    """Mark where lexing gave up after ``MAX_LEX_ERRORS`` errors; -1 tells the lexer to stop."""
+    toks.errors.append(
+        Diagnostic(
+            Severity.ERROR,
+            f"too many errors ({MAX_LEX_ERRORS}); stopped here",
+            toks.errors[-1].location,
+            "fix the errors above and run again",
+            "too-many-errors",
+        )
+    )
+    return -1
 
 
 def tokenize(source: Source, line_comments: bool = True) -> Tokens:
@@ -277,9 +309,30 @@ def tokenize(source: Source, line_comments: bool = True) -> Tokens:
 
 
 def decode_dot(data: bytes, file: str | None = None) -> str:
-    """Decode a DOT file's bytes as UTF-8 (a BOM is fine); raise ``DotSyntaxError`` otherwise."""
+    """Decode a DOT file's bytes as UTF-8 (a BOM is fine); raise ``DotSyntaxError`` for input
+    over ``MAX_INPUT_BYTES``, UTF-16/32 text, NUL bytes or bytes that are not UTF-8."""
+    check_size(len(data), file)
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    wide = _wide_encoding(data)
+    if wide is not None:
+        raise DotSyntaxError(
+            f"the file is {wide} text; archsim reads UTF-8",
+            Location(file, 1, 1),
+            f"re-save the file as UTF-8 (e.g. iconv -f {wide.split()[0]} -t UTF-8)",
+            code="encoding",
+        )
+    nul = data.find(b"\0")
+    if nul >= 0:
+        good = data[:nul].decode("utf-8", errors="replace")
+        line = good.count("\n") + 1
+        col = len(good) - (good.rfind("\n") + 1) + 1
+        raise DotSyntaxError(
+            "the file contains NUL bytes (0x00): it is binary, not DOT text",
+            Location(file, line, col),
+            "pass a Graphviz DOT text file, saved as UTF-8",
+            code="encoding",
+        )
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -294,3 +347,47 @@ def decode_dot(data: bytes, file: str | None = None) -> str:
             f"re-save the file as UTF-8; found byte 0x{byte:02X}{guess}",
             code="encoding",
         ) from None
+
+
+def check_size(size: int, file: str | None = None) -> None:
+    """Raise ``DotSyntaxError`` when an input of ``size`` bytes is over ``MAX_INPUT_BYTES``."""
+    if size > MAX_INPUT_BYTES:
+        raise DotSyntaxError(
+            f"the input is larger than {MAX_INPUT_BYTES // (1024 * 1024)} MB; "
+            "archsim reads architectures up to that size",
+            Location(file),
+            "split the architecture into several files, or drop generated noise "
+            "(a 10,000-link architecture takes under 1 MB)",
+            code="too-large",
+        )
+
+
+def read_dot_bytes(path: str, file: str | None = None) -> bytes:
+    """Read at most ``MAX_INPUT_BYTES`` (+1 to detect more) from ``path``; raise OSError as
+    ``open`` does and ``DotSyntaxError`` when the file is larger (``/dev/zero`` included)."""
+    with open(path, "rb") as fh:
+        data = fh.read(MAX_INPUT_BYTES + 1)
+    check_size(len(data), file if file is not None else str(path))
+    return data
+
+
+def _wide_encoding(data: bytes) -> str | None:
+    """Name UTF-16/UTF-32 text from its BOM, or from NULs in every other byte when it has none."""
+    for bom, name in (
+        (b"\xff\xfe\x00\x00", "UTF-32 (little-endian)"),
+        (b"\x00\x00\xfe\xff", "UTF-32 (big-endian)"),
+        (b"\xff\xfe", "UTF-16 (little-endian)"),
+        (b"\xfe\xff", "UTF-16 (big-endian)"),
+    ):
+        if data.startswith(bom):
+            return name
+    head = data[:4096]
+    if len(head) < 4 or b"\0" not in head:
+        return None
+    even, odd = head[0::2], head[1::2]
+    # ASCII text in UTF-16 has a NUL in (nearly) every high byte and none in the low bytes.
+    if odd.count(0) > 0.4 * len(odd) and even.count(0) < 0.05 * len(even):
+        return "UTF-16 (little-endian)"
+    if even.count(0) > 0.4 * len(even) and odd.count(0) < 0.05 * len(odd):
+        return "UTF-16 (big-endian)"
+    return None

@@ -514,7 +514,8 @@ def parse_dot(text: str, file: str | None = None) -> DotDocument:
         graphs = parser.document()
     except _Stop:
         graphs = []
-        if len(parser.errors) >= MAX_ERRORS:
+        capped = any(e.code == "too-many-errors" for e in parser.errors)  # by the lexer
+        if len(parser.errors) >= MAX_ERRORS and not capped:
             last = parser.errors[-1].location
             parser.errors.append(
                 Diagnostic(
