@@ -67,6 +67,22 @@ def _name(text: str) -> str:
     return value
 
 
+#: Upper bounds of the counts (docs/model.md, "Ranges"): far past any real deployment, small
+#: enough that the simulator's per-replica state and the solver's per-worker terms stay cheap.
+MAX_WORKERS = 10_000
+MAX_REPLICAS = 1_000
+MAX_CONNECTIONS = 10_000
+MAX_QUEUE_LIMIT = 1_000_000
+MAX_RETRIES = 10
+MAX_BREAKER = 1_000_000
+MAX_HOST_CORES = 4096
+MAX_WEIGHT = 1e9
+
+
+def _count(minimum: int, maximum: int) -> Callable[[str], int]:
+    return lambda t: parse_count(t, minimum=minimum, maximum=maximum)
+
+
 def parse_mix(text: str) -> dict[str, float]:
     """Parse a request mix ``get_product:6, list_products:3, create_product:1`` (weights >= 0)."""
     mix: dict[str, float] = {}
@@ -80,8 +96,8 @@ def parse_mix(text: str) -> dict[str, float]:
             value = float(weight)
         except ValueError:
             raise ValueError(f"weight '{weight}' of '{name.strip()}' is not a number") from None
-        if value < 0 or value != value:
-            raise ValueError(f"weight of '{name.strip()}' must be >= 0")
+        if not 0 <= value <= MAX_WEIGHT:
+            raise ValueError(f"weight of '{name.strip()}' must be >= 0 and at most {MAX_WEIGHT:g}")
         mix[_name(name)] = value
     if not mix:
         raise ValueError("mix is empty; write e.g. get_product:6,create_product:1")
@@ -113,6 +129,12 @@ def _spec(name: str, parse: Callable[[str], Any], doc: str, example: str) -> Att
 
 
 _DIST = parse_distribution
+
+
+def _weight(text: str) -> float:
+    return parse_positive_number(text, maximum=MAX_WEIGHT)
+
+
 _POSITIVE_DURATION = lambda t: parse_duration(t, allow_zero=False)  # noqa: E731
 
 NODE_ATTRIBUTES: dict[str, AttributeSpec] = {
@@ -120,22 +142,22 @@ NODE_ATTRIBUTES: dict[str, AttributeSpec] = {
     for s in (
         _spec("kind", _kind, "force the component kind", 'kind="cache"'),
         _spec("service_time", _DIST, "time one request holds a worker (CPU)", "exp(5ms)"),
-        _spec("workers", lambda t: parse_count(t, minimum=1), "concurrency per replica", "4"),
-        _spec("replicas", lambda t: parse_count(t, minimum=1), "instances behind balancing", "2"),
+        _spec("workers", _count(1, MAX_WORKERS), "concurrency per replica", "4"),
+        _spec("replicas", _count(1, MAX_REPLICAS), "instances behind balancing", "2"),
         _spec(
             "connections",
-            lambda t: parse_count(t, minimum=1),
+            _count(1, MAX_CONNECTIONS),
             "database: connection-pool size each client service opens",
             "10",
         ),
         _spec(
             "queue_limit",
-            lambda t: parse_count(t, minimum=0),
+            _count(0, MAX_QUEUE_LIMIT),
             "requests that may wait per replica before rejection (none = unbounded)",
             "100",
         ),
         _spec("timeout", _POSITIVE_DURATION, "default timeout of calls into it", "2s"),
-        _spec("retries", lambda t: parse_count(t), "default retries of calls into it", "2"),
+        _spec("retries", _count(0, MAX_RETRIES), "default retries of calls into it", "2"),
         _spec("error_rate", parse_probability, "probability a request fails", "0.01"),
         _spec("hit_ratio", parse_probability, "cache: default hit ratio", "0.9"),
         _spec("latency", parse_duration, "extra network latency to reach it", "20ms"),
@@ -163,14 +185,14 @@ EDGE_ATTRIBUTES: dict[str, AttributeSpec] = {
     s.name: s
     for s in (
         _spec("relation", lambda t: t, "relation, when the label says something else", "calls"),
-        _spec("weight", parse_positive_number, "share of traffic (distributes/routes)", "2"),
+        _spec("weight", _weight, "share of traffic (distributes/routes)", "2"),
         _spec("p", parse_probability, "probability the step happens per request", "0.3"),
         _spec("timeout", _POSITIVE_DURATION, "timeout of this call", "500ms"),
-        _spec("retries", lambda t: parse_count(t), "retries after a failure or timeout", "2"),
+        _spec("retries", _count(0, MAX_RETRIES), "retries after a failure or timeout", "2"),
         _spec("backoff", parse_duration, "first retry delay (doubles, with jitter)", "50ms"),
         _spec(
             "breaker",
-            lambda t: parse_count(t, minimum=1),
+            _count(1, MAX_BREAKER),
             "circuit breaker: consecutive failures that open it",
             "5",
         ),
@@ -196,8 +218,8 @@ def _cores(text: str) -> float:
         value = float(text.strip())
     except ValueError:
         raise ValueError(f"'{text}' is not a number of cores") from None
-    if not 0 <= value < float("inf"):
-        raise ValueError(f"{text} must be a number of cores, 0 or more")
+    if not 0 <= value <= MAX_HOST_CORES:
+        raise ValueError(f"{text} must be a number of cores, 0 or more (at most {MAX_HOST_CORES})")
     return value
 
 
@@ -208,7 +230,7 @@ GRAPH_ATTRIBUTES: dict[str, AttributeSpec] = {
         _spec("default_timeout", _POSITIVE_DURATION, "timeout of sync calls", "5s"),
         _spec(
             "host_cores",
-            lambda t: parse_count(t, minimum=1),
+            _count(1, MAX_HOST_CORES),
             "every process shares one machine with this many cores: bounds throughput",
             "2",
         ),

@@ -232,8 +232,8 @@ def _cv(text: str) -> float:
         value = float(text)
     except ValueError:
         raise ValueError(f"cv '{text}' is not a number") from None
-    if not value > 0:
-        raise ValueError(f"cv must be > 0, got {text}")
+    if not 0 < value <= 10:
+        raise ValueError(f"cv must be > 0 and at most 10, got {text}")
     return value
 
 
@@ -273,8 +273,8 @@ def parse_distribution(text: str) -> Distribution:
             k = int(arg(0, "k"))
         except ValueError:
             raise ValueError("erlang k must be a whole number >= 1") from None
-        if k < 1:
-            raise ValueError("erlang k must be >= 1")
+        if not 1 <= k <= 1000:
+            raise ValueError("erlang k must be between 1 and 1000")
         dist = Erlang(k=k, mean_s=parse_duration(arg(1, "mean"), allow_zero=False))
     else:
         raise ValueError(f"unknown distribution '{name}'")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 __all__ = [
+    "MAX_DURATION_S",
     "format_duration",
     "parse_count",
     "parse_duration",
@@ -27,6 +28,10 @@ _UNITS = {
     "min": 60.0,
     "h": 3600.0,
 }
+#: Longest duration any attribute may hold (7 days, in seconds): past it a value is a typo, and
+#: a simulator clock that jumps by years tells nobody anything.
+MAX_DURATION_S = 7 * 24 * 3600.0
+
 _DURATION = re.compile(r"^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*([a-zµ]*)\s*$")
 
 
@@ -46,6 +51,8 @@ def parse_duration(text: str, *, allow_zero: bool = True) -> float:
     seconds = number * _UNITS[unit]
     if seconds < 0 or (seconds == 0 and not allow_zero):
         raise ValueError(f"duration '{text}' must be {'>= 0' if allow_zero else '> 0'}")
+    if not seconds <= MAX_DURATION_S:  # also catches inf (1e999s)
+        raise ValueError(f"duration '{text}' is longer than the maximum of 168h (7 days)")
     return seconds
 
 
@@ -71,23 +78,30 @@ def parse_probability(text: str) -> float:
     return value
 
 
-def parse_count(text: str, *, minimum: int = 0) -> int:
-    """Parse a whole number that must be at least ``minimum``."""
+def parse_count(text: str, *, minimum: int = 0, maximum: int | None = None) -> int:
+    """Parse a whole number in ``[minimum, maximum]``."""
+    raw = text.strip()
+    if len(raw) > 20:  # int() of a huge digit string is slow and never a sane count
+        raise ValueError(f"'{text[:24]}…' is not a sane whole number")
     try:
-        value = int(text.strip())
+        value = int(raw)
     except ValueError:
         raise ValueError(f"'{text}' is not a whole number") from None
     if value < minimum:
         raise ValueError(f"{value} is below the minimum of {minimum}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{value} is above the maximum of {maximum:,}")
     return value
 
 
-def parse_positive_number(text: str) -> float:
-    """Parse a strictly positive real number (weights, costs)."""
+def parse_positive_number(text: str, *, maximum: float = 1e12) -> float:
+    """Parse a strictly positive real number up to ``maximum`` (weights, costs)."""
     try:
         value = float(text.strip())
     except ValueError:
         raise ValueError(f"'{text}' is not a number") from None
     if not value > 0 or value != value or value == float("inf"):
         raise ValueError(f"{text} must be a positive, finite number")
+    if value > maximum:
+        raise ValueError(f"{text} is above the maximum of {maximum:g}")
     return value

@@ -34,6 +34,8 @@ def parse_fault(text: str, kind: str) -> Fault:
     try:
         t0, t1 = parse_duration(start), parse_duration(end)
         x = float(factor) if factor is not None else (5.0 if kind == "slow" else 1.0)
+        if not 0 < x <= 1e6:  # refuses nan and inf too
+            raise ValueError(f"factor x{factor} must be > 0 and at most 1e6")
     except ValueError as exc:
         raise ScenarioError(
             f"cannot read --{kind} '{text}': {exc}",
