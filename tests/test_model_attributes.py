@@ -108,7 +108,7 @@ def test_samplers_match_the_declared_mean_and_scv(text):
         ("uniform(3ms,1ms)", "low <= high"),
         ("lognormal(5ms)", "needs 'cv'"),
         ("gamma(mean=5ms,cv=0)", "cv must be > 0"),
-        ("erlang(k=0,mean=1ms)", "k must be >= 1"),
+        ("erlang(k=0,mean=1ms)", "k must be between 1 and 1000"),
         ("exp(5ms, shape=2)", "does not take"),
     ],
 )

@@ -102,10 +102,11 @@ def critical_paths(arch: Architecture, ops: OpGraph) -> list[CriticalPath]:
         if key not in timer.expected:
             continue
         path, seen = [], set()
-        while key is not None and key not in seen:
+        # ``key in timer.calls``: a callee the walk never reached (a step with p=0) ends the path
+        while key is not None and key not in seen and key in timer.calls:
             seen.add(key)
             if key not in hops:
-                calls = timer.calls[key]
+                calls = [c for c in timer.calls[key] if c[1] > 0]  # p=0 steps never run
                 total = timer.expected[key]
                 own = max(total - sum(t for _, t in calls), 0.0)
                 slowest = max(calls, key=lambda c: c[1])[0] if calls else None

@@ -32,6 +32,7 @@ from archsim.model.kinds import (
     normalise_relation,
     suggest_relation,
 )
+from archsim.model.references import check_references
 
 __all__ = ["LoadResult", "load", "read_architecture"]
 
@@ -42,6 +43,14 @@ class LoadResult:
 
     architecture: Architecture
     diagnostics: tuple[Diagnostic, ...] = ()
+
+
+def _label(attrs: dict[str, Attr], default: str) -> str:
+    """The label as written: an HTML label keeps its outer ``<…>`` so readers can tell."""
+    attr = attrs.get("label")
+    if attr is None:
+        return default
+    return f"<{attr.value}>" if attr.is_html else attr.value
 
 
 def _raw(attrs: dict[str, Attr]) -> dict[str, str]:
@@ -134,7 +143,7 @@ def _component(
                 node.attrs["type"].location,
                 code="unknown-type",
             )
-    label = node.attrs["label"].value if "label" in node.attrs else node.id
+    label = _label(node.attrs, node.id)
     explicit = tuple(k for k in node.attrs if k in A.NODE_ATTRIBUTES)
     try:
         return Component(
@@ -269,7 +278,7 @@ def _read(text: str, file: str | None) -> LoadResult:
         groups=tuple(
             Group(
                 id=name,
-                label=sub.attrs["label"].value if "label" in sub.attrs else name,
+                label=_label(sub.attrs, name),
                 parent=sub.parent if sub.parent in clusters else None,
                 members=tuple(n for n in sub.nodes if node_group.get(n) == name),
                 attrs=_raw(sub.attrs),
@@ -281,6 +290,7 @@ def _read(text: str, file: str | None) -> LoadResult:
     )
     arch = arch.model_copy(update={"behaviour": derive_behaviour(arch)})
     _check_operation_times(arch, graph, reader)
+    check_references(arch, graph, reader)
     if reader.failed:
         raise reader.failure()
     return LoadResult(arch, tuple(reader.diagnostics))

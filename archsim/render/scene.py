@@ -3,8 +3,9 @@ legend and overlays. Pure: the layout engine (``archsim.render.engine``) turns i
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from html import escape
+from html import escape, unescape
 
 from archsim.model import Architecture, Component, Interaction, Kind, Link, Relation
 from archsim.render.overlay import Overlay
@@ -27,13 +28,30 @@ class SceneOptions:
     legend: bool = True
 
 
+class _Html(str):
+    """An HTML-like DOT label, written as ``<…>``; every other value is quoted."""
+
+    __slots__ = ()
+
+
+_TAG = re.compile(r"<[^<>]*>")
+
+
+def plain(label: str) -> str:
+    """A label as plain text: an HTML label (the model keeps its outer ``<…>``, e.g.
+    ``<<b>A</b>>``) without its tags and entities."""
+    if len(label) > 1 and label.startswith("<") and label.endswith(">"):
+        return unescape(_TAG.sub("", label[1:-1])).strip() or label
+    return label
+
+
 def _q(text: str) -> str:
     """A DOT double-quoted string."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
 def _attrs(**attrs: object) -> str:
-    parts = [f"{k}={v if isinstance(v, str) and v.startswith('<') else _q(str(v))}"
+    parts = [f"{k}={v if isinstance(v, _Html) else _q(str(v))}"
              for k, v in attrs.items() if v is not None]  # fmt: skip
     return f" [{', '.join(parts)}]" if parts else ""
 
@@ -62,16 +80,16 @@ def _detail(comp: Component, overlay: Overlay) -> str:
 
 
 def _label(comp: Component, fill: str, border: str, detail: str, detail_colour: str) -> str:
-    name = escape(comp.label)
+    name = escape(plain(comp.label))
     small = (
         f'<BR/><FONT POINT-SIZE="9" COLOR="{detail_colour}">{escape(detail)}</FONT>'
         if detail
         else ""
     )
     if not KIND_STYLE[comp.kind].queue:
-        return f"<{name}{small}>"
+        return _Html(f"<{name}{small}>")
     slots = "".join(f'<TD WIDTH="7" BGCOLOR="{border}"> </TD>' for _ in range(3))
-    return (
+    return _Html(
         f'<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="2" CELLPADDING="5" COLOR="{border}" '
         f'BGCOLOR="{fill}" STYLE="rounded"><TR><TD>{name}{small}</TD>{slots}</TR></TABLE>>'
     )
@@ -90,7 +108,7 @@ def _node(comp: Component, theme: Theme, overlay: Overlay) -> str:
     worst = overlay.worst(comp.id)
     if worst is not None:
         border, penwidth = theme.finding[worst.value], 3.2
-    tooltip = f"{comp.label} ({comp.kind.value})"
+    tooltip = f"{plain(comp.label)} ({comp.kind.value})"
     # On a utilisation fill the detail takes the text colour: grey is unreadable on red.
     detail_colour = theme.muted if rho is None else text_colour
     attrs = {
@@ -183,7 +201,9 @@ def _legend(comps: list[Component], links: list[Link], theme: Theme, overlay: Ov
         '<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="3" CELLPADDING="2" STYLE="rounded" '
         f'COLOR="{theme.cluster_border}" BGCOLOR="{theme.cluster_fill}">{"".join(rows)}</TABLE>>'
     )
-    attrs = _attrs(id="legend", shape="plain", fontsize="10", fontcolor=theme.text, label=table)
+    attrs = _attrs(
+        id="legend", shape="plain", fontsize="10", fontcolor=theme.text, label=_Html(table)
+    )
     return f'"__legend"{attrs};'
 
 
@@ -204,7 +224,7 @@ def _graph_attrs(options: SceneOptions, theme: Theme) -> str:
 
 def _cluster_attrs(label: str, theme: Theme) -> str:
     return _attrs(
-        label=label,
+        label=plain(label),
         style="rounded,filled",
         fillcolor=theme.cluster_fill,
         color=theme.cluster_border,
@@ -263,7 +283,7 @@ def node_details(
     for comp in arch.components:
         ops = [op.name for op in arch.behaviour.operations_of(comp.id)]
         info: dict[str, object] = {
-            "label": comp.label,
+            "label": plain(comp.label),
             "kind": comp.kind.value,
             "service time": str(comp.service_time),
             "workers": comp.workers,
