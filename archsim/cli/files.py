@@ -12,9 +12,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from archsim.errors import ArchsimError, Location, ScenarioError
+from archsim.model.profile import parse_profile
 
 __all__ = ["read_profile", "write_atomic"]
 
@@ -48,24 +47,12 @@ def write_atomic(path: Path, data: str | bytes) -> None:
 
 
 def read_profile(path: Path) -> Any:
-    """Load a profile file (YAML mapping with sections components, links, graph)."""
+    """Load a profile file (YAML mapping with sections components, links, graph), with the
+    line of every value for located errors (``archsim.model.parse_profile``)."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = path.read_bytes()
     except OSError as exc:
         raise ScenarioError(
             f"cannot read profile: {exc.strerror}", Location(str(path)), code="bad-profile"
         ) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = Location(str(path), mark.line + 1, mark.column + 1) if mark else Location(str(path))
-        raise ScenarioError(
-            f"profile is not valid YAML: {getattr(exc, 'problem', exc)}", where, code="bad-profile"
-        ) from None
-    if not isinstance(data, dict):
-        raise ScenarioError(
-            "a profile must be a mapping with sections components, links and graph",
-            Location(str(path)),
-            "e.g.\ncomponents:\n  product_service: {replicas: 2}",
-            code="bad-profile",
-        )
-    return data
+    return parse_profile(data, str(path))

@@ -27,11 +27,108 @@ from archsim.model.architecture import Architecture
 from archsim.model.export import to_dot
 from archsim.model.loader import read_architecture
 
-__all__ = ["Override", "apply_overrides", "parse_override", "profile_overrides"]
+__all__ = [
+    "LocatedOverride",
+    "Override",
+    "Profile",
+    "apply_overrides",
+    "parse_override",
+    "parse_profile",
+    "profile_overrides",
+]
 
 Override = tuple[
     str, str, str, str
 ]  # (scope, target, attribute, value); scope: component|link|graph
+
+
+class LocatedOverride(tuple):
+    """An Override that remembers where it was written (a profile's file:line:col), so a bad
+    value is reported there; it unpacks like a plain 4-tuple."""
+
+    location: Location
+
+    def __new__(cls, override: Override, location: Location) -> LocatedOverride:
+        self = super().__new__(cls, override)
+        self.location = location
+        return self
+
+
+class Profile(dict):
+    """A profile mapping (sections ``components``, ``links``, ``graph``) and, per key path
+    such as ``("components", "cache", "replicas")``, where its value is written."""
+
+    def __init__(self, data: Mapping[str, Any], source: str, locations: dict) -> None:
+        super().__init__(data)
+        self.source = source
+        self.locations: dict[tuple[str, ...], Location] = locations
+
+    def where(self, *path: str) -> Location:
+        """The location of ``path``'s value (its parent's, else the file, when unknown)."""
+        while path:
+            if path in self.locations:
+                return self.locations[path]
+            path = path[:-1]
+        return Location(self.source)
+
+
+def parse_profile(data: bytes | str, source: str = "profile") -> Profile:
+    """Parse a profile file's YAML (UTF-8) into a ``Profile`` with line numbers; raise
+    ScenarioError (located) for bytes that are not UTF-8, bad YAML or a wrong shape."""
+    import yaml
+
+    if isinstance(data, bytes):
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            good = data[: exc.start].decode("utf-8", errors="replace")
+            line = good.count("\n") + 1
+            raise ScenarioError(
+                f"profile is not valid UTF-8: byte 0x{data[exc.start]:02X} cannot be decoded",
+                Location(source, line, len(good) - (good.rfind("\n") + 1) + 1),
+                "re-save the profile as UTF-8",
+                code="bad-profile",
+            ) from None
+    else:
+        text = data
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        value = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = Location(source, mark.line + 1, mark.column + 1) if mark else Location(source)
+        raise ScenarioError(
+            f"profile is not valid YAML: {getattr(exc, 'problem', None) or exc}",
+            where,
+            code="bad-profile",
+        ) from None
+    if value is None:
+        value = {}
+    if not isinstance(value, Mapping):
+        raise ScenarioError(
+            "a profile must be a mapping with sections components, links and graph",
+            Location(source, 1, 1),
+            "e.g.\ncomponents:\n  product_service: {replicas: 2}",
+            code="bad-profile",
+        )
+    locations: dict[tuple[str, ...], Location] = {}
+    if root is not None:
+        _marks(root, (), source, locations)
+    return Profile(value, source, locations)
+
+
+def _marks(node: Any, path: tuple[str, ...], source: str, out: dict) -> None:
+    """Record the start of every mapping value under ``node`` by its key path."""
+    import yaml
+
+    if not isinstance(node, yaml.MappingNode):
+        return
+    for key, val in node.value:
+        name = str(getattr(key, "value", key))
+        mark = val.start_mark
+        out[(*path, name)] = Location(source, mark.line + 1, mark.column + 1)
+        if len(path) < 2:
+            _marks(val, (*path, name), source, out)
 
 
 def _closest(name: str, options: Iterable[str]) -> str:
@@ -58,28 +155,57 @@ def parse_override(text: str) -> Override:
 
 
 def profile_overrides(data: Mapping[str, Any], source: str = "profile") -> list[Override]:
-    """Turn a loaded profile mapping (see module docstring) into overrides."""
-    unknown = set(data) - {"components", "links", "graph"}
+    """Turn a loaded profile mapping (see module docstring) into overrides; with a ``Profile``
+    (``parse_profile``) each override carries the file:line:col of its value."""
+    where = data.where if isinstance(data, Profile) else (lambda *_: Location(source))
+    unknown = {str(k) for k in data} - {"components", "links", "graph"}
     if unknown:
+        first = sorted(unknown)[0]
         raise ScenarioError(
             f"{source}: unknown section(s) {', '.join(sorted(unknown))}",
-            Location(source),
+            where(first),
             "a profile has the sections components, links and graph",
             code="bad-profile",
         )
     out: list[Override] = []
     for scope, key in (("component", "components"), ("link", "links")):
-        for target, attrs in (data.get(key) or {}).items():
+        section = data.get(key) or {}
+        if not isinstance(section, Mapping):
+            raise ScenarioError(
+                f"{source}: {key} must map {scope} names to attributes",
+                where(key),
+                f"e.g. {key}:\n  {'cache' if scope == 'component' else 'a->b'}: {{replicas: 2}}",
+                code="bad-profile",
+            )
+        for target, attrs in section.items():
             if not isinstance(attrs, Mapping):
                 raise ScenarioError(
                     f"{source}: {key}.{target} must map attributes to values",
-                    Location(source),
+                    where(key, str(target)),
                     f"e.g. {target}: {{replicas: 2}}",
                     code="bad-profile",
                 )
-            out += [(scope, str(target).replace(" ", ""), str(k), str(v)) for k, v in attrs.items()]
-    out += [("graph", "", str(k), str(v)) for k, v in (data.get("graph") or {}).items()]
+            for k, v in attrs.items():
+                item = (scope, str(target).replace(" ", ""), str(k), _text(v))
+                out.append(LocatedOverride(item, where(key, str(target), str(k))))
+    graph = data.get("graph") or {}
+    if not isinstance(graph, Mapping):
+        raise ScenarioError(
+            f"{source}: graph must map graph attributes to values",
+            where("graph"),
+            "e.g. graph:\n  network_latency: 0.5ms",
+            code="bad-profile",
+        )
+    for k, v in graph.items():
+        out.append(LocatedOverride(("graph", "", str(k), _text(v)), where("graph", str(k))))
     return out
+
+
+def _text(value: Any) -> str:
+    """A YAML scalar as the text a DOT attribute would hold (``true`` stays lower case)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
 
 
 def apply_overrides(arch: Architecture, overrides: Iterable[Override | str]) -> Architecture:
@@ -90,10 +216,14 @@ def apply_overrides(arch: Architecture, overrides: Iterable[Override | str]) -> 
     parsed = [parse_override(o) if isinstance(o, str) else o for o in overrides]
     if not parsed:
         return arch
+    for override in parsed:
+        _check_value(override)
     comps = {c.id: dict(c.attrs) for c in arch.components}
     links = {f"{lk.source}->{lk.target}": dict(lk.attrs) for lk in arch.links}
     graph = dict(arch.attrs)
-    for scope, target, attribute, value in parsed:
+    for override in parsed:
+        scope, target, attribute, value = override
+        where = getattr(override, "location", None)
         if scope == "graph":
             _check_attribute(attribute, A.GRAPH_ATTRIBUTES, "the graph")
             graph[attribute] = value
@@ -101,6 +231,7 @@ def apply_overrides(arch: Architecture, overrides: Iterable[Override | str]) -> 
             if target not in comps:
                 raise ScenarioError(
                     f"unknown component '{target}' in override {target}.{attribute}={value}",
+                    where,
                     hint=_closest(target, comps) or f"components: {', '.join(sorted(comps))}",
                     code="unknown-component",
                 )
@@ -110,6 +241,7 @@ def apply_overrides(arch: Architecture, overrides: Iterable[Override | str]) -> 
             if target not in links:
                 raise ScenarioError(
                     f"unknown link '{target}' in override {target}.{attribute}={value}",
+                    where,
                     hint=_closest(target, links) or "write source->target, as in the file",
                     code="unknown-link",
                 )
@@ -137,9 +269,39 @@ def apply_overrides(arch: Architecture, overrides: Iterable[Override | str]) -> 
         ) from None
 
 
-def _check_attribute(name: str, specs: Mapping[str, A.AttributeSpec], what: str) -> None:
+_SPECS = {"graph": A.GRAPH_ATTRIBUTES, "component": A.NODE_ATTRIBUTES, "link": A.EDGE_ATTRIBUTES}
+
+
+def _check_attribute(
+    name: str, specs: Mapping[str, A.AttributeSpec], what: str, where: Location | None = None
+) -> None:
     if name not in specs:
         hint = _closest(name, specs) or f"known attributes: {', '.join(sorted(specs))}"
         raise ScenarioError(
-            f"'{name}' is not an attribute of {what}", hint=hint, code="bad-override"
+            f"'{name}' is not an attribute of {what}", where, hint=hint, code="bad-override"
         )
+
+
+def _check_value(override: Override) -> None:
+    """Parse the value as the DOT attribute would be: a bad one is reported where it was
+    written (the profile's file:line:col, or the ``--set`` option), before the model is read."""
+    scope, target, attribute, value = override
+    where = getattr(override, "location", None)
+    what = "the graph" if scope == "graph" else f"{scope} '{target}'"
+    specs = _SPECS[scope]
+    _check_attribute(attribute, specs, what, where)
+    try:
+        specs[attribute].parse(value)
+    except ValueError as exc:
+        origin = "" if where is not None else f" in --set {_written(override)}"
+        raise ScenarioError(
+            f"invalid {attribute} on {what}{origin}: {exc}",
+            where,
+            f"e.g. {attribute}={specs[attribute].example}",
+            code="bad-override",
+        ) from None
+
+
+def _written(override: Override) -> str:
+    scope, target, attribute, value = override
+    return f"{attribute}={value}" if scope == "graph" else f"{target}.{attribute}={value}"

@@ -17,7 +17,13 @@ from archsim.model import Architecture, Distribution, parse_distribution
 from archsim.model.distributions import Exponential
 from archsim.model.quantities import parse_duration
 
-__all__ = ["Workload", "entry_weights", "parse_mix", "parse_ramp", "parse_think"]
+__all__ = ["MAX_RPS", "MAX_USERS", "Workload", "entry_weights", "parse_mix", "parse_ramp", "parse_think"]
+
+
+#: Largest open arrival rate (requests/s) and closed population a run accepts: past them a
+#: simulation would hold billions of events, and the analytic solver's MVA loops over users.
+MAX_RPS = 1e6
+MAX_USERS = 10_000
 
 
 @dataclass(frozen=True)
@@ -59,9 +65,9 @@ class Workload:
     def check(self) -> None:
         """Raise ScenarioError for impossible values (negative rates, no load, …)."""
         if self.closed:
-            if self.users is None or self.users < 1:
+            if self.users is None or not 1 <= self.users <= MAX_USERS:
                 raise ScenarioError(
-                    f"--users must be at least 1, got {self.users}",
+                    f"--users must be between 1 and {MAX_USERS:,}, got {self.users}",
                     hint="e.g. --users 50 --think 1s",
                     code="bad-workload",
                 )
@@ -73,9 +79,16 @@ class Workload:
                 code="bad-workload",
             )
         rates = [r for _, r in self.ramp] if self.ramp else [self.rps or 0.0]
-        if any(r < 0 or r != r for r in rates):
+        if any(not 0 <= r <= MAX_RPS for r in rates):  # also refuses nan and inf
+            if all(0 <= r for r in rates) and not any(r != r for r in rates):
+                raise ScenarioError(
+                    f"arrival rate {max(rates):g} requests/s is above the maximum of {MAX_RPS:g}",
+                    hint="simulate a finite rate, e.g. --rps 200; the saturation point is in "
+                    "the report at any rate",
+                    code="bad-workload",
+                )
             raise ScenarioError(
-                f"arrival rate must be >= 0, got {min(rates):g} requests/s",
+                f"arrival rate must be a number >= 0, got {next(r for r in rates if not r >= 0):g} requests/s",
                 hint="e.g. --rps 200",
                 code="bad-workload",
             )
