@@ -32,7 +32,7 @@ def test_component_link_and_graph_overrides_apply_and_rederive(seed):
     [
         ("paymnt_provider.replicas=2", "unknown component", "payment_provider"),
         ("cache.replica=2", "not an attribute", "replicas"),
-        ("cache.replicas=-2", "override rejected", None),
+        ("cache.replicas=-2", "invalid replicas on component 'cache'", None),
         ("a->b.timeout=1s", "unknown link", None),
         ("nonsense", "cannot read override", "component.attribute=value"),
     ],

@@ -17,7 +17,15 @@ from archsim.model import Architecture, Distribution, parse_distribution
 from archsim.model.distributions import Exponential
 from archsim.model.quantities import parse_duration
 
-__all__ = ["MAX_RPS", "MAX_USERS", "Workload", "entry_weights", "parse_mix", "parse_ramp", "parse_think"]
+__all__ = [
+    "MAX_RPS",
+    "MAX_USERS",
+    "Workload",
+    "entry_weights",
+    "parse_mix",
+    "parse_ramp",
+    "parse_think",
+]
 
 
 #: Largest open arrival rate (requests/s) and closed population a run accepts: past them a
@@ -80,15 +88,16 @@ class Workload:
             )
         rates = [r for _, r in self.ramp] if self.ramp else [self.rps or 0.0]
         if any(not 0 <= r <= MAX_RPS for r in rates):  # also refuses nan and inf
-            if all(0 <= r for r in rates) and not any(r != r for r in rates):
+            if all(r >= 0 for r in rates) and not any(r != r for r in rates):
                 raise ScenarioError(
                     f"arrival rate {max(rates):g} requests/s is above the maximum of {MAX_RPS:g}",
                     hint="simulate a finite rate, e.g. --rps 200; the saturation point is in "
                     "the report at any rate",
                     code="bad-workload",
                 )
+            bad = next(r for r in rates if not r >= 0)
             raise ScenarioError(
-                f"arrival rate must be a number >= 0, got {next(r for r in rates if not r >= 0):g} requests/s",
+                f"arrival rate must be a number >= 0, got {bad:g} requests/s",
                 hint="e.g. --rps 200",
                 code="bad-workload",
             )
