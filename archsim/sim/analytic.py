@@ -15,7 +15,10 @@ from collections import defaultdict
 from dataclasses import replace
 from typing import Any
 
+import numpy as np
+
 from archsim.model import Architecture, Operation, Step, StepAction
+from archsim.model.cycles import invocation_graph
 from archsim.sim.workload import Workload, entry_weights
 
 __all__ = ["erlang_b", "erlang_c", "mmck", "mva", "saturation", "solve"]
@@ -81,58 +84,51 @@ def _power(r: float, m: int) -> float:
 
 
 class _Demands:
-    """Per execution of an operation: visits and service demand (s) at each station."""
+    """Visits and service demand (s) at each station, per request, from the traffic equations
+    over the invocation graph (``archsim.model.cycles``): cycles with p < 1 are solved
+    exactly, and the cost does not depend on the number of call paths."""
 
     def __init__(self, arch: Architecture) -> None:
         self.arch = arch
         self.ops = {(op.component, op.name): op for op in arch.behaviour.operations}
-        self.consumers: dict[tuple[str, str], list[Operation]] = defaultdict(list)
-        for flow in arch.behaviour.events:
-            for ref in flow.consumers:
-                self.consumers[(flow.broker, flow.event)].append(
-                    self.ops[(ref.component, ref.operation)]
-                )
+        self.graph = invocation_graph(arch.behaviour)
+        self.flows = self.graph.matrix()  # calls and events: how often each node runs
+        self.calls = self.graph.matrix(sync_only=True)  # calls only: what a response waits for
+        # (node, station, visits, compute seconds) per execution of an operation, calls and
+        # consumers excluded (the traffic equations add those)
+        self.local: list[tuple[int, str, float, float]] = []
+        for key, op in self.ops.items():
+            self._local(self.graph.index[key], op.steps, op.component, 1.0)
 
-    def of_op(
-        self,
-        op: Operation,
-        mult: float,
-        out: dict[str, float],
-        depth: int = 0,
-        work: dict[str, float] | None = None,
-    ) -> None:
-        """Add visits×``mult`` of ``op`` (and everything it triggers) to ``out`` (visits), and
-        the service demand of its compute steps (seconds) to ``work`` when given."""
-        if depth > 50:
-            return  # a call cycle; the simulator would run it, the analysis truncates it
-        self.of_steps(op.steps, op.component, mult, out, depth, work)
-
-    def of_steps(
-        self,
-        steps: tuple[Step, ...],
-        comp: str,
-        mult: float,
-        out: dict[str, float],
-        depth: int,
-        work: dict[str, float] | None = None,
-    ) -> None:
+    def _local(self, node: int, steps: tuple[Step, ...], comp: str, mult: float) -> None:
         for s in steps:
             m = mult * s.p
             if s.action is StepAction.COMPUTE:
-                out[comp] += m
-                if work is not None:
-                    work[comp] += m * self.own_time(s, comp)
-            elif s.action is StepAction.CALL:
-                callee = self.ops[(s.target or "", s.operation or "")]
-                self.of_op(callee, m, out, depth + 1, work)
-            else:
-                out[s.target or ""] += m
+                self.local.append((node, comp, m, m * self.own_time(s, comp)))
+            elif s.action is not StepAction.CALL:
+                self.local.append((node, s.target or "", m, 0.0))
                 if s.action is StepAction.CACHE_GET:
-                    miss = m * (1 - (s.hit_ratio or 0))
-                    self.of_steps(s.on_miss, comp, miss, out, depth, work)
-                elif s.action is StepAction.PUBLISH:
-                    for consumer in self.consumers.get((s.target or "", s.event or ""), []):
-                        self.of_op(consumer, m, out, depth + 1, work)
+                    self._local(node, s.on_miss, comp, m * (1 - (s.hit_ratio or 0)))
+
+    def entry_vector(self, weights: list[tuple[int, float]]) -> np.ndarray:
+        """External arrivals per node: ``weights`` of entries (index, share), one column."""
+        e = np.zeros(len(self.graph.nodes))
+        for i, w in weights:
+            ref = self.arch.behaviour.entries[i].operation
+            e[self.graph.index[(ref.component, ref.operation)]] += w
+        return e
+
+    def stations(self, x: np.ndarray) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(visits, compute seconds) per station for executions ``x`` of every node (a vector,
+        or a matrix with a column per entry)."""
+        visits: dict[str, Any] = defaultdict(float)
+        work: dict[str, Any] = defaultdict(float)
+        for node, comp, n, t in self.local:
+            runs = x[node]
+            visits[comp] = visits[comp] + n * runs
+            if t:
+                work[comp] = work[comp] + t * runs
+        return visits, work
 
     def own_time(self, step: Step, comp: str) -> float:
         """Mean service time (s) of a compute step: the operation's own, else the component's."""
@@ -200,19 +196,7 @@ def solve(arch: Architecture, workload: Workload) -> dict[str, Any]:
     demands = _Demands(arch)
     weights = entry_weights(arch, workload)
     entries = arch.behaviour.entries
-    per_entry: dict[str, dict[str, float]] = {}
-    visits: dict[str, float] = defaultdict(float)
-    work: dict[str, float] = defaultdict(float)  # compute demand per request (s), per station
-    for i, w in weights:
-        e = entries[i]
-        v: dict[str, float] = defaultdict(float)
-        ew: dict[str, float] = defaultdict(float)
-        demands.of_op(demands.ops[(e.operation.component, e.operation.operation)], 1.0, v, 0, ew)
-        per_entry[e.id] = v
-        for cid, n in v.items():
-            visits[cid] += w * n
-        for cid, t in ew.items():
-            work[cid] += w * t
+    visits, work = demands.stations(demands.flows.forward(demands.entry_vector(weights)))
     if workload.closed:
         return _closed(arch, workload, demands, weights, visits, work)
     lam = workload.peak_rate if not workload.ramp else workload.rate_at(0.0)
@@ -230,7 +214,7 @@ def solve(arch: Architecture, workload: Workload) -> dict[str, Any]:
         op_time = _OpTimes(arch, demands, waits, hold)
         for c in arch.components:
             if c.concurrency == "threads" and c.is_application:
-                ops = [op for op in arch.behaviour.operations if op.component == c.id]
+                ops = arch.behaviour.operations_of(c.id)
                 if ops:
                     hold[c.id] = max(op_time.holding(op) for op in ops)
         for c in arch.components:
@@ -275,36 +259,40 @@ def solve(arch: Architecture, workload: Workload) -> dict[str, Any]:
 
 
 class _OpTimes:
-    """Mean response time of operations given each station's mean wait."""
+    """Mean response time of operations given each station's mean wait: one linear solve,
+    ``r = b + A_calls·r``, where ``b`` is each operation's own time (its compute, queries,
+    hops) and ``A_calls`` how often it calls each callee."""
 
     def __init__(
         self, arch: Architecture, demands: _Demands, waits: dict[str, float], hold: dict[str, float]
     ) -> None:
         self.arch, self.d, self.waits, self.hold = arch, demands, waits, hold
-        self.memo: dict[tuple[str, str], float] = {}
+        graph = demands.graph
+        own = np.zeros(len(graph.nodes))
+        self.threads: dict[int, str] = {}  # node -> component, for thread-holding operations
+        for key, op in demands.ops.items():
+            comp = arch.component(op.component)
+            held = comp.concurrency == "threads" and comp.is_application
+            node = graph.index[key]
+            t = self.steps(op.steps, op.component, held, comp.service_time.mean)
+            if held:
+                self.threads[node] = op.component
+                t += waits[op.component]
+            own[node] = t
+        self.r = demands.calls.backward(own)
 
-    def response(self, op: Operation, depth: int = 0) -> float:
-        comp = self.arch.component(op.component)
-        if comp.concurrency == "threads" and comp.is_application:
-            return self.waits[op.component] + self.holding(op, depth)
-        return self.steps(op.steps, op.component, depth)
+    def response(self, op: Operation) -> float:
+        """Mean response time (s) of one execution of ``op``, callees included."""
+        return float(self.r[self.d.graph.index[(op.component, op.name)]])
 
-    def holding(self, op: Operation, depth: int = 0) -> float:
-        key = (op.component, op.name)
-        if key not in self.memo:
-            self.memo[key] = 0.0  # cycle guard
-            svc = self.arch.component(op.component).service_time.mean
-            self.memo[key] = self.steps(op.steps, op.component, depth, held=True, service=svc)
-        return self.memo[key]
+    def holding(self, op: Operation) -> float:
+        """How long (s) an operation of a thread-mode component holds its thread."""
+        node = self.d.graph.index[(op.component, op.name)]
+        return float(self.r[node]) - self.waits[op.component]
 
-    def steps(
-        self,
-        steps: tuple[Step, ...],
-        comp: str,
-        depth: int,
-        held: bool = False,
-        service: float = 0.0,
-    ) -> float:
+    def steps(self, steps: tuple[Step, ...], comp: str, held: bool, service: float) -> float:
+        """Own time (s) of steps: compute, visits and the network hops of calls (the callees'
+        response times come from the linear solve)."""
         total = 0.0
         for s in steps:
             if s.action is StepAction.COMPUTE:
@@ -314,15 +302,12 @@ class _OpTimes:
                 else:
                     t = self.waits[comp] + (self.hold[comp] if own is None else own)
             elif s.action is StepAction.CALL:
-                callee = self.d.ops[(s.target or "", s.operation or "")]
-                t = 2 * s.latency + (self.response(callee, depth + 1) if depth < 50 else 0.0)
+                t = 2 * s.latency
             else:
                 target = s.target or ""
                 t = 2 * s.latency + self.waits[target] + self.hold[target]
                 if s.action is StepAction.CACHE_GET:
-                    t += (1 - (s.hit_ratio or 0)) * self.steps(
-                        s.on_miss, comp, depth, held, service
-                    )
+                    t += (1 - (s.hit_ratio or 0)) * self.steps(s.on_miss, comp, held, service)
             total += s.p * t
         return total
 
@@ -397,17 +382,20 @@ def _closed(
         }
     scale = {k: (sol["residence"][k] / d if d else 1.0) for k, d in active.items()}
     out_entries = {}
-    for i, w in weights:
+    # one column per entry: the executions of every node that one request of it causes
+    columns = np.zeros((len(demands.graph.nodes), len(weights)))
+    for col, (i, _) in enumerate(weights):
+        columns[:, col] = demands.entry_vector([(i, 1.0)])
+    per_v, per_w = demands.stations(demands.flows.forward(columns))
+    for col, (i, w) in enumerate(weights):
         e = entries[i]
-        v: dict[str, float] = defaultdict(float)
-        ew: dict[str, float] = defaultdict(float)
         op = demands.ops[(e.operation.component, e.operation.operation)]
-        demands.of_op(op, 1.0, v, 0, ew)
-        resp = sum(
-            (ew[k] if ew.get(k) else n * arch.component(k).service_time.mean) * scale.get(k, 1.0)
-            for k, n in v.items()
-        ) + latency.response(op)
-        out_entries[e.id] = {"throughput": x * w, "latency_mean": resp}
+        resp = 0.0
+        for k, n in per_v.items():
+            t = float(per_w[k][col]) if k in per_w else 0.0
+            own = t if t else float(n[col]) * arch.component(k).service_time.mean
+            resp += own * scale.get(k, 1.0)
+        out_entries[e.id] = {"throughput": x * w, "latency_mean": resp + latency.response(op)}
     return {
         "method": "closed network (exact MVA)",
         "throughput": x,
