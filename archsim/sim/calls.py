@@ -145,10 +145,11 @@ class CallStep:
         if self.lat:
             self.k.later(self.lat, self._arrive_w, a)
         else:
-            self.runner.start(self.callee, a.reply)
+            self.runner.start(self.callee, a.reply, c.f.depth + 1)
 
     def _arrive_w(self, w: Wake) -> None:
-        self.runner.start(self.callee, w.ctx.reply)
+        a = w.ctx
+        self.runner.start(self.callee, a.reply, a.call.f.depth + 1)
 
     def _replied_w(self, w: Wake) -> None:
         self._replied(w.ctx)

@@ -216,7 +216,9 @@ def run_replication(
     later(duration, take, "end")
     drain = min(30.0, 0.25 * duration)
     env.run(until=duration + drain)
-    return _collect(model, rec, sinks, entries, snaps, series, warm, duration, width)
+    out = _collect(model, rec, sinks, entries, snaps, series, warm, duration, width)
+    out["truncated"] = runner.truncated
+    return out
 
 
 def _background(model: CompiledModel, rng: random.Random) -> None:

@@ -92,6 +92,7 @@ class SimulationResult:
     analytic: dict[str, Any] | None = None
     cdf: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
     host: dict[str, Any] | None = None
+    truncated: int = 0  # calls cut at the simulator's call-depth cap (sim.steps.MAX_CALL_DEPTH)
 
     @property
     def unstable(self) -> list[str]:
@@ -123,6 +124,7 @@ class SimulationResult:
             "series": self.series,
             "analytic": self.analytic,
             "host": self.host,
+            "truncated_calls": self.truncated,
         }
 
     def to_csv(self) -> str:
@@ -187,6 +189,12 @@ class SimulationResult:
         if self.events:
             yield self._event_table()
         yield from self._summary()
+        if self.truncated:
+            yield Text(
+                f"warning: {self.truncated:,} calls were cut at the call-depth cap "
+                "(a cycle with p < 1 nested more than 100 deep); they count as errors",
+                "yellow",
+            )
 
     def _entry_table(self) -> Iterator[Table]:
         t = Table(
@@ -461,6 +469,7 @@ def aggregate(
         analytic=analytic,
         cdf=cdf,
         host=host_load(host, sum(e["throughput"] for e in entries.values()), components),
+        truncated=sum(r.get("truncated", 0) for r in reps),
     )
 
 

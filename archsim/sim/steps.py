@@ -26,6 +26,7 @@ from archsim.sim.stations import (
 from archsim.sim.stats import Histogram
 
 __all__ = [
+    "MAX_CALL_DEPTH",
     "CacheGetStep",
     "ComputeStep",
     "Frame",
@@ -35,6 +36,12 @@ __all__ = [
     "Runner",
     "VisitStep",
 ]
+
+
+#: Deepest chain of nested synchronous calls the simulator follows (a safety net for cycles
+#: with p < 1; a cycle every request takes is a validate error). Also bounds Python's stack
+#: when hops have no latency.
+MAX_CALL_DEPTH = 100
 
 
 class LinkStats:
@@ -84,9 +91,12 @@ class Op:
 class Frame:
     """One execution of an operation."""
 
-    __slots__ = ("aux", "done", "op", "pc", "refused", "rep", "st", "status", "t0", "ta", "ts")
+    __slots__ = (
+        "aux", "depth", "done", "op", "pc", "refused", "rep", "st", "status", "t0", "ta", "ts",
+    )  # fmt: skip
 
     def __init__(self) -> None:
+        self.depth = 0  # nested synchronous calls above this frame
         self.refused = False  # rejected at its own replica's door: not a latency sample there
         self.aux: Any = None  # replica of the station a visit step is using
         self.st = OK  # status of the interaction in flight
@@ -100,11 +110,22 @@ class Runner:
     def __init__(self, kernel: Kernel) -> None:
         self.k = kernel
         self.env = kernel.env
+        self.truncated = 0  # calls refused at MAX_CALL_DEPTH (the safety net; see the docstring)
 
-    def start(self, op: Op, done: Callable[[Frame], None]) -> None:
-        """Run ``op`` at a replica of its component; ``done(frame)`` gets the outcome."""
+    def start(self, op: Op, done: Callable[[Frame], None], depth: int = 0) -> None:
+        """Run ``op`` at a replica of its component; ``done(frame)`` gets the outcome.
+
+        ``depth`` counts the synchronous calls above it. Past ``MAX_CALL_DEPTH`` the call fails
+        at once and is counted in ``truncated``: validate refuses cycles that never end, so
+        only a cycle with p < 1 can get there, with probability p^depth."""
         f = Frame()
-        f.op, f.pc, f.status, f.t0, f.done = op, 0, OK, self.env._now, done
+        f.op, f.pc, f.status, f.t0, f.done, f.depth = op, 0, OK, self.env._now, done, depth
+        if depth > MAX_CALL_DEPTH:
+            self.truncated += 1
+            f.status = ERROR
+            f.rep = None
+            done(f)
+            return
         st = op.station
         if st.down:  # refused: the caller sees a connection error
             f.status = ERROR
