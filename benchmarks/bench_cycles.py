@@ -29,12 +29,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from gen_architecture import generate
-from timing import best_of
+from gen_architecture import generate  # noqa: E402
+from timing import best_of  # noqa: E402
 
-from archsim.model import read_architecture
-from archsim.sim.analytic import solve
-from archsim.sim.workload import Workload
+from archsim.model import read_architecture  # noqa: E402
+from archsim.sim.analytic import solve  # noqa: E402
+from archsim.sim.workload import Workload  # noqa: E402
 
 _P = re.compile(r'\[label="(calls|publishes to)"\]')
 
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
             if rc == 2 and ("cycle" in err or "loop" in err):
                 print(f"  as generated: validate refuses it in {secs:.1f}s: {_first_error(err)}")
             elif rc == 0:
-                rc2, secs2, err2 = _cli(
+                rc2, secs2, _ = _cli(
                     ["simulate", str(raw), "--rps", "2", "--duration", "10s"], args.timeout
                 )
                 ok = rc2 == 0
