@@ -123,6 +123,8 @@ class _Demands:
         or a matrix with a column per entry)."""
         visits: dict[str, Any] = defaultdict(float)
         work: dict[str, Any] = defaultdict(float)
+        if x.ndim == 1:
+            x = x.tolist()  # plain floats: the solution is JSON data, not numpy scalars
         for node, comp, n, t in self.local:
             runs = x[node]
             visits[comp] = visits[comp] + n * runs
