@@ -26,6 +26,7 @@ from archsim.model.behaviour import Behaviour, Step, StepAction
 from archsim.model.checks import Reader
 from archsim.model.dot.ast import DotGraph
 from archsim.model.kinds import Relation
+from archsim.model.references import edge_of
 
 __all__ = ["InvocationGraph", "check_cycles", "invocation_graph"]
 
@@ -124,6 +125,14 @@ class _Sparse:
             self._inv[key] = inv
         return self._inv[key]
 
+    def diverges(self, gi: int) -> bool:
+        """True when group ``gi`` loops without end (no finite solution)."""
+        try:
+            self._block(gi, False)
+        except ValueError:
+            return True
+        return False
+
     def forward(self, e: np.ndarray) -> np.ndarray:
         """Solve ``x = e + Aᵀx`` (visits: ``e`` holds the external arrivals; columns allowed)."""
         x = np.array(e, dtype=float, copy=True)
@@ -200,9 +209,7 @@ def check_cycles(arch: Architecture, graph: DotGraph, reader: Reader) -> None:
         loops = len(members) > 1 or any(t == members[0] for t, _ in matrix.out[members[0]])
         if not loops:
             continue
-        try:
-            matrix._block(gi, False)
-        except ValueError:
+        if matrix.diverges(gi):
             _report(arch, graph, reader, inv, set(members))
 
 
@@ -255,8 +262,6 @@ def _report(
 def _location(
     dot: DotGraph, source: str, target: str, relation: Relation | None, reader: Reader
 ) -> Location:
-    from archsim.model.references import edge_of
-
     edge = edge_of(dot, source, target, relation)
     if edge is None:
         return Location(reader.file)

@@ -16,7 +16,7 @@ from archsim.model.architecture import Architecture
 from archsim.model.behaviour import Step, StepAction
 from archsim.model.checks import Reader
 from archsim.model.dot.ast import DotEdge, DotGraph
-from archsim.model.kinds import Relation
+from archsim.model.kinds import Relation, normalise_relation
 
 __all__ = ["check_references", "edge_of", "walk_steps"]
 
@@ -42,8 +42,6 @@ def edge_of(graph: DotGraph, source: str, target: str, relation: Relation | None
 
 
 def _is(text: str, relation: Relation) -> bool:
-    from archsim.model.kinds import normalise_relation
-
     return normalise_relation(text) is relation
 
 
