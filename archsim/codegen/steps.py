@@ -3,9 +3,9 @@
 The simulator runs these same steps in simulated time; here each becomes a runtime call in the
 same order: compute → ``rt.compute()``, call → ``rt.call_json``/``rt.authorize``/``rt.forward``/
 ``rt.send_mail``, query → SQLAlchemy, cache get/set/delete → ``rt.cache_*``, publish →
-``rt.publish``. A step with ``p < 1`` is wrapped in ``if rt.chance(p):``. Writes run in one
-transaction that also covers the invalidation and the publish, so a failure leaves nothing
-half-written.
+``rt.publish``. A step with ``p < 1`` is wrapped in ``if rt.chance(p):`` (a token check never
+is: its ``p`` is the token cache's miss share). Writes run in one transaction that also covers
+the invalidation and the publish, so a failure leaves nothing half-written.
 """
 
 from __future__ import annotations
@@ -66,7 +66,9 @@ class StepWriter:
         for i, step in enumerate(steps):
             pad = _IND * depth
             out.append(f"{pad}# step: {step.describe()}")
-            if step.p < 1:
+            # a token check is never left to chance: its p is the token cache's miss share,
+            # and rt.authorize keeps that cache
+            if step.p < 1 and not step.checks_token:
                 out.append(f"{pad}if rt.chance({step.p!r}):")
                 self._step(op, step, out, depth + 1)
                 continue

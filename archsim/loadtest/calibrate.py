@@ -59,6 +59,7 @@ from archsim.loadtest.fit import (
 from archsim.loadtest.host_fit import host_fit, span_ratio
 from archsim.loadtest.tuning import Simulate
 from archsim.model import Architecture, Kind, Relation, StepAction
+from archsim.model.link_address import address_of
 from archsim.model.quantities import format_duration
 from archsim.sim import simulate
 
@@ -240,7 +241,7 @@ def calibrate(
             continue
         stats = ((comps.get(link.source) or {}).get("caches") or {}).get(link.target)
         if stats and stats["hits"] + stats["misses"] >= _MIN_REQUESTS:
-            key = f"{link.source}->{link.target}"
+            key = str(address_of(link, arch.links))
             fit.links.setdefault(key, {})["hit_ratio"] = f"{stats['hit_ratio']:.3f}"
             fit.why[f"{key}.hit_ratio"] = f"{stats['hits']:.0f} hits, {stats['misses']:.0f} misses"
     _fit_call_probabilities(arch, comps, fit)
@@ -334,7 +335,7 @@ def _fit_call_probabilities(arch: Architecture, comps: Mapping[str, Any], fit: C
         calls = float(measured_calls["ok"] + measured_calls["failed"])
         if expected < _MIN_REQUESTS or calls > 0.9 * expected:
             continue
-        key = f"{link.source}->{link.target}"
+        key = str(address_of(link, arch.links))
         fit.links.setdefault(key, {})["p"] = f"{min(1.0, calls / expected * link.p):.3f}"
         fit.why[f"{key}.p"] = f"{calls:.0f} calls for {expected:.0f} modelled"
 

@@ -90,9 +90,18 @@ class Step(BaseModel):
         None, description="compute: this operation's own service time (None: the component's)"
     )
 
+    @property
+    def checks_token(self) -> bool:
+        """A token check (``validates with``): it happens on every request. Its ``p`` is the
+        share that misses the caller's token cache and reaches the auth service, never a
+        chance of skipping the check."""
+        return self.action is StepAction.CALL and self.relation is Relation.VALIDATES_WITH
+
     def describe(self) -> str:
         """One line for people: ``call payment_service.create_payment``."""
         prefix = "" if self.p == 1 else f"[p={self.p:g}] "
+        if self.checks_token and self.p < 1:
+            prefix = f"[token cache misses {self.p:.0%}] "
         match self.action:
             case StepAction.COMPUTE:
                 text = "compute" if self.service_time is None else f"compute {self.service_time}"

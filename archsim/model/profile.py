@@ -1,7 +1,8 @@
 """What-ifs and profiles: change attributes of a loaded model without editing its file.
 
 An override names a component attribute (``payment_provider.service_time=exp(400ms)``), a link
-attribute (``order_service->payment_service.timeout=1s``) or a graph attribute
+attribute (``order_service->payment_service.timeout=1s``; where a pair has several links, with
+the relation: ``order_service->message_broker[publishes to].p=0.5``) or a graph attribute
 (``network_latency=1ms``). A profile file (YAML) holds the same as a mapping::
 
     components:
@@ -25,6 +26,7 @@ from archsim.errors import ArchsimError, Location, ScenarioError
 from archsim.model import attributes as A
 from archsim.model.architecture import Architecture
 from archsim.model.export import to_dot
+from archsim.model.link_address import LinkAddress, address_of, parse_address
 from archsim.model.loader import read_architecture
 
 __all__ = [
@@ -150,8 +152,23 @@ def parse_override(text: str) -> Override:
     target, dot, attribute = lhs.rpartition(".")
     if not dot:
         return ("graph", "", lhs, value)
-    scope = "link" if "->" in target else "component"
-    return (scope, target.replace(" ", ""), attribute, value)
+    if "->" not in target:
+        return ("component", target.replace(" ", ""), attribute, value)
+    return ("link", _link_target(target, f"--set {text}"), attribute, value)
+
+
+def _link_target(text: str, origin: str, where: Location | None = None) -> str:
+    """A link override's target in canonical form (``a->b`` or ``a->b[relation]``)."""
+    address = parse_address(text)
+    if address is None:
+        raise ScenarioError(
+            f"cannot read the link '{text}' in {origin}",
+            where,
+            hint="write source->target, or source->target[relation] where the pair has "
+            "several links, e.g. order_service->message_broker[publishes to]",
+            code="bad-override",
+        )
+    return str(address)
 
 
 def profile_overrides(data: Mapping[str, Any], source: str = "profile") -> list[Override]:
@@ -185,8 +202,11 @@ def profile_overrides(data: Mapping[str, Any], source: str = "profile") -> list[
                     f"e.g. {target}: {{replicas: 2}}",
                     code="bad-profile",
                 )
+            name = str(target).replace(" ", "")
+            if scope == "link":
+                name = _link_target(str(target), source, where(key, str(target)))
             for k, v in attrs.items():
-                item = (scope, str(target).replace(" ", ""), str(k), _text(v))
+                item = (scope, name, str(k), _text(v))
                 out.append(LocatedOverride(item, where(key, str(target), str(k))))
     graph = data.get("graph") or {}
     if not isinstance(graph, Mapping):
@@ -219,7 +239,8 @@ def apply_overrides(arch: Architecture, overrides: Iterable[Override | str]) -> 
     for override in parsed:
         _check_value(override)
     comps = {c.id: dict(c.attrs) for c in arch.components}
-    links = {f"{lk.source}->{lk.target}": dict(lk.attrs) for lk in arch.links}
+    # one dict per link, not per pair: a pair can be joined by several links
+    links = [dict(lk.attrs) for lk in arch.links]
     graph = dict(arch.attrs)
     for override in parsed:
         scope, target, attribute, value = override
@@ -238,15 +259,9 @@ def apply_overrides(arch: Architecture, overrides: Iterable[Override | str]) -> 
             _check_attribute(attribute, A.NODE_ATTRIBUTES, f"component '{target}'")
             comps[target][attribute] = value
         else:
-            if target not in links:
-                raise ScenarioError(
-                    f"unknown link '{target}' in override {target}.{attribute}={value}",
-                    where,
-                    hint=_closest(target, links) or "write source->target, as in the file",
-                    code="unknown-link",
-                )
             _check_attribute(attribute, A.EDGE_ATTRIBUTES, f"link '{target}'")
-            links[target][attribute] = value
+            for i in _links_named(arch, target, override, where):
+                links[i][attribute] = value
     updated = arch.model_copy(
         update={
             "attrs": graph,
@@ -254,8 +269,8 @@ def apply_overrides(arch: Architecture, overrides: Iterable[Override | str]) -> 
                 c.model_copy(update={"attrs": comps[c.id]}) for c in arch.components
             ),
             "links": tuple(
-                lk.model_copy(update={"attrs": links[f"{lk.source}->{lk.target}"]})
-                for lk in arch.links
+                lk.model_copy(update={"attrs": attrs})
+                for lk, attrs in zip(arch.links, links, strict=True)
             ),
         }
     )
@@ -267,6 +282,34 @@ def apply_overrides(arch: Architecture, overrides: Iterable[Override | str]) -> 
             hint=exc.diagnostics[0].hint,
             code="bad-override",
         ) from None
+
+
+def _links_named(
+    arch: Architecture, target: str, override: Override, where: Location | None
+) -> list[int]:
+    """The indexes of the links an override's target names; raise ScenarioError when it names
+    none, or several without saying which relation."""
+    address = parse_address(target)
+    assert address is not None  # targets are canonical by the time they get here
+    chosen = address.select(arch.links)
+    if not chosen:
+        known = sorted({str(address_of(lk, arch.links)) for lk in arch.links})
+        raise ScenarioError(
+            f"unknown link '{target}' in override {_written(override)}",
+            where,
+            hint=_closest(target, known) or "write source->target, as in the file",
+            code="unknown-link",
+        )
+    if len(chosen) > 1:
+        named = ", ".join(str(LinkAddress(*arch.links[i].key)) for i in chosen)
+        raise ScenarioError(
+            f"link '{target}' in override {_written(override)} is ambiguous: the file joins "
+            f"that pair {len(chosen)} times",
+            where,
+            hint=f"name the relation: {named}",
+            code="ambiguous-link",
+        )
+    return chosen
 
 
 _SPECS = {"graph": A.GRAPH_ATTRIBUTES, "component": A.NODE_ATTRIBUTES, "link": A.EDGE_ATTRIBUTES}
