@@ -66,6 +66,7 @@ def plan_writes(root: Path, files: dict[str, str]) -> WritePlan:
         raise ArchsimError(f"{root} exists and is not a directory", hint="choose another -o path")
     for path, text in files.items():
         target = root / path
+        _refuse_links(root, path)
         if not target.exists():
             plan.actions[path] = FileAction.CREATE
         elif is_user_owned(path):
@@ -79,6 +80,21 @@ def plan_writes(root: Path, files: dict[str, str]) -> WritePlan:
             else:
                 plan.actions[path] = FileAction.CONFLICT
     return plan
+
+
+def _refuse_links(root: Path, path: str) -> None:
+    """Raise when a part of ``path`` under ``root`` is a symbolic link: writing through it
+    would put generated files outside the stack's directory (or overwrite what it points to)."""
+    here = root
+    for part in Path(path).parts:
+        here = here / part
+        if here.is_symlink():
+            raise ArchsimError(
+                f"{here} is a symbolic link (to {os.readlink(here)}): archsim does not write "
+                "through links",
+                hint="remove the link, or generate into another -o directory",
+                code="symlink",
+            )
 
 
 def apply_writes(plan: WritePlan, *, force: bool = False) -> list[str]:

@@ -20,6 +20,7 @@ from archsim.model import attributes as A
 from archsim.model.architecture import Architecture, Component, Group, Host, Link
 from archsim.model.behaviour import Behaviour
 from archsim.model.checks import Reader, check_declarations, check_links, pick_graph
+from archsim.model.clashes import check_name_clashes
 from archsim.model.cycles import check_cycles
 from archsim.model.derive import derive_behaviour
 from archsim.model.dot import MAX_INPUT_BYTES, check_size, decode_dot, parse_dot, read_dot_bytes
@@ -291,6 +292,7 @@ def _read(text: str, file: str | None) -> LoadResult:
     )
     arch = arch.model_copy(update={"behaviour": derive_behaviour(arch)})
     _check_operation_times(arch, graph, reader)
+    check_name_clashes(arch, reader)
     check_references(arch, graph, reader)
     check_cycles(arch, graph, reader)
     if reader.failed:

@@ -1,0 +1,44 @@
+"""Component ids that would become one name in the generated stack.
+
+The generator names a component's package, process, data file and routes after ``snake(id)``
+(``"a/b"`` → ``a_b``, ``Evil`` → ``evil``). Two ids with one snake name would be written into
+one directory, one silently lost; the file must say which is which, so it is a validate error
+naming both.
+"""
+
+from __future__ import annotations
+
+from archsim.errors import Location
+from archsim.model.architecture import Architecture, Component
+from archsim.model.checks import Reader
+from archsim.model.naming import snake
+
+__all__ = ["check_name_clashes"]
+
+
+def check_name_clashes(arch: Architecture, reader: Reader) -> None:
+    """Report every component whose generated name an earlier component already has."""
+    first: dict[str, Component] = {}
+    for comp in arch.components:
+        name = snake(comp.id)
+        earlier = first.setdefault(name, comp)
+        if earlier is comp:
+            continue
+        reader.error(
+            f"'{comp.id}' and '{earlier.id}' (line {_line(earlier)}) both become '{name}' in "
+            f"the generated stack (services/{name}, its process and data files): one would "
+            "be lost",
+            _where(comp, reader),
+            hint=f"rename one of them, e.g. '{comp.id}' → '{name}_2'",
+            code="name-clash",
+        )
+
+
+def _line(comp: Component) -> str:
+    return str(comp.source.line) if comp.source else "?"
+
+
+def _where(comp: Component, reader: Reader) -> Location:
+    if comp.source is None:
+        return Location(reader.file)
+    return Location(reader.file, comp.source.line, comp.source.col)
