@@ -71,18 +71,24 @@ def compare_cmd(
     report: Annotated[
         Path | None, typer.Option(help="Write a self-contained HTML report with plots.")
     ] = None,
+    allow_failures: Annotated[
+        bool,
+        typer.Option("--allow-failures", help="Use a run with more than 5% failed requests."),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,
 ) -> None:
     """Simulate the measured run's workload (same users and think time, or same arrival rate;
     same mix and duration) and show predicted vs measured per entry and per component. Given
     the steps.json of a stepped run, compare the predicted saturation throughput (and its
-    bottleneck) with the measured knee instead.
+    bottleneck) with the measured knee instead. A run with more than 5% failed requests is
+    refused (exit 2, naming the failing entries) unless --allow-failures.
 
     Example: archsim compare topology.dot --measured run/summary.json --report compare.html
 
     Example: archsim compare topology.dot --measured steps/steps.json --profile cal.profile.yaml
     """
     from archsim.loadtest.compare import check_measured, compare, sim_config_of, workload_of
+    from archsim.loadtest.failures import check_failures
     from archsim.loadtest.report import render_compare_report
     from archsim.sim import simulate
 
@@ -96,6 +102,7 @@ def compare_cmd(
         _compare_knee(arch, data, measured, profile, tol, report, as_json)
         return
     check_measured(arch, data, str(measured))
+    check_failures(data, str(measured), allow=allow_failures)
     arch = _with_profile(arch, profile)
     workload, cfg = workload_of(data), sim_config_of(data, replications, seed)
     cfg.check(arch)
@@ -152,12 +159,17 @@ def calibrate_cmd(
     output: Annotated[Path, typer.Option("--output", "-o", help="Profile YAML to write.")] = Path(
         "calibrated.profile.yaml"
     ),
+    allow_failures: Annotated[
+        bool,
+        typer.Option("--allow-failures", help="Fit a run with more than 5% failed requests."),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the fit as JSON.")] = False,
 ) -> None:
     """Fit per-component service times (and hit ratios, network latency, the shared host and
     worker counts where the data identify them) to a measured run; write a profile for
     --profile. A second run at a higher rate separates the host's per-request CPU from what it
-    spends anyway, so the predicted saturation is not taken from low-load costs alone.
+    spends anyway, so the predicted saturation is not taken from low-load costs alone. A run
+    with more than 5% failed requests is refused (exit 2) unless --allow-failures.
 
     Example: archsim calibrate topology.dot --measured run/summary.json -o cal.profile.yaml
 
@@ -165,12 +177,14 @@ def calibrate_cmd(
     """
     from archsim.loadtest.calibrate import calibrate, profile_yaml
     from archsim.loadtest.compare import check_measured
+    from archsim.loadtest.failures import check_failures
 
     arch = load_or_exit(model, quiet=as_json).architecture
     runs = []
     for path in measured:
         data = _read_measured(path)
         check_measured(arch, data, str(path))
+        check_failures(data, str(path), allow=allow_failures)
         runs.append(data)
     fit = calibrate(arch, runs[0], more=runs[1:])
     write_atomic(output, profile_yaml(fit, source=" + ".join(str(p) for p in measured)))

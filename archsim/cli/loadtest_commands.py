@@ -122,11 +122,19 @@ def loadtest_cmd(
             "100:1500:200; --duration is per step; writes steps.json."
         ),
     ] = None,
+    allow_failures: Annotated[
+        bool,
+        typer.Option(
+            "--allow-failures", help="Exit 0 even when more than 1% of the requests failed."
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print summary.json.")] = False,
 ) -> None:
     """Load-test a running generated stack with Locust (headless, in its own process): per
     entry requests, failures, throughput and latency percentiles, and per-service figures
-    from /metrics. Thresholds (--check) set the exit code: 1 when one is violated.
+    from /metrics. Thresholds (--check) set the exit code: 1 when one is violated, and 1 when
+    more than 1% of the requests failed (a warning names the failing entries and their most
+    frequent error) unless --allow-failures.
     --steps raises the arrival rate step by step until the stack saturates and records the
     knee in steps.json (compare it with the model: archsim compare MODEL --measured steps.json).
 
@@ -161,7 +169,7 @@ def loadtest_cmd(
             _stepped_run(stack, text, name, spec, rates, out, bar, as_json)
             return
         summary = _single_run(stack, text, name, spec, out, bar)
-    _report_run(summary, thresholds, out, as_json)
+    _report_run(summary, thresholds, out, as_json, allow_failures)
 
 
 def _rates(steps: str | None, rps: float | None, thresholds: list[Any]) -> list[float]:
@@ -224,7 +232,10 @@ def _single_run(
     return run_locust(stack, text, spec, out, architecture=name, live=_live(bar, spec))
 
 
-def _report_run(summary: dict[str, Any], thresholds: list[Any], out: Path, as_json: bool) -> None:
+def _report_run(
+    summary: dict[str, Any], thresholds: list[Any], out: Path, as_json: bool, allow: bool
+) -> None:
+    from archsim.loadtest.failures import failure_warning
     from archsim.loadtest.thresholds import evaluate
     from archsim.sim.results import short_duration
 
@@ -245,7 +256,12 @@ def _report_run(summary: dict[str, Any], thresholds: list[Any], out: Path, as_js
             )
         _threshold_lines(results)
         err_console.print(f"[dim]results in {out} (summary.json, report.html, locust_*.csv)[/]")
-    if any(not r.ok for r in results):
+    warning = failure_warning(summary)
+    if warning:  # said on stderr even with --json: a failing run must never pass unnoticed
+        err_console.print(f"[bold yellow]warning[/]: {warning}", highlight=False)
+        if not allow:
+            err_console.print("[dim]exit 1: pass --allow-failures to accept failed requests[/]")
+    if any(not r.ok for r in results) or (warning and not allow):
         raise typer.Exit(EXIT_FINDINGS)
 
 

@@ -52,6 +52,7 @@ _RUNTIME_FILES = (
     "mail.py",
     "metrics.py",
     "ports.py",
+    "prepare.py",
     "proxy.py",
     "redis_server.py",
     "registry.py",

@@ -28,6 +28,7 @@ from typing import Any
 import httpx
 
 from archsim.errors import ScenarioError
+from archsim.loadtest.failures import read_errors
 from archsim.loadtest.metrics import Snapshot, component_deltas, cpu_seconds, scrape
 from archsim.loadtest.summary import SCHEMA, merge_histograms, summarise_entries
 from archsim.model import Distribution
@@ -405,6 +406,7 @@ def _summary(
         "started_at": min(starts),
         "endpoints": endpoints,
         "total": total,
+        "errors": read_errors(out / "locust_failures.csv"),
         "components": components,
         "load_generator": generator,
         "open_model": lag if spec.rps is not None else None,

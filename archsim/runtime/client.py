@@ -32,6 +32,7 @@ __all__ = [
     "Discovery",
     "Reply",
     "ServiceClient",
+    "hop_detail",
 ]
 
 _bits = random.getrandbits
@@ -80,6 +81,24 @@ class CallError(Exception):
         super().__init__(detail)
         self.status = status
         self.detail = detail
+
+
+def hop_detail(target: str, status: int, body: bytes) -> str:
+    """What failed, as a hop chain: ``order_service → payment_service answered 503: …``.
+    A reply marked ``"hop": true`` failed further down (the target's own call failed), so the
+    chain goes on with the target's detail; any other 5xx is the target's own failure."""
+    try:
+        data = json.loads(body) if body else None
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        detail = data.get("detail") or data.get("error")
+        if data.get("hop") and isinstance(detail, str):
+            return f"{target} → {detail}"
+        cause = detail if isinstance(detail, str) else json.dumps(detail or data)[:200]
+    else:
+        cause = body[:200].decode("utf-8", "replace").strip()
+    return f"{target} answered {status}: {cause or 'no body'}"
 
 
 @functools.lru_cache(maxsize=64)
@@ -221,7 +240,7 @@ class ServiceClient:
                     failure = CallError(504, f"{target} did not answer within {policy.timeout}s")
                     break
                 if reply.status >= 500:
-                    failure = CallError(502, f"{target} answered {reply.status}")
+                    failure = CallError(502, hop_detail(target, reply.status, reply.body))
                     break
                 if breaker is not None:
                     breaker.success()

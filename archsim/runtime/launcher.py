@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from .ports import free_port
+from .prepare import prepare
 from .settings import env_name
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "down",
     "instance_alive",
     "load_manifest",
+    "prepare",
     "read_state",
     "start_component",
     "status",
@@ -377,7 +379,7 @@ def up(
         "resources": {k: v for k, v in full_env.items() if k.startswith("ARCHSIM_URL_")},
         "instances": [],
     }
-    (stack_dir / STATE_DIR).mkdir(exist_ok=True)
+    prepare(stack_dir, manifest, [i.to_dict() for i in instances], full_env)
     deadline = time.monotonic() + timeout_s
     try:
         for stage in sorted({i.stage for i in instances}):
@@ -466,6 +468,7 @@ def start_component(stack_dir: Path, component: str, timeout_s: float = 60.0) ->
     env["PYTHONPATH"] = os.pathsep.join(
         filter(None, [str(stack_dir), os.environ.get("PYTHONPATH")])
     )
+    prepare(stack_dir, manifest, state["instances"], env)
     started = []
     for raw in state["instances"]:
         if raw["component"] != component or instance_alive(int(raw["pid"])):

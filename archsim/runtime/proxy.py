@@ -16,9 +16,14 @@ from .client import DEFAULT_POLICY, CallError, CallPolicy
 if TYPE_CHECKING:
     from .service import Runtime
 
-__all__ = ["ForwardRoute", "forward"]
+__all__ = ["ForwardRoute", "HopError", "forward"]
 
 _PARAM = re.compile(r"\{([^}/]+)\}")
+
+
+class HopError(HTTPException):
+    """An answer caused by a failed outbound call: its body carries ``"hop": true`` so the
+    caller extends the hop chain instead of blaming this service (see ``hop_detail``)."""
 
 
 @dataclass(frozen=True)
@@ -91,10 +96,12 @@ async def forward(
             )
             status, content, ctype = reply.status, reply.body, reply.content_type
     except HTTPException as exc:
-        status, content = exc.status_code, json.dumps({"detail": exc.detail}).encode()
+        body = {"detail": exc.detail, "hop": True} if isinstance(exc, HopError) else None
+        status, content = exc.status_code, json.dumps(body or {"detail": exc.detail}).encode()
         extra = [(k.lower().encode(), v.encode()) for k, v in (exc.headers or {}).items()]
     except CallError as exc:
-        status, content = exc.status, json.dumps({"detail": exc.detail}).encode()
+        rt.call_failed(route.target, scope["method"], scope["path"], exc.status, exc.detail)
+        status, content = exc.status, json.dumps({"detail": exc.detail, "hop": True}).encode()
     await send(
         {
             "type": "http.response.start",

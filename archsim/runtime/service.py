@@ -22,7 +22,15 @@ from sqlalchemy.exc import IntegrityError
 from .auth import TokenCache, bearer_token
 from .broker import Broker
 from .cache import Cache, RawJSON
-from .client import DEFAULT_POLICY, CallError, CallPolicy, Discovery, Reply, ServiceClient
+from .client import (
+    DEFAULT_POLICY,
+    CallError,
+    CallPolicy,
+    Discovery,
+    Reply,
+    ServiceClient,
+    hop_detail,
+)
 from .context import TraceMiddleware, set_context
 from .db import Database
 from .emulation import Emulator
@@ -30,13 +38,20 @@ from .front import Front
 from .logs import configure_logging
 from .mail import send_mail
 from .metrics import Metrics, OperationTimer, render
-from .proxy import ForwardRoute
+from .proxy import ForwardRoute, HopError
 from .registry import RegistryClient
 from .settings import Settings
 
-__all__ = ["Runtime"]
+__all__ = ["HopError", "Runtime"]
 
 Consumer = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+async def _hop_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HopError)
+    return JSONResponse(
+        {"detail": exc.detail, "hop": True}, status_code=exc.status_code, headers=exc.headers
+    )
 
 
 class Runtime:
@@ -74,6 +89,7 @@ class Runtime:
         app = FastAPI(title=title, description=description, version=version, lifespan=self._life)
         app.add_middleware(TraceMiddleware)
         app.add_exception_handler(IntegrityError, _conflict)
+        app.add_exception_handler(HopError, _hop_error)
         app.add_api_route("/health", self._health, methods=["GET"], tags=["ops"])
         app.add_api_route("/ready", self._ready, methods=["GET"], tags=["ops"])
         app.add_api_route("/metrics", self._metrics, methods=["GET"], tags=["ops"])
@@ -218,9 +234,16 @@ class Runtime:
             )
         except CallError as exc:
             self.metrics.call(target, "failed")
-            raise HTTPException(exc.status, exc.detail) from None
+            self.call_failed(target, method, path, exc.status, exc.detail)
+            raise HopError(exc.status, exc.detail) from None
         self.metrics.call(target, "ok" if reply.ok else "client_error")
         return reply
+
+    def call_failed(self, target: str, method: str, path: str, status: int, cause: str) -> None:
+        """One JSON log line per failed outbound call (the trace id comes with the context)."""
+        fields = {"event": "call_failed", "target": target, "method": method, "path": path}
+        fields |= {"status": status, "cause": cause}
+        self.log.warning(f"call to {target} failed: {cause}", extra={"fields": fields})
 
     async def call_json(self, target: str, method: str, path: str, **kw: Any) -> Any:
         """A call whose reply must be 2xx: its JSON. A 404 means the request named something
@@ -228,9 +251,11 @@ class Runtime:
         reply = await self.call(target, method, path, **kw)
         if reply.ok:
             return reply.json()
+        cause = hop_detail(target, reply.status, reply.body)
+        self.call_failed(target, method, path, reply.status, cause)
         if reply.status == 404:
             raise HTTPException(422, f"{target}: {path} not found")
-        raise HTTPException(502, f"{target} refused {method} {path}: {reply.status}")
+        raise HopError(502, f"{cause} (to {method} {path})")
 
     async def forward(
         self, request: Request, target: str, path: str, policy: CallPolicy = DEFAULT_POLICY
@@ -353,7 +378,8 @@ class Runtime:
             )
         except OSError as exc:
             self.metrics.call(target, "failed")
-            raise HTTPException(502, f"{target}: {exc}") from None
+            self.call_failed(target, "SMTP", "MAIL", 502, f"{target}: {exc}")
+            raise HopError(502, f"{target} did not take the mail: {exc}") from None
         self.metrics.call(target, "ok")
 
 
