@@ -170,7 +170,16 @@ def status(directory: DirArg = Path("."), as_json: JsonOpt = False) -> None:
     else:
         console.print(_table(state["instances"], title=f"{state['stack']}"))
         console.print(f"front door: {state['front_door']}")
-    if any(i["state"] != "ready" for i in state["instances"]):
+        if state["phase"] != "up":
+            planned, missing = len(state.get("planned", [])), len(state["missing"])
+            doing = "still starting" if state["phase"] == "starting" else "did not finish"
+            console.print(
+                f"[red]not ready[/]: archsim up {doing}: {planned - missing} of {planned} "
+                f"processes started (missing: {', '.join(state['missing'][:8])})"
+            )
+            if state["phase"] == "incomplete":
+                console.print(f"stop what is left with: archsim down {directory}")
+    if state["phase"] != "up" or any(i["state"] != "ready" for i in state["instances"]):
         raise typer.Exit(1)
 
 

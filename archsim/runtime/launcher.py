@@ -378,6 +378,11 @@ def up(
         "emulate": full_env.get("ARCHSIM_EMULATE", "0"),
         "resources": {k: v for k, v in full_env.items() if k.startswith("ARCHSIM_URL_")},
         "instances": [],
+        # until up finishes, status compares what runs with what was planned: an up that
+        # died half-way is not a running stack, however ready its first processes are
+        "planned": [i.instance for i in instances],
+        "launcher_pid": os.getpid(),
+        "complete": False,
     }
     prepare(stack_dir, manifest, [i.to_dict() for i in instances], full_env)
     deadline = time.monotonic() + timeout_s
@@ -395,6 +400,7 @@ def up(
         raise
     state["env"] = {k: v for k, v in full_env.items() if k.startswith("ARCHSIM_")}
     state["instances"] = [i.to_dict() for i in instances]
+    state["complete"] = True
     _write_state(stack_dir, state)
     return state
 
@@ -426,7 +432,9 @@ def down(stack_dir: Path) -> list[str]:
 
 
 def status(stack_dir: Path) -> dict[str, Any] | None:
-    """The state with each instance's current ``state`` (ready, unhealthy, stopped)."""
+    """The state with each instance's current ``state`` (ready, unhealthy, stopped) and
+    ``missing``: planned instances an unfinished ``up`` never started (``starting`` while that
+    ``up`` still runs, ``incomplete`` once it died)."""
     state = read_state(stack_dir.resolve())
     if state is None:
         return None
@@ -435,7 +443,16 @@ def status(stack_dir: Path) -> dict[str, Any] | None:
             inst["state"] = "stopped"
         else:
             inst["state"] = "ready" if _ready(inst) else "unhealthy"
+    started = {i["instance"] for i in state["instances"]}
+    state["missing"] = [name for name in state.get("planned", []) if name not in started]
+    if state.get("complete", True):
+        state["phase"] = "up"
+    else:
+        launcher = int(state.get("launcher_pid") or 0)
+        state["phase"] = "starting" if instance_alive(launcher) else "incomplete"
     return state
+
+    return True
 
 
 def stop_component(stack_dir: Path, component: str, instance: str | None = None) -> list[str]:
