@@ -111,7 +111,9 @@ def _refused(proc: SimpleNamespace, *words: str) -> str:
             ('operation="nosuch"', "get_user"),
         ),
         (
-            ('product_service [label="Product Service"', 'product_service [label="database"'),
+            # named like a database, but it stores, caches and is routed to: a service (its
+            # deeds win); only kind= makes it a database, which offers nothing to call
+            (PAYMENT, 'payment_service [kind="database", label="Payment Service"'),
             ("is a database", 'kind="service"'),
         ),
         (

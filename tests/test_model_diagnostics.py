@@ -112,7 +112,8 @@ def test_explicit_kind_wins_and_conflicts_warn():
     result = read_architecture('digraph g { s -> x [label="stores in"]; x [kind=database]; }')
     assert result.architecture.component("x").kind.value == "database"
     result = read_architecture(
-        'digraph g { a -> lb [label="distributes to"]; a [kind=gateway]; lb [label="LB"]; }'
+        'digraph g { a -> lb [label="distributes to"]; a [kind=gateway]; lb [label="LB"]; '
+        'api -> api_db [label="stores in"]; }'
     )
     assert any(d.code == "kind-conflict" for d in result.diagnostics)
 

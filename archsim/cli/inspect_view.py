@@ -99,6 +99,11 @@ def _entries(arch: Architecture) -> Table:
         table.add_row(
             escape(entry.id), f"{entry.weight:.1%}", f"{escape(str(entry.target))}\n[dim]{via}[/]"
         )
+    # Why requests enter where they do: once per front door (docs/behaviour.md, entry points).
+    doors = {entry.hops[0]: entry.reason for entry in arch.behaviour.entries if entry.reason}
+    if doors:
+        table.caption = "\n".join(f"{escape(door)}: {escape(why)}" for door, why in doors.items())
+        table.caption_justify = "left"
     return table
 
 

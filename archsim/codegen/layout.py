@@ -39,8 +39,9 @@ class Process:
 
 
 def role_of(arch: Architecture, comp: Component) -> str | None:
-    """The process role of a component (None for databases: they are URLs, not processes)."""
-    if comp.kind is Kind.DATABASE:
+    """The process role of a component (None for databases: they are URLs, not processes; and
+    for clients: the load test plays them)."""
+    if comp.kind in (Kind.DATABASE, Kind.CLIENT):
         return None
     if comp.kind is Kind.EXTERNAL:
         return "smtp_sink" if arch.links_to(comp.id, Relation.SENDS_VIA) else "sandbox"

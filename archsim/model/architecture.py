@@ -92,6 +92,7 @@ class Link(BaseModel):
     operation: str | None = None
     mode: str | None = None
     event: str | None = None
+    events: tuple[str, ...] = Field((), description="publishes/subscribes: every event named")
     explicit: tuple[str, ...] = ()
     attrs: dict[str, str] = Field(default_factory=dict)
     comments: tuple[str, ...] = ()

@@ -6,6 +6,7 @@ kept as written and passed through to drawings, never interpreted.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -65,6 +66,26 @@ def _name(text: str) -> str:
     if not value.replace("_", "").isalnum():
         raise ValueError(f"'{text}' must be a name of letters, digits and underscores")
     return value
+
+
+_EVENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:\-]*$")
+
+
+def _event(text: str) -> str:
+    value = text.strip()
+    if not _EVENT.match(value):
+        raise ValueError(
+            f"'{text}' must be an event name of letters, digits, '_', '.', '-' or ':' "
+            "(e.g. OrderPlaced or order.created)"
+        )
+    return value
+
+
+def _events(text: str) -> tuple[str, ...]:
+    names = tuple(_event(part) for part in text.split(",") if part.strip())
+    if not names:
+        raise ValueError(f"'{text}' names no event")
+    return names
 
 
 #: Upper bounds of the counts (docs/model.md, "Ranges"): far past any real deployment, small
@@ -208,7 +229,8 @@ EDGE_ATTRIBUTES: dict[str, AttributeSpec] = {
             "calls: read the callee's resource (lookup) or ask it to act (action)",
             "action",
         ),
-        _spec("event", _name, "publishes to: the event's name", "OrderPlaced"),
+        _spec("event", _event, "publishes/subscribes to: the event's name", "order.created"),
+        _spec("events", _events, "subscribes to: the events it takes", "OrderPlaced,OrderPaid"),
     )
 }
 
@@ -278,6 +300,7 @@ KIND_DEFAULTS: dict[Kind, KindDefaults] = {
     Kind.CACHE: KindDefaults(_d("exp(0.2ms)"), 1, "threads", 50.0),
     Kind.BROKER: KindDefaults(_d("exp(0.5ms)"), 1, "threads", 50.0),
     Kind.EXTERNAL: KindDefaults(_d("lognormal(mean=100ms,cv=0.5)"), 1000, "threads", 0.0),
+    Kind.CLIENT: KindDefaults(_d("exp(0.1ms)"), 1000, "async", 0.0),  # not simulated: it sends
 }
 
 #: Defaults shared by every kind unless the file says otherwise.

@@ -175,6 +175,7 @@ class Entry(BaseModel):
     target: OpRef = Field(description="the application operation it reaches")
     hops: tuple[str, ...] = Field(description="components the request passes, in order")
     weight: float = Field(gt=0, le=1, description="probability of this entry (all sum to 1)")
+    reason: str = Field("", description="why requests enter at this door (docs/behaviour.md)")
 
 
 class EventFlow(BaseModel):

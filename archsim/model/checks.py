@@ -209,8 +209,11 @@ def check_declarations(graph: DotGraph, reader: Reader) -> None:
     if 2 * len(declared) <= len(graph.nodes):
         # Most nodes exist only through edges: the file's style is implicit declaration.
         return
+    styled = {sub.name for sub in graph.subgraphs if sub.name and sub.node_defaults}
     for node in graph.nodes.values():
-        if node.declared:
+        if node.declared or node.subgraph in styled:
+            # first seen in the edges of a subgraph that styles its nodes (node [shape=…]):
+            # the subgraph declares them, as Graphviz draws them
             continue
         close = difflib.get_close_matches(node.id, sorted(declared), n=1, cutoff=0.6)
         hint = f"did you mean '{close[0]}'?" if close else f'declare it: {node.id} [label="…"];'
@@ -228,9 +231,13 @@ def check_links(
 ) -> None:
     """Duplicate links, self links, and relations whose target is the wrong kind."""
     seen: dict[tuple[str, str, Relation], Link] = {}
+    named: dict[tuple[str, str, Relation], set[str]] = {}
     for link, edge in zip(links, graph.edges, strict=False):
         key = link.key
-        if key in seen:
+        events = named.setdefault(key, set())
+        new_events = bool(set(link.events) - events)  # one edge per event is not a duplicate
+        events.update(link.events)
+        if key in seen and not new_events:
             first = seen[key].source_ref
             reader.warn(
                 f"duplicate link {link.source} -> {link.target} [{link.relation.label}] "

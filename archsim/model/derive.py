@@ -14,7 +14,6 @@ from archsim.model.architecture import Architecture, Component, Link
 from archsim.model.behaviour import (
     Behaviour,
     CallPolicy,
-    Entry,
     EventFlow,
     Lifecycle,
     Operation,
@@ -24,8 +23,10 @@ from archsim.model.behaviour import (
     Step,
     StepAction,
 )
+from archsim.model.entries import ENTRY_KINDS, derive_entries, forwards, is_entry
 from archsim.model.kinds import Kind, Relation
-from archsim.model.naming import event_name, plural, resource_of
+from archsim.model.naming import event_name, plural, resource_of, snake
+from archsim.model.weights import shares
 
 __all__ = ["DEFAULT_MIX", "HEARTBEAT_INTERVAL_S", "LOOKUP_TTL_S", "derive_behaviour"]
 
@@ -43,7 +44,7 @@ LOOKUP_TTL_S = 30.0
 
 _SYNC_CALLS = (Relation.CALLS, Relation.USES)
 _INBOUND_SYNC = (Relation.CALLS, Relation.USES, Relation.ROUTES_TO, Relation.DISTRIBUTES_TO)
-_ENTRY_KINDS = frozenset({OpKind.READ, OpKind.LIST, OpKind.WRITE, OpKind.ACTION, OpKind.LOGIN})
+_ENTRY_KINDS = ENTRY_KINDS
 
 
 @dataclass
@@ -204,11 +205,12 @@ class _Deriver:
                 action=StepAction.PUBLISH,
                 target=link.target,
                 relation=link.relation,
-                event=link.event or event_name(res),
+                event=event,
                 p=link.p,
                 latency=self._latency(link, self.arch.component(link.target)),
             )
             for link in self.arch.links_from(comp.id, Relation.PUBLISHES_TO)
+            for event in (link.events or (event_name(res),))
         ]
 
     def derive_service(self, comp: Component) -> None:
@@ -267,10 +269,10 @@ class _Deriver:
         serves them all instead of one copy per event."""
         stores = self.arch.links_from(comp.id, Relation.STORES_IN)
         for link in self.arch.links_from(comp.id, Relation.SUBSCRIBES_TO):
-            events = [link.event] if link.event else [e for (b, e) in flows if b == link.target]
+            events = list(link.events) or [e for (b, e) in flows if b == link.target]
             if not events:
                 continue  # nothing is published there; analysis reports the orphan subscriber
-            name = _snake_event(events[0]) if len(events) == 1 else f"{link.target}_events"
+            name = _snake_event(events[0]) if len(events) == 1 else f"{snake(link.target)}_events"
             steps = [*self._dependencies(comp), *(self._query(s, "write") for s in stores)]
             self._op(comp, f"on_{name}", OpKind.CONSUME, steps, triggers=tuple(events),
                      rule="service.consume")  # fmt: skip
@@ -307,42 +309,45 @@ class _Deriver:
             self._op(comp, name, OpKind.CONTROL, reads if name != "send" else [],
                      method=method, path=path, rule=f"{comp.kind.value}.{name}")  # fmt: skip
 
-    def _targets(self, comp: Component, relation: Relation) -> list[tuple[Link, list[Operation]]]:
-        return [
-            (link, [op for op in self.ops.get(link.target, []) if _is_entry(op)])
-            for link in self.arch.links_from(comp.id, relation)
+    def _targets(self, comp: Component) -> list[tuple[Link, list[Operation], float]]:
+        """The links a proxy forwards over that reach request operations, with their shares."""
+        live = [
+            (link, ops)
+            for link in forwards(self.arch, comp)
+            if (ops := [op for op in self.ops.get(link.target, []) if is_entry(op)])
         ]
+        parts = shares([link for link, _ in live])
+        return [(link, ops, part) for (link, ops), part in zip(live, parts, strict=True)]
 
     def derive_gateway(self, comp: Component) -> None:
-        """Rule gateway.route: ``/api/<path>`` per entry operation of each routed service."""
+        """Rule gateway.route: ``/api<path>`` per entry operation of each service it routes to
+        (or, a front end, calls); a gateway's own routes keep their path."""
         guard = self._validation(comp)
-        routes = self._targets(comp, Relation.ROUTES_TO)
-        total = sum(link.weight for link, ops in routes if ops) or 1.0
+        routes = self._targets(comp)
         # Two routed services may both offer e.g. get_item; only then prefix the target's id.
-        seen = Counter(op.name for _, ops in routes for op in ops)
-        for link, ops in routes:
+        seen = Counter(op.name for _, ops, _ in routes for op in ops)
+        for link, ops, part in routes:
             op_total = sum(op.weight for op in ops) or 1.0
             for op in ops:
                 name = op.name if seen[op.name] == 1 else f"{link.target}__{op.name}"
+                path = op.path if op.kind is OpKind.PROXY else f"/api{op.path}"
                 self._add(Operation(
                     component=comp.id, name=name, kind=OpKind.PROXY, method=op.method,
-                    path=f"/api{op.path}", resource=op.resource,
-                    weight=link.weight / total * op.weight / op_total,
+                    path=path, resource=op.resource,
+                    weight=part * op.weight / op_total,
                     steps=(self._compute(comp, name), *guard, self._call(link, op.name)),
                     rule="gateway.route"))  # fmt: skip
 
     def derive_balancer(self, comp: Component) -> None:
         """Rule load_balancer.forward: one forward per entry operation behind each target."""
-        targets = self._targets(comp, Relation.DISTRIBUTES_TO)
-        total = sum(link.weight for link, ops in targets if ops) or 1.0
-        for link, ops in targets:
+        for link, ops, part in self._targets(comp):
             op_total = sum(op.weight for op in ops) or 1.0
             for op in ops:
                 name = f"{link.target}__{op.name}"
                 self._add(Operation(
                     component=comp.id, name=name, kind=OpKind.PROXY,
                     method=op.method, path=op.path, resource=op.resource,
-                    weight=link.weight / total * op.weight / op_total,
+                    weight=part * op.weight / op_total,
                     steps=(self._compute(comp, name), self._call(link, op.name)),
                     rule="load_balancer.forward"))  # fmt: skip
 
@@ -353,17 +358,29 @@ def _snake_event(event: str) -> str:
         if ch.isupper() and i and not event[i - 1].isupper():
             out.append("_")
         out.append(ch.lower())
-    return "".join(out)
+    return snake("".join(out))  # order.created → order_created: handler names are identifiers
 
 
-def _is_entry(op: Operation) -> bool:
-    return op.kind in _ENTRY_KINDS or op.kind is OpKind.PROXY
+def _proxies(arch: Architecture) -> list[Component]:
+    """Gateways and balancers, each after the proxies it forwards to (so it sees their routes);
+    gateways before balancers; a cycle of proxies is cut where it closes."""
+    order: list[Component] = []
+    state: dict[str, bool] = {}  # False: being visited, True: done
 
+    def visit(comp: Component) -> None:
+        if comp.id in state:
+            return
+        state[comp.id] = False
+        for link in forwards(arch, comp):
+            target = arch.component(link.target)
+            if target.kind in (Kind.GATEWAY, Kind.LOAD_BALANCER):
+                visit(target)
+        state[comp.id] = True
+        order.append(comp)
 
-def _order(arch: Architecture) -> list[Component]:
-    """Services before gateways before balancers, so proxies see their targets' operations."""
-    rank = {Kind.GATEWAY: 1, Kind.LOAD_BALANCER: 2}
-    return sorted(arch.components, key=lambda c: rank.get(c.kind, 0))
+    for comp in arch.of_kind(Kind.GATEWAY) + arch.of_kind(Kind.LOAD_BALANCER):
+        visit(comp)
+    return order
 
 
 def derive_behaviour(arch: Architecture) -> Behaviour:
@@ -378,7 +395,7 @@ def derive_behaviour(arch: Architecture) -> Behaviour:
     for comp in arch.of_kind(Kind.SERVICE, Kind.AUTH, Kind.CONFIG):
         d.derive_consumers(comp, flows)
     # Gateways may route to gateways; derive in rank order, then balancers last.
-    for comp in _order(arch):
+    for comp in _proxies(arch):
         if comp.kind is Kind.GATEWAY:
             d.derive_gateway(comp)
         elif comp.kind is Kind.LOAD_BALANCER:
@@ -402,7 +419,7 @@ def derive_behaviour(arch: Architecture) -> Behaviour:
     )
     return Behaviour(
         operations=operations,
-        entries=_entries(arch, d),
+        entries=derive_entries(arch, d.ops),
         events=events,
         lifecycles=_lifecycles(arch, d),
     )
@@ -418,51 +435,6 @@ def _event_flows(d: _Deriver) -> dict[tuple[str, str], set[OpRef]]:
                 for step in publishes:
                     flows.setdefault((step.target, step.event), set()).add(ref)
     return dict(sorted(flows.items()))
-
-
-def _front_doors(arch: Architecture, d: _Deriver) -> list[Component]:
-    """Load balancers nothing calls; else gateways; else services nothing calls synchronously."""
-    sync = (Relation.DISTRIBUTES_TO, Relation.ROUTES_TO, Relation.CALLS, Relation.USES)
-    for kinds in ((Kind.LOAD_BALANCER,), (Kind.GATEWAY,), (Kind.SERVICE,)):
-        doors = [
-            c
-            for c in arch.of_kind(*kinds)
-            if not arch.links_to(c.id, *sync) and any(_is_entry(op) for op in d.ops.get(c.id, []))
-        ]
-        if doors:
-            return doors
-    return []
-
-
-def _entries(arch: Architecture, d: _Deriver) -> tuple[Entry, ...]:
-    doors = _front_doors(arch, d)
-    entries: list[Entry] = []
-    for door in doors:
-        ops = [op for op in d.ops.get(door.id, []) if _is_entry(op) and op.weight > 0]
-        total = sum(op.weight for op in ops)
-        for op in ops:
-            hops, target = _follow(arch, d, op)
-            entries.append(Entry(
-                id=f"{op.method} {op.path}", method=op.method or "GET", path=op.path or "/",
-                operation=op.ref, target=target, hops=hops,
-                weight=op.weight / total / len(doors)))  # fmt: skip
-    return tuple(entries)
-
-
-def _follow(arch: Architecture, d: _Deriver, op: Operation) -> tuple[tuple[str, ...], OpRef]:
-    """Walk proxy operations down to the application operation they forward to."""
-    hops = [op.component]
-    while op.kind is OpKind.PROXY:
-        call = next(s for s in reversed(op.steps) if s.action is StepAction.CALL)
-        assert call.target is not None and call.operation is not None
-        op = _lookup(d, call.target, call.operation)
-        hops.append(op.component)
-    return tuple(hops), op.ref
-
-
-def _lookup(d: _Deriver, component: str, name: str) -> Operation:
-    """The operation ``component.name`` among those derived so far."""
-    return next(op for op in d.ops[component] if op.name == name)
 
 
 def _lifecycles(arch: Architecture, d: _Deriver) -> tuple[Lifecycle, ...]:

@@ -12,6 +12,8 @@ import re
 from enum import StrEnum
 
 __all__ = [
+    "CLIENT_WORDS",
+    "FRONTEND_WORDS",
     "INTERACTION",
     "Interaction",
     "Kind",
@@ -19,6 +21,7 @@ __all__ = [
     "Relation",
     "kind_from_names",
     "kind_from_relations",
+    "name_has",
     "normalise_relation",
     "suggest_relation",
 ]
@@ -37,6 +40,7 @@ class Kind(StrEnum):
     CACHE = "cache"
     BROKER = "broker"
     EXTERNAL = "external"
+    CLIENT = "client"  # a traffic source drawn as a node (Browser, Load generator): serves nothing
 
 
 class Layer(StrEnum):
@@ -211,10 +215,37 @@ _NAME_RULES: tuple[tuple[Kind, tuple[str, ...]], ...] = (
 )
 _WORD = re.compile(r"[a-z0-9]+")
 
+#: Words that name a traffic source: taken only when its links agree (archsim.model.resolve).
+CLIENT_WORDS = (
+    "browser", "client", "clients", "user", "users", "customer", "customers", "mobile",
+    "mobile app", "load generator", "loadgenerator", "load test", "loadtest", "locust", "wrk",
+    "wrk2", "jmeter", "user sim", "user simulator", "simulator", "end user", "web client",
+)  # fmt: skip
+#: Words that name a front end that forwards requests to the services it ``calls``.
+FRONTEND_WORDS = (
+    "frontend", "front end", "webui", "web ui", "ui", "bff", "nginx", "ingress", "web server",
+    "webserver", "web app", "webapp", "portal", "edge router",
+)  # fmt: skip
+
+
+def _words(component_id: str, label: str | None) -> str:
+    # HTML labels keep their tags; split camelCase ids (WebUI → web ui) so words match.
+    text = re.sub(r"<[^>]*>", " ", f"{component_id} {label or ''}")
+    text = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", text)
+    return " " + " ".join(_WORD.findall(text.lower().replace("_", " "))) + " "
+
+
+def name_has(component_id: str, label: str | None, words: tuple[str, ...]) -> str | None:
+    """The first of ``words`` found as whole words in the id or label, or None."""
+    padded = _words(component_id, label)
+    squashed = " " + component_id.lower() + " "
+    return next((w for w in words if f" {w} " in padded or f" {w} " in squashed), None)
+
 
 def kind_from_names(component_id: str, label: str | None, shape: str | None) -> tuple[Kind, str]:
     """The kind suggested by the id, label and shape alone (``service`` when nothing matches)."""
-    words = " ".join(_WORD.findall(f"{component_id} {label or ''}".lower().replace("_", " ")))
+    plain = re.sub(r"<[^>]*>", " ", label or "")  # an HTML label's tags are not its words
+    words = " ".join(_WORD.findall(f"{component_id} {plain}".lower().replace("_", " ")))
     padded = f" {words} "
     for kind, keys in _NAME_RULES:
         for key in keys:

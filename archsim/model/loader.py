@@ -25,16 +25,11 @@ from archsim.model.cycles import check_cycles
 from archsim.model.derive import derive_behaviour
 from archsim.model.dot import MAX_INPUT_BYTES, check_size, decode_dot, parse_dot, read_dot_bytes
 from archsim.model.dot.ast import Attr, DotEdge, DotGraph, DotNode
-from archsim.model.kinds import (
-    Kind,
-    Layer,
-    Relation,
-    kind_from_names,
-    kind_from_relations,
-    normalise_relation,
-    suggest_relation,
-)
+from archsim.model.entries import check_entries, sibling_groups
+from archsim.model.kinds import Kind, Layer, Relation, normalise_relation, suggest_relation
 from archsim.model.references import check_references
+from archsim.model.resolve import relation_for_target, resolve_kinds
+from archsim.model.weights import check_weights
 
 __all__ = ["LoadResult", "load", "read_architecture"]
 
@@ -74,59 +69,6 @@ def _relation(edge: DotEdge, reader: Reader) -> tuple[Relation | None, str]:
             "unknown-relation",
         )
     return relation, edge.attrs["label"].value if "label" in edge.attrs else attr.value
-
-
-def _kind_for_target(kind: Kind) -> Relation:
-    by_kind = {
-        Kind.DATABASE: Relation.STORES_IN,
-        Kind.CACHE: Relation.CACHES_IN,
-        Kind.BROKER: Relation.PUBLISHES_TO,
-        Kind.REGISTRY: Relation.REGISTERS_WITH,
-        Kind.CONFIG: Relation.READS_FROM,
-        Kind.EXTERNAL: Relation.INTEGRATES_WITH,
-        Kind.AUTH: Relation.VALIDATES_WITH,
-    }
-    return by_kind.get(kind, Relation.CALLS)
-
-
-def _resolve_kinds(
-    graph: DotGraph, relations: dict[int, Relation | None], reader: Reader
-) -> dict[str, tuple[Kind, str]]:
-    """Explicit ``kind`` wins, then what the relations say, then the names and shape."""
-    outgoing: dict[str, list[Relation]] = {}
-    incoming: dict[str, list[Relation]] = {}
-    counted: set[tuple[str, str, Relation]] = set()
-    for index, edge in enumerate(graph.edges):
-        rel = relations[index]
-        # A duplicated link counts once, as it does in the model (and after ``archsim fmt``).
-        if rel is not None and (edge.source, edge.target, rel) not in counted:
-            counted.add((edge.source, edge.target, rel))
-            outgoing.setdefault(edge.source, []).append(rel)
-            incoming.setdefault(edge.target, []).append(rel)
-    kinds: dict[str, tuple[Kind, str]] = {}
-    for node in graph.nodes.values():
-        by_rel = kind_from_relations(outgoing.get(node.id, []), incoming.get(node.id, []))
-        explicit = node.attrs.get("kind")
-        if explicit is not None:
-            try:
-                kind = A.NODE_ATTRIBUTES["kind"].parse(explicit.value)
-            except ValueError:
-                kind = None  # reported with the other attributes
-            if kind is not None:
-                kinds[node.id] = (kind, "set by kind attribute")
-                if by_rel and by_rel[0] is not kind:
-                    reader.warn(
-                        f"'{node.id}' has kind={kind.value} but is the {by_rel[1]}, "
-                        f"which usually means a {by_rel[0].value}",
-                        explicit.location,
-                        "check the kind, or the relation label",
-                        "kind-conflict",
-                    )
-                continue
-        label = node.attrs["label"].value if "label" in node.attrs else None
-        shape = node.attrs["shape"].value if "shape" in node.attrs else None
-        kinds[node.id] = by_rel or kind_from_names(node.id, label, shape)
-    return kinds
 
 
 def _component(
@@ -184,6 +126,8 @@ def _link(edge: DotEdge, relation: Relation, label: str, reader: Reader) -> Link
     what = f"{edge.source} -> {edge.target}"
     values = reader.typed(edge.attrs, A.EDGE_ATTRIBUTES, what)
     values.pop("relation", None)
+    named = ([values["event"]] if "event" in values else []) + list(values.get("events", ()))
+    values["events"] = tuple(dict.fromkeys(named))
     try:
         return Link(
             source=edge.source,
@@ -231,10 +175,10 @@ def _read(text: str, file: str | None) -> LoadResult:
     check_declarations(graph, reader)
     labelled = {i: _relation(e, reader) for i, e in enumerate(graph.edges)}
     relations = {i: rel for i, (rel, _) in labelled.items()}
-    kinds = _resolve_kinds(graph, relations, reader)
+    kinds = resolve_kinds(graph, relations, reader)
     for index, edge in enumerate(graph.edges):
         if relations[index] is None and "label" not in edge.attrs and "relation" not in edge.attrs:
-            rel = _kind_for_target(kinds[edge.target][0])
+            rel = relation_for_target(kinds[edge.target][0])
             relations[index] = rel
             labelled[index] = (rel, "")
             reader.report(
@@ -266,7 +210,11 @@ def _read(text: str, file: str | None) -> LoadResult:
         raise reader.failure()
     unique: dict[tuple[str, str, Relation], Link] = {}
     for link in good_links:
-        unique.setdefault(link.key, link)
+        first = unique.setdefault(link.key, link)
+        if first is not link and link.events:
+            # The same pair linked once per event (minishop's routing keys): one link, all events.
+            merged = tuple(dict.fromkeys(first.events + link.events))
+            unique[link.key] = first.model_copy(update={"events": merged})
     arch = Architecture(
         name=graph.name or "architecture",
         file=file,
@@ -291,6 +239,8 @@ def _read(text: str, file: str | None) -> LoadResult:
         behaviour=Behaviour(),
     )
     arch = arch.model_copy(update={"behaviour": derive_behaviour(arch)})
+    check_entries(arch, graph, reader)
+    check_weights(sibling_groups(arch), graph, reader)
     _check_operation_times(arch, graph, reader)
     check_name_clashes(arch, reader)
     check_references(arch, graph, reader)

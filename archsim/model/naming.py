@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["event_name", "plural", "resource_of", "snake"]
+__all__ = ["event_name", "plural", "resource_of", "singular", "snake"]
 
 _SUFFIXES = ("_service", "_svc", "_server", "_api", "_app", "service")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
@@ -23,12 +23,35 @@ def resource_of(component_id: str) -> str:
     name = snake(component_id)
     for suffix in _SUFFIXES:
         if name.endswith(suffix) and len(name) > len(suffix):
-            return name[: -len(suffix)].rstrip("_")
-    return name
+            return singular(name[: -len(suffix)].rstrip("_"))
+    return singular(name)
+
+
+# Words that end in "s" but are not plurals (or have no singular): left as they are.
+_NOT_PLURAL = ("ss", "us", "is", "news", "series", "species", "physics", "analytics", "metrics")
+
+
+def _is_plural(word: str) -> bool:
+    return word.endswith("s") and not word.endswith(_NOT_PLURAL) and len(word) > 2
+
+
+def singular(word: str) -> str:
+    """The singular of the last word of a name: ``orders`` → ``order``, ``user_reviews`` →
+    ``user_review``, ``categories`` → ``category``; anything else unchanged."""
+    if not _is_plural(word):
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("sses", "shes", "ches", "xes", "zes")):
+        return word[:-2]
+    return word[:-1]
 
 
 def plural(word: str) -> str:
-    """Naive English plural, good enough for resource paths (``category`` → ``categories``)."""
+    """Naive English plural, good enough for resource paths (``category`` → ``categories``);
+    a word that already is a plural stays as it is (``orders``), so names pluralise once."""
+    if _is_plural(word) or word.endswith(_NOT_PLURAL[3:]):
+        return word
     if word.endswith("y") and len(word) > 1 and word[-2] not in "aeiou":
         return word[:-1] + "ies"
     if word.endswith(("s", "x", "z", "ch", "sh")):

@@ -51,6 +51,7 @@ KIND_STYLE: dict[Kind, KindStyle] = {
     Kind.CACHE: KindStyle("box3d", description="3-d box"),
     Kind.BROKER: KindStyle("plain", queue=True, description="queue"),
     Kind.EXTERNAL: KindStyle("box", "filled,rounded,dashed", description="dashed box"),
+    Kind.CLIENT: KindStyle("ellipse", "filled,dashed", description="dashed ellipse"),
 }
 
 
@@ -90,6 +91,7 @@ _LIGHT_KINDS = {
     Kind.CACHE: ("#fce7f3", "#db2777"),
     Kind.BROKER: ("#ccfbf1", "#0d9488"),
     Kind.EXTERNAL: ("#ffffff", "#6b7280"),
+    Kind.CLIENT: ("#ffffff", "#475569"),
 }
 _DARK_KINDS = {
     Kind.LOAD_BALANCER: ("#2e1065", "#a78bfa"),
@@ -102,6 +104,7 @@ _DARK_KINDS = {
     Kind.CACHE: ("#500724", "#f472b6"),
     Kind.BROKER: ("#042f2e", "#2dd4bf"),
     Kind.EXTERNAL: ("#0f172a", "#9ca3af"),
+    Kind.CLIENT: ("#0f172a", "#cbd5e1"),
 }
 
 THEMES: dict[ThemeName, Theme] = {

@@ -73,6 +73,9 @@ class DotSubgraph:
     nodes: list[str] = field(default_factory=list)
     parent: str | None = None
     comments: tuple[str, ...] = ()
+    #: ``node [...]`` defaults written inside this subgraph (nodes that first appear in its edges
+    #: take them: the subgraph styles, and so declares, them)
+    node_defaults: dict[str, Attr] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

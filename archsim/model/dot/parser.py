@@ -323,6 +323,8 @@ class _Parser:
                 attrs = self.attr_list()
                 if kw == "node":
                     scope.node_defaults = {**scope.node_defaults, **attrs}
+                    if isinstance(scope.target, DotSubgraph):
+                        scope.target.node_defaults.update(attrs)
                 elif kw == "edge":
                     scope.edge_defaults = {**scope.edge_defaults, **attrs}
                 else:

@@ -1,0 +1,204 @@
+"""Where requests come in: the front doors, the entry points and their share of the traffic.
+
+The rules (docs/behaviour.md, "Entry points"), first that applies wins:
+
+a. **Traffic sources.** Components of kind ``client`` (a Browser, a load generator drawn as a
+   node) send the requests: their targets are the front doors, split by the client's link
+   weights (clients share the traffic equally).
+b. **Load balancers** nothing sends requests to: they spread it over what they
+   ``distribute to`` (through a gateway, as in the seed).
+c. **Gateways** nothing sends requests to (a front end that ``calls`` its services forwards like
+   ``routes to``: see ``forwards``).
+d. **Fallback**: services nothing sends requests to that offer request operations.
+
+Each Entry carries the ``reason`` of its door, which ``archsim inspect`` shows.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from archsim.errors import Location
+from archsim.model.architecture import Architecture, Component, Link
+from archsim.model.behaviour import Entry, Operation, OpKind, OpRef, StepAction
+from archsim.model.checks import Reader
+from archsim.model.dot.ast import DotGraph
+from archsim.model.kinds import Kind, Relation
+from archsim.model.weights import shares
+
+__all__ = [
+    "ENTRY_KINDS",
+    "Door",
+    "check_entries",
+    "derive_entries",
+    "forwards",
+    "front_doors",
+    "is_entry",
+    "sibling_groups",
+]
+
+#: Operation kinds a request from outside may reach (plus the proxies in front of them).
+ENTRY_KINDS = frozenset({OpKind.READ, OpKind.LIST, OpKind.WRITE, OpKind.ACTION, OpKind.LOGIN})
+_REQUESTS = (Relation.CALLS, Relation.USES, Relation.ROUTES_TO, Relation.DISTRIBUTES_TO)
+
+Ops = Mapping[str, Sequence[Operation]]
+
+
+@dataclass(frozen=True, slots=True)
+class Door:
+    """A component where requests enter, its share of all requests, and why."""
+
+    component: str
+    share: float
+    reason: str
+
+
+def is_entry(op: Operation) -> bool:
+    """True for operations a request from outside may reach."""
+    return op.kind in ENTRY_KINDS or op.kind is OpKind.PROXY
+
+
+def forwards(arch: Architecture, comp: Component) -> list[Link]:
+    """The links a proxy forwards requests over, in file order: a load balancer's
+    ``distributes to``; a gateway's ``routes to``, then its ``calls`` to components it does not
+    also route to (a front end that calls its services forwards like ``routes to``)."""
+    if comp.kind is Kind.LOAD_BALANCER:
+        return arch.links_from(comp.id, Relation.DISTRIBUTES_TO)
+    if comp.kind is Kind.GATEWAY:
+        routes = arch.links_from(comp.id, Relation.ROUTES_TO)
+        routed = {link.target for link in routes}
+        calls = arch.links_from(comp.id, Relation.CALLS)
+        return routes + [link for link in calls if link.target not in routed]
+    return []
+
+
+def sibling_groups(arch: Architecture) -> list[list[Link]]:
+    """Groups of links whose weights split one component's traffic (for ``check_weights``)."""
+    groups = []
+    for comp in arch.components:
+        links = arch.links_from(comp.id, *_REQUESTS) if comp.kind is Kind.CLIENT else None
+        links = links if links is not None else forwards(arch, comp)
+        if len(links) > 1:
+            groups.append(links)
+    return groups
+
+
+def _door_ops(arch: Architecture, ops: Ops, component: str) -> list[tuple[Operation, float]]:
+    """The operations requests at this door reach, with their weights in its mix."""
+    offered = [(op, op.weight) for op in ops.get(component, ()) if is_entry(op) and op.weight > 0]
+    if not offered and arch.component(component).kind is Kind.AUTH:
+        # A client that uses the identity provider signs in there: its token issue.
+        offered = [(op, 1.0) for op in ops.get(component, ()) if op.name == "issue_token"]
+    return offered
+
+
+def _client_doors(arch: Architecture, ops: Ops) -> list[Door]:
+    senders = []
+    for client in arch.of_kind(Kind.CLIENT):
+        links = [
+            link
+            for link in arch.links_from(client.id, *_REQUESTS)
+            if _door_ops(arch, ops, link.target)
+        ]
+        if links:
+            senders.append((client, links))
+    share: dict[str, float] = {}
+    why: dict[str, list[str]] = {}
+    for client, links in senders:
+        for link, part in zip(links, shares(links), strict=True):
+            share[link.target] = share.get(link.target, 0.0) + part / len(senders)
+            why.setdefault(link.target, []).append(f"{client.id} ({link.relation.label})")
+    return [
+        Door(target, share[target], f"requests come from {_sources(why[target])}")
+        for target in share
+    ]
+
+
+def _sources(names: list[str]) -> str:
+    return ("the traffic source " if len(names) == 1 else "the traffic sources ") + ", ".join(names)
+
+
+_TIERS = (
+    (Kind.LOAD_BALANCER, "a load balancer nothing sends requests to: requests enter here"),
+    (Kind.GATEWAY, "a gateway nothing sends requests to: requests enter here"),
+    (Kind.SERVICE, "nothing sends it requests and it offers operations (no client, "
+                   "load balancer or gateway in front)"),
+)  # fmt: skip
+
+
+def front_doors(arch: Architecture, ops: Ops) -> list[Door]:
+    """Where requests enter, by rules a–d of this module."""
+    doors = _client_doors(arch, ops)
+    if doors:
+        return doors
+    for kind, reason in _TIERS:
+        found = [
+            comp
+            for comp in arch.of_kind(kind)
+            if not arch.links_to(comp.id, *_REQUESTS) and _door_ops(arch, ops, comp.id)
+        ]
+        if found:
+            return [Door(comp.id, 1.0 / len(found), reason) for comp in found]
+    return []
+
+
+def derive_entries(arch: Architecture, ops: Ops) -> tuple[Entry, ...]:
+    """Every entry point: each request operation of each front door, with its probability."""
+    entries: list[Entry] = []
+    doors = front_doors(arch, ops)
+    for door in doors:
+        offered = _door_ops(arch, ops, door.component)
+        total = sum(weight for _, weight in offered)
+        for op, weight in offered:
+            hops, target = _follow(ops, op)
+            entries.append(Entry(
+                id=f"{op.method} {op.path}", method=op.method or "GET", path=op.path or "/",
+                operation=op.ref, target=target, hops=hops,
+                weight=weight / total * door.share, reason=door.reason))  # fmt: skip
+    # Two front doors may offer the same request (two gateways to one service): name the door.
+    seen = Counter(entry.id for entry in entries)
+    return tuple(
+        entry if seen[entry.id] == 1 else entry.model_copy(
+            update={"id": f"{entry.id} via {entry.hops[0]}"})
+        for entry in entries
+    )  # fmt: skip
+
+
+def _follow(ops: Ops, op: Operation) -> tuple[tuple[str, ...], OpRef]:
+    """Walk proxy operations down to the application operation they forward to."""
+    hops = [op.component]
+    while op.kind is OpKind.PROXY:
+        call = next(s for s in reversed(op.steps) if s.action is StepAction.CALL)
+        assert call.target is not None and call.operation is not None
+        op = next(o for o in ops[call.target] if o.name == call.operation)
+        hops.append(op.component)
+    return tuple(hops), op.ref
+
+
+def check_entries(arch: Architecture, graph: DotGraph, reader: Reader) -> None:
+    """No entry point is an error (nothing could send a request); a client target that takes no
+    request is a warning."""
+    if not arch.behaviour.entries:
+        reader.error(
+            f"'{arch.name}' has no entry points: nothing says where requests come in",
+            graph.location,
+            "draw the client as a node that calls the front door "
+            '(browser -> frontend [label="calls"]), let a gateway "routes to" the services, '
+            "or give a service a request operation nothing else calls",
+            "no-entries",
+        )
+    doors = {entry.hops[0] for entry in arch.behaviour.entries}
+    for client in arch.of_kind(Kind.CLIENT):
+        for link in arch.links_from(client.id, *_REQUESTS):
+            if link.target in doors:
+                continue
+            ref = link.source_ref
+            reader.warn(
+                f"'{client.id}' {link.relation.label} '{link.target}', which takes no requests "
+                f"({arch.component(link.target).kind.value} with no request operation)",
+                Location(reader.file, ref.line, ref.col) if ref else Location(reader.file),
+                f"check the kind of {link.target} and its links",
+                "client-target",
+            )

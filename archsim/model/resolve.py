@@ -1,0 +1,178 @@
+"""Which kind each component is: what it does (its links) before what it is called.
+
+The order of evidence, strongest first (docs/behaviour.md, "Kinds"):
+
+1. ``kind="…"`` in the file;
+2. a **traffic source**: nothing links to it and it only ``calls``/``uses`` others, or it is
+   named like one (Browser, Mobile App, Users, Load generator) and only sends requests;
+3. what its relations say (the target of ``stores in`` is a database, the source of ``routes
+   to`` a gateway, …);
+4. its id, label and shape — unless its links contradict the name: something named "Email
+   Service" that ``subscribes to`` a broker is a service (a consumer), not an external system;
+   something named like a load balancer (nginx) or a front end that only ``calls`` services is
+   a gateway that forwards requests to them.
+"""
+
+from __future__ import annotations
+
+from archsim.model import attributes as A
+from archsim.model.checks import Reader
+from archsim.model.dot.ast import DotGraph
+from archsim.model.kinds import (
+    CLIENT_WORDS,
+    FRONTEND_WORDS,
+    Kind,
+    Relation,
+    kind_from_names,
+    kind_from_relations,
+    name_has,
+)
+
+__all__ = ["relation_for_target", "resolve_kinds"]
+
+# What a traffic source does: it sends requests and nothing else.
+_CLIENT_RELATIONS = frozenset({Relation.CALLS, Relation.USES})
+_REQUEST_RELATIONS = _CLIENT_RELATIONS | {Relation.ROUTES_TO, Relation.DISTRIBUTES_TO}
+# Kinds that do no work of their own: a component that acts is not one of them.
+_PASSIVE = frozenset({Kind.EXTERNAL, Kind.DATABASE, Kind.CACHE, Kind.BROKER})
+_ACTS = frozenset(
+    {
+        Relation.STORES_IN,
+        Relation.CACHES_IN,
+        Relation.PUBLISHES_TO,
+        Relation.SUBSCRIBES_TO,
+        Relation.CALLS,
+        Relation.USES,
+        Relation.SENDS_VIA,
+        Relation.INTEGRATES_WITH,
+        Relation.VALIDATES_WITH,
+    }
+)
+# What a front end may do besides calling the services it forwards to.
+_FRONTEND_EXTRAS = frozenset(
+    {Relation.VALIDATES_WITH, Relation.READS_FROM, Relation.REGISTERS_WITH, Relation.SENDS_VIA}
+)
+
+
+def relation_for_target(kind: Kind) -> Relation:
+    """The relation an unlabelled edge to a component of ``kind`` is read as."""
+    by_kind = {
+        Kind.DATABASE: Relation.STORES_IN,
+        Kind.CACHE: Relation.CACHES_IN,
+        Kind.BROKER: Relation.PUBLISHES_TO,
+        Kind.REGISTRY: Relation.REGISTERS_WITH,
+        Kind.CONFIG: Relation.READS_FROM,
+        Kind.EXTERNAL: Relation.INTEGRATES_WITH,
+        Kind.AUTH: Relation.VALIDATES_WITH,
+    }
+    return by_kind.get(kind, Relation.CALLS)
+
+
+def _names(graph: DotGraph, node_id: str) -> tuple[str | None, str | None]:
+    attrs = graph.nodes[node_id].attrs
+    label = attrs["label"].value if "label" in attrs else None
+    shape = attrs["shape"].value if "shape" in attrs else None
+    return label, shape
+
+
+def resolve_kinds(
+    graph: DotGraph, relations: dict[int, Relation | None], reader: Reader
+) -> dict[str, tuple[Kind, str]]:
+    """The kind of every node with the reason, by the order of evidence above."""
+    outgoing: dict[str, list[tuple[Relation, str]]] = {}
+    incoming: dict[str, list[Relation]] = {}
+    linked_to: set[str] = set()
+    counted: set[tuple[str, str, Relation]] = set()
+    for index, edge in enumerate(graph.edges):
+        linked_to.add(edge.target)
+        rel = relations[index]
+        if rel is None:  # unlabelled: what the target's name suggests (the loader says so)
+            rel = relation_for_target(kind_from_names(edge.target, *_names(graph, edge.target))[0])
+        # A duplicated link counts once, as it does in the model (and after ``archsim fmt``).
+        if (edge.source, edge.target, rel) not in counted:
+            counted.add((edge.source, edge.target, rel))
+            outgoing.setdefault(edge.source, []).append((rel, edge.target))
+            incoming.setdefault(edge.target, []).append(rel)
+    kinds: dict[str, tuple[Kind, str]] = {}
+    for node in graph.nodes.values():
+        out = outgoing.get(node.id, [])
+        out_rels = [rel for rel, _ in out]
+        by_rel = kind_from_relations(out_rels, incoming.get(node.id, []))
+        explicit = node.attrs.get("kind")
+        if explicit is not None:
+            try:
+                kind = A.NODE_ATTRIBUTES["kind"].parse(explicit.value)
+            except ValueError:
+                kind = None  # reported with the other attributes
+            if kind is not None:
+                kinds[node.id] = (kind, "set by kind attribute")
+                if by_rel and by_rel[0] is not kind:
+                    reader.warn(
+                        f"'{node.id}' has kind={kind.value} but is the {by_rel[1]}, "
+                        f"which usually means a {by_rel[0].value}",
+                        explicit.location,
+                        "check the kind, or the relation label",
+                        "kind-conflict",
+                    )
+                continue
+        label, shape = _names(graph, node.id)
+        client = _client(node.id, label, out, node.id in linked_to)
+        named = kind_from_names(node.id, label, shape)
+        kinds[node.id] = client or by_rel or _by_deeds(node.id, label, named, out, incoming)
+    return kinds
+
+
+def _client(
+    node_id: str, label: str | None, out: list[tuple[Relation, str]], linked_to: bool
+) -> tuple[Kind, str] | None:
+    """A traffic source: nothing links to it, and it only sends requests."""
+    if linked_to or not out:
+        return None
+    rels = {rel for rel, _ in out}
+    word = name_has(node_id, label, CLIENT_WORDS)
+    if word and rels <= _REQUEST_RELATIONS:
+        reason = f"named like a client ('{word}'), nothing links to it: a traffic source"
+        return Kind.CLIENT, reason
+    if rels <= _CLIENT_RELATIONS:
+        named = kind_from_names(node_id, label, None)[0]
+        if named in (Kind.GATEWAY, Kind.LOAD_BALANCER) or name_has(node_id, label, FRONTEND_WORDS):
+            return None  # a front end nothing links to is the front door, not a client
+        verb = " and ".join(sorted(r.label for r in rels))
+        return Kind.CLIENT, f"nothing links to it and it only {verb} others: a traffic source"
+    return None
+
+
+def _by_deeds(
+    node_id: str,
+    label: str | None,
+    named: tuple[Kind, str],
+    out: list[tuple[Relation, str]],
+    incoming: dict[str, list[Relation]],
+) -> tuple[Kind, str]:
+    """The kind its name suggests, unless what it does says otherwise."""
+    kind = named[0]
+    rels = {rel for rel, _ in out}
+    if kind in _PASSIVE:
+        acting = next(((rel, target) for rel, target in out if rel in _ACTS), None)
+        if acting is not None:
+            rel, target = acting
+            return Kind.SERVICE, (
+                f"it {rel.label} '{target}', so it does work ({named[1]}, "
+                f"which would make it a {kind.value})"
+            )
+    if kind in (Kind.CONFIG, Kind.REGISTRY) and Relation.ROUTES_TO in incoming.get(node_id, ()):
+        return Kind.SERVICE, f"a gateway routes requests to it ({named[1]})"
+    calls = Relation.CALLS in rels
+    if kind is Kind.LOAD_BALANCER and calls and Relation.DISTRIBUTES_TO not in rels:
+        return Kind.GATEWAY, (
+            f"{named[1]}, and it calls services rather than distributing to replicas: "
+            "a front end that forwards requests"
+        )
+    if kind is Kind.SERVICE and calls and rels <= {Relation.CALLS} | _FRONTEND_EXTRAS:
+        word = name_has(node_id, label, FRONTEND_WORDS)
+        if word:
+            return Kind.GATEWAY, (
+                f"named like a front end ('{word}') and it only calls services: "
+                "it forwards requests to them"
+            )
+    return named
