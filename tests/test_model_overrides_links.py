@@ -94,8 +94,11 @@ def _structure_and_steps(arch):
         item.pop("attrs")
         item.pop("explicit")
     data.pop("attrs")
-    ops = [(o.component, o.name, [s.action for s in o.steps]) for o in arch.behaviour.operations]
-    return data, ops, [e.id for e in arch.behaviour.entries]
+    # in a set order: a round trip through the DOT writer may list a cluster's nodes elsewhere
+    ops = sorted(
+        (o.component, o.name, [s.action for s in o.steps]) for o in arch.behaviour.operations
+    )
+    return data, ops, sorted(e.id for e in arch.behaviour.entries)
 
 
 def _loadable(paths):

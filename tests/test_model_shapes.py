@@ -58,17 +58,47 @@ def test_a_client_named_like_one_may_route_but_a_named_client_that_is_called_is_
 
 def test_client_weights_are_the_mix_and_clients_share_equally():
     arch = _arch(
-        "digraph g { lg -> a [label=calls, weight=3]; lg -> b [label=calls]; "
-        "web -> a [label=calls]; a -> a_db [label=\"stores in\"]; b -> b_db [label=\"stores in\"]; }"
+        "digraph g { lg -> a [label=calls, weight=0.6]; lg -> b [label=calls]; "
+        'web -> a [label=calls]; a -> a_db [label="stores in"]; '
+        'b -> b_db [label="stores in"]; }'
     )
-    share = {}
+    share: dict[str, float] = {}
     for entry in arch.behaviour.entries:
         share[entry.hops[0]] = share.get(entry.hops[0], 0) + entry.weight
-    # lg sends 3/4 to a, 1/4 to b (weights 3 and 1: all weighted... b is unweighted beside 3,
-    # which is more than 1, so b counts as the mean weight 3); web sends everything to a
-    assert share["a"] == pytest.approx(0.5 * 0.5 + 0.5)
-    assert share["b"] == pytest.approx(0.25)
-    assert sum(share.values()) == pytest.approx(1.0)
+    # two clients, half each; lg sends 0.6 to a and the rest (0.4) to the unweighted b
+    assert share["a"] == pytest.approx(0.5 * 0.6 + 0.5)
+    assert share["b"] == pytest.approx(0.5 * 0.4)
+
+
+# -- 6. weights --------------------------------------------------------------------------------
+
+
+def test_unweighted_routes_take_the_remaining_share_equally():
+    arch = _arch(
+        'digraph g { gw -> a [label="routes to", weight=0.1]; gw -> b [label="routes to", '
+        'weight=0.6]; gw -> c [label="routes to"]; gw -> d [label="routes to"]; '
+        + " ".join(f'{x} -> {x}_db [label="stores in"];' for x in "abcd")
+        + " }"
+    )
+    share: dict[str, float] = {}
+    for entry in arch.behaviour.entries:
+        share[entry.target.component] = share.get(entry.target.component, 0) + entry.weight
+    assert share == pytest.approx({"a": 0.1, "b": 0.6, "c": 0.15, "d": 0.15})
+
+
+def test_weights_that_leave_nothing_for_the_unweighted_warn_and_count_as_the_mean():
+    result = read_architecture(
+        'digraph g { lb -> a [label="distributes to", weight=0.5]; '
+        'lb -> b [label="distributes to", weight=0.7]; lb -> c [label="distributes to"]; '
+        + " ".join(f'{x} -> {x}_db [label="stores in"];' for x in "abc")
+        + " }"
+    )
+    warning = next(d for d in result.diagnostics if d.code == "weights-overfull")
+    assert "unweighted c;" in warning.message
+    share: dict[str, float] = {}
+    for entry in result.architecture.behaviour.entries:
+        share[entry.target.component] = share.get(entry.target.component, 0) + entry.weight
+    assert share == pytest.approx({"a": 0.5 / 1.8, "b": 0.7 / 1.8, "c": 0.6 / 1.8})
 
 
 def test_a_client_that_uses_the_identity_provider_signs_in_there():

@@ -214,7 +214,12 @@ def _read(text: str, file: str | None) -> LoadResult:
         if first is not link and link.events:
             # The same pair linked once per event (minishop's routing keys): one link, all events.
             merged = tuple(dict.fromkeys(first.events + link.events))
-            unique[link.key] = first.model_copy(update={"events": merged})
+            attrs = dict(first.attrs)  # as written back by ``archsim fmt``: one edge, all events
+            attrs["events"] = ",".join(e for e in merged if e != first.event)
+            explicit = first.explicit + (() if "events" in first.explicit else ("events",))
+            unique[link.key] = first.model_copy(
+                update={"events": merged, "attrs": attrs, "explicit": explicit}
+            )
     arch = Architecture(
         name=graph.name or "architecture",
         file=file,
@@ -262,7 +267,10 @@ def _groups_of_nodes(graph: DotGraph, clusters: dict[str, Any]) -> dict[str, str
     owner: dict[str, str] = {}
     for name in sorted(clusters, key=lambda n: depth[n]):
         for node in clusters[name].nodes:
-            owner[node] = name  # deeper clusters come later and win
+            # a deeper (nested) cluster wins; of two side by side, the first the node appears
+            # in (a service that an edge inside the databases' cluster mentions stays put)
+            if node not in owner or depth[owner[node]] < depth[name]:
+                owner[node] = name
     return owner
 
 
