@@ -48,6 +48,7 @@ _RUNTIME_FILES = (
     "front.py",
     "http1.py",
     "launcher.py",
+    "limits.py",
     "logs.py",
     "mail.py",
     "metrics.py",

@@ -25,6 +25,7 @@ import httptools
 
 from .client import CallError, CallPolicy, Discovery, ServiceClient
 from .context import new_traceparent, set_context
+from .limits import MAX_BODY_BYTES, BodyRejected, too_large
 from .registry import RegistryClient
 from .settings import Settings
 
@@ -108,6 +109,10 @@ class Balancer:
         return reply.status, reply.body, reply.content_type
 
 
+async def _rejected(exc: BodyRejected) -> tuple[int, bytes, str]:
+    return _json(exc.status, {"detail": exc.detail})
+
+
 def _json(status: int, content: Any) -> tuple[int, bytes, str]:
     return status, json.dumps(content).encode(), "application/json"
 
@@ -122,6 +127,7 @@ class _Connection(asyncio.Protocol):
         self.url = b""
         self.headers: dict[str, str] = {}
         self.body: list[bytes] = []
+        self.size = 0  # bytes of the body so far: past the limit the request gets a 413
         self.last: asyncio.Future[None] | None = None  # the previous answer, for pipelining
 
     def connection_made(self, transport: Any) -> None:
@@ -140,6 +146,7 @@ class _Connection(asyncio.Protocol):
         self.url = b""
         self.headers = {}
         self.body = []
+        self.size = 0
 
     def on_url(self, url: bytes) -> None:
         self.url += url
@@ -150,7 +157,9 @@ class _Connection(asyncio.Protocol):
             self.headers[key] = value.decode("latin-1")
 
     def on_body(self, body: bytes) -> None:
-        self.body.append(body)
+        self.size += len(body)
+        if self.size <= MAX_BODY_BYTES:  # past the limit nothing more is kept
+            self.body.append(body)
 
     def on_message_complete(self) -> None:
         url = httptools.parse_url(self.url)
@@ -158,7 +167,10 @@ class _Connection(asyncio.Protocol):
         keep = self.parser.should_keep_alive()
         path = (url.path or b"/").decode("latin-1")
         query = (url.query or b"").decode("latin-1")
-        answer = self.balancer.handle(method, path, query, self.headers, b"".join(self.body))
+        if self.size > MAX_BODY_BYTES:
+            answer = _rejected(too_large(self.size))
+        else:
+            answer = self.balancer.handle(method, path, query, self.headers, b"".join(self.body))
         self.last = asyncio.ensure_future(self._answer(answer, self.last, method, keep))
 
     async def _answer(

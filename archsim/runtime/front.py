@@ -26,6 +26,7 @@ from pydantic import BaseModel, TypeAdapter
 from starlette.requests import Request
 
 from .context import TraceMiddleware, enter_request
+from .limits import BodyRejected, read_body
 from .proxy import ForwardRoute, forward
 
 if TYPE_CHECKING:
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = ["Front"]
 
 _DIGITS = re.compile(r"-?[0-9]+")
+_WITH_BODY = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 Handler = Callable[[dict[str, Any], dict[str, Any], Any, Any], Awaitable[bool]]
 # (regex, handler or None = "FastAPI decides") in the order FastAPI would try them
 Table = dict[str, list[tuple[re.Pattern[str], Handler | None]]]
@@ -48,6 +50,15 @@ class Front:
         self._table: Table | None = None
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["method"] in _WITH_BODY:
+            try:
+                body = await read_body(scope, receive)
+            except BodyRejected as exc:
+                await JSONResponse({"detail": exc.detail}, status_code=exc.status)(
+                    scope, receive, send
+                )
+                return
+            receive = _replay(body, receive)
         if scope["type"] == "http":
             table = self._table if self._table is not None else self._build()
             path = scope["path"]

@@ -17,7 +17,7 @@ import aiohttp
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import MetaData
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 
 from .auth import TokenCache, bearer_token
 from .broker import Broker
@@ -89,6 +89,8 @@ class Runtime:
         app = FastAPI(title=title, description=description, version=version, lifespan=self._life)
         app.add_middleware(TraceMiddleware)
         app.add_exception_handler(IntegrityError, _conflict)
+        app.add_exception_handler(OverflowError, _out_of_range)
+        app.add_exception_handler(DataError, _out_of_range)
         app.add_exception_handler(HopError, _hop_error)
         app.add_api_route("/health", self._health, methods=["GET"], tags=["ops"])
         app.add_api_route("/ready", self._ready, methods=["GET"], tags=["ops"])
@@ -381,6 +383,14 @@ class Runtime:
             self.call_failed(target, "SMTP", "MAIL", 502, f"{target}: {exc}")
             raise HopError(502, f"{target} did not take the mail: {exc}") from None
         self.metrics.call(target, "ok")
+
+
+async def _out_of_range(request: Request, exc: Exception) -> JSONResponse:
+    """A number the database cannot hold (a path id past 64 bits): the client's input (422)."""
+    return JSONResponse(
+        {"detail": "a number in the request is out of range (integers must fit in 64 bits)"},
+        status_code=422,
+    )
 
 
 async def _conflict(request: Request, exc: Exception) -> JSONResponse:
