@@ -56,6 +56,21 @@ def test_registry_store_expires_silent_instances() -> None:
     assert store.deregister("svc-1") and store.lookup() == []
 
 
+@pytest.mark.parametrize("missing", ["exp", "iat", "sub"])
+def test_a_token_without_exp_iat_or_sub_is_refused(missing: str) -> None:
+    """Issue 10: a correctly signed token without an expiry was valid forever."""
+    import time
+
+    import jwt
+
+    now = int(time.time())
+    claims = {"sub": "42", "iss": "auth", "iat": now, "exp": now + 60}
+    del claims[missing]
+    token = jwt.encode(claims, "s" * 32, algorithm="HS256")
+    with pytest.raises(TokenError, match=missing):
+        TokenService("s" * 32, issuer="auth").verify(token)
+
+
 def test_tokens_are_signed_and_checked() -> None:
     tokens = TokenService("s" * 32, issuer="auth")
     token = tokens.issue("42", {"email": "a@b.c"})["access_token"]

@@ -67,10 +67,17 @@ class TokenService:
                 return claims
             del self._verified[token]
         try:
-            claims = jwt.decode(token, self.secret, algorithms=["HS256"], issuer=self.issuer)
+            # a token without an expiry would be valid forever: exp and iat are required
+            claims = jwt.decode(
+                token,
+                self.secret,
+                algorithms=["HS256"],
+                issuer=self.issuer,
+                options={"require": ["exp", "iat", "sub"]},
+            )
         except jwt.PyJWTError as exc:
             raise TokenError(str(exc)) from exc
-        if "exp" in claims and "nbf" not in claims:  # only what needs no other time check
+        if "nbf" not in claims:  # only what needs no other time check
             if len(self._verified) >= _MAX_VERIFIED:
                 self._verified.clear()
             self._verified[token] = claims
