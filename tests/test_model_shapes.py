@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from archsim.errors import InvalidModelError
-from archsim.model import Architecture, Kind, load, read_architecture
+from archsim.model import Architecture, Kind, Relation, load, read_architecture
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = sorted((ROOT / "examples" / "architectures").glob("*.dot"))
@@ -212,6 +212,86 @@ def test_a_config_named_service_that_a_gateway_routes_to_is_a_service():
         '"ts-config-service" -> cfg_db [label="stores in"]; }'
     )
     assert arch.component("ts-config-service").kind is Kind.SERVICE
+
+
+# -- 4. events --------------------------------------------------------------------------------
+
+
+def _flows(arch: Architecture) -> dict[str, tuple[set[str], set[str]]]:
+    return {
+        f.event: ({str(r) for r in f.publishers}, {r.component for r in f.consumers})
+        for f in arch.behaviour.events
+    }
+
+
+def test_a_consumer_that_publishes_emits_its_events_a_chain():
+    arch = _arch(
+        "digraph g { web -> orders [label=calls]; orders -> odb [label=\"stores in\"]; "
+        'orders -> bus [label="publishes to"]; '
+        '{fraud stock} -> bus [label="subscribes to"]; '
+        '{fraud stock} -> checks [label="publishes to"]; '
+        'agg -> checks [label="subscribes to"]; agg -> done [label="publishes to"]; '
+        'mailer -> done [label="subscribes to"]; mailer -> smtp [label="sends via"]; }'
+    )
+    flows = _flows(arch)
+    assert flows["OrderPlaced"][1] == {"fraud", "stock"}
+    assert flows["FraudCreated"] == ({"fraud.on_order_placed"}, {"agg"})
+    assert flows["AggCreated"][1] == {"mailer"}  # three hops after the request
+    mailer = arch.behaviour.operations_of("mailer")[0]
+    assert [s.describe() for s in mailer.steps][-1] == "call smtp.send"
+
+
+def test_a_consumer_never_takes_its_own_events_and_a_loop_ends_where_it_closes():
+    # the Kafka orders shape: the orders service publishes and subscribes on one topic; the
+    # aggregator's verdict goes back to that topic
+    arch = _arch(
+        'digraph g { Browser -> orders [label=calls]; orders -> topic [label="publishes to"]; '
+        'orders -> topic [label="subscribes to"]; fraud -> topic [label="subscribes to"]; '
+        'fraud -> checks [label="publishes to"]; agg -> checks [label="subscribes to"]; '
+        'agg -> topic [label="publishes to"]; }'
+    )
+    flows = _flows(arch)
+    assert "orders" not in flows["OrderPlaced"][1]  # its own event
+    assert flows["AggCreated"][1] == {"orders", "fraud"}
+    # fraud handles the verdict but does not publish again: that would loop forever
+    assert flows["FraudCreated"][0] == {"fraud.on_order_placed"}
+    assert flows["OrderPlaced"][0] == {"orders.create_order"}
+
+
+def test_the_events_a_subscription_takes_can_be_set_on_the_link():
+    arch = _arch(
+        'digraph g { web -> a [label=calls]; web -> b [label=calls]; '
+        'a -> bus [label="publishes to", event="order.created"]; '
+        'b -> bus [label="publishes to", event="user.created"]; '
+        'mail -> bus [label="subscribes to", events="order.created"]; }'
+    )
+    flows = _flows(arch)
+    assert flows["order.created"][1] == {"mail"}
+    assert flows["user.created"][1] == set()
+    names = [op.name for op in arch.behaviour.operations_of("mail")]
+    assert names == ["on_order_created"]  # dotted event, identifier handler name
+
+
+def test_one_edge_per_event_between_one_pair_is_one_link_with_all_its_events():
+    result = read_architecture(
+        "digraph g { c -> cart [label=calls]\n"
+        'cart -> mq [label="publishes to" event="cart.checkout"]\n'
+        'o -> mq [label="subscribes to" event="cart.checkout"]\n'
+        'o -> mq [label="publishes to" event="order.created"]\n'
+        'o -> mq [label="subscribes to" event="payment.done"]\n'
+        'p -> mq [label="subscribes to" event="order.created"]\n'
+        'p -> mq [label="publishes to" event="payment.done"] }'
+    )
+    assert not [d for d in result.diagnostics if d.code == "duplicate-link"]
+    arch = result.architecture
+    sub = arch.links_from("o", Relation.SUBSCRIBES_TO)
+    assert sub[0].events == ("cart.checkout", "payment.done")
+    flows = _flows(arch)
+    assert flows["order.created"][1] == {"p"}
+    assert flows["payment.done"][1] == {"o"}
+    # o publishes order.created when a checkout comes, not when the payment it caused comes back
+    assert "o.on_cart_checkout" in flows["order.created"][0]
+    assert "o.on_payment_done" not in flows["order.created"][0]
 
 
 # -- 5. names --------------------------------------------------------------------------------

@@ -14,18 +14,17 @@ from archsim.model.architecture import Architecture, Component, Link
 from archsim.model.behaviour import (
     Behaviour,
     CallPolicy,
-    EventFlow,
     Lifecycle,
     Operation,
     OpKind,
-    OpRef,
     PeriodicTask,
     Step,
     StepAction,
 )
 from archsim.model.entries import ENTRY_KINDS, derive_entries, forwards, is_entry
+from archsim.model.events import Handler, Publication, event_flows, plan_handlers, publications
 from archsim.model.kinds import Kind, Relation
-from archsim.model.naming import event_name, plural, resource_of, snake
+from archsim.model.naming import plural, resource_of
 from archsim.model.weights import shares
 
 __all__ = ["DEFAULT_MIX", "HEARTBEAT_INTERVAL_S", "LOOKUP_TTL_S", "derive_behaviour"]
@@ -56,6 +55,10 @@ class _Deriver:
     _memo: dict[tuple[int, str], Step] = field(default_factory=dict)
     _resources: dict[str, str] = field(default_factory=dict)
     _policies: dict[tuple, CallPolicy] = field(default_factory=dict)
+    pubs: dict[str, list[Publication]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.pubs = publications(self.arch, lambda cid: self._resource(self.arch.component(cid)))
 
     # -- step builders -------------------------------------------------------------------
 
@@ -198,20 +201,19 @@ class _Deriver:
         mode = link.mode or ("lookup" if stores else "action")
         return f"get_{res}" if mode == "lookup" else f"create_{res}"
 
+    def _publish(self, pub: Publication) -> Step:
+        link = pub.link
+        return Step(
+            action=StepAction.PUBLISH,
+            target=link.target,
+            relation=link.relation,
+            event=pub.event,
+            p=link.p,
+            latency=self._latency(link, self.arch.component(link.target)),
+        )
+
     def _publishes(self, comp: Component) -> list[Step]:
-        res = self._resource(comp)
-        return [
-            Step(
-                action=StepAction.PUBLISH,
-                target=link.target,
-                relation=link.relation,
-                event=event,
-                p=link.p,
-                latency=self._latency(link, self.arch.component(link.target)),
-            )
-            for link in self.arch.links_from(comp.id, Relation.PUBLISHES_TO)
-            for event in (link.events or (event_name(res),))
-        ]
+        return [self._publish(pub) for pub in self.pubs.get(comp.id, ())]
 
     def derive_service(self, comp: Component) -> None:
         """Rules service.read/list/write (data owners), service.action, service.login."""
@@ -263,19 +265,29 @@ class _Deriver:
                 self._op(comp, f"create_{res}", OpKind.ACTION, [*guard, *deps, *publishes],
                          method="POST", path=path, resource=res, rule="service.action")  # fmt: skip
 
-    def derive_consumers(self, comp: Component, flows: dict[tuple[str, str], set[OpRef]]) -> None:
-        """Rule service.consume: one handler per subscription, for every event on that broker
-        (or only the edge's ``event``); its steps do not depend on the event, so one handler
-        serves them all instead of one copy per event."""
-        stores = self.arch.links_from(comp.id, Relation.STORES_IN)
-        for link in self.arch.links_from(comp.id, Relation.SUBSCRIBES_TO):
-            events = list(link.events) or [e for (b, e) in flows if b == link.target]
-            if not events:
-                continue  # nothing is published there; analysis reports the orphan subscriber
-            name = _snake_event(events[0]) if len(events) == 1 else f"{snake(link.target)}_events"
-            steps = [*self._dependencies(comp), *(self._query(s, "write") for s in stores)]
-            self._op(comp, f"on_{name}", OpKind.CONSUME, steps, triggers=tuple(events),
+    def derive_consumers(self) -> list[Handler]:
+        """Rule service.consume: the handlers of archsim.model.events' plan, each with the
+        consumer's dependencies, a write to its own databases, then what it publishes in turn;
+        its steps do not depend on the event, so one handler serves several."""
+        published = [
+            (step.target or "", step.event or "")
+            for ops in self.ops.values()
+            for op in ops
+            for step in op.steps
+            if step.action is StepAction.PUBLISH
+        ]
+        handlers = plan_handlers(self.arch, self.pubs, published)
+        for h in handlers:
+            comp = self.arch.component(h.component)
+            stores = self.arch.links_from(comp.id, Relation.STORES_IN)
+            steps = [
+                *self._dependencies(comp),
+                *(self._query(s, "write") for s in stores),
+                *(self._publish(pub) for pub in h.publishes),
+            ]
+            self._op(comp, h.name, OpKind.CONSUME, steps, triggers=h.events,
                      rule="service.consume")  # fmt: skip
+        return handlers
 
     def derive_control(self, comp: Component) -> None:
         """Rules auth.*, config.get, registry.*, external.*: operations others call."""
@@ -352,15 +364,6 @@ class _Deriver:
                     rule="load_balancer.forward"))  # fmt: skip
 
 
-def _snake_event(event: str) -> str:
-    out = []
-    for i, ch in enumerate(event):
-        if ch.isupper() and i and not event[i - 1].isupper():
-            out.append("_")
-        out.append(ch.lower())
-    return snake("".join(out))  # order.created → order_created: handler names are identifiers
-
-
 def _proxies(arch: Architecture) -> list[Component]:
     """Gateways and balancers, each after the proxies it forwards to (so it sees their routes);
     gateways before balancers; a cycle of proxies is cut where it closes."""
@@ -391,9 +394,7 @@ def derive_behaviour(arch: Architecture) -> Behaviour:
             d.derive_service(comp)
         elif comp.kind in (Kind.AUTH, Kind.CONFIG, Kind.REGISTRY, Kind.EXTERNAL):
             d.derive_control(comp)
-    flows = _event_flows(d)  # only services publish, so the flows are complete here
-    for comp in arch.of_kind(Kind.SERVICE, Kind.AUTH, Kind.CONFIG):
-        d.derive_consumers(comp, flows)
+    handlers = d.derive_consumers()  # after the request operations: they start the chains
     # Gateways may route to gateways; derive in rank order, then balancers last.
     for comp in _proxies(arch):
         if comp.kind is Kind.GATEWAY:
@@ -401,40 +402,13 @@ def derive_behaviour(arch: Architecture) -> Behaviour:
         elif comp.kind is Kind.LOAD_BALANCER:
             d.derive_balancer(comp)
     operations = tuple(op for comp in arch.components for op in d.ops.get(comp.id, []))
-    consumers: dict[tuple[str, str], list[OpRef]] = {}
-    for op in operations:
-        if op.kind is OpKind.CONSUME:
-            ref = op.ref
-            for link in arch.links_from(op.component, Relation.SUBSCRIBES_TO):
-                for event in op.triggers:
-                    consumers.setdefault((link.target, event), []).append(ref)
-    events = tuple(
-        EventFlow(
-            event=event,
-            broker=broker,
-            publishers=tuple(sorted(pubs, key=str)),
-            consumers=tuple(consumers.get((broker, event), ())),
-        )
-        for (broker, event), pubs in flows.items()
-    )
+    events = event_flows(operations, handlers)
     return Behaviour(
         operations=operations,
         entries=derive_entries(arch, d.ops),
         events=events,
         lifecycles=_lifecycles(arch, d),
     )
-
-
-def _event_flows(d: _Deriver) -> dict[tuple[str, str], set[OpRef]]:
-    flows: dict[tuple[str, str], set[OpRef]] = {}
-    for ops in d.ops.values():
-        for op in ops:
-            publishes = [s for s in op.steps if s.action is StepAction.PUBLISH]
-            if publishes:
-                ref = op.ref
-                for step in publishes:
-                    flows.setdefault((step.target, step.event), set()).add(ref)
-    return dict(sorted(flows.items()))
 
 
 def _lifecycles(arch: Architecture, d: _Deriver) -> tuple[Lifecycle, ...]:

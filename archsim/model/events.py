@@ -1,0 +1,185 @@
+"""Events: who publishes what, which events each consumer takes, and the chains they form.
+
+The rules (docs/behaviour.md, "Events"):
+
+- A component publishes, on each ``publishes to`` link, the link's events (``event=``,
+  ``events=``, or one edge per event) or else ``<Resource>Created`` (``OrderPlaced``, …).
+- A subscription takes the events set on its link (``events="A,B"`` on ``subscribes to``);
+  else every event that *other* components publish on that broker — never the subscriber's own.
+- A consumer that also publishes emits its events when it handles one: events form chains.
+  Which events are live (ever published) is a fixed point: the events of request operations,
+  then those of every consumer that takes a live event, until nothing changes (a derived
+  subscription takes only live events).
+- Chains are followed from the events request operations publish, nearest first; a handler
+  does not publish an event that would lead back to one upstream of it (a loop every event
+  would take): the chain ends where it would close.
+
+Pure: the plan is data; ``archsim.model.derive`` builds the handler operations from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import networkx as nx
+
+from archsim.model.architecture import Architecture, Link
+from archsim.model.behaviour import EventFlow, Operation, OpKind, OpRef, StepAction
+from archsim.model.kinds import Kind, Relation
+from archsim.model.naming import event_name, snake
+
+__all__ = ["Handler", "Publication", "event_flows", "handler_name", "plan_handlers", "publications"]
+
+#: Kinds whose subscriptions get handlers (their code is ours).
+CONSUMER_KINDS = (Kind.SERVICE, Kind.AUTH, Kind.CONFIG)
+
+Event = tuple[str, str]  # (broker, event)
+
+
+@dataclass(frozen=True, slots=True)
+class Publication:
+    """One event a component publishes, over one ``publishes to`` link."""
+
+    link: Link
+    event: str
+
+    @property
+    def key(self) -> Event:
+        """(broker, event)."""
+        return (self.link.target, self.event)
+
+
+@dataclass(frozen=True, slots=True)
+class Handler:
+    """One consume operation: the events of one subscription it takes, what it publishes."""
+
+    component: str
+    name: str
+    subscription: Link
+    events: tuple[str, ...]
+    publishes: tuple[Publication, ...]
+
+
+def publications(
+    arch: Architecture, resource: Callable[[str], str]
+) -> dict[str, list[Publication]]:
+    """Every component's publications, in file order."""
+    out: dict[str, list[Publication]] = {}
+    for link in arch.links:
+        if link.relation is Relation.PUBLISHES_TO:
+            names = link.events or (event_name(resource(link.source)),)
+            out.setdefault(link.source, []).extend(Publication(link, e) for e in names)
+    return out
+
+
+def _offered(
+    arch: Architecture, pubs: Mapping[str, Sequence[Publication]], link: Link
+) -> list[str]:
+    """The events a subscription may take: its own list, or what others publish there."""
+    if link.events:
+        return list(link.events)
+    names: dict[str, None] = {}
+    for source, items in pubs.items():
+        if source != link.source:
+            names.update((p.event, None) for p in items if p.link.target == link.target)
+    return list(names)
+
+
+def plan_handlers(
+    arch: Architecture,
+    pubs: Mapping[str, Sequence[Publication]],
+    published: Iterable[Event],
+) -> list[Handler]:
+    """The consume handlers, given the events request operations publish (``published``)."""
+    subs = [
+        (link, _offered(arch, pubs, link))
+        for comp in arch.of_kind(*CONSUMER_KINDS)
+        for link in arch.links_from(comp.id, Relation.SUBSCRIBES_TO)
+    ]
+    takers: dict[Event, list[Link]] = {}
+    for link, offered in subs:
+        for event in offered:
+            takers.setdefault((link.target, event), []).append(link)
+    # Walk the chains from what request operations publish, nearest first; a publication that
+    # would lead back to an event already upstream closes a loop and is left out.
+    kept = nx.DiGraph()
+    emits: dict[tuple[int, str], list[Publication]] = {}
+    seen = list(dict.fromkeys(published))
+    queue = list(seen)
+    while queue:
+        here = queue.pop(0)
+        for link in takers.get(here, ()):
+            for pub in pubs.get(link.source, ()):
+                there = pub.key
+                if there == here or (
+                    there in kept and here in kept and nx.has_path(kept, there, here)
+                ):
+                    continue
+                kept.add_edge(here, there)
+                emits.setdefault((id(link), here[1]), []).append(pub)
+                if there not in seen:
+                    seen.append(there)
+                    queue.append(there)
+    live = set(seen)
+    handlers: list[Handler] = []
+    taken: dict[str, set[str]] = {}
+    for link, offered in subs:
+        events = [e for e in offered if link.events or (link.target, e) in live]
+        groups: dict[tuple, tuple[list[str], tuple[Publication, ...]]] = {}
+        for event in events:  # one handler per distinct set of publications
+            out = tuple(emits.get((id(link), event), ()))
+            key = tuple((pub.link.key, pub.event) for pub in out)
+            groups.setdefault(key, ([], out))[0].append(event)
+        for names, emitted in groups.values():
+            used = taken.setdefault(link.source, set())
+            name = handler_name(link.target, names, used)
+            used.add(name)
+            handlers.append(Handler(link.source, name, link, tuple(names), emitted))
+    return handlers
+
+
+def handler_name(broker: str, events: Sequence[str], used: set[str]) -> str:
+    """``on_order_placed`` for one event, ``on_<broker>_events`` for several; unique."""
+    base = f"on_{_snake_event(events[0])}" if len(events) == 1 else f"on_{snake(broker)}_events"
+    name, n = base, 2
+    while name in used:
+        name, n = f"{base}_{n}", n + 1
+    return name
+
+
+def _snake_event(event: str) -> str:
+    out = []
+    for i, ch in enumerate(event):
+        if ch.isupper() and i and not event[i - 1].isupper():
+            out.append("_")
+        out.append(ch.lower())
+    return snake("".join(out))  # order.created → order_created: handler names are identifiers
+
+
+def event_flows(
+    operations: Sequence[Operation], handlers: Sequence[Handler]
+) -> tuple[EventFlow, ...]:
+    """Every published event with its publishers and consumers, sorted by (broker, event)."""
+    publishers: dict[Event, set[OpRef]] = {}
+    for op in operations:
+        for step in op.steps:
+            if step.action is StepAction.PUBLISH:
+                publishers.setdefault((step.target or "", step.event or ""), set()).add(op.ref)
+    consumers: dict[Event, list[OpRef]] = {}
+    names = {(op.component, op.name) for op in operations if op.kind is OpKind.CONSUME}
+    for handler in handlers:
+        if (handler.component, handler.name) not in names:
+            continue
+        ref = OpRef(component=handler.component, operation=handler.name)
+        for event in handler.events:
+            consumers.setdefault((handler.subscription.target, event), []).append(ref)
+    return tuple(
+        EventFlow(
+            event=event,
+            broker=broker,
+            publishers=tuple(sorted(pubs, key=str)),
+            consumers=tuple(consumers.get((broker, event), ())),
+        )
+        for (broker, event), pubs in sorted(publishers.items())
+    )
