@@ -307,6 +307,21 @@ def test_names_are_pluralised_once():
     assert "get_order" in {op.name for op in arch.behaviour.operations_of("orders-service")}
 
 
+# -- 7. logging in through the front door (issue 14) -------------------------------------------
+
+
+def test_sign_up_and_login_routes_are_public_and_skip_the_token_check(seed):
+    gateway = {op.name: op for op in seed.behaviour.operations_of("api_gateway")}
+    for name in ("login", "create_user"):
+        assert gateway[name].public
+        assert not [s for s in gateway[name].steps if s.operation == "validate_token"]
+    for name in ("get_user", "list_users", "create_order"):
+        assert not gateway[name].public
+        assert gateway[name].steps[1].operation == "validate_token"
+    forward = {op.name: op for op in seed.behaviour.operations_of("load_balancer")}
+    assert forward["api_gateway__login"].public  # a proxy in front keeps the flag
+
+
 # -- 8. DOT details seen in the corpus ----------------------------------------------------
 
 

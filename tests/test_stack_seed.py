@@ -150,6 +150,19 @@ def test_requests_without_a_token_get_401(stack: Stack) -> None:
     assert bad.status_code == 401
 
 
+def test_sign_up_and_log_in_through_the_gateway_without_a_token(stack: Stack) -> None:
+    """Issue 14: the gateway's sign-up and login routes are public in the model (no token
+    check), so a new user gets a token through the front door, and the token works there."""
+    who = {"name": "Grace", "email": "grace@example.com", "password": "battery staple"}
+    assert stack.http.post("/api/users", json=who).status_code == 201
+    login = stack.http.post("/api/users/login", json={k: who[k] for k in ("email", "password")})
+    assert login.status_code == 200, login.text
+    token = login.json()["access_token"]
+    reply = stack.http.get("/api/products", headers={"authorization": f"Bearer {token}"})
+    assert reply.status_code == 200, reply.text
+    assert stack.http.get("/api/users").status_code == 401  # only those two are public
+
+
 def test_malformed_bodies_get_422(stack: Stack) -> None:
     for body in ({"user_id": "x", "product_id": 1}, {"product_id": 1}, {"user_id": -1}):
         assert stack.http.post("/api/orders", json=body, headers=stack.auth()).status_code == 422

@@ -145,6 +145,9 @@ class Operation(BaseModel):
     resource: str | None = None
     weight: float = Field(0.0, ge=0, description="share in the component's request mix")
     triggers: tuple[str, ...] = Field((), description="events that trigger a consume operation")
+    public: bool = Field(
+        False, description="no token check on the way in: signing up and logging in (proxies)"
+    )
     steps: tuple[Step, ...]
     rule: str = Field(description="the derivation rule that produced it (docs/behaviour.md)")
 

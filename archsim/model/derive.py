@@ -343,12 +343,27 @@ class _Deriver:
             for op in ops:
                 name = op.name if seen[op.name] == 1 else f"{link.target}__{op.name}"
                 path = op.path if op.kind is OpKind.PROXY else f"/api{op.path}"
+                public = self._public(op)
+                check = () if public else guard
                 self._add(Operation(
                     component=comp.id, name=name, kind=OpKind.PROXY, method=op.method,
-                    path=path, resource=op.resource,
+                    path=path, resource=op.resource, public=public,
                     weight=part * op.weight / op_total,
-                    steps=(self._compute(comp, name), *guard, self._call(link, op.name)),
+                    steps=(self._compute(comp, name), *check, self._call(link, op.name)),
                     rule="gateway.route"))  # fmt: skip
+
+    def _public(self, op: Operation) -> bool:
+        """Rule gateway.public: a caller has no token before it logs in, so the routes to a
+        login and to the sign-up of the same resource (``create_<r>`` beside ``login``) skip
+        the gateway's token check; a proxy's own public routes stay public."""
+        if op.kind is OpKind.PROXY:
+            return op.public
+        if op.kind is OpKind.LOGIN:
+            return True
+        return op.kind is OpKind.WRITE and any(
+            o.kind is OpKind.LOGIN and o.resource == op.resource
+            for o in self.ops.get(op.component, [])
+        )
 
     def derive_balancer(self, comp: Component) -> None:
         """Rule load_balancer.forward: one forward per entry operation behind each target."""
@@ -357,7 +372,7 @@ class _Deriver:
             for op in ops:
                 name = f"{link.target}__{op.name}"
                 self._add(Operation(
-                    component=comp.id, name=name, kind=OpKind.PROXY,
+                    component=comp.id, name=name, kind=OpKind.PROXY, public=op.public,
                     method=op.method, path=op.path, resource=op.resource,
                     weight=part * op.weight / op_total,
                     steps=(self._compute(comp, name), self._call(link, op.name)),
