@@ -15,6 +15,7 @@ from archsim.cli import (
     analyze_commands,
     capacity_commands,
     compare_commands,
+    dashboard_commands,
     loadtest_commands,
     model_commands,
     render_commands,
@@ -62,6 +63,7 @@ for _group in (
     capacity_commands,
     loadtest_commands,
     compare_commands,
+    dashboard_commands,
 ):
     _group.register(app)
 

@@ -100,6 +100,9 @@ def up(
         bool, typer.Option(help="Handlers spend their modelled service time (ARCHSIM_EMULATE=1).")
     ] = False,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for readiness.")] = 90.0,
+    dashboard: Annotated[
+        bool, typer.Option("--dashboard", help="Then serve the live dashboard (archsim dashboard).")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Start a generated stack: infrastructure first, then services in dependency order.
@@ -127,6 +130,10 @@ def up(
         return
     console.print(f"front door: [bold]{state['front_door']}[/]")
     console.print(f"stop with: archsim down {directory}")
+    if dashboard:  # serves until Ctrl-C; the stack keeps running
+        from archsim.cli.dashboard_commands import run_dashboard
+
+        run_dashboard(directory)
 
 
 def down(directory: DirArg = Path("."), as_json: JsonOpt = False) -> None:

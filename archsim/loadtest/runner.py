@@ -30,6 +30,7 @@ import httpx
 from archsim.errors import ScenarioError
 from archsim.loadtest.failures import read_errors
 from archsim.loadtest.metrics import Snapshot, component_deltas, cpu_seconds, scrape
+from archsim.loadtest.progress import Progress
 from archsim.loadtest.summary import SCHEMA, merge_histograms, summarise_entries
 from archsim.model import Distribution
 from archsim.model.distributions import Exponential
@@ -315,6 +316,7 @@ def run_locust(
         )
     before: tuple[Snapshot, float] | None = None
     after: tuple[Snapshot, float] | None = None
+    progress = Progress(stack_dir, spec, out)  # DIR/.archsim/loadtest.json, for the dashboard
     try:
         t_launch = time.time()
         started = None
@@ -337,8 +339,10 @@ def run_locust(
                 before = _load_snapshot(instances, proc.pid)
             if after is None and started and elapsed >= spec.duration - 0.5:
                 after = _load_snapshot(instances, proc.pid)
+            stats = _live_stats(out)
+            progress.update(min(elapsed, spec.duration), stats)
             if live is not None:
-                live(min(elapsed, spec.duration), _live_stats(out))
+                live(min(elapsed, spec.duration), stats)
             if now > deadline:
                 raise ScenarioError(
                     f"Locust did not stop {_STOP_GRACE_S:g}s after the run's end",
@@ -348,9 +352,15 @@ def run_locust(
             time.sleep(0.2)
     except BaseException:
         _stop(proc)
+        progress.finish(None, out)
         raise
-    summary = _summary(out, spec, manifest, state, before, after, proc.returncode, log)
+    try:
+        summary = _summary(out, spec, manifest, state, before, after, proc.returncode, log)
+    except ScenarioError:
+        progress.finish(None, out)
+        raise
     summary["idle_cpu"] = idle
+    progress.finish(summary, out)
     return summary
 
 

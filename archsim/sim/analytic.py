@@ -21,7 +21,7 @@ from archsim.model import Architecture, Operation, Step, StepAction
 from archsim.model.cycles import invocation_graph
 from archsim.sim.workload import Workload, entry_weights
 
-__all__ = ["erlang_b", "erlang_c", "mmck", "mva", "saturation", "solve"]
+__all__ = ["erlang_b", "erlang_c", "mmck", "mva", "operations", "saturation", "solve"]
 
 
 def erlang_b(c: int, a: float) -> float:
@@ -258,6 +258,24 @@ def solve(arch: Architecture, workload: Workload) -> dict[str, Any]:
     if host is not None:
         out["host"] = host
     return out
+
+
+def operations(
+    arch: Architecture, workload: Workload, solved: dict[str, Any] | None = None
+) -> dict[tuple[str, str], dict[str, float]]:
+    """Per (component, operation) of an open workload: executions per second (``rate``) and
+    mean response time in seconds, callees included (``response``), from ``solve``'s answer."""
+    solved = solved or solve(arch, workload)
+    demands = _Demands(arch)
+    runs = demands.flows.forward(demands.entry_vector(entry_weights(arch, workload))).tolist()
+    comps = solved["components"]
+    waits = {c: v["wait_mean"] for c, v in comps.items()}
+    hold = {c: v["latency_mean"] - v["wait_mean"] for c, v in comps.items()}
+    times, lam = _OpTimes(arch, demands, waits, hold), solved["arrival_rate"]
+    return {
+        key: {"rate": lam * runs[demands.graph.index[key]], "response": times.response(op)}
+        for key, op in demands.ops.items()
+    }
 
 
 class _OpTimes:
