@@ -4,7 +4,8 @@ seed through archsim, as a user runs it: the model steps for all of them, the wh
 
 The steps are benchmarks/bench_corpus.py's, which runs the whole loop on every file and
 prints the table; this test holds the suite to it. A (file, step) that does not pass yet is in
-KNOWN with the reason, as an xfail: when it starts passing, the entry must go.
+KNOWN with the reason, as a strict xfail: when it starts passing the test says so, and the
+entry must go.
 """
 
 from __future__ import annotations
@@ -22,70 +23,15 @@ import bench_corpus as corpus  # noqa: E402
 MODEL_STEPS = ("validate", "analyze", "render", "simulate", "generate")
 WHOLE_LOOP = ("sock-shop", "online-boutique", "kafka-orders")
 
-# (file, step) → why it fails today. Not strict while issue 15's fixes land one by one; at the
-# end every entry that passes must go (run with --runxfail to see which) and strict comes back.
+# (file, step) → why it fails today, as a strict xfail: a fixed one must be removed from here
 KNOWN: dict[tuple[str, str], str] = {
-    ("bookinfo", "validate"): "a client calls the ingress gateway: no client kind yet",
-    ("bookinfo", "analyze"): "a client calls the ingress gateway: no client kind yet",
-    ("bookinfo", "render"): "a client calls the ingress gateway: no client kind yet",
-    ("bookinfo", "simulate"): "a client calls the ingress gateway: no client kind yet",
-    ("bookinfo", "generate"): "a client calls the ingress gateway: no client kind yet",
-    ("eshoponcontainers", "validate"): "frontends call an API gateway: no client/frontend rule yet",
-    ("eshoponcontainers", "analyze"): "frontends call an API gateway: no client/frontend rule yet",
-    ("eshoponcontainers", "render"): "frontends call an API gateway: no client/frontend rule yet",
-    ("eshoponcontainers", "simulate"): "frontends call an API gateway: no client/frontend rule yet",
-    ("eshoponcontainers", "generate"): "frontends call an API gateway: no client/frontend rule yet",
-    (
-        "media-microservices",
-        "validate",
-    ): "a client calls nginx (a load balancer): no client kind yet",
-    (
-        "media-microservices",
-        "analyze",
-    ): "a client calls nginx (a load balancer): no client kind yet",
-    ("media-microservices", "render"): "a client calls nginx (a load balancer): no client kind yet",
-    (
-        "media-microservices",
-        "simulate",
-    ): "a client calls nginx (a load balancer): no client kind yet",
-    (
-        "media-microservices",
-        "generate",
-    ): "a client calls nginx (a load balancer): no client kind yet",
-    ("minishop-saga", "validate"): "dotted event names (cart.checkout) are refused",
-    ("minishop-saga", "analyze"): "dotted event names (cart.checkout) are refused",
-    ("minishop-saga", "render"): "dotted event names (cart.checkout) are refused",
-    ("minishop-saga", "simulate"): "dotted event names (cart.checkout) are refused",
-    ("minishop-saga", "generate"): "dotted event names (cart.checkout) are refused",
-    ("petclinic-microservices", "validate"): "a browser calls the API gateway: no client kind yet",
-    ("petclinic-microservices", "analyze"): "a browser calls the API gateway: no client kind yet",
-    ("petclinic-microservices", "render"): "a browser calls the API gateway: no client kind yet",
-    ("petclinic-microservices", "simulate"): "a browser calls the API gateway: no client kind yet",
-    ("petclinic-microservices", "generate"): "a browser calls the API gateway: no client kind yet",
-    ("sock-shop", "validate"): "a user simulator calls the edge router: no client kind yet",
-    ("sock-shop", "analyze"): "a user simulator calls the edge router: no client kind yet",
-    ("sock-shop", "render"): "a user simulator calls the edge router: no client kind yet",
-    ("sock-shop", "simulate"): "a user simulator calls the edge router: no client kind yet",
-    ("sock-shop", "generate"): "a user simulator calls the edge router: no client kind yet",
-    ("teastore", "validate"): "a web UI calls Persistence, read as a database from its name",
-    ("teastore", "analyze"): "a web UI calls Persistence, read as a database from its name",
-    ("teastore", "render"): "a web UI calls Persistence, read as a database from its name",
-    ("teastore", "simulate"): "a web UI calls Persistence, read as a database from its name",
-    ("teastore", "generate"): "a web UI calls Persistence, read as a database from its name",
-    ("train-ticket", "validate"): "nodes declared only inside styled subgraphs read as undeclared",
-    ("train-ticket", "analyze"): "nodes declared only inside styled subgraphs read as undeclared",
-    ("train-ticket", "render"): "nodes declared only inside styled subgraphs read as undeclared",
-    ("train-ticket", "simulate"): "nodes declared only inside styled subgraphs read as undeclared",
-    ("train-ticket", "generate"): "nodes declared only inside styled subgraphs read as undeclared",
-    ("kafka-orders", "validate"): "an entry on the Browser traffic source",
-    ("kafka-orders", "generate"): "a locustfile line over 120 columns",
-    ("online-boutique", "validate"): "an entry on the loadgenerator traffic source",
+    ("sock-shop", "requests"): "the set-up order names user 1, not the signed-up user (ids flow)",
 }
 
 
 def _marks(name: str, step: str) -> list[pytest.MarkDecorator]:
     why = KNOWN.get((name, step))
-    return [pytest.mark.xfail(reason=why, strict=False)] if why else []
+    return [pytest.mark.xfail(reason=why, strict=True)] if why else []
 
 
 FILES = corpus.corpus_files(include_seed=True)
@@ -108,7 +54,7 @@ def test_model_step(path: Path, step: str, tmp_path: Path) -> None:
     [
         pytest.param(
             name,
-            marks=[pytest.mark.xfail(reason="a model step is KNOWN to fail", strict=False)]
+            marks=[pytest.mark.xfail(reason="a model step is KNOWN to fail", strict=True)]
             if any((name, step) in KNOWN for step in MODEL_STEPS)
             else [],
         )

@@ -203,7 +203,7 @@ def _schema_names(res: Resource) -> list[str]:
 
 def _describe(arch: Architecture, comp: Component) -> str:
     outgoing = ", ".join(f"{lk.relation.label} {lk.target}" for lk in arch.links_from(comp.id))
-    text = f"{comp.label}: {outgoing or 'no outgoing links'}."
+    text = f"{comp.title}: {outgoing or 'no outgoing links'}."
     pieces = textwrap.wrap(text, width=80, drop_whitespace=False)
     return "(\n" + "".join(f"        {piece!r}\n" for piece in pieces) + "    )"
 

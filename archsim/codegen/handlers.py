@@ -33,10 +33,16 @@ def _split_args(text: str) -> list[str]:
 
 
 def wrap(line: str, limit: int = 110) -> list[str]:
-    """A long ``x = await f(a, b)`` line as one argument per line (ruff's E501 stays quiet)."""
+    """A long line made to fit (the generated project's ruff allows 120 columns): a comment as
+    several comment lines, ``x = await f(a, b)`` or a decorator as one argument per line."""
+    indent = line[: len(line) - len(line.lstrip())]
+    if len(line) > limit and line.lstrip().startswith("#"):
+        text = line.lstrip()[1:].strip()
+        width = max(40, limit - len(indent) - 4)
+        first, *rest = textwrap.wrap(text, width=width, break_on_hyphens=False) or [text]
+        return [f"{indent}# {first}", *(f"{indent}#   {part}" for part in rest)]
     if len(line) <= limit or not line.rstrip().endswith(")") or "(" not in line:
         return [line]
-    indent = line[: len(line) - len(line.lstrip())]
     head, _, rest = line.partition("(")
     args = _split_args(rest.rstrip()[:-1])
     return [f"{head}(", *(f"{indent}{_IND}{arg}," for arg in args), f"{indent})"]
@@ -127,7 +133,7 @@ def render_handler(op: Operation, writer: StepWriter, res: Resource) -> str:
 def _consumer(op: Operation, body: list[str], uses_calls: bool) -> str:
     broker_step = op.trigger or ""
     lines = [
-        f"@rt.consumer(SPEC['consumes'][{op.name!r}], {broker_step!r}, {op.name!r})",
+        *wrap(f"@rt.consumer(SPEC['consumes'][{op.name!r}], {broker_step!r}, {op.name!r})"),
         f"async def {op.name}(event: dict[str, Any]) -> None:",
         _doc(op),
         f"{_IND}payload: dict[str, Any] = event['data']",
@@ -154,9 +160,12 @@ def forward_route(op: Operation, writer: StepWriter) -> str:
 
 def _proxy(op: Operation, body: list[str]) -> str:
     params = ["request: Request", *_params(op.path or "", "str")]
-    lines = [
+    route = (
         f"@app.api_route({op.path!r}, methods=[{op.method!r}], operation_id={op.name!r}, "
-        f"tags=['routes'])",
+        f"tags=['routes'])"
+    )
+    lines = [
+        *wrap(route),
         f"async def {op.name}({', '.join(params)}) -> Response:",
         _doc(op),
         f"{_IND}async with rt.operation({op.name!r}):",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from functools import cache
 from typing import Any
 
@@ -23,7 +24,15 @@ def _environment() -> jinja2.Environment:
     )
     env.filters["pyrepr"] = repr
     env.filters["tojson"] = json.dumps
+    env.filters["docline"] = docline
     return env
+
+
+def docline(text: str, indent: int = 0, width: int = 96) -> str:
+    """A docstring's text wrapped to fit ``width`` columns at ``indent`` (continuation lines
+    carry the indent; the first goes where the template puts it)."""
+    lines = textwrap.wrap(text, width=max(40, width - indent), break_on_hyphens=False)
+    return ("\n" + " " * indent).join(lines or [text])
 
 
 def render_template(template: str, /, **context: Any) -> str:

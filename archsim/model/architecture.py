@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from archsim.model.behaviour import Behaviour
 from archsim.model.distributions import Distribution
 from archsim.model.kinds import INTERACTION, Interaction, Kind, Layer, Relation
+from archsim.model.naming import plain_label
 
 __all__ = ["Architecture", "Component", "Group", "Host", "Link", "SourceRef"]
 
@@ -59,6 +60,11 @@ class Component(BaseModel):
     attrs: dict[str, str] = Field(default_factory=dict, description="all attributes as written")
     comments: tuple[str, ...] = ()
     source: SourceRef | None = None
+
+    @property
+    def title(self) -> str:
+        """The label as one line of plain text (an HTML label without its tags)."""
+        return plain_label(self.label)
 
     @property
     def is_application(self) -> bool:

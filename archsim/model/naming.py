@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from html import unescape
 
-__all__ = ["event_name", "plural", "resource_of", "singular", "snake"]
+__all__ = ["event_name", "plain_label", "plural", "resource_of", "singular", "snake"]
 
 _SUFFIXES = ("_service", "_svc", "_server", "_api", "_app", "service")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
@@ -63,3 +64,16 @@ def event_name(resource: str) -> str:
     """The event a write on ``resource`` publishes: ``order`` → ``OrderPlaced``."""
     camel = "".join(part.capitalize() for part in resource.split("_"))
     return camel + _EVENT_VERBS.get(resource, "Created")
+
+
+_TAG = re.compile(r"<[^<>]*>")
+_SPACES = re.compile(r"\s+")
+
+
+def plain_label(label: str) -> str:
+    """A label as one line of plain text: an HTML label (kept with its outer ``<…>``, e.g.
+    ``<<b>A</b><br/>b>``) without tags and entities (``A b``), line breaks as spaces."""
+    text = label
+    if len(label) > 1 and label.startswith("<") and label.endswith(">"):
+        text = unescape(_TAG.sub(" ", label[1:-1]))
+    return _SPACES.sub(" ", text.replace("\\n", " ")).strip() or label

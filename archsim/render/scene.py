@@ -3,11 +3,11 @@ legend and overlays. Pure: the layout engine (``archsim.render.engine``) turns i
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from html import escape, unescape
+from html import escape
 
 from archsim.model import Architecture, Component, Interaction, Kind, Link, Relation
+from archsim.model.naming import plain_label
 from archsim.render.overlay import Overlay
 from archsim.render.style import KIND_STYLE, THEMES, Theme, ThemeName, utilisation_colour
 
@@ -34,15 +34,8 @@ class _Html(str):
     __slots__ = ()
 
 
-_TAG = re.compile(r"<[^<>]*>")
-
-
-def plain(label: str) -> str:
-    """A label as plain text: an HTML label (the model keeps its outer ``<…>``, e.g.
-    ``<<b>A</b>>``) without its tags and entities."""
-    if len(label) > 1 and label.startswith("<") and label.endswith(">"):
-        return unescape(_TAG.sub("", label[1:-1])).strip() or label
-    return label
+# plain text of a label (HTML labels without their tags), as the model names it
+plain = plain_label
 
 
 def _q(text: str) -> str:
