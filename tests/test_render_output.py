@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -90,8 +91,9 @@ def test_html_script_parses(seed, tmp_path: Path) -> None:
     subprocess.run(["node", str(tmp_path / "v.js")], check=True, timeout=30)
 
 
-def test_dot_output_needs_no_engine(seed, monkeypatch) -> None:
+def test_dot_output_needs_no_engine(seed, monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("PATH", "")
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))  # nothing beside it either
     monkeypatch.delenv(ENGINE_ENV, raising=False)
     assert render(seed, "dot").startswith(b"digraph")
     with pytest.raises(ArchsimError) as err:
@@ -145,6 +147,7 @@ def test_cli_bad_input_leaves_no_file(tmp_path: Path, monkeypatch) -> None:
         assert result.exit_code == 2, (args, result.output)
         assert text in result.output and "Traceback" not in result.output
     monkeypatch.setenv("PATH", "")
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))  # nothing beside it either
     monkeypatch.delenv(ENGINE_ENV, raising=False)
     result = runner.invoke(app, ["render", str(SEED), "-o", str(tmp_path / "y.svg")])
     assert result.exit_code == 2 and "graphviz-pure" in result.output

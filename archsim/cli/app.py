@@ -69,5 +69,5 @@ for _group in (
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point (also ``python -m archsim``: usage lines say ``archsim``)."""
+    app(prog_name="archsim")

@@ -6,12 +6,11 @@ target and is renamed over it only once complete.
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from archsim.atomic import write_atomic as _write
 from archsim.errors import ArchsimError, Location, ScenarioError
 from archsim.model.profile import parse_profile
 
@@ -19,17 +18,16 @@ __all__ = ["read_profile", "write_atomic"]
 
 
 def write_atomic(path: Path, data: str | bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename (``-`` means stdout)."""
+    """Write ``data`` to ``path`` through a temporary file and a rename, with the umask's
+    permissions (``-`` means stdout); ArchsimError when it cannot be written."""
     if str(path) == "-":
         if isinstance(data, bytes):
             sys.stdout.buffer.write(data)
         else:
             sys.stdout.write(data)
         return
-    payload = data.encode("utf-8") if isinstance(data, str) else data
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        _write(path, data)
     except OSError as exc:
         raise ArchsimError(
             f"cannot write {path}: {exc.strerror}",
@@ -37,13 +35,6 @@ def write_atomic(path: Path, data: str | bytes) -> None:
             "check the folder exists and is writable",
             code="no-file",
         ) from None
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(payload)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def read_profile(path: Path) -> Any:

@@ -24,6 +24,7 @@ from archsim.cli.common import (
 )
 from archsim.cli.files import write_atomic
 from archsim.errors import ScenarioError
+from archsim.narrow import fit_table
 
 # The load-test, simulation and code-generation cores are imported inside the commands that use
 # them: importing them here would cost every archsim command ~0.3 s of start-up.
@@ -245,9 +246,9 @@ def _report_run(
     if as_json:
         print_json(summary)
     else:
-        console.print(_endpoint_table(summary))
+        console.print(fit_table(_endpoint_table(summary), console, optional=("p50", "p99.9")))
         if summary["components"]:
-            console.print(_component_table(summary))
+            console.print(fit_table(_component_table(summary), console))
         lag = summary.get("open_model")
         if lag and lag["count"] and lag["late"] / lag["count"] > 0.01:
             err_console.print(
@@ -293,7 +294,7 @@ def _stepped_run(
     if as_json:
         print_json(doc)
         return
-    console.print(_steps_table(doc))
+    console.print(fit_table(_steps_table(doc), console))
     err_console.print(f"[dim]steps in {out}/step-*/; knee and figures in {out}/steps.json[/]")
 
 

@@ -20,6 +20,7 @@ from archsim.cli.common import (
     print_diagnostics,
     print_json,
 )
+from archsim.cli.files import write_atomic
 from archsim.cli.inspect_view import inspect_tables
 from archsim.errors import ArchsimError, DotSyntaxError, Severity
 from archsim.model import Architecture, read_architecture, to_dot
@@ -134,6 +135,9 @@ def fmt(
     ] = None,
     stdout: Annotated[bool, typer.Option(help="Print the result instead of writing.")] = False,
     diff: Annotated[bool, typer.Option(help="Show a unified diff of the change.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print what was done as JSON (file, changed, fixes).")
+    ] = False,
 ) -> None:
     """Rewrite a DOT file canonically, one statement per line, comments kept.
 
@@ -141,6 +145,8 @@ def fmt(
     them. Nothing is written when the file has errors.
 
     Example: archsim fmt --fix topology.dot
+
+    Example: archsim fmt --check --json topology.dot
     """
     original = decode_dot(_read(file), str(file))
     text, changes = original, []
@@ -154,6 +160,9 @@ def fmt(
     result = read_architecture(text, str(file))
     print_diagnostics(result.diagnostics)
     formatted = to_dot(result.architecture)
+    if as_json:
+        _fmt_json(file, original, formatted, changes, check=check, stdout=stdout, output=output)
+        return
     for change in changes:
         err_console.print(f"[cyan]fixed[/]: {change}")
     if diff or (check and formatted != original):
@@ -173,8 +182,26 @@ def fmt(
     if target == file and formatted == original:
         err_console.print(f"{file}: already formatted")
         return
-    target.write_text(formatted, encoding="utf-8")
+    write_atomic(target, formatted)
     err_console.print(f"[green]wrote[/] {target}")
+
+
+def _fmt_json(file: Path, original: str, formatted: str, changes: list[str], *, check: bool,
+              stdout: bool, output: Path | None) -> None:  # fmt: skip
+    """fmt --json: the same decisions as the text form, reported as one JSON object."""
+    target = output or file
+    changed = formatted != original
+    written = None
+    if not check and not stdout and (changed or target != file):
+        write_atomic(target, formatted)
+        written = str(target)
+    doc: dict[str, object] = {"file": str(file), "changed": changed, "fixes": changes,
+                              "written": written, "check": check}  # fmt: skip
+    if stdout:
+        doc["formatted"] = formatted
+    print_json(doc)
+    if check and changed:
+        raise typer.Exit(EXIT_FINDINGS)
 
 
 def _read(file: Path) -> bytes:
@@ -197,7 +224,7 @@ def schema(
     data["title"] = "archsim architecture"
     text = json.dumps(data, indent=2) + "\n"
     if output:
-        output.write_text(text, encoding="utf-8")
+        write_atomic(output, text)
         err_console.print(f"[green]wrote[/] {output}")
     else:
         print_json(data)

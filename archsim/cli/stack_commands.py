@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -81,6 +82,13 @@ def _table(instances: list[Any], title: str = "stack") -> Table:
     return table
 
 
+def _print_sinks(state: dict[str, Any]) -> None:
+    """Where the stack's e-mail can be read (the tour's $SINK)."""
+    for inst in state["instances"]:
+        if inst.get("role") == "smtp_sink" and inst.get("url"):
+            console.print(f"mail sink: {inst['url']}/messages  ({inst['component']})")
+
+
 def _parse_replicas(values: list[str] | None) -> dict[str, int]:
     replicas: dict[str, int] = {}
     for value in values or []:
@@ -123,12 +131,14 @@ def up(
             state = launcher.up(directory, replicas=counts, timeout_s=timeout, env=env,
                                 progress=lambda insts: live.update(_table(insts)))  # fmt: skip
     except launcher.StackError as exc:
+        err_console.line()
         fail(exc.message, exc.hint)
     err_console.line()
     if as_json:
         print_json(state)
         return
     console.print(f"front door: [bold]{state['front_door']}[/]")
+    _print_sinks(state)
     console.print(f"stop with: archsim down {directory}")
     if dashboard:  # serves until Ctrl-C; the stack keeps running
         from archsim.cli.dashboard_commands import run_dashboard
@@ -177,6 +187,7 @@ def status(directory: DirArg = Path("."), as_json: JsonOpt = False) -> None:
     else:
         console.print(_table(state["instances"], title=f"{state['stack']}"))
         console.print(f"front door: {state['front_door']}")
+        _print_sinks(state)
         if state["phase"] != "up":
             planned, missing = len(state.get("planned", [])), len(state["missing"])
             doing = "still starting" if state["phase"] == "starting" else "did not finish"
@@ -194,10 +205,15 @@ def logs(
     service: Annotated[str, typer.Argument(help="Component id (all its instances).")],
     directory: Annotated[Path, typer.Option("--dir", "-d", help="Stack directory.")] = Path("."),
     lines: Annotated[int, typer.Option("--lines", "-n", help="Lines per instance.")] = 50,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON document: each instance's log records.")
+    ] = False,
 ) -> None:
     """Print the last log lines of a service's instances (JSON lines).
 
     Example: archsim logs order_service -d shop/ -n 20
+
+    Example: archsim logs order_service -d shop/ --json
     """
     from archsim.runtime import launcher
 
@@ -207,10 +223,24 @@ def logs(
         known = sorted({p.stem.rsplit("-", 1)[0] for p in folder.glob("*.log")})
         hint = f"services with logs: {', '.join(known)}" if known else "start it: archsim up DIR"
         fail(f"no logs for {service!r} in {folder}", hint)
-    for path in files:
+    tails = {path: path.read_text(errors="replace").splitlines()[-lines:] for path in files}
+    if as_json:
+        print_json({"service": service, "instances": [
+            {"instance": path.stem, "log": str(path), "records": [_record(x) for x in tail]}
+            for path, tail in tails.items()]})  # fmt: skip
+        return
+    for path, tail in tails.items():
         err_console.print(f"[dim]==> {path} <==[/]")
-        for line in path.read_text(errors="replace").splitlines()[-lines:]:
+        for line in tail:
             console.out(line, highlight=False)
+
+
+def _record(line: str) -> Any:
+    """A log line as data: the JSON record, or {"raw": line} for output that is not JSON."""
+    try:
+        return json.loads(line)
+    except ValueError:
+        return {"raw": line}
 
 
 def register(app: typer.Typer) -> None:

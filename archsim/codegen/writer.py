@@ -8,12 +8,11 @@ unless ``force``. ``--pretend`` shows the plan and stops before writing.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
+from archsim.atomic import write_atomic
 from archsim.codegen.generator import is_user_owned
 from archsim.errors import ArchsimError
 
@@ -111,11 +110,6 @@ def apply_writes(plan: WritePlan, *, force: bool = False) -> list[str]:
     for path, action in plan.actions.items():
         if action not in (FileAction.CREATE, FileAction.UPDATE, FileAction.CONFLICT):
             continue
-        target = plan.root / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-        with os.fdopen(fd, "w") as fh:
-            fh.write(plan.files[path])
-        os.replace(tmp, target)
+        write_atomic(plan.root / path, plan.files[path])
         written.append(path)
     return written

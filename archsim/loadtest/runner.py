@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx
 
+from archsim.atomic import write_atomic
 from archsim.errors import ScenarioError
 from archsim.loadtest.failures import read_errors
 from archsim.loadtest.metrics import Snapshot, component_deltas, cpu_seconds, scrape
@@ -287,6 +288,8 @@ def run_locust(
     """Run one load test and return the summary (schema ``archsim.loadtest/1``); writes the
     locustfile, Locust's CSVs and HTML report and the raw histograms into ``out``."""
     spec.check()
+    # Locust runs inside ``out`` and is given paths under it: relative ones would resolve twice.
+    stack_dir, out = Path(stack_dir).resolve(), Path(out).resolve()
     manifest, state = find_stack(stack_dir)
     if architecture is not None and manifest.get("architecture") != architecture:
         raise ScenarioError(
@@ -299,7 +302,7 @@ def run_locust(
     for stale in [*out.glob("hist-*.json"), *out.glob("started-*.json"), *out.glob("locust_*")]:
         stale.unlink()
     locustfile = out / "locustfile.py"
-    locustfile.write_text(locustfile_text)
+    write_atomic(locustfile, locustfile_text)
     instances = [i for i in state["instances"] if i["state"] != "stopped"]
     front = str(state["front_door"])
     idle = _idle_cpu(instances, idle_s) if idle_s > 0 else {}

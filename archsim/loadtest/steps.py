@@ -23,6 +23,7 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.table import Table
 from rich.text import Text
 
+from archsim.atomic import write_atomic
 from archsim.errors import ScenarioError
 from archsim.loadtest.runner import Live, LoadSpec, run_locust
 from archsim.model import Architecture
@@ -185,7 +186,7 @@ def run_steps(
             interrupted = True  # keep the steps that finished: the knee so far
             break
         # each step is a whole run: compare and calibrate take its summary.json as well
-        (directory / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        write_atomic(directory / "summary.json", json.dumps(summary, indent=2) + "\n")
         summaries.append(summary)
         step = StepResult.of(summary, directory.name)
         steps.append(step)

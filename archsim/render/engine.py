@@ -1,11 +1,13 @@
 """Find a Graphviz layout engine and run it: the system ``dot`` when on PATH, else the
-``graphviz-pure`` command (pip package), or the one named by ``ARCHSIM_DOT``."""
+``graphviz-pure`` command (pip package) on PATH or beside the running interpreter (a virtual
+environment that was never activated, pipx), or the one named by ``ARCHSIM_DOT``."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 
 from archsim.errors import ArchsimError
@@ -44,8 +46,17 @@ def find_engine() -> Engine:
         path = shutil.which(name)
         if path is not None:
             return Engine(path)
+    # pip installs graphviz-pure's command beside the interpreter, which is not on PATH when
+    # archsim is run as venv/bin/archsim or through pipx: look there too (not resolving
+    # symlinks: a venv's python links to the base interpreter's folder).
+    beside = os.path.dirname(sys.executable)
+    for name in _CANDIDATES:
+        path = shutil.which(name, path=beside) if beside else None
+        if path is not None:
+            return Engine(path)
     raise ArchsimError(
-        "no Graphviz layout engine found: neither 'dot' (Graphviz) nor 'graphviz-pure' is on PATH",
+        "no Graphviz layout engine found: neither 'dot' (Graphviz) nor 'graphviz-pure' is on "
+        f"PATH or in {beside or 'the interpreter folder'}",
         hint="pip install graphviz-pure  (or install Graphviz: apt-get install graphviz); "
         "archsim render -o out.dot writes the styled DOT without one",
         code="no-layout-engine",

@@ -312,10 +312,16 @@ def _wait_ready(
             progress(everything)
         failed = [i for i in batch if i.state == "failed"]
         if failed:
-            tail = _tail(Path(failed[0].log), 15)
+            time.sleep(0.3)  # let the rest of a stage that shares the fault fail too
+            for inst in batch:
+                if inst.state == "starting" and not instance_alive(inst.pid):
+                    inst.state = "failed"
+                    failed.append(inst)
+            lines = [f"{i.instance}: {_last_error(Path(i.log))} (log: {i.log})" for i in failed]
+            folder = Path(failed[0].log).parents[2]  # DIR/.archsim/logs/NAME.log
             raise StackError(
-                f"{failed[0].instance} exited during start-up:\n{tail}",
-                f"full log: {failed[0].log}",
+                f"{len(failed)} process(es) exited during start-up:\n" + "\n".join(lines),
+                f"the whole log: archsim logs {failed[0].component} -d {folder}",
             )
         if all(i.state == "ready" for i in batch):
             return
@@ -328,11 +334,41 @@ def _wait_ready(
         time.sleep(0.1)
 
 
-def _tail(path: Path, lines: int) -> str:
+def _last_error(path: Path) -> str:
+    """One line saying why a process died, from this start's part of its log (JSON lines, or
+    raw stderr from before logging was set up): the exception line of the last traceback, else
+    the last error message."""
     try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except FileNotFoundError:
-        return "(no log)"
+        lines = [x for x in path.read_text(errors="replace").splitlines()[-400:] if x.strip()]
+    except OSError:
+        return "exited (no log)"
+    if lines and not lines[-1].lstrip().startswith("{"):  # raw stderr: a bare traceback
+        return _exception_line("\n".join(lines)) or lines[-1].strip()
+    fallback = None
+    for raw in reversed(lines):
+        try:
+            record = json.loads(raw)
+        except ValueError:
+            continue
+        if not isinstance(record, dict):
+            continue
+        message = str(record.get("error") or record.get("msg") or "")
+        if message.startswith("Started server process"):
+            break  # uvicorn's first line: what is above belongs to an earlier start
+        if "Traceback (most recent call last)" in message or record.get("error"):
+            return _exception_line(message) or message.strip().splitlines()[-1]
+        if fallback is None and record.get("level") in ("error", "critical") and message:
+            fallback = message.strip().splitlines()[-1]
+    return fallback or "exited without an error message"
+
+
+def _exception_line(traceback: str) -> str | None:
+    """The ``SomeError: what`` line of a traceback: the last unindented line that is not a
+    note such as ``(Background on this error at: ...)``."""
+    for line in reversed(traceback.splitlines()):
+        if line and not line[0].isspace() and not line.startswith(("(", "Traceback", "The above")):
+            return line.strip()
+    return None
 
 
 def _running(state: dict[str, Any] | None) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from archsim.model import Host
+from archsim.narrow import fit_table
 from archsim.sim.host import host_load
 from archsim.sim.stats import confidence_interval, quantile_from_counts
 
@@ -184,10 +185,12 @@ class SimulationResult:
         return buf.getvalue()
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        yield from self._entry_table()
-        yield from self._component_table()
+        for t in self._entry_table():
+            yield fit_table(t, console, options, optional=("p50", "p99.9"))
+        for t in self._component_table():
+            yield fit_table(t, console, options, optional=("queue",))
         if self.events:
-            yield self._event_table()
+            yield fit_table(self._event_table(), console, options, optional=("delay p50",))
         yield from self._summary()
         if self.truncated:
             yield Text(
