@@ -8,6 +8,7 @@ unless ``force``. ``--pretend`` shows the plan and stops before writing.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
