@@ -1,0 +1,56 @@
+"""Every console block of README.md and docs/*.md runs, and prints what the page shows
+(tests/docs_blocks.py says how blocks are read and compared). A page that drifts from the program
+fails; ``ARCHSIM_UPDATE_DOCS=1 python3 -m pytest tests/test_docs.py`` rewrites its outputs."""
+
+from __future__ import annotations
+
+import difflib
+import os
+from pathlib import Path
+
+import pytest
+from docs_blocks import PAGES, ROOT, Command, Session, blocks, matches, update_page
+
+UPDATE = os.environ.get("ARCHSIM_UPDATE_DOCS") == "1"
+WITH_BLOCKS = [p for p in PAGES if blocks(p)]
+
+
+def test_the_harness_reads_the_pages():
+    """The pages this suite promises to check have console blocks, and the examples they use
+    ship in examples/."""
+    names = {p.name for p in WITH_BLOCKS}
+    assert {"README.md", "validate.md", "fmt.md", "inspect.md"} <= names
+    for name in ("seed.dot", "bad.dot", "loop.dot"):
+        assert (ROOT / "examples" / name).is_file(), name
+
+
+def test_wildcards_and_normalising():
+    assert matches(["a", "…", "d"], ["a", "b", "c", "d"], numbers=False)
+    assert matches(["x: … ms"], ["x: 12 ms"], numbers=False)
+    assert not matches(["a", "d"], ["a", "b", "d"], numbers=False)
+    assert matches(["│ a │  1.5 │"], ["│ a      │ 1.5 │"], numbers=False)
+    assert not matches(["took 1.5s"], ["took 2.5s"], numbers=False)
+    assert matches(["took 1.5s"], ["took 2.5s"], numbers=True)
+
+
+@pytest.mark.parametrize("page", WITH_BLOCKS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_page_console_blocks(page: Path, tmp_path: Path):
+    session = Session(tmp_path)
+    failures: list[str] = []
+    fixes: dict[int, list[str]] = {}
+    commands: dict[int, Command] = {}
+    for block in blocks(page):
+        if "skip" in block.options:
+            continue
+        for cmd in block.commands:
+            actual = session.run(cmd.text)
+            if matches(cmd.expected, actual, numbers="numbers" in block.options):
+                continue
+            fixes[cmd.line], commands[cmd.line] = actual, cmd
+            diff = "\n".join(difflib.unified_diff(cmd.expected, actual, "page", "actual",
+                                                  lineterm=""))  # fmt: skip
+            failures.append(f"{page.name}:{cmd.line + 1}: $ {cmd.text}\n{diff}")
+    if UPDATE and fixes:
+        update_page(page, fixes, commands)
+        return
+    assert not failures, "\n\n".join(failures)
