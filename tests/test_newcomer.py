@@ -173,3 +173,19 @@ def test_generated_readme_gives_commands_that_run(tiny: Path):
     assert "archsim logs . " not in readme
     assert "/login" in readme and "TOKEN=" in readme and "authorization: Bearer $TOKEN" in readme
     assert "SINK=" in readme and "$SINK/messages" in readme
+
+
+def test_simulate_shows_a_failure_window(tmp_path: Path):
+    """--fail product_db@30s..60s: the component's state names the window, a table compares
+    inside with outside, and the JSON has the same as ``windows``."""
+    args = ["simulate", str(ROOT / "topology.dot"), "--duration", "90s", "--replications", "2",
+            "--fail", "product_db@30s..60s"]  # fmt: skip
+    text = archsim(tmp_path, *args, env=_env(COLUMNS="80"))
+    assert text.returncode == 0, text.stderr
+    row = next(x for x in text.stdout.splitlines() if x.startswith("product_db "))
+    assert "failed 30s..60s" in row
+    assert "product_db fails 30s..60s" in text.stdout
+    data = json.loads(archsim(tmp_path, *args, "--json").stdout)
+    (window,) = data["windows"]
+    assert (window["component"], window["start_s"], window["end_s"]) == ("product_db", 30, 60)
+    assert window["inside"]["utilisation"] < window["outside"]["utilisation"]

@@ -126,7 +126,33 @@ class SimulationResult:
             "analytic": self.analytic,
             "host": self.host,
             "truncated_calls": self.truncated,
+            "windows": self.windows,
         }
+
+    @property
+    def windows(self) -> list[dict[str, Any]]:
+        """Each --fail/--slow window with the figures inside it beside those outside (after the
+        warm-up): overall throughput and mean latency, and the faulted component's utilisation,
+        from the time series (means over replications)."""
+        t = self.series.get("t") or []
+        out = []
+        for fault in self.config.get("faults") or ():
+            start, end = fault["start_s"], fault["end_s"]
+            comp = self.components.get(fault["component"], {})
+            inside = [i for i, x in enumerate(t) if start < x <= end and x > self.warmup]
+            outside = [i for i, x in enumerate(t) if not start < x <= end and x > self.warmup]
+            series = {"throughput": self.series.get("throughput") or [],
+                      "latency_mean": self.series.get("latency_mean") or [],
+                      "utilisation": comp.get("util_series") or []}  # fmt: skip
+
+            def mean(values: list[float], idx: list[int]) -> float | None:
+                picked = [values[i] for i in idx if i < len(values) and values[i] == values[i]]
+                return sum(picked) / len(picked) if picked else None
+
+            out.append({**fault,
+                        "inside": {k: mean(v, inside) for k, v in series.items()},
+                        "outside": {k: mean(v, outside) for k, v in series.items()}})  # fmt: skip
+        return out
 
     def to_csv(self) -> str:
         """One row per entry and per component: scope, id, count, throughput, rates, latency."""
@@ -191,6 +217,8 @@ class SimulationResult:
             yield fit_table(t, console, options, optional=("queue",))
         if self.events:
             yield fit_table(self._event_table(), console, options, optional=("delay p50",))
+        if self.windows:
+            yield fit_table(self._window_table(), console, options)
         yield from self._summary()
         if self.truncated:
             yield Text(
@@ -231,6 +259,10 @@ class SimulationResult:
         for cid, c in order:
             lat = c["latency"]
             state = Text("UNSTABLE", "bold red") if c["unstable"] else Text("ok", "green")
+            for f in self.config.get("faults") or ():
+                if f["component"] == cid and not c["unstable"]:
+                    what = "failed" if f["kind"] == "fail" else f"slow x{f['factor']:g}"
+                    state = Text(f"{what} {f['start_s']:g}s..{f['end_s']:g}s", "yellow")
             if c["unstable"] and c["queue_end"]:
                 state.append(f" queue {c['queue_end']:.0f} at end", "red")
             util = Text(f"{c['utilisation']:.1%}", "red" if c["utilisation"] > 0.8 else "")
@@ -244,6 +276,29 @@ class SimulationResult:
                 state,
             )
         yield t
+
+    def _window_table(self) -> Table:
+        t = Table(title="failure and slowdown windows (inside vs outside)", title_justify="left")
+        t.add_column("window", no_wrap=True)
+        for col in ("req/s in", "out", "mean in", "out", "util in", "out"):
+            t.add_column(col, justify="right")
+        for w in self.windows:
+            what = "fails" if w["kind"] == "fail" else f"slow x{w['factor']:g}"
+            i, o = w["inside"], w["outside"]
+
+            def pct(x: float | None) -> str:
+                return "–" if x is None else f"{x:.0%}"
+
+            def rate(x: float | None) -> str:
+                return "–" if x is None else f"{x:.1f}"
+
+            t.add_row(
+                f"{w['component']} {what} {w['start_s']:g}s..{w['end_s']:g}s",
+                rate(i["throughput"]), rate(o["throughput"]),
+                _dur(i["latency_mean"]), _dur(o["latency_mean"]),
+                pct(i["utilisation"]), pct(o["utilisation"]),
+            )  # fmt: skip
+        return t
 
     def _event_table(self) -> Table:
         t = Table(title="event flows", title_justify="left")
