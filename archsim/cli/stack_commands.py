@@ -53,13 +53,18 @@ def generate(
     arch = load_or_exit(file, quiet=as_json).architecture
     if overrides:
         arch = apply_overrides(arch, overrides)
+    from archsim.model.dataflow import derive_dataflow
+
     plan = plan_writes(output, render(arch, source=file.name))
     written = [] if pretend else apply_writes(plan, force=force)
     elapsed = time.perf_counter() - started
+    warnings = list(derive_dataflow(arch).warnings)  # calls whose inputs cannot be derived
     if as_json:
         print_json({**plan.to_dict(), "written": written, "pretend": pretend,
-                    "seconds": round(elapsed, 3)})  # fmt: skip
+                    "warnings": warnings, "seconds": round(elapsed, 3)})  # fmt: skip
         return
+    for warning in warnings:
+        err_console.print(f"[yellow]warning[/]: {warning}", highlight=False)
     counts = ", ".join(f"{plan.count(a)} {a.value}" for a in FileAction if plan.count(a))
     verb = "would write" if pretend else "wrote"
     for path, action in plan.actions.items():

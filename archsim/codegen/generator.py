@@ -21,6 +21,7 @@ from archsim.codegen.resources import Resource, resource_for
 from archsim.codegen.steps import StepWriter
 from archsim.codegen.templating import render_template
 from archsim.model import Architecture, Component, Kind, OpKind, Relation, StepAction
+from archsim.model.dataflow import SEEDED_ROWS, derive_dataflow, seeded_components
 from archsim.model.derive import HEARTBEAT_INTERVAL_S, LOOKUP_TTL_S
 from archsim.model.naming import snake
 from archsim.runtime.settings import env_name
@@ -110,6 +111,8 @@ def _spec(arch: Architecture, comp: Component) -> dict[str, Any]:
         "caches": list(dict.fromkeys(caches)),
         "brokers": sorted(brokers),
         "consumes": consumes,
+        # stored resources start with rows, so a read finds one before anything created it
+        "seed_rows": SEEDED_ROWS if comp.id in seeded_components(arch) else 0,
     }
 
 
@@ -127,7 +130,8 @@ def _policy_args(policy: Any) -> str:
 
 def _service_files(arch: Architecture, comp: Component, header: str) -> dict[str, str]:
     pkg = f"services/{snake(comp.id)}"
-    res = resource_for(arch, comp)
+    flow = derive_dataflow(arch)
+    res = resource_for(arch, comp, flow)
     ops = arch.behaviour.operations_of(comp.id)
     files: dict[str, str] = {f"{pkg}/__init__.py": f'{header}\n"""Service `{comp.id}`."""\n'}
     spec = _spec(arch, comp)
@@ -141,7 +145,7 @@ def _service_files(arch: Architecture, comp: Component, header: str) -> dict[str
             "config_app.py.j2", header=header, comp=comp, spec=_pformat(spec), ops=ops
         )
         return files
-    writer = StepWriter(arch, comp, res)
+    writer = StepWriter(arch, comp, res, flow)
     handlers = [render_handler(op, writer, res) for op in ops]
     routes = [forward_route(op, writer) for op in ops if op.kind is OpKind.PROXY]
     if routes:

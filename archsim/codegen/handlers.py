@@ -84,7 +84,8 @@ def render_handler(op: Operation, writer: StepWriter, res: Resource) -> str:
     text = "\n".join(body)
     uses_calls = "calls[" in text or op.kind is OpKind.ACTION or "new_row(" in text
     if op.kind is OpKind.CONSUME:
-        return _consumer(op, body, uses_calls)
+        ids = writer.ids_line(op) if "ids" in text else None
+        return _consumer(op, body, uses_calls, ids)
     if op.kind is OpKind.PROXY:
         return _proxy(op, body)
     model, status = _response(op, res)
@@ -117,6 +118,9 @@ def render_handler(op: Operation, writer: StepWriter, res: Resource) -> str:
     ]
     if uses_calls:
         lines.append(f"{_IND}calls: dict[str, Any] = {{}}")
+    ids = writer.ids_line(op)
+    if ids and "ids" in text:
+        lines += wrap(_IND + ids)
     if op.kind is OpKind.ACTION:
         lines.append(f"{_IND}result: Any = action_result({res.name!r}, payload, calls)")
     else:
@@ -130,7 +134,7 @@ def render_handler(op: Operation, writer: StepWriter, res: Resource) -> str:
     return "\n".join(lines)
 
 
-def _consumer(op: Operation, body: list[str], uses_calls: bool) -> str:
+def _consumer(op: Operation, body: list[str], uses_calls: bool, ids: str | None) -> str:
     broker_step = op.trigger or ""
     lines = [
         *wrap(f"@rt.consumer(SPEC['consumes'][{op.name!r}], {broker_step!r}, {op.name!r})"),
@@ -140,6 +144,8 @@ def _consumer(op: Operation, body: list[str], uses_calls: bool) -> str:
     ]
     if uses_calls:
         lines.append(f"{_IND}calls: dict[str, Any] = {{}}")
+    if ids:
+        lines += wrap(_IND + ids)
     lines.append(f"{_IND}result: Any = payload")
     lines += [wrapped for line in body for wrapped in wrap(_IND + line)]
     lines.append(f"{_IND}await rt.finish(handlers, {op.name!r}, result, payload)")

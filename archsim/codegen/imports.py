@@ -30,6 +30,8 @@ _KNOWN: dict[str, str] = {
     "action_result": "archsim_runtime.rows",
     "amount": "archsim_runtime.rows",
     "create_body": "archsim_runtime.rows",
+    "event_ids": "archsim_runtime.rows",
+    "need": "archsim_runtime.rows",
     "new_row": "archsim_runtime.rows",
     "public": "archsim_runtime.rows",
     "reference": "archsim_runtime.rows",

@@ -16,6 +16,7 @@ from typing import Any
 from archsim.codegen.resources import Resource, resource_for
 from archsim.codegen.templating import render_template
 from archsim.model import Architecture, Entry, OpKind
+from archsim.model.dataflow import SEEDED_ROWS, derive_dataflow, seeded_components
 
 __all__ = ["LOCUSTFILE_HEADER", "TASK_SCALE", "render_locustfile", "task_weights"]
 
@@ -37,7 +38,8 @@ def _fields(res: Resource) -> dict[str, str]:
     """How to fill each field of a create/action body (see the template's ``_body``)."""
     fields: dict[str, str] = {}
     if res.action:
-        return {"reference": "reference", "amount": "amount"}
+        fields = {"reference": "reference", "amount": "amount"}
+        return fields | {ref: f"ref:{ref.removesuffix('_id')}" for ref in res.refs}
     if res.name_required:
         fields["name"] = "name"
     for ref in res.refs:
@@ -45,6 +47,26 @@ def _fields(res: Resource) -> dict[str, str]:
     if res.login:
         fields |= {"email": "email", "password": "password"}
     return fields
+
+
+def _creation_order(
+    writers: dict[str, list[Entry]], fields: dict[str, dict[str, str]]
+) -> list[str]:
+    """Resources to create at start, each after those whose ids its body needs."""
+    order: list[str] = []
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        if name in order or name in path:
+            return
+        for kind in fields.get(name, {}).values():
+            ref = kind[4:] if kind.startswith("ref:") else None
+            if ref in writers:
+                visit(ref, (*path, name))
+        order.append(name)
+
+    for name in writers:
+        visit(name, ())
+    return order
 
 
 def _entry_kind(arch: Architecture, entry: Entry) -> OpKind:
@@ -88,7 +110,8 @@ def render_locustfile(
 ) -> str:
     """The text of a locustfile for ``arch`` (``think``: default think-time spec, model JSON)."""
     src = source or (arch.file.rsplit("/", 1)[-1] if arch.file else f"{arch.name}.dot")
-    resources = {c.id: resource_for(arch, c) for c in arch.components if c.is_application}
+    flow = derive_dataflow(arch)
+    resources = {c.id: resource_for(arch, c, flow) for c in arch.components if c.is_application}
     entries: dict[str, dict[str, Any]] = {}
     writers: dict[str, list[Entry]] = {}
     logins: list[Entry] = []
@@ -101,17 +124,20 @@ def render_locustfile(
             "kind": kind.value,
             "resource": res.name if res else None,
             "target": str(entry.target),
+            "door": entry.hops[0] if entry.hops else None,
         }
         if kind is OpKind.WRITE and res is not None and res.stores:
             writers.setdefault(res.name, []).append(entry)
         if kind is OpKind.LOGIN:
             logins.append(entry)
     by_name = {r.name: r for r in resources.values()}
-    creators = {
-        name: {"entry": (e := _prefer(items)).id, "method": e.method, "path": e.path}
-        for name, items in writers.items()
-    }
     fields = {r.name: _fields(r) for r in resources.values() if r.stores or r.action}
+    creators = {
+        name: {"entry": (e := _prefer(writers[name])).id, "method": e.method, "path": e.path}
+        for name in _creation_order(writers, fields)
+    }
+    sown = seeded_components(arch)
+    seeded = {r.name: [1, SEEDED_ROWS] for c, r in resources.items() if c in sown}
     signup = next((n for n in creators if by_name[n].login), None)
     used: set[str] = set()
     weights = task_weights(arch)
@@ -132,6 +158,7 @@ def render_locustfile(
         name=arch.name,
         entries=_py(entries),
         creators=_py(creators),
+        seeded=_py(seeded),
         fields=_py(fields),
         think=json.dumps(think or _DEFAULT_THINK),
         signup=signup or "",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from archsim.model import Architecture, Component, OpKind, Relation, StepAction
+from archsim.model import Architecture, Component, OpKind, Relation
+from archsim.model.dataflow import Dataflow, derive_dataflow
 from archsim.model.naming import plural, resource_of, snake
 
 __all__ = ["Resource", "resource_for"]
@@ -38,21 +39,16 @@ class Resource:
         return not self.refs and not self.login
 
 
-def resource_for(arch: Architecture, comp: Component) -> Resource:
-    """The resource a service serves, derived from its operations (the model's behaviour)."""
+def resource_for(arch: Architecture, comp: Component, flow: Dataflow | None = None) -> Resource:
+    """The resource a service serves, derived from its operations (the model's behaviour);
+    its ``refs`` are the ids its create operation needs (``archsim.model.dataflow``)."""
     name = snake(comp.resource or resource_of(comp.id))
     ops = arch.behaviour.operations_of(comp.id)
+    flow = flow or derive_dataflow(arch)
     refs: list[str] = []
     for op in ops:
-        if op.kind not in (OpKind.WRITE, OpKind.ACTION):
-            continue
-        for step in op.steps:
-            if step.action is StepAction.CALL and step.target and step.operation:
-                callee = _callee(arch, step.target, step.operation)
-                if callee is not None and callee.kind is OpKind.READ and callee.resource:
-                    ref = f"{snake(callee.resource)}_id"
-                    if ref not in refs:
-                        refs.append(ref)
+        if op.kind in (OpKind.WRITE, OpKind.ACTION):
+            refs += [n for n in flow.of(op.component, op.name).needs if n not in refs]
     stores = tuple(link.target for link in arch.links_from(comp.id, Relation.STORES_IN))
     return Resource(
         name=name,
@@ -63,10 +59,3 @@ def resource_for(arch: Architecture, comp: Component) -> Resource:
         stores=stores,
         action=any(op.kind is OpKind.ACTION for op in ops),
     )
-
-
-def _callee(arch: Architecture, component: str, name: str):
-    try:
-        return arch.behaviour.operation(component, name)
-    except KeyError:
-        return None

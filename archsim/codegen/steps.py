@@ -16,7 +16,7 @@ from archsim.codegen.layout import role_of
 from archsim.codegen.resources import Resource
 from archsim.model import Architecture, Component, Kind, Operation, OpKind, Step, StepAction
 from archsim.model.behaviour import CallPolicy
-from archsim.model.naming import snake
+from archsim.model.dataflow import CallInputs, Dataflow, OpFlow, Source
 
 __all__ = ["StepWriter"]
 
@@ -30,7 +30,9 @@ class StepWriter:
     arch: Architecture
     comp: Component
     res: Resource
+    flow: Dataflow
     policies: dict[CallPolicy, str] = field(default_factory=dict)
+    _pending: list[CallInputs] = field(default_factory=list)
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -56,11 +58,45 @@ class StepWriter:
 
     # -- operations ------------------------------------------------------------------------
 
+    def op_flow(self, op: Operation) -> OpFlow:
+        """The data flow of ``op`` (which ids it needs, knows and learns)."""
+        return self.flow.of(op.component, op.name)
+
+    def ids_line(self, op: Operation) -> str | None:
+        """The ``ids`` dict of a handler: the identifiers its calls send (None: no calls)."""
+        flow = self.op_flow(op)
+        if op.kind is OpKind.CONSUME:
+            fields = dict(flow.event_fields)
+            used = {n for c in flow.calls for _, n, s in c.inputs if s.kind == "event"}
+            fields = {k: v for k, v in fields.items() if k in used}
+            if not fields:
+                return "ids: dict[str, Any] = {}"
+            return f"ids: dict[str, Any] = event_ids(payload, {fields!r}, {op.qualified!r})"
+        if op.kind not in (OpKind.WRITE, OpKind.ACTION):
+            return None
+        if not flow.needs:
+            return "ids: dict[str, Any] = {}"
+        return f"ids: dict[str, Any] = need(payload, {tuple(flow.needs)!r}, {op.qualified!r})"
+
     def body(self, op: Operation) -> list[str]:
         """Lines of the handler body (not indented), ending with ``result`` set."""
         lines: list[str] = []
+        self._pending = list(self.op_flow(op).calls)
         self._steps(op, list(op.steps), lines, 0)
         return lines
+
+    def _inputs(self, target: str, operation: str) -> CallInputs | None:
+        """The next call of the data flow to ``target.operation`` (calls in step order)."""
+        for i, call in enumerate(self._pending):
+            if call.callee == f"{target}.{operation}":
+                return self._pending.pop(i)
+        return None
+
+    @staticmethod
+    def _value(source: Source, name: str) -> str:
+        if source.kind == "seed":  # nothing upstream carries it: a seeded row (generate warned)
+            return f"ids.get({name!r}, 1)"
+        return f"ids[{name!r}]"
 
     def _steps(self, op: Operation, steps: list[Step], out: list[str], depth: int) -> None:
         for i, step in enumerate(steps):
@@ -121,7 +157,9 @@ class StepWriter:
                 key = self._key(step.key or "")
                 out.append(f"{pad}await rt.cache_delete({step.target!r}, {key})")
             case StepAction.PUBLISH:
-                out.append(f"{pad}await rt.publish({step.target!r}, {step.event!r}, result)")
+                # the event carries what the operation knows and learned (the data flow)
+                data = "{**ids, **result}" if self.ids_line(op) else "result"
+                out.append(f"{pad}await rt.publish({step.target!r}, {step.event!r}, {data})")
 
     # -- SQL -------------------------------------------------------------------------------
 
@@ -203,13 +241,17 @@ class StepWriter:
             return [f"return await rt.forward(request, {t}, {path}, policy={policy})"]
         key = f"calls[{name!r}]"
         path = callee.path or "/"
+        call = self._inputs(target.id, name) if self.ids_line(op) else None
+        given = {i: self._value(s, n) for i, n, s in call.inputs} if call else {}
+        learn = [f"ids[{call.learns!r}] = {key}['id']"] if call is not None and call.learns else []
         if callee.kind is OpKind.READ and "{id}" in path:
-            ref = f"{snake(callee.resource or target.id)}_id"
-            source = f"payload.get({ref!r}) or payload.get('id')"
+            if "id" not in given:  # an operation with no data flow (a read calling a read)
+                given["id"] = "payload['id']"
             url = "f" + repr(path.replace("{id}", "{ref}"))
             return [
-                f"ref = {source}",
+                f"ref = {given['id']}",
                 f"{key} = await rt.call_json({t}, 'GET', {url}, policy={policy})",
+                *learn,
             ]
         if callee.method == "GET":
             url = (
@@ -218,13 +260,16 @@ class StepWriter:
                 else repr(path)
             )
             return [f"{key} = await rt.call_json({t}, 'GET', {url}, policy={policy})"]
+        sent = "{" + ", ".join(f"{k!r}: {v}" for k, v in given.items()) + "}"
+        extra = f", {sent}" if given else ""
         if callee.kind is OpKind.WRITE:
-            body = "create_body(payload)"
+            body = f"create_body(payload{extra})"
         else:  # actions, external requests, anything else: a reference and the amount
-            body = f"action_body({self.res.name!r}, payload)"
+            body = f"action_body({self.res.name!r}, payload{extra})"
         return [
             f"{key} = await rt.call_json({t}, {callee.method!r}, {path!r}, json={body}, "
-            f"policy={policy})"
+            f"policy={policy})",
+            *learn,
         ]
 
 

@@ -222,6 +222,16 @@ def _environment(spec: LoadSpec, out: Path) -> dict[str, str]:
     return env
 
 
+def doors(manifest: dict[str, Any], state: dict[str, Any]) -> dict[str, str]:
+    """Door component → URL for every entry's door (its first hop): a stack whose traffic
+    sources call several components has several front doors."""
+    urls: dict[str, str] = {}
+    for inst in state.get("instances", []):
+        urls.setdefault(inst["component"], inst["url"])
+    wanted = {e["hops"][0] for e in manifest.get("entries", []) if e.get("hops")}
+    return {door: urls[door] for door in sorted(wanted) if door in urls}
+
+
 def _live_stats(out: Path) -> dict[str, float]:
     """The Aggregated row of Locust's periodically written stats CSV (empty before the first)."""
     with (
@@ -311,7 +321,7 @@ def run_locust(
         proc = subprocess.Popen(
             _command(locustfile, spec, front, out),
             cwd=out,
-            env=_environment(spec, out),
+            env={**_environment(spec, out), "ARCHSIM_DOORS": json.dumps(doors(manifest, state))},
             stdout=fh,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,

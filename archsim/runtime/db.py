@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import MetaData, event, text
+from sqlalchemy import MetaData, event, func, insert, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -47,6 +47,30 @@ class Database:
         except (OperationalError, ProgrammingError, IntegrityError) as exc:
             if "already exists" not in str(exc) and "duplicate" not in str(exc).lower():
                 raise
+
+    async def seed(self, rows: int) -> int:
+        """Give every empty table ``rows`` rows (ids 1…rows), so what the front door reads
+        exists though nothing there creates it; returns the rows added. On SQLite the ids are
+        explicit, so a replica seeding the same table at the same time adds nothing."""
+        from .rows import seed_values
+
+        explicit = self.url.startswith("sqlite")  # PostgreSQL: let its sequence number them
+        added = 0
+        for table in self.metadata.sorted_tables:
+            try:
+                async with self.engine.begin() as conn:
+                    query = select(func.count()).select_from(table)
+                    if (await conn.execute(query)).scalar():
+                        continue
+                    values = [
+                        {**seed_values(table, n), **({"id": n} if explicit else {})}
+                        for n in range(1, rows + 1)
+                    ]
+                    await conn.execute(insert(table), values)
+                    added += rows
+            except IntegrityError:
+                continue  # another replica seeded it first
+        return added
 
     async def ping(self) -> bool:
         """True when a trivial query succeeds."""

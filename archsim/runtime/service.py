@@ -127,6 +127,8 @@ class Runtime:
             url = self._url(name, "database", default)
             self.databases[name] = Database(url, self.metadata, int(db.get("pool", 5)))
             await self.databases[name].create_schema()
+            if self.spec.get("seed_rows"):
+                await self.databases[name].seed(int(self.spec["seed_rows"]))
         for name in self.spec.get("caches", []):
             self.caches[name] = Cache(self._url(name, "cache"), f"{ns}:{name}")
         for name in self.spec.get("brokers", []):
