@@ -84,7 +84,7 @@ def render_handler(op: Operation, writer: StepWriter, res: Resource) -> str:
     text = "\n".join(body)
     uses_calls = "calls[" in text or op.kind is OpKind.ACTION or "new_row(" in text
     if op.kind is OpKind.CONSUME:
-        ids = writer.ids_line(op) if "ids" in text else None
+        ids = writer.ids_lines(op) if "ids" in text else []
         return _consumer(op, body, uses_calls, ids)
     if op.kind is OpKind.PROXY:
         return _proxy(op, body)
@@ -118,9 +118,8 @@ def render_handler(op: Operation, writer: StepWriter, res: Resource) -> str:
     ]
     if uses_calls:
         lines.append(f"{_IND}calls: dict[str, Any] = {{}}")
-    ids = writer.ids_line(op)
-    if ids and "ids" in text:
-        lines += wrap(_IND + ids)
+    if "ids" in text:
+        lines += [_IND + line for line in writer.ids_lines(op)]
     if op.kind is OpKind.ACTION:
         lines.append(f"{_IND}result: Any = action_result({res.name!r}, payload, calls)")
     else:
@@ -134,7 +133,7 @@ def render_handler(op: Operation, writer: StepWriter, res: Resource) -> str:
     return "\n".join(lines)
 
 
-def _consumer(op: Operation, body: list[str], uses_calls: bool, ids: str | None) -> str:
+def _consumer(op: Operation, body: list[str], uses_calls: bool, ids: list[str]) -> str:
     broker_step = op.trigger or ""
     lines = [
         *wrap(f"@rt.consumer(SPEC['consumes'][{op.name!r}], {broker_step!r}, {op.name!r})"),
@@ -144,8 +143,7 @@ def _consumer(op: Operation, body: list[str], uses_calls: bool, ids: str | None)
     ]
     if uses_calls:
         lines.append(f"{_IND}calls: dict[str, Any] = {{}}")
-    if ids:
-        lines += wrap(_IND + ids)
+    lines += [_IND + line for line in ids]
     lines.append(f"{_IND}result: Any = payload")
     lines += [wrapped for line in body for wrapped in wrap(_IND + line)]
     lines.append(f"{_IND}await rt.finish(handlers, {op.name!r}, result, payload)")

@@ -10,6 +10,7 @@ the invalidation and the publish, so a failure leaves nothing half-written.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 
 from archsim.codegen.layout import role_of
@@ -62,21 +63,23 @@ class StepWriter:
         """The data flow of ``op`` (which ids it needs, knows and learns)."""
         return self.flow.of(op.component, op.name)
 
-    def ids_line(self, op: Operation) -> str | None:
-        """The ``ids`` dict of a handler: the identifiers its calls send (None: no calls)."""
+    def ids_lines(self, op: Operation) -> list[str]:
+        """The ``ids`` dict of a handler: the identifiers its calls send ([]: no calls)."""
         flow = self.op_flow(op)
+        head = "ids: dict[str, Any] = "
         if op.kind is OpKind.CONSUME:
-            fields = dict(flow.event_fields)
             used = {n for c in flow.calls for _, n, s in c.inputs if s.kind == "event"}
-            fields = {k: v for k, v in fields.items() if k in used}
+            fields = {k: v for k, v in flow.event_fields if k in used}
             if not fields:
-                return "ids: dict[str, Any] = {}"
-            return f"ids: dict[str, Any] = event_ids(payload, {fields!r}, {op.qualified!r})"
+                return [head + "{}"]
+            items = [f"{k!r}: {v!r}" for k, v in fields.items()]
+            return _call(head + "event_ids(", ["payload", ("{", items, "}"), repr(op.qualified)])
         if op.kind not in (OpKind.WRITE, OpKind.ACTION):
-            return None
+            return []
         if not flow.needs:
-            return "ids: dict[str, Any] = {}"
-        return f"ids: dict[str, Any] = need(payload, {tuple(flow.needs)!r}, {op.qualified!r})"
+            return [head + "{}"]
+        names = [repr(n) for n in flow.needs]
+        return _call(head + "need(", ["payload", ("(", names, ")"), repr(op.qualified)])
 
     def body(self, op: Operation) -> list[str]:
         """Lines of the handler body (not indented), ending with ``result`` set."""
@@ -101,7 +104,7 @@ class StepWriter:
     def _steps(self, op: Operation, steps: list[Step], out: list[str], depth: int) -> None:
         for i, step in enumerate(steps):
             pad = _IND * depth
-            out.append(f"{pad}# step: {step.describe()}")
+            out.extend(_comment(pad, f"step: {step.describe()}"))
             # a token check is never left to chance: its p is the token cache's miss share,
             # and rt.authorize keeps that cache
             if step.p < 1 and not step.checks_token:
@@ -148,7 +151,7 @@ class StepWriter:
                 out.append(f"{pad}{_IND}result = cached")
                 out.append(f"{pad}else:")
                 for inner in step.on_miss:
-                    out.append(f"{pad}{_IND}# step (on miss): {inner.describe()}")
+                    out.extend(_comment(pad + _IND, f"step (on miss): {inner.describe()}"))
                     self._step(op, inner, out, depth + 1)
             case StepAction.CACHE_SET:
                 key, ttl = self._key(step.key or ""), step.ttl or 60.0
@@ -158,7 +161,7 @@ class StepWriter:
                 out.append(f"{pad}await rt.cache_delete({step.target!r}, {key})")
             case StepAction.PUBLISH:
                 # the event carries what the operation knows and learned (the data flow)
-                data = "{**ids, **result}" if self.ids_line(op) else "result"
+                data = "{**ids, **result}" if self.ids_lines(op) else "result"
                 out.append(f"{pad}await rt.publish({step.target!r}, {step.event!r}, {data})")
 
     # -- SQL -------------------------------------------------------------------------------
@@ -241,7 +244,7 @@ class StepWriter:
             return [f"return await rt.forward(request, {t}, {path}, policy={policy})"]
         key = f"calls[{name!r}]"
         path = callee.path or "/"
-        call = self._inputs(target.id, name) if self.ids_line(op) else None
+        call = self._inputs(target.id, name) if self.ids_lines(op) else None
         given = {i: self._value(s, n) for i, n, s in call.inputs} if call else {}
         learn = [f"ids[{call.learns!r}] = {key}['id']"] if call is not None and call.learns else []
         if callee.kind is OpKind.READ and "{id}" in path:
@@ -261,16 +264,44 @@ class StepWriter:
             )
             return [f"{key} = await rt.call_json({t}, 'GET', {url}, policy={policy})"]
         sent = "{" + ", ".join(f"{k!r}: {v}" for k, v in given.items()) + "}"
+        before: list[str] = []
+        if len(sent) > 60:  # one id per line: generated code stays within ruff's limits
+            before = ["sent = {", *(f"{_IND}{k!r}: {v}," for k, v in given.items()), "}"]
+            sent = "sent"
         extra = f", {sent}" if given else ""
         if callee.kind is OpKind.WRITE:
             body = f"create_body(payload{extra})"
         else:  # actions, external requests, anything else: a reference and the amount
             body = f"action_body({self.res.name!r}, payload{extra})"
         return [
+            *before,
             f"{key} = await rt.call_json({t}, {callee.method!r}, {path!r}, json={body}, "
             f"policy={policy})",
             *learn,
         ]
+
+
+def _call(head: str, args: list[str | tuple[str, list[str], str]]) -> list[str]:
+    """``head(arg, …)`` on one line when it fits in 96 columns, else one argument (and one
+    item of a bracketed argument) per line, as ruff format lays it out."""
+    flat = [a if isinstance(a, str) else a[0] + ", ".join(a[1]) + a[2] for a in args]
+    line = head + ", ".join(flat) + ")"
+    if len(line) <= 96:
+        return [line]
+    out = [head]
+    for arg in args:
+        if isinstance(arg, str):
+            out.append(f"{_IND}{arg},")
+        else:
+            opener, items, closer = arg
+            out += [f"{_IND}{opener}", *(f"{_IND * 2}{i}," for i in items), f"{_IND}{closer},"]
+    return [*out, ")"]
+
+
+def _comment(pad: str, text: str) -> list[str]:
+    """A comment as lines that fit in 100 columns (ruff's E501 stays quiet)."""
+    width = max(40, 100 - len(pad) - 2)
+    return [f"{pad}# {line}" for line in textwrap.wrap(text, width, break_on_hyphens=False)]
 
 
 def _fstring(path: str) -> str:
