@@ -100,3 +100,10 @@ def test_corpus_calls_never_send_none(path: Path) -> None:
                 assert source.kind in ("payload", "step", "event", "seed"), (call.step, name)
     for text in render(arch).values():
         assert "payload.get('id')" not in text  # the old guess that sent GET /carts/None
+
+
+def test_generated_handler_requires_its_one_id_as_a_tuple() -> None:
+    arch = load(ROOT / "tests" / "stack_models" / "library.dot").architecture
+    app = render(arch)["services/loan_svc/app.py"]
+    assert "need(payload, ('catalog_id',), 'loan-svc.create_loan')" in app
+    assert "ref = ids['catalog_id']" in app

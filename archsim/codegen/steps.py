@@ -284,7 +284,13 @@ class StepWriter:
 def _call(head: str, args: list[str | tuple[str, list[str], str]]) -> list[str]:
     """``head(arg, …)`` on one line when it fits in 96 columns, else one argument (and one
     item of a bracketed argument) per line, as ruff format lays it out."""
-    flat = [a if isinstance(a, str) else a[0] + ", ".join(a[1]) + a[2] for a in args]
+    # a one-item tuple keeps its comma: ('cart_id',), not the string ('cart_id')
+    flat = [
+        a
+        if isinstance(a, str)
+        else a[0] + ", ".join(a[1]) + ("," if a[0] == "(" and len(a[1]) == 1 else "") + a[2]
+        for a in args
+    ]
     line = head + ", ".join(flat) + ")"
     if len(line) <= 96:
         return [line]
