@@ -189,3 +189,11 @@ def test_simulate_shows_a_failure_window(tmp_path: Path):
     (window,) = data["windows"]
     assert (window["component"], window["start_s"], window["end_s"]) == ("product_db", 30, 60)
     assert window["inside"]["utilisation"] < window["outside"]["utilisation"]
+
+
+def test_render_json_says_what_was_written(tmp_path: Path):
+    proc = archsim(tmp_path, "render", str(ROOT / "topology.dot"), "-o", "t.dot", "--json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["output"] == "t.dot" and doc["format"] == "dot"
+    assert doc["bytes"] == (tmp_path / "t.dot").stat().st_size

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from archsim.cli.common import err_console, handle_errors, load_or_exit
+from archsim.cli.common import err_console, handle_errors, load_or_exit, print_json
 from archsim.cli.files import write_atomic
 from archsim.errors import ScenarioError
 from archsim.model import Interaction
@@ -62,12 +62,17 @@ def render_command(
         ),
     ] = [],  # noqa: B006
     legend: Annotated[bool, typer.Option(help="Draw the legend.")] = True,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print what was written as JSON (output, format, bytes).")
+    ] = False,
 ) -> None:
     """Draw the architecture with Graphviz layout: a style per kind, clusters as boxes, links
     styled by interaction (sync solid, async dashed, data dotted, infra faint), a legend;
     overlays colour components by utilisation and mark findings.
 
     Example: archsim render topology.dot -o topology.svg --overlay results.json
+
+    Example: archsim render topology.dot -o topology.html --json
     """
     fmt = output.suffix.lower().lstrip(".")
     if fmt not in OUTPUT_FORMATS:
@@ -76,10 +81,14 @@ def render_command(
                             code="bad-format")  # fmt: skip
     options = SceneOptions(direction=direction.value, theme=theme, hide=frozenset(hide),
                            overlay=_read_overlays(overlay), legend=legend)  # fmt: skip
-    arch = load_or_exit(file).architecture
+    arch = load_or_exit(file, quiet=as_json).architecture
     with err_console.status(f"laying out {len(arch.components)} components…"):
         data = render(arch, fmt, options)
     write_atomic(output, data)
+    if as_json:
+        print_json({"output": str(output), "format": fmt, "bytes": len(data),
+                    "components": len(arch.components)})  # fmt: skip
+        return
     err_console.print(f"[green]wrote[/] {output} ({len(data):,} bytes)")
 
 
