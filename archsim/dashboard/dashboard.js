@@ -147,6 +147,7 @@
   }
 
   function apply(frame) {
+    var started = performance.now();
     document.getElementById("rate").textContent = rate(frame.arrival_rate);
     document.getElementById("method").textContent = frame.method || "—";
     document.getElementById("window").textContent = frame.window_s ? frame.window_s.toFixed(1) + " s" : "—";
@@ -157,6 +158,8 @@
     frame.links.forEach(function (r) { paintLink(r); row(lt, r); });
     loadtest(frame.loadtest);
     document.body.setAttribute("data-sequence", frame.sequence);
+    // what one refresh costs the page (read by benchmarks/bench_dashboard.py)
+    document.body.setAttribute("data-apply-ms", (performance.now() - started).toFixed(2));
   }
 
   function tick() {
