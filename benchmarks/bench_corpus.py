@@ -134,14 +134,16 @@ def _archsim(*args: str, timeout: float) -> tuple[int | None, str]:
     return _run(cmd, timeout=timeout)
 
 
-def _run(cmd: list[str], timeout: float, cwd: Path | None = None) -> tuple[int | None, str]:
+def _run(
+    cmd: list[str], timeout: float, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> tuple[int | None, str]:
     # own process group: a timeout kills what the command started too
     proc = subprocess.Popen(
         cmd,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env=_env(),
+        env={**_env(), **(env or {})},
         cwd=cwd,
         start_new_session=True,
     )
@@ -394,7 +396,11 @@ def probe_entries(stack: Path, timeout: float = 120) -> dict:
     front = _state(stack).get("front_door")
     if not front:
         raise RuntimeError(f"{stack} is not running (no front door in its state file)")
-    rc, out = _run([sys.executable, "-c", _PROBE, str(stack), front], timeout=timeout)
+    from archsim.loadtest.runner import doors
+
+    state, manifest = _state(stack), json.loads((stack / "stack.json").read_text())
+    env = {"ARCHSIM_DOORS": json.dumps(doors(manifest, state))}  # each entry to its own door
+    rc, out = _run([sys.executable, "-c", _PROBE, str(stack), front], timeout=timeout, env=env)
     last = out.strip().splitlines()[-1] if out.strip() else ""
     try:
         return json.loads(last)

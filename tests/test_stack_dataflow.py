@@ -75,3 +75,12 @@ def test_generated_locustfile_run_has_no_failures(stack: tuple[Path, str], tmp_p
     assert set(summary["endpoints"]) == set(summary["entries_model"])
     logs = "".join(p.read_text() for p in (directory / ".archsim" / "logs").glob("*.log"))
     assert "handler failed" not in logs  # the mailer took every checkout event
+
+
+def test_the_callers_token_travels_on_and_not_into_events() -> None:
+    from archsim.runtime.context import enter_request, outbound_headers, set_context
+
+    enter_request([(b"authorization", b"Bearer abc"), (b"x-request-id", b"r1")])
+    assert outbound_headers()["authorization"] == "Bearer abc"  # a service it calls may check it
+    set_context("event-1", None)
+    assert "authorization" not in outbound_headers()

@@ -15,7 +15,7 @@ from typing import Any
 
 from archsim.codegen.resources import Resource, resource_for
 from archsim.codegen.templating import render_template
-from archsim.model import Architecture, Entry, OpKind
+from archsim.model import Architecture, Entry, Kind, OpKind
 from archsim.model.dataflow import SEEDED_ROWS, derive_dataflow, seeded_components
 
 __all__ = ["LOCUSTFILE_HEADER", "TASK_SCALE", "render_locustfile", "task_weights"]
@@ -69,6 +69,12 @@ def _creation_order(
     return order
 
 
+def _issues_tokens(arch: Architecture, entry: Entry) -> bool:
+    """An entry that reaches the auth service's token issuing (``POST /tokens``)."""
+    comp = arch.component(entry.target.component)
+    return comp.kind is Kind.AUTH and entry.target.operation == "issue_token"
+
+
 def _entry_kind(arch: Architecture, entry: Entry) -> OpKind:
     return arch.behaviour.operation(entry.target.component, entry.target.operation).kind
 
@@ -115,6 +121,7 @@ def render_locustfile(
     entries: dict[str, dict[str, Any]] = {}
     writers: dict[str, list[Entry]] = {}
     logins: list[Entry] = []
+    tokens: list[Entry] = []
     for entry in arch.behaviour.entries:
         kind = _entry_kind(arch, entry)
         res = resources.get(entry.target.component)
@@ -130,6 +137,9 @@ def render_locustfile(
             writers.setdefault(res.name, []).append(entry)
         if kind is OpKind.LOGIN:
             logins.append(entry)
+        if _issues_tokens(arch, entry):
+            entries[entry.id]["token"] = True
+            tokens.append(entry)
     by_name = {r.name: r for r in resources.values()}
     fields = {r.name: _fields(r) for r in resources.values() if r.stores or r.action}
     creators = {
@@ -164,5 +174,6 @@ def render_locustfile(
         signup=signup or "",
         signup_entry=creators[signup]["entry"] if signup else "",
         login={"id": login.id, "path": login.path} if login else None,
+        token={"id": tokens[0].id, "path": tokens[0].path} if tokens else None,
         tasks=tasks,
     )

@@ -24,6 +24,8 @@ __all__ = [
 
 _request_id: ContextVar[str | None] = ContextVar("archsim_request_id", default=None)
 _traceparent: ContextVar[str | None] = ContextVar("archsim_traceparent", default=None)
+# the caller's bearer token travels on to the services this request calls (they may check it)
+_authorization: ContextVar[str | None] = ContextVar("archsim_authorization", default=None)
 
 
 _bits = random.getrandbits  # trace ids must be unique, not secret: no syscall per request
@@ -60,6 +62,7 @@ def set_context(request_id: str | None, traceparent: str | None) -> None:
     """Set the context for work that does not start from an HTTP request (events, start-up)."""
     _request_id.set(request_id)
     _traceparent.set(traceparent)
+    _authorization.set(None)
 
 
 def outbound_headers() -> dict[str, str]:
@@ -68,18 +71,24 @@ def outbound_headers() -> dict[str, str]:
     rid = _request_id.get()
     if rid:
         headers["x-request-id"] = rid
+    token = _authorization.get()
+    if token:
+        headers["authorization"] = token
     return headers
 
 
 def enter_request(headers: list[tuple[bytes, bytes]]) -> bytes:
     """Set the context of an incoming HTTP request from its raw ASGI headers (request id and
     a child of its traceparent, or fresh ones); returns the request id to echo, as bytes."""
-    rid = parent = None
+    rid = parent = token = None
     for name, value in headers:
         if name == b"x-request-id":
             rid = value.decode("latin-1")
         elif name == b"traceparent":
             parent = value.decode("latin-1")
+        elif name == b"authorization":
+            token = value.decode("latin-1")
+    _authorization.set(token)
     rid = rid or _hex(8)
     _request_id.set(rid)
     _traceparent.set(child_traceparent(parent) if parent else new_traceparent())
