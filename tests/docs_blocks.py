@@ -2,7 +2,8 @@
 
 A console block is a fenced block tagged ``console``; its ``$ command`` lines run in order (bash,
 one temporary folder per page, holding a copy of ``examples/`` and ``topology.dot``), and the
-lines up to the next ``$`` are the output the page promises (stdout and stderr together).
+lines up to the next ``$`` are the output the page promises (stdout and stderr together);
+variables a command sets carry over to the next, as in one shell.
 
 Comparison: trailing spaces, runs of spaces and runs of a table-border character do not
 count (figures of different widths realign a table); the temporary folder's path reads as ``.``.
@@ -143,7 +144,12 @@ class Session:
 
     def run(self, command: str) -> list[str]:
         """Run one ``$`` line; its output lines (stdout and stderr as they interleave)."""
-        proc = subprocess.run(["bash", "-c", command], cwd=self.folder, env=self.env,
+        # Variables a command sets (FRONT=$(...)) carry over to the next, as in one shell.
+        envfile = self.folder / ".env.sh"
+        script = (f'set -a; [ -f "{envfile}" ] && . "{envfile}"\n{command}\n'
+                  f'__rc=$?; export -p | grep -v -E " (PWD|OLDPWD|SHLVL|_)=" > "{envfile}"; '
+                  'exit $__rc')  # fmt: skip
+        proc = subprocess.run(["bash", "-c", script], cwd=self.folder, env=self.env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                               timeout=_TIMEOUT_S, check=False)  # fmt: skip
         out = proc.stdout.replace(str(self.folder) + "/", "").replace(str(self.folder), ".")

@@ -94,6 +94,23 @@ def _print_sinks(state: dict[str, Any]) -> None:
             console.print(f"mail sink: {inst['url']}/messages  ({inst['component']})")
 
 
+def _print_url(directory: Path, which: str) -> None:
+    """status --url: one URL on stdout, or a clear error (exit 2)."""
+    from archsim.runtime import launcher
+
+    state = launcher.read_state(directory) if (directory / "stack.json").is_file() else None
+    if not state:
+        fail(f"no running stack in {directory}", f"start it: archsim up {directory}")
+    if which == "front":
+        console.out(str(state["front_door"]), highlight=False)
+        return
+    urls = [i["url"] for i in state["instances"] if i["component"] == which and i.get("url")]
+    if not urls:
+        known = sorted({i["component"] for i in state["instances"]})
+        fail(f"no component {which!r} in {directory}", f"one of: front, {', '.join(known)}")
+    console.out(urls[0], highlight=False)
+
+
 def _parse_replicas(values: list[str] | None) -> dict[str, int]:
     replicas: dict[str, int] = {}
     for value in values or []:
@@ -167,13 +184,27 @@ def down(directory: DirArg = Path("."), as_json: JsonOpt = False) -> None:
         console.print(f"nothing running in {directory}")
 
 
-def status(directory: DirArg = Path("."), as_json: JsonOpt = False) -> None:
+def status(
+    directory: DirArg = Path("."),
+    as_json: JsonOpt = False,
+    url: Annotated[
+        str | None,
+        typer.Option(help="Print only a URL, for scripts: 'front' (the front door) or a "
+                     "component id (its first instance)."),
+    ] = None,
+) -> None:
     """Show the processes of a stack and whether each is ready (exit 1 if not running or any
     instance is not ready; 2 if DIR is not a generated stack).
 
     Example: archsim status shop/
+
+    Example: FRONT=$(archsim status shop --url front)
     """
     from archsim.runtime import launcher
+
+    if url is not None:
+        _print_url(directory, url)
+        return
 
     if not (directory / "stack.json").is_file():
         fail(
