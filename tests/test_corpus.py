@@ -25,7 +25,6 @@ WHOLE_LOOP = ("sock-shop", "online-boutique", "kafka-orders")
 
 # (file, step) → why it fails today, as a strict xfail: a fixed one must be removed from here
 KNOWN: dict[tuple[str, str], str] = {
-    ("sock-shop", "requests"): "the set-up order names user 1, not the signed-up user (ids flow)",
 }
 
 
