@@ -20,7 +20,7 @@ from archsim.codegen.locustfile import render_locustfile
 from archsim.codegen.resources import Resource, resource_for
 from archsim.codegen.steps import StepWriter
 from archsim.codegen.templating import render_template
-from archsim.model import Architecture, Component, Kind, OpKind, Relation, StepAction
+from archsim.model import Architecture, Component, Kind, Operation, OpKind, Relation, StepAction
 from archsim.model.dataflow import SEEDED_ROWS, derive_dataflow, seeded_components
 from archsim.model.derive import HEARTBEAT_INTERVAL_S, LOOKUP_TTL_S
 from archsim.model.naming import snake
@@ -81,6 +81,17 @@ def _runtime_sources() -> dict[str, str]:
     return {name: (package / name).read_text() for name in _RUNTIME_FILES}
 
 
+def _subscribed_broker(arch: Architecture, comp: Component, op: Operation) -> str | None:
+    """The broker a consumer of an event nobody in the model emits listens on (the file says
+    it subscribes; something outside the model may publish it): its link's broker."""
+    links = arch.links_from(comp.id, Relation.SUBSCRIBES_TO)
+    for link in links:
+        named = {link.event or "", *link.attrs.get("events", "").split(",")}
+        if set(op.triggers) & named:
+            return link.target
+    return links[0].target if links else None
+
+
 def _spec(arch: Architecture, comp: Component) -> dict[str, Any]:
     registered = {
         link.source: link.target for link in arch.links if link.relation is Relation.REGISTERS_WITH
@@ -92,8 +103,9 @@ def _spec(arch: Architecture, comp: Component) -> dict[str, Any]:
     for op in arch.behaviour.operations_of(comp.id):
         if op.kind is OpKind.CONSUME:
             flow = next((f for f in arch.behaviour.events if op.ref in f.consumers), None)
-            if flow is not None:
-                consumes[op.name] = flow.broker
+            broker = flow.broker if flow is not None else _subscribed_broker(arch, comp, op)
+            if broker is not None:
+                consumes[op.name] = broker
     return {
         "component": comp.id,
         "kind": comp.kind.value,
