@@ -142,6 +142,13 @@ class Session:
                         NO_COLOR="1", TERM="dumb")  # fmt: skip
         self.env.pop("ARCHSIM_DOT", None)
 
+    def close(self) -> None:
+        """Stop every stack the page's commands left running (a block that failed before its
+        ``archsim down`` must not leave processes behind)."""
+        for state in self.folder.glob("**/.archsim/state.json"):
+            subprocess.run([sys.executable, "-m", "archsim", "down", str(state.parent.parent)],
+                           env=self.env, capture_output=True, timeout=120, check=False)  # fmt: skip
+
     def run(self, command: str) -> list[str]:
         """Run one ``$`` line; its output lines (stdout and stderr as they interleave)."""
         # Variables a command sets (FRONT=$(...)) carry over to the next, as in one shell.

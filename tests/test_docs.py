@@ -39,17 +39,20 @@ def test_page_console_blocks(page: Path, tmp_path: Path):
     failures: list[str] = []
     fixes: dict[int, list[str]] = {}
     commands: dict[int, Command] = {}
-    for block in blocks(page):
-        if "skip" in block.options:
-            continue
-        for cmd in block.commands:
-            actual = session.run(cmd.text)
-            if matches(cmd.expected, actual, numbers="numbers" in block.options):
+    try:
+        for block in blocks(page):
+            if "skip" in block.options:
                 continue
-            fixes[cmd.line], commands[cmd.line] = actual, cmd
-            diff = "\n".join(difflib.unified_diff(cmd.expected, actual, "page", "actual",
-                                                  lineterm=""))  # fmt: skip
-            failures.append(f"{page.name}:{cmd.line + 1}: $ {cmd.text}\n{diff}")
+            for cmd in block.commands:
+                actual = session.run(cmd.text)
+                if matches(cmd.expected, actual, numbers="numbers" in block.options):
+                    continue
+                fixes[cmd.line], commands[cmd.line] = actual, cmd
+                diff = "\n".join(difflib.unified_diff(cmd.expected, actual, "page", "actual",
+                                                      lineterm=""))  # fmt: skip
+                failures.append(f"{page.name}:{cmd.line + 1}: $ {cmd.text}\n{diff}")
+    finally:
+        session.close()
     if UPDATE and fixes:
         update_page(page, fixes, commands)
         return
