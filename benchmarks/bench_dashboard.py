@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import json
 import os
@@ -31,6 +32,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -113,7 +115,10 @@ class _Server:
         self.url = await ready
 
 
-async def _page(url: str, chromium: str, refreshes: int) -> dict[str, float]:
+@contextlib.asynccontextmanager
+async def _devtools(chromium: str, timeout_s: float = 30.0) -> AsyncIterator[Any]:
+    """A headless Chromium and a DevTools websocket to its page; the browser's whole process
+    group is killed on exit. TimeoutError when it does not open its debugging port in time."""
     import aiohttp
 
     with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
@@ -124,17 +129,25 @@ async def _page(url: str, chromium: str, refreshes: int) -> dict[str, float]:
         )  # fmt: skip
         try:
             port_file = Path(profile) / "DevToolsActivePort"
+            deadline = time.monotonic() + timeout_s
             while not (port_file.is_file() and port_file.read_text().strip()):
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{chromium} opened no debugging port in {timeout_s:g} s")
                 await asyncio.sleep(0.1)
             port = port_file.read_text().split()[0]
             async with aiohttp.ClientSession() as s:
                 async with s.get(f"http://127.0.0.1:{port}/json/list") as r:
                     page = next(p for p in await r.json() if p["type"] == "page")
                 async with s.ws_connect(page["webSocketDebuggerUrl"], max_msg_size=0) as ws:
-                    return await _measure_page(ws, url, refreshes)
+                    yield ws
         finally:
             os.killpg(proc.pid, signal.SIGKILL)  # the whole group: its helpers too
             proc.wait()
+
+
+async def _page(url: str, chromium: str, refreshes: int) -> dict[str, float]:
+    async with _devtools(chromium) as ws:
+        return await _measure_page(ws, url, refreshes)
 
 
 async def _measure_page(ws: Any, url: str, refreshes: int) -> dict[str, float]:
@@ -185,50 +198,31 @@ async def _static_paint(html: Path, chromium: str) -> float:
 
 
 async def _page_once(url: str, chromium: str) -> float:
-    import aiohttp
-
-    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
-        proc = subprocess.Popen(
-            [chromium, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
-             "--remote-debugging-port=0", f"--user-data-dir={profile}", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-        )  # fmt: skip
-        try:
-            port_file = Path(profile) / "DevToolsActivePort"
-            while not (port_file.is_file() and port_file.read_text().strip()):
-                await asyncio.sleep(0.1)
-            port = port_file.read_text().split()[0]
-            async with aiohttp.ClientSession() as s:
-                async with s.get(f"http://127.0.0.1:{port}/json/list") as r:
-                    page = next(p for p in await r.json() if p["type"] == "page")
-                async with s.ws_connect(page["webSocketDebuggerUrl"], max_msg_size=0) as ws:
-                    n = 0
-                    for method, params in (("Page.enable", {}), ("Page.navigate", {"url": url})):
-                        n += 1
-                        await ws.send_json({"id": n, "method": method, "params": params})
-                    expr = (
-                        "(performance.getEntriesByName('first-contentful-paint')[0]||{}).startTime"
-                    )
-                    while True:
-                        n += 1
-                        await ws.send_json(
-                            {
-                                "id": n,
-                                "method": "Runtime.evaluate",
-                                "params": {"expression": expr, "returnByValue": True},
-                            }
-                        )
-                        while True:
-                            msg = await ws.receive_json()
-                            if msg.get("id") == n:
-                                break
-                        value = msg.get("result", {}).get("result", {}).get("value")
-                        if value:
-                            return float(value)
-                        await asyncio.sleep(0.05)
-        finally:
-            os.killpg(proc.pid, signal.SIGKILL)  # the whole group: its helpers too
-            proc.wait()
+    async with _devtools(chromium) as ws:
+        n = 0
+        for method, params in (("Page.enable", {}), ("Page.navigate", {"url": url})):
+            n += 1
+            await ws.send_json({"id": n, "method": method, "params": params})
+        expr = (
+            "(performance.getEntriesByName('first-contentful-paint')[0]||{}).startTime"
+        )
+        while True:
+            n += 1
+            await ws.send_json(
+                {
+                    "id": n,
+                    "method": "Runtime.evaluate",
+                    "params": {"expression": expr, "returnByValue": True},
+                }
+            )
+            while True:
+                msg = await ws.receive_json()
+                if msg.get("id") == n:
+                    break
+            value = msg.get("result", {}).get("result", {}).get("value")
+            if value:
+                return float(value)
+            await asyncio.sleep(0.05)
 
 
 def _run(arch: Architecture, refreshes: int, chromium: str | None) -> dict[str, Any]:
