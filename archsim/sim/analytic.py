@@ -244,8 +244,8 @@ def solve(arch: Architecture, workload: Workload) -> dict[str, Any]:
         }
         for i, w in weights
     }
-    for c in comps.values():
-        c["unstable"] = c["offered_load"] >= 1.0
+    for row in comps.values():
+        row["unstable"] = row["offered_load"] >= 1.0
     # every station's compute per request, the model's own estimate of the host's CPU
     cpu = sum(visits.get(c.id, 0.0) * hold[c.id] for c in arch.components)
     out: dict[str, Any] = {

@@ -20,12 +20,19 @@ class Call:
     """One call step being executed for a frame (over all its attempts)."""
 
     __slots__ = ("f", "n", "t0")
+    f: Frame  # the caller's frame, resumed when the call settles
+    n: int  # retries made so far
+    t0: float  # when the first attempt started
 
 
 class Attempt:
     """One try of a call; ``settled`` once it answered or timed out (whichever came first)."""
 
     __slots__ = ("call", "settled", "status", "step")
+    call: Call
+    settled: bool
+    status: int
+    step: CallStep
 
     def reply(self, callee: Frame) -> None:
         """The callee operation finished; its answer travels back to the caller."""

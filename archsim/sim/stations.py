@@ -43,6 +43,8 @@ class Wake:
     """The smallest thing SimPy's ``Environment.step`` can process: callbacks and a context."""
 
     __slots__ = ("callbacks", "ctx")
+    callbacks: list[Callback]
+    ctx: Any  # what the scheduled function works on: a frame, an attempt, a bin number
     _ok = True  # read by Environment.step; a wake never fails
 
 

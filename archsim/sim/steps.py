@@ -94,6 +94,12 @@ class Frame:
     __slots__ = (
         "aux", "depth", "done", "op", "pc", "refused", "rep", "st", "status", "t0", "ta", "ts",
     )  # fmt: skip
+    op: Op
+    pc: int  # index of the next step
+    status: int
+    t0: float  # start of the operation
+    done: Callable[[Frame], None]
+    rep: Replica  # left unset on a frame refused before it reached a replica
 
     def __init__(self) -> None:
         self.depth = 0  # nested synchronous calls above this frame
@@ -123,13 +129,11 @@ class Runner:
         if depth > MAX_CALL_DEPTH:
             self.truncated += 1
             f.status = ERROR
-            f.rep = None
             done(f)
             return
         st = op.station
         if st.down:  # refused: the caller sees a connection error
             f.status = ERROR
-            f.rep = None
             done(f)
             return
         rep = f.rep = st.pick()
