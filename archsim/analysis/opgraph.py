@@ -12,12 +12,13 @@ Components are bits of Python ints, so unions over thousands of components stay 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TypeVar
 
 from archsim.model import Architecture, Operation, Step, StepAction
+from archsim.model.digraph import groups_callees_first
 
 __all__ = ["EventKey", "OpGraph", "OpKey", "build_op_graph", "groups_callees_first", "iter_bits"]
 
@@ -51,52 +52,6 @@ class OpGraph:
     def call_order(self) -> list[list[OpKey]]:
         """Strongly connected groups of the call graph, callees before callers."""
         return groups_callees_first(self.calls)
-
-
-def groups_callees_first(successors: Mapping[N, Iterable[N]]) -> list[list[N]]:
-    """Strongly connected groups of a graph given as ``node -> successors`` (every node a key),
-    each group after every group it reaches (Tarjan's algorithm, iterative).
-
-    Used instead of ``nx.condensation`` because the analysis only needs this order, and building
-    networkx graphs (a dict per edge) for 100,000+ event edges cost more than the whole walk.
-    """
-    index: dict[N, int] = {}
-    low: dict[N, int] = {}
-    stack: list[N] = []
-    on_stack: set[N] = set()
-    out: list[list[N]] = []
-    for root in successors:
-        if root in index:
-            continue
-        index[root] = low[root] = len(index)
-        stack.append(root)
-        on_stack.add(root)
-        work = [(root, iter(successors[root]))]
-        while work:
-            node, todo = work[-1]
-            for nxt in todo:
-                if nxt not in index:
-                    index[nxt] = low[nxt] = len(index)
-                    stack.append(nxt)
-                    on_stack.add(nxt)
-                    work.append((nxt, iter(successors[nxt])))
-                    break
-                if nxt in on_stack and index[nxt] < low[node]:
-                    low[node] = index[nxt]
-            else:  # every successor done: close the node
-                work.pop()
-                if work and low[node] < low[work[-1][0]]:
-                    low[work[-1][0]] = low[node]
-                if low[node] == index[node]:
-                    group = []
-                    while True:
-                        member = stack.pop()
-                        on_stack.discard(member)
-                        group.append(member)
-                        if member == node:
-                            break
-                    out.append(group)
-    return out
 
 
 def iter_bits(bits: int) -> list[int]:

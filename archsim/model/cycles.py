@@ -14,19 +14,21 @@ loop forever, which ``check_cycles`` reports as a validate error naming the cycl
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
-
-import networkx as nx
-import numpy as np
+from typing import TYPE_CHECKING
 
 from archsim.errors import Location
 from archsim.model.architecture import Architecture
 from archsim.model.behaviour import Behaviour, Step, StepAction
 from archsim.model.checks import Reader
+from archsim.model.digraph import find_cycle, groups_callees_first
 from archsim.model.dot.ast import DotGraph
 from archsim.model.kinds import Relation
 from archsim.model.references import edge_of
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["InvocationGraph", "check_cycles", "invocation_graph"]
 
@@ -66,15 +68,11 @@ class InvocationGraph:
     def groups(self) -> list[list[int]]:
         """Strongly connected groups of node indices, in topological order (callers first)."""
         if self._groups is None:
-            g = nx.DiGraph()
-            g.add_nodes_from(range(len(self.nodes)))
-            g.add_edges_from((e.source, e.target) for e in self.edges if e.weight > 0)
-            cond = nx.condensation(g)
-            members = cond.graph["mapping"]
-            by_group: dict[int, list[int]] = {}
-            for n, c in members.items():
-                by_group.setdefault(c, []).append(n)
-            self._groups = [sorted(by_group[c]) for c in nx.topological_sort(cond)]
+            succ: dict[int, list[int]] = {i: [] for i in range(len(self.nodes))}
+            for e in self.edges:
+                if e.weight > 0:
+                    succ[e.source].append(e.target)
+            self._groups = [sorted(g) for g in reversed(groups_callees_first(succ))]
         return self._groups
 
     def matrix(self, sync_only: bool = False) -> _Sparse:
@@ -91,7 +89,11 @@ class InvocationGraph:
 
 class _Sparse:
     """Edge weights grouped for the per-group solves; inverses are cached (the solver
-    solves the same matrix for many right-hand sides)."""
+    solves the same matrix for many right-hand sides).
+
+    numpy is imported where a block is solved, not at module import: loading a model without
+    loops (most files) never needs it, and it costs every command ~0.1 s of start-up.
+    """
 
     def __init__(self, graph: InvocationGraph, sync_only: bool) -> None:
         self.graph = graph
@@ -99,13 +101,16 @@ class _Sparse:
         for e in graph.edges:
             if e.weight > 0 and (e.sync or not sync_only):
                 self.out[e.source].append((e.target, e.weight))
-        self.group_of = np.empty(len(graph.nodes), dtype=np.int64)
+        self.group_of = [0] * len(graph.nodes)
         for gi, members in enumerate(graph.groups):
-            self.group_of[members] = gi
+            for n in members:
+                self.group_of[n] = gi
         self._inv: dict[tuple[int, bool], np.ndarray] = {}
 
     def _block(self, gi: int, transpose: bool) -> np.ndarray:
         """(I - A_g)⁻¹ (or of Aᵀ) for group ``gi``; raises ValueError when it diverges."""
+        import numpy as np
+
         key = (gi, transpose)
         if key not in self._inv:
             members = self.graph.groups[gi]
@@ -135,6 +140,8 @@ class _Sparse:
 
     def forward(self, e: np.ndarray) -> np.ndarray:
         """Solve ``x = e + Aᵀx`` (visits: ``e`` holds the external arrivals; columns allowed)."""
+        import numpy as np
+
         x = np.array(e, dtype=float, copy=True)
         for gi, members in enumerate(self.graph.groups):
             if len(members) == 1 and not any(t == members[0] for t, _ in self.out[members[0]]):
@@ -154,6 +161,8 @@ class _Sparse:
 
     def backward(self, b: np.ndarray) -> np.ndarray:
         """Solve ``r = b + A·r`` (per-execution totals: callees before callers)."""
+        import numpy as np
+
         r = np.array(b, dtype=float, copy=True)
         for gi in range(len(self.graph.groups) - 1, -1, -1):
             members = self.graph.groups[gi]
@@ -221,20 +230,17 @@ def _report(
     members: set[int],
 ) -> None:
     edges = [e for e in inv.edges if e.source in members and e.target in members and e.weight > 0]
-    sure = nx.DiGraph()
-    sure.add_edges_from((e.source, e.target, {"e": e}) for e in edges if e.weight >= 1 - 1e-12)
-    anyw = nx.DiGraph()
-    anyw.add_edges_from((e.source, e.target, {"e": e}) for e in edges)
+    sure = _edge_map(e for e in edges if e.weight >= 1 - 1e-12)
+    anyw = _edge_map(edges)
     certain = True
-    try:
-        cycle = nx.find_cycle(sure)
-    except nx.NetworkXNoCycle:
-        cycle, certain = nx.find_cycle(anyw), False
+    cycle = find_cycle({u: list(vs) for u, vs in sure.items()})
+    if cycle is None:
+        cycle, certain = find_cycle({u: list(vs) for u, vs in anyw.items()}), False
+    assert cycle is not None  # a diverging group has a cycle
     g = sure if certain else anyw
     path = [inv.describe(cycle[0][0])] + [inv.describe(v) for _, v in cycle]
-    has_event = any(g.edges[u, v]["e"].step is None or not g.edges[u, v]["e"].sync
-                    for u, v in cycle)  # fmt: skip
-    first = next((g.edges[u, v]["e"] for u, v in cycle if g.edges[u, v]["e"].step is not None))
+    has_event = any(g[u][v].step is None or not g[u][v].sync for u, v in cycle)
+    first = next((g[u][v] for u, v in cycle if g[u][v].step is not None))
     src = inv.nodes[first.source]
     step = first.step
     assert step is not None
@@ -257,6 +263,16 @@ def _report(
         else "its calls repeat on average at least once per turn, so a request never ends"
     )
     reader.error(f"{what}: {chain}; {why}", where, hint, code)
+
+
+def _edge_map(edges: Iterable[_Edge]) -> dict[int, dict[int, _Edge]]:
+    """``source -> {target: edge}``, the last edge between two nodes winning (as in a
+    networkx DiGraph); every node is a key, in the order edges first name them."""
+    out: dict[int, dict[int, _Edge]] = {}
+    for e in edges:
+        out.setdefault(e.source, {})[e.target] = e
+        out.setdefault(e.target, {})
+    return out
 
 
 def _location(

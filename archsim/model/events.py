@@ -22,10 +22,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-import networkx as nx
-
 from archsim.model.architecture import Architecture, Link
 from archsim.model.behaviour import EventFlow, Operation, OpKind, OpRef, StepAction
+from archsim.model.digraph import reaches
 from archsim.model.kinds import Kind, Relation
 from archsim.model.naming import event_name, snake
 
@@ -103,7 +102,7 @@ def plan_handlers(
             takers.setdefault((link.target, event), []).append(link)
     # Walk the chains from what request operations publish, nearest first; a publication that
     # would lead back to an event already upstream closes a loop and is left out.
-    kept = nx.DiGraph()
+    kept: dict[Event, list[Event]] = {}
     emits: dict[tuple[int, str], list[Publication]] = {}
     seen = list(dict.fromkeys(published))
     queue = list(seen)
@@ -113,10 +112,11 @@ def plan_handlers(
             for pub in pubs.get(link.source, ()):
                 there = pub.key
                 if there == here or (
-                    there in kept and here in kept and nx.has_path(kept, there, here)
+                    there in kept and here in kept and reaches(kept, there, here)
                 ):
                     continue
-                kept.add_edge(here, there)
+                kept.setdefault(here, []).append(there)
+                kept.setdefault(there, [])
                 emits.setdefault((id(link), here[1]), []).append(pub)
                 if there not in seen:
                     seen.append(there)
