@@ -239,9 +239,10 @@ def check_links(
         events.update(link.events)
         if key in seen and not new_events:
             first = seen[key].source_ref
+            at = f" (first at {first.line}:{first.col})" if first is not None else ""
             reader.warn(
-                f"duplicate link {link.source} -> {link.target} [{link.relation.label}] "
-                f"(first at {first.line}:{first.col}); it counts once",
+                f"duplicate link {link.source} -> {link.target} [{link.relation.label}]"
+                f"{at}; it counts once",
                 edge.location,
                 "remove one of them, or use weight=… to say how much traffic it carries",
                 "duplicate-link",

@@ -155,8 +155,8 @@ class _Deriver:
         own = id_name(resource_name(self.arch, op))
         if op.kind is OpKind.READ:
             self.resources[own] = resource_name(self.arch, op)
-            needs = ("id",) if "{id}" in (op.path or "") else ()
-            return OpFlow(op.qualified, needs=needs, knows=(own,) if needs else ())
+            read_needs = ("id",) if "{id}" in (op.path or "") else ()
+            return OpFlow(op.qualified, needs=read_needs, knows=(own,) if read_needs else ())
         if op.kind not in _CARRIERS:
             return OpFlow(op.qualified)
         event = self._event_fields(op) if op.kind is OpKind.CONSUME else {}
@@ -247,7 +247,8 @@ def seeded_components(arch: Architecture) -> set[str]:
     """Components whose rows are seeded at start-up: those that store data that is read (by
     a front-door entry or by another operation's call) but that no front-door entry creates,
     so a read finds rows without a create."""
-    created, read = set(), set()
+    created: set[str] = set()
+    read: set[str] = set()
     for e in arch.behaviour.entries:
         kind = _kind(arch, e.target.component, e.target.operation)
         (created if kind is OpKind.WRITE else read).add(e.target.component)

@@ -138,6 +138,8 @@ class _MeanCv(_Dist):
 
     mean_s: float = Field(gt=0)
     cv: float = Field(gt=0)
+    # declared after mean_s and cv so that the JSON keeps its field order; each shape narrows it
+    type: Literal["lognormal", "gamma"]
 
     @property
     def mean(self) -> float:
@@ -147,17 +149,17 @@ class _MeanCv(_Dist):
     def scv(self) -> float:
         return self.cv**2
 
-    def scaled(self, factor: float) -> Distribution:
-        return type(self)(mean_s=self.mean_s * factor, cv=self.cv)
-
     def __str__(self) -> str:
-        return f"{self.type}(mean={format_duration(self.mean_s)},cv={self.cv:g})"  # type: ignore[attr-defined]
+        return f"{self.type}(mean={format_duration(self.mean_s)},cv={self.cv:g})"
 
 
 class LogNormal(_MeanCv):
     """Log-normal given by its mean (seconds) and coefficient of variation."""
 
     type: Literal["lognormal"] = "lognormal"
+
+    def scaled(self, factor: float) -> LogNormal:
+        return LogNormal(mean_s=self.mean_s * factor, cv=self.cv)
 
     def sampler(self, rng: random.Random) -> Callable[[], float]:
         sigma2 = math.log1p(self.cv**2)
@@ -169,6 +171,9 @@ class Gamma(_MeanCv):
     """Gamma given by its mean (seconds) and coefficient of variation."""
 
     type: Literal["gamma"] = "gamma"
+
+    def scaled(self, factor: float) -> Gamma:
+        return Gamma(mean_s=self.mean_s * factor, cv=self.cv)
 
     def sampler(self, rng: random.Random) -> Callable[[], float]:
         shape = 1.0 / self.cv**2

@@ -17,7 +17,7 @@ def to_networkx(arch: Architecture) -> nx.MultiDiGraph:
     and ``interaction`` (keyed by relation value, so parallel relations stay distinct)."""
     import networkx as nx  # imported on first use: it costs every command ~0.15 s of start-up
 
-    graph = nx.MultiDiGraph(name=arch.name)
+    graph: nx.MultiDiGraph[str] = nx.MultiDiGraph(name=arch.name)
     for comp in arch.components:
         graph.add_node(comp.id, component=comp, kind=comp.kind)
     for link in arch.links:

@@ -196,9 +196,9 @@ def _read(text: str, file: str | None) -> LoadResult:
         for node in graph.nodes.values()
     ]
     links = [
-        _link(edge, rel, labelled[i][1], reader)
+        _link(edge, known, labelled[i][1], reader)
         for i, edge in enumerate(graph.edges)
-        if (rel := relations[i]) is not None
+        if (known := relations[i]) is not None
     ]
     graph_values = reader.typed(graph.attrs, A.GRAPH_ATTRIBUTES, "the graph")
     _check_host(graph_values, graph, reader)

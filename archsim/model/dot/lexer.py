@@ -275,7 +275,7 @@ def tokenize(source: Source, line_comments: bool = True) -> Tokens:
         # '//' when line comments are off) or stop lexing restart or end the iteration
         finished = True
         for m in finditer(text, pos):
-            g = m.lastindex
+            g = m.lastindex or 0  # every alternative of the pattern is a group: never None
             if g == 1:
                 word = m.group(1)
                 low = word.lower()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import itertools
+from typing import NoReturn
 
 from archsim.errors import Diagnostic, DotSyntaxError, Severity
 from archsim.model.dot.ast import Attr, DotDocument, DotEdge, DotGraph, DotNode, DotSubgraph
@@ -77,7 +78,7 @@ class _Parser:
         self.comments = toks.comments
         self.ci = 0  # next comment not yet attached
         self.depth = 0
-        self.graph: DotGraph | None = None
+        self.graph: DotGraph  # set by graph_stmt before any statement of its body is parsed
         self.chain: list[DotSubgraph] = []  # enclosing named subgraphs, outermost first
         self.members: dict[int, set[str]] = {}
         self.named: dict[str, DotSubgraph] = {}
@@ -93,13 +94,14 @@ class _Parser:
         if recover:
             raise _Recover(resume)
 
-    def expected(self, what: str, context: str = "", hint: str | None = None) -> None:
+    def expected(self, what: str, context: str = "", hint: str | None = None) -> NoReturn:
         k, v, p = self.kinds[self.i], self.values[self.i], self.positions[self.i]
         if k == "EOF":
             if self.eof_reported:  # the premature end of file is already explained
                 raise _Recover
             self.eof_reported = True  # later "never closed" errors would only repeat this one
-        self.error(p, f"expected {what}{context}, found {_describe(k, v)}", hint)
+        self.error(p, f"expected {what}{context}, found {_describe(k, v)}", hint, recover=False)
+        raise _Recover
 
     def resync(self, err_pos: int) -> None:
         """Skip to a plausible statement start after an error."""
@@ -411,8 +413,9 @@ class _Parser:
         name = None
         if kinds[self.i] == "KW":
             self.i += 1
-            if kinds[self.i] in _ID_KINDS:
-                name = self.id_value()[0]
+            ident = self.id_value()  # None unless an ID is at the cursor
+            if ident is not None:
+                name = ident[0]
         if kinds[self.i] != "{":
             self.expected("'{' to open the subgraph body")
         open_pos = self.positions[self.i]
@@ -465,8 +468,9 @@ class _Parser:
         directed = values[self.i] == "digraph"
         self.i += 1
         name = None
-        if kinds[self.i] in _ID_KINDS:
-            name = self.id_value()[0]
+        ident = self.id_value()  # None unless an ID is at the cursor
+        if ident is not None:
+            name = ident[0]
         if kinds[self.i] != "{":
             self.expected("'{' to open the graph body")
         open_pos = self.positions[self.i]

@@ -79,7 +79,7 @@ class _Writer:
                 self.subgraph(sub, depth)
         subtree = self._subtree(name) if name is not None else None
         for edge in self.edges_in.get(name, ()):
-            if subtree is not None and self._claims_foreign(edge, subtree):
+            if name is not None and subtree is not None and self._claims_foreign(edge, subtree):
                 self.deferred.setdefault(name, []).append(edge)
             else:
                 self.edge(edge, depth)
@@ -88,21 +88,23 @@ class _Writer:
                 self.anonymous(sub, depth)
 
     def subgraph(self, sub: DotSubgraph, depth: int) -> None:
-        self.emit(depth, f"subgraph {quote_id(sub.name)} {{", sub.comments)
+        name = sub.name
+        assert name is not None, "anonymous subgraphs are written by anonymous()"
+        self.emit(depth, f"subgraph {quote_id(name)} {{", sub.comments)
         for key, attr in sub.attrs.items():
             self.emit(depth + 1, f"{quote_id(key)}={_value(attr)};")
-        self.block(sub.name, depth + 1)
+        self.block(name, depth + 1)
         # Members declared elsewhere are listed by id; one whose own declaration is not
         # written yet would be claimed by this block, so it is listed in a reopened block at
         # the end of the graph instead.
-        inside = self._inside(sub)
+        inside = self._inside(name)
         for node_id in sub.nodes:
             if node_id in inside:
                 continue
             if node_id in self.created:
                 self.emit(depth + 1, f"{quote_id(node_id)};")
             else:
-                self.deferred.setdefault(sub.name, []).insert(0, node_id)
+                self.deferred.setdefault(name, []).insert(0, node_id)
         self.emit(depth, "}")
 
     def reopen(self, depth: int) -> None:
@@ -110,8 +112,8 @@ class _Writer:
         parents = {s.name: s.parent for s in self.graph.subgraphs if s.name is not None}
         for name, ids in self.deferred.items():
             path = [name]
-            while parents.get(path[-1]) is not None:
-                path.append(parents[path[-1]])
+            while (parent := parents.get(path[-1])) is not None:
+                path.append(parent)
             path.reverse()
             for i, step in enumerate(path):
                 self.emit(depth + i, f"subgraph {quote_id(step)} {{")
@@ -143,10 +145,11 @@ class _Writer:
             for n in (edge.source, edge.target)
         )
 
-    def _inside(self, sub: DotSubgraph) -> set[str]:
-        """Node ids written in ``sub``'s block or its nested blocks (declarations and edges)."""
+    def _inside(self, name: str) -> set[str]:
+        """Node ids written in subgraph ``name``'s block or its nested blocks (declarations
+        and edges)."""
         ids: set[str] = set()
-        for n in self._subtree(sub.name):
+        for n in self._subtree(name):
             ids.update(self.nodes_in.get(n, ()))
             for e in self.edges_in.get(n, ()):
                 ids.add(e.source)
