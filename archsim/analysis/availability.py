@@ -162,11 +162,13 @@ def _reach_bits(ops: OpGraph) -> dict[OpKey, int]:
         op: [*callees, *(hub_of[e] for e in ops.publishes.get(op, ()))]
         for op, callees in ops.calls.items()
     }
-    for consumers, hub in hubs.items():
-        succ[hub] = list(consumers)
-        for consumer in consumers:
+    for group, hub in hubs.items():
+        succ[hub] = list(group)
+        for consumer in group:
             succ.setdefault(consumer, [])
-    local = {op: ops.local_fail[op] | ops.local_degrade[op] for op in ops.calls}
+    local: dict[tuple[str, ...], int] = {
+        op: ops.local_fail[op] | ops.local_degrade[op] for op in ops.calls
+    }
     reach = _closure(groups_callees_first(succ), succ, local)
     return {op: reach[op] for op in ops.calls}
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
@@ -48,7 +49,7 @@ class Context:
     def activation(self) -> nx.DiGraph:
         """Who can set whom to work: every link, with ``subscribes to`` turned around
         (the broker delivers to its subscriber)."""
-        out = nx.DiGraph()
+        out: nx.DiGraph[str] = nx.DiGraph()
         out.add_nodes_from(self.graph.nodes)
         subscribes = Relation.SUBSCRIBES_TO.value
         out.add_edges_from(
@@ -68,8 +69,8 @@ class Context:
 
         return BlastRadius(self.arch, self.ops)
 
-    def _subgraph(self, keep) -> nx.DiGraph:  # type: ignore[no-untyped-def]
-        out = nx.DiGraph()
+    def _subgraph(self, keep: Callable[[dict[str, Any]], bool]) -> nx.DiGraph[str]:
+        out: nx.DiGraph[str] = nx.DiGraph()
         out.add_nodes_from(self.graph.nodes)
         out.add_edges_from((u, v) for u, v, d in self.graph.edges(data=True) if keep(d))
         return out

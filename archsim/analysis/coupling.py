@@ -51,7 +51,7 @@ def _cycles(ctx: Context) -> Iterator[Finding]:
 def longest_chains(ctx: Context) -> dict[str, list[str]]:
     """Per component that starts a chain (no synchronous caller), its longest synchronous call
     chain as component ids; a cycle counts as one step (it is reported on its own)."""
-    chain = nx.DiGraph()
+    chain: nx.DiGraph[str] = nx.DiGraph()
     chain.add_nodes_from(ctx.graph.nodes)
     chain.add_edges_from(
         (u, v)

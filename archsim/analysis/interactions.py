@@ -166,6 +166,26 @@ ORPHAN_SUBSCRIBER = Rule(
     fix="add the publisher ('publishes to' edge, with event=…), or remove the subscription",
     check=_orphan_subscribers,
 )
+def _inconsistent_config(ctx: Context) -> Iterator[Finding]:
+    return _inconsistent(
+        ctx,
+        Relation.READS_FROM,
+        INCONSISTENT_CONFIG,
+        "reads configuration from",
+        "does not read configuration from",
+    )
+
+
+def _inconsistent_registration(ctx: Context) -> Iterator[Finding]:
+    return _inconsistent(
+        ctx,
+        Relation.REGISTERS_WITH,
+        INCONSISTENT_REGISTRATION,
+        "registers with",
+        "does not register with",
+    )
+
+
 INCONSISTENT_CONFIG = Rule(
     id="inconsistent-config",
     severity=Severity.INFO,
@@ -173,13 +193,7 @@ INCONSISTENT_CONFIG = Rule(
     source="Taibi et al.: the spirit of 'no central configuration' applied to peers",
     why="services configured differently from their peers drift: settings live in two places",
     fix="have every service read its configuration the same way (add or remove 'reads from')",
-    check=lambda ctx: _inconsistent(
-        ctx,
-        Relation.READS_FROM,
-        INCONSISTENT_CONFIG,
-        "reads configuration from",
-        "does not read configuration from",
-    ),
+    check=_inconsistent_config,
 )
 INCONSISTENT_REGISTRATION = Rule(
     id="inconsistent-registration",
@@ -188,13 +202,7 @@ INCONSISTENT_REGISTRATION = Rule(
     source="service discovery consistency (archsim)",
     why="an unregistered service cannot be found by callers that resolve through the registry",
     fix="have every service register with the registry (add 'registers with')",
-    check=lambda ctx: _inconsistent(
-        ctx,
-        Relation.REGISTERS_WITH,
-        INCONSISTENT_REGISTRATION,
-        "registers with",
-        "does not register with",
-    ),
+    check=_inconsistent_registration,
 )
 UNREACHABLE = Rule(
     id="unreachable-component",
