@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -35,6 +36,9 @@ from archsim.model import apply_overrides, load
 from archsim.runtime import launcher
 from archsim.sim import Workload, simulate
 from archsim.sim.analytic import saturation
+
+# a load test: password hashing lowered (as archsim loadtest --up does, with its warning)
+LOAD_TEST_ENV = {**os.environ, "ARCHSIM_PBKDF2_ROUNDS": "1000"}
 
 ROOT = Path(__file__).resolve().parent.parent
 TOLERANCE = 0.25
@@ -99,7 +103,7 @@ def _measure_all(arch, args) -> tuple[tuple[dict, dict], dict, dict]:
             path = stack / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(body)
-        launcher.up(stack, timeout_s=120)
+        launcher.up(stack, timeout_s=120, env=LOAD_TEST_ENV)
         try:
             common = {"duration": args.duration, "warmup": 5.0, "users": 100, "spawn_rate": 100}
             first = _measure(

@@ -47,6 +47,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "examples" / "architectures"
 SEED = ROOT / "topology.dot"
+# the stacks are load-tested: password hashing lowered as archsim loadtest --up does
+LOAD_TEST_ROUNDS = 1_000
 
 __all__ = [
     "STEPS",
@@ -329,7 +331,14 @@ def _log_errors(stack: Path) -> list[str]:
 def step_up(path: Path, work: Path) -> Outcome:
     stack = work / path.stem
     rc, out = _archsim(
-        "up", str(stack), "--timeout", str(UP_TIMEOUT_S), "--json", timeout=TIMEOUTS["up"]
+        "up",
+        str(stack),
+        "--timeout",
+        str(UP_TIMEOUT_S),
+        "--json",
+        "--hash-rounds",
+        str(LOAD_TEST_ROUNDS),
+        timeout=TIMEOUTS["up"],
     )
     if rc != 0:
         errors = _log_errors(stack)
@@ -397,9 +406,14 @@ def probe_entries(stack: Path, timeout: float = 120) -> dict:
     if not front:
         raise RuntimeError(f"{stack} is not running (no front door in its state file)")
     from archsim.loadtest.runner import doors
+    from archsim.runtime.auth import ENTRY_CLIENT
+    from archsim.runtime.launcher import client_authorization
 
     state, manifest = _state(stack), json.loads((stack / "stack.json").read_text())
-    env = {"ARCHSIM_DOORS": json.dumps(doors(manifest, state))}  # each entry to its own door
+    env = {
+        "ARCHSIM_DOORS": json.dumps(doors(manifest, state)),  # each entry to its own door
+        "ARCHSIM_CLIENT_AUTH": client_authorization(stack, ENTRY_CLIENT) or "",
+    }
     rc, out = _run([sys.executable, "-c", _PROBE, str(stack), front], timeout=timeout, env=env)
     last = out.strip().splitlines()[-1] if out.strip() else ""
     try:
@@ -416,9 +430,7 @@ def step_requests(path: Path, work: Path) -> Outcome:
         return _fail(_short(str(exc)), str(exc))
     entries = probe["entries"]
     bad = {k: v for k, v in entries.items() if (v.get("status") or 0) // 100 != 2}
-    setup_bad = [
-        r for r in probe["setup"] if (r.get("status") or 0) // 100 != 2
-    ]
+    setup_bad = [r for r in probe["setup"] if (r.get("status") or 0) // 100 != 2]
     lines = [
         f"{k}: {v.get('status')} {v.get('error') or ''} {v.get('body', '')[:200]}".strip()
         for k, v in bad.items()
@@ -497,9 +509,7 @@ def step_loadtest(
         if not (sent.get(e) or endpoints.get(e, {}).get("requests"))
     ]
     errors = _top_errors(out_dir)
-    failing = {
-        k: v for k, v in endpoints.items() if (v.get("fail_ratio") or 0) > MAX_FAIL_RATIO
-    }
+    failing = {k: v for k, v in endpoints.items() if (v.get("fail_ratio") or 0) > MAX_FAIL_RATIO}
     lines = [
         f"{k}: {v['fail_ratio']:.1%} of {v['requests']} failed; most frequent: {errors.get(k, '?')}"
         for k, v in failing.items()
@@ -600,8 +610,9 @@ def run_file(path: Path, steps: tuple[str, ...], work: Path, progress=print) -> 
     """Run ``steps`` on one architecture; ``up`` needs a generated stack (``ruff`` findings
     alone do not stop it), ``requests`` and ``loadtest`` need ``up``; ``down`` always runs once
     ``up`` was tried."""
-    result = FileResult(path.stem, str(path.relative_to(ROOT) if path.is_relative_to(ROOT)
-                                      else path))
+    result = FileResult(
+        path.stem, str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
+    )
     res = result.steps
 
     def record(step: str, outcome: Outcome) -> None:
@@ -696,8 +707,10 @@ def main(argv: list[str] | None = None) -> int:
             ap.error(f"no corpus file named {sorted(wanted)}")
     work = args.workdir or Path(tempfile.mkdtemp(prefix="archsim-corpus-"))
     work.mkdir(parents=True, exist_ok=True)
-    log = (lambda *a, **k: print(*a, file=sys.stderr, flush=True)) if args.json else (
-        lambda *a, **k: print(*a, flush=True)
+    log = (
+        (lambda *a, **k: print(*a, file=sys.stderr, flush=True))
+        if args.json
+        else (lambda *a, **k: print(*a, flush=True))
     )
     log(f"corpus: {len(files)} files, steps {','.join(steps)}, work dir {work}")
     results = []

@@ -140,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     hello_dir.mkdir()
     (hello_dir / "hello.py").write_text(_HELLO)
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
+    env.setdefault("ARCHSIM_PBKDF2_ROUNDS", "1000")  # a load test: hashing lowered (warned)
     env["ARCHSIM_TOKEN_CACHE_S"] = str(args.token_cache_s)
     hello = None
     try:

@@ -31,6 +31,9 @@ from archsim.codegen import apply_writes, plan_writes, render
 from archsim.model import load
 from archsim.runtime import launcher
 
+# a load test: password hashing lowered (as archsim loadtest --up does, with its warning)
+LOAD_TEST_ENV = {**os.environ, "ARCHSIM_PBKDF2_ROUNDS": "1000"}
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARTIFACTS = Path(os.environ.get("ARCHSIM_ARTIFACTS", ROOT / "test-artifacts"))
@@ -71,7 +74,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     directory = tmp_path_factory.mktemp("dash") / "shop"
     seed = ROOT / "topology.dot"
     apply_writes(plan_writes(directory, render(load(seed).architecture, source=seed.name)))
-    launcher.up(directory, timeout_s=120)
+    launcher.up(directory, timeout_s=120, env=LOAD_TEST_ENV)
     try:
         yield directory
     finally:

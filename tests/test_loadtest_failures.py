@@ -65,6 +65,7 @@ def stack(model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pat
     arch = read_architecture(FAILING, str(model)).architecture
     apply_writes(plan_writes(directory, render(arch)))
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
+    env.setdefault("ARCHSIM_PBKDF2_ROUNDS", "1000")  # a load test: hashing lowered (warned)
     launcher.up(directory, env=env, timeout_s=120)
     try:
         yield directory

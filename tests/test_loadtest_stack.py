@@ -17,6 +17,9 @@ from archsim.model import Architecture
 from archsim.runtime import launcher
 from archsim.runtime.ports import free_port
 
+# a load test: password hashing lowered (as archsim loadtest --up does, with its warning)
+LOAD_TEST_ENV = {**os.environ, "ARCHSIM_PBKDF2_ROUNDS": "1000"}
+
 runner = CliRunner()
 
 
@@ -31,7 +34,7 @@ def _write_stack(arch: Architecture, directory: Path) -> Path:
 @pytest.fixture(scope="module")
 def stack(seed: Architecture, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     directory = _write_stack(seed, tmp_path_factory.mktemp("stack"))
-    launcher.up(directory, timeout_s=120)
+    launcher.up(directory, timeout_s=120, env=LOAD_TEST_ENV)
     try:
         yield directory
     finally:

@@ -28,7 +28,12 @@ def stack(tmp_path_factory):
     try:
         state = launcher.up(root, env=env, timeout_s=120)
         urls = {i["component"]: i["url"] for i in state["instances"]}
-        token = httpx.post(urls["id-provider"] + "/tokens", json={"subject": "t"}, timeout=10)
+        token = httpx.post(
+            urls["id-provider"] + "/tokens",
+            json={"subject": "t"},
+            headers={"authorization": launcher.client_authorization(root, "client")},
+            timeout=10,
+        )
         auth = {"authorization": f"Bearer {token.json()['access_token']}"}
         yield state["front_door"], urls["catalog-svc"], auth
     finally:

@@ -26,7 +26,11 @@ def test_library_platform_serves_a_request_end_to_end(tmp_path: Path) -> None:
         state = launcher.up(tmp_path, env=env, timeout_s=120)
         assert state["front_door_component"] == "edge-proxy"
         urls = {i["component"]: i["url"] for i in state["instances"]}
-        token = httpx.post(urls["id-provider"] + "/tokens", json={"subject": "librarian"})
+        token = httpx.post(
+            urls["id-provider"] + "/tokens",
+            json={"subject": "librarian"},
+            headers={"authorization": launcher.client_authorization(tmp_path, "client")},
+        )
         assert token.status_code == 201, token.text
         auth = {"authorization": f"Bearer {token.json()['access_token']}"}
         http = httpx.Client(base_url=state["front_door"], timeout=15)

@@ -143,7 +143,7 @@ def loadtest_cmd(
 
     Example: archsim loadtest ./stack --steps 100:1500:200 --duration 20s --users 300
     """
-    from archsim.loadtest.runner import LoadSpec, running_stack
+    from archsim.loadtest.runner import LOAD_TEST_ROUNDS, LoadSpec, running_stack
     from archsim.loadtest.thresholds import parse_threshold
     from archsim.sim.workload import parse_think
 
@@ -162,6 +162,8 @@ def loadtest_cmd(
     spec.check()
     rates = _rates(steps, rps, thresholds)
     text, name = _locustfile(stack, model, quiet=as_json)
+    if up:
+        _hash_warning(LOAD_TEST_ROUNDS)
     with (
         running_stack(stack, up),
         progress_bar("[bold]load[/]", "{task.description}", quiet=as_json) as bar,
@@ -171,6 +173,17 @@ def loadtest_cmd(
             return
         summary = _single_run(stack, text, name, spec, out, bar)
     _report_run(summary, thresholds, out, as_json, allow_failures)
+
+
+def _hash_warning(rounds: int) -> None:
+    """Say so when the stack hashes passwords below the OWASP minimum (a load-test setting)."""
+    import os
+
+    from archsim.runtime.auth import ROUNDS_ENV, rounds_warning
+
+    warning = rounds_warning(int(os.environ.get(ROUNDS_ENV) or rounds))
+    if warning:
+        err_console.print(f"[yellow]warning:[/] {warning}")
 
 
 def _rates(steps: str | None, rps: float | None, thresholds: list[Any]) -> list[float]:

@@ -130,6 +130,14 @@ def up(
         bool, typer.Option(help="Handlers spend their modelled service time (ARCHSIM_EMULATE=1).")
     ] = False,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for readiness.")] = 90.0,
+    hash_rounds: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="PBKDF2 rounds for passwords (default the OWASP minimum, 600,000); "
+            "lower only for load tests.",
+        ),
+    ] = None,
     dashboard: Annotated[
         bool, typer.Option("--dashboard", help="Then serve the live dashboard (archsim dashboard).")
     ] = False,
@@ -143,10 +151,16 @@ def up(
     Example: archsim up shop/ --replicas product_service=2
     """
     from archsim.runtime import launcher
+    from archsim.runtime.auth import OWASP_PBKDF2_ROUNDS, ROUNDS_ENV, rounds_warning
 
     env = dict(os.environ)
     if emulate:
         env["ARCHSIM_EMULATE"] = "1"
+    if hash_rounds is not None:
+        env[ROUNDS_ENV] = str(hash_rounds)
+    warning = rounds_warning(int(env.get(ROUNDS_ENV) or OWASP_PBKDF2_ROUNDS))
+    if warning:
+        err_console.print(f"[yellow]warning:[/] {warning}")
     counts = _parse_replicas(replicas)
     try:
         with Live(console=err_console, transient=as_json, refresh_per_second=8) as live:
@@ -189,8 +203,10 @@ def status(
     as_json: JsonOpt = False,
     url: Annotated[
         str | None,
-        typer.Option(help="Print only a URL, for scripts: 'front' (the front door) or a "
-                     "component id (its first instance)."),
+        typer.Option(
+            help="Print only a URL, for scripts: 'front' (the front door) or a "
+            "component id (its first instance)."
+        ),
     ] = None,
 ) -> None:
     """Show the processes of a stack and whether each is ready (exit 1 if not running or any

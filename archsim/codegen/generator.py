@@ -24,6 +24,7 @@ from archsim.model import Architecture, Component, Kind, Operation, OpKind, Rela
 from archsim.model.dataflow import SEEDED_ROWS, derive_dataflow, seeded_components
 from archsim.model.derive import HEARTBEAT_INTERVAL_S, LOOKUP_TTL_S
 from archsim.model.naming import snake
+from archsim.runtime.auth import ENTRY_CLIENT
 from archsim.runtime.settings import env_name
 
 __all__ = ["GENERATED_HEADER", "MANIFEST_VERSION", "USER_OWNED", "is_user_owned", "render"]
@@ -92,6 +93,21 @@ def _subscribed_broker(arch: Architecture, comp: Component, op: Operation) -> st
     return links[0].target if links else None
 
 
+def token_clients(arch: Architecture, auth: str) -> list[str]:
+    """Who may mint tokens at ``auth``: the components whose operations call its
+    ``issue_token`` (a login), and ``client``: the stack owner's own client (the load test,
+    an entry at the auth service, tests), whose secret only the owner of the stack can derive."""
+    clients = {
+        op.component
+        for op in arch.behaviour.operations
+        for step in op.steps
+        if step.action is StepAction.CALL
+        and step.target == auth
+        and step.operation == "issue_token"
+    }
+    return sorted({*clients, ENTRY_CLIENT})
+
+
 def _spec(arch: Architecture, comp: Component) -> dict[str, Any]:
     registered = {
         link.source: link.target for link in arch.links if link.relation is Relation.REGISTERS_WITH
@@ -125,6 +141,8 @@ def _spec(arch: Architecture, comp: Component) -> dict[str, Any]:
         "consumes": consumes,
         # stored resources start with rows, so a read finds one before anything created it
         "seed_rows": SEEDED_ROWS if comp.id in seeded_components(arch) else 0,
+        **({"clients": token_clients(arch, comp.id)} if comp.kind is Kind.AUTH else {}),
+        "passwords": any(op.kind is OpKind.LOGIN for op in arch.behaviour.operations_of(comp.id)),
     }
 
 
@@ -236,6 +254,8 @@ def _process_entry(arch: Architecture, proc: Process) -> dict[str, Any]:
     }
     if proc.role == "service":
         entry.update(app=f"{proc.module}.app:app", health="/ready", secrets=comp.kind is Kind.AUTH)
+        if any(comp.id in token_clients(arch, a.id) for a in arch.of_kind(Kind.AUTH)):
+            entry["token_client"] = True  # the launcher gives it its client credential
         # Only stateless services and those whose data lives in a shared database scale out.
     elif proc.role == "registry":
         entry["ttl_s"] = 3 * HEARTBEAT_INTERVAL_S

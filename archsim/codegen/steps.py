@@ -228,7 +228,7 @@ class StepWriter:
             return [
                 f"calls['token'] = await rt.call_json({t}, 'POST', '/tokens', "
                 f"json={{'subject': str(result['id']), 'claims': {{'email': "
-                f"result.get('email')}}}}, policy={policy})",
+                f"result.get('email')}}}}, headers=rt.client_headers(), policy={policy})",
                 "result = calls['token']",
             ]
         if role_of(self.arch, target) == "smtp_sink":

@@ -1,25 +1,39 @@
 """JWT tokens with real signatures (PyJWT, HS256): issued and checked by the auth service.
+Issuing one takes a client credential (HTTP Basic, ``client_id:client_secret``): each client's
+secret is an HMAC of the stack's signing secret, so the auth service checks it without a store
+and the launcher hands every minting service its own in its environment, never in a file.
 A gateway asks the auth service on every request, as the model's ``validates with`` step
 says; ``ARCHSIM_TOKEN_CACHE_S`` > 0 lets it trust a validated token that long (``TokenCache``)
 — then the model must say so too (the link's ``p``), or predictions count calls never made."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import os
 import time
 import uuid
+from collections.abc import Collection
 from typing import Any
 
 import jwt
 
 __all__ = [
+    "ENTRY_CLIENT",
+    "OWASP_PBKDF2_ROUNDS",
+    "ROUNDS_ENV",
+    "ClientError",
     "TokenCache",
     "TokenError",
     "TokenService",
     "bearer_token",
+    "client_header",
+    "client_secret",
     "hash_password",
+    "hash_rounds",
+    "rounds_warning",
     "verify_password",
 ]
 
@@ -30,6 +44,31 @@ _MAX_VERIFIED = 10_000
 
 class TokenError(Exception):
     """A token that is missing, malformed, expired or wrongly signed."""
+
+
+#: The client id of the stack owner's own callers (the load test signing in at the auth
+#: service, tests): its secret derives from the signing secret, which only the owner can read.
+ENTRY_CLIENT = "client"
+
+
+class ClientError(Exception):
+    """A token request without a valid client credential (``status`` 401) or from a client
+    that may not mint tokens (403)."""
+
+    def __init__(self, message: str, status: int = 401) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def client_secret(signing_secret: str, client: str) -> str:
+    """The credential of ``client``: HMAC-SHA256 of its id under the stack's signing secret."""
+    message = f"archsim-client:{client}".encode()
+    return hmac.new(signing_secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def client_header(client: str, secret: str) -> str:
+    """The ``Authorization`` value a client sends to mint a token (HTTP Basic)."""
+    return "Basic " + base64.b64encode(f"{client}:{secret}".encode()).decode()
 
 
 class TokenService:
@@ -56,6 +95,23 @@ class TokenService:
         }
         token = jwt.encode(payload, self.secret, algorithm="HS256")
         return {"access_token": token, "token_type": "bearer", "expires_in": int(self.ttl_s)}
+
+    def client(self, authorization: str | None, allowed: Collection[str]) -> str:
+        """The id of the client a Basic ``authorization`` proves, if it is ``allowed`` to mint
+        tokens; ClientError (401 no or wrong credential, 403 a client that may not)."""
+        scheme, _, raw = (authorization or "").partition(" ")
+        if scheme.lower() != "basic" or not raw.strip():
+            raise ClientError("minting a token needs a client credential (HTTP Basic)")
+        try:
+            # the secret is hex, the id may hold a colon: split at the last one
+            client, _, given = base64.b64decode(raw.strip(), validate=True).decode().rpartition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            raise ClientError("malformed client credential") from None
+        if not client or not hmac.compare_digest(given, client_secret(self.secret, client)):
+            raise ClientError("wrong client credential")
+        if client not in allowed:
+            raise ClientError(f"client {client!r} may not mint tokens", status=403)
+        return client
 
     def verify(self, token: str) -> dict[str, Any]:
         """The claims of a valid token; TokenError otherwise. A token string whose signature
@@ -122,8 +178,32 @@ def bearer_token(authorization: str | None) -> str | None:
     return token.strip() or None
 
 
-def hash_password(password: str, *, salt: bytes | None = None, rounds: int = 10_000) -> str:
-    """``pbkdf2_sha256$rounds$salt$hash`` of a password (stdlib PBKDF2)."""
+#: OWASP's minimum for PBKDF2-HMAC-SHA256 (Password Storage Cheat Sheet, 2023).
+OWASP_PBKDF2_ROUNDS = 600_000
+#: Lowers the rounds for load tests (each sign-up and login costs ~0.3 s of CPU at the minimum).
+ROUNDS_ENV = "ARCHSIM_PBKDF2_ROUNDS"
+
+
+def hash_rounds() -> int:
+    """The PBKDF2 rounds new hashes get: ``ARCHSIM_PBKDF2_ROUNDS``, else the OWASP minimum."""
+    raw = os.environ.get(ROUNDS_ENV, "").strip()
+    return max(1, int(raw)) if raw else OWASP_PBKDF2_ROUNDS
+
+
+def rounds_warning(rounds: int) -> str | None:
+    """The warning to show when ``rounds`` is below the OWASP minimum (None when it is not)."""
+    if rounds >= OWASP_PBKDF2_ROUNDS:
+        return None
+    return (
+        f"passwords are hashed with {rounds:,} PBKDF2 rounds, below the OWASP minimum of "
+        f"{OWASP_PBKDF2_ROUNDS:,} ({ROUNDS_ENV}): for load tests only"
+    )
+
+
+def hash_password(password: str, *, salt: bytes | None = None, rounds: int | None = None) -> str:
+    """``pbkdf2_sha256$rounds$salt$hash`` of a password (stdlib PBKDF2; ``rounds`` defaults
+    to ``hash_rounds()``). A stored hash keeps its rounds, so it verifies after a change."""
+    rounds = hash_rounds() if rounds is None else rounds
     salt = salt or os.urandom(16)
     digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, rounds)
     return f"pbkdf2_sha256${rounds}${salt.hex()}${digest.hex()}"

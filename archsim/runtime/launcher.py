@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
 import signal
 import socket
@@ -26,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .auth import client_header, client_secret
 from .ports import free_port
 from .prepare import prepare
 from .settings import env_name
@@ -33,6 +35,7 @@ from .settings import env_name
 __all__ = [
     "Instance",
     "StackError",
+    "client_authorization",
     "down",
     "instance_alive",
     "load_manifest",
@@ -46,6 +49,9 @@ __all__ = [
 
 STATE_DIR = ".archsim"
 STATE_FILE = "state.json"
+#: Environment names whose values are secrets: never written to state.json (docs/reliability.md).
+_SECRET_NAME = re.compile(r"SECRET|PASSWORD|PASSWD|TOKEN(?!_CACHE|_TTL)|CREDENTIAL|_KEY\b")
+_URL_PASSWORD = re.compile(r"//[^/@:]*:[^/@]*@")
 Progress = Callable[[list["Instance"]], None]
 
 
@@ -261,6 +267,31 @@ def _environment(
     return env
 
 
+def _shareable(env: dict[str, str]) -> dict[str, str]:
+    """The part of ``env`` that may be written to state.json: no secrets by name, no URL that
+    carries a password (a restart takes those from its own environment again)."""
+    return {
+        k: v for k, v in env.items() if not _SECRET_NAME.search(k) and not _URL_PASSWORD.search(v)
+    }
+
+
+def _signing_secret(stack_dir: Path, env: dict[str, str]) -> str:
+    return env.get("ARCHSIM_JWT_SECRET") or _secret(stack_dir)
+
+
+def client_authorization(
+    stack_dir: Path, client: str, env: dict[str, str] | None = None
+) -> str | None:
+    """The ``Authorization`` header with which ``client`` mints tokens at this stack's auth
+    service, or None before the stack has a signing secret (it is made at the first ``up``)."""
+    env = dict(os.environ if env is None else env)
+    path = stack_dir / STATE_DIR / "jwt_secret"
+    if not env.get("ARCHSIM_JWT_SECRET") and not path.is_file():
+        return None
+    secret = _signing_secret(stack_dir, env)
+    return client_header(client, client_secret(secret, client))
+
+
 def _secret(stack_dir: Path) -> str:
     """The stack's token-signing secret: made once, readable only by its owner."""
     path = stack_dir / STATE_DIR / "jwt_secret"
@@ -276,6 +307,9 @@ def _spawn(inst: Instance, proc: dict[str, Any], stack_dir: Path, env: dict[str,
     inst_env = dict(env)
     if proc.get("secrets") and not inst_env.get("ARCHSIM_JWT_SECRET"):
         inst_env["ARCHSIM_JWT_SECRET"] = _secret(stack_dir)
+    if proc.get("token_client"):  # its own credential, in its environment only
+        signing = _signing_secret(stack_dir, inst_env)
+        inst_env["ARCHSIM_CLIENT_SECRET"] = client_secret(signing, inst.component)
     inst_env.update(
         ARCHSIM_SERVICE=inst.component,
         ARCHSIM_INSTANCE=inst.instance,
@@ -412,7 +446,9 @@ def up(
         "front_door": front_url,
         "front_door_component": front,
         "emulate": full_env.get("ARCHSIM_EMULATE", "0"),
-        "resources": {k: v for k, v in full_env.items() if k.startswith("ARCHSIM_URL_")},
+        "resources": _shareable(
+            {k: v for k, v in full_env.items() if k.startswith("ARCHSIM_URL_")}
+        ),
         "instances": [],
         # until up finishes, status compares what runs with what was planned: an up that
         # died half-way is not a running stack, however ready its first processes are
@@ -434,7 +470,7 @@ def up(
         _stop([i.to_dict() for i in instances if i.pid])
         (stack_dir / STATE_DIR / STATE_FILE).unlink(missing_ok=True)
         raise
-    state["env"] = {k: v for k, v in full_env.items() if k.startswith("ARCHSIM_")}
+    state["env"] = _shareable({k: v for k, v in full_env.items() if k.startswith("ARCHSIM_")})
     state["instances"] = [i.to_dict() for i in instances]
     state["complete"] = True
     _write_state(stack_dir, state)

@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import MetaData
 from sqlalchemy.exc import DataError, IntegrityError
 
-from .auth import TokenCache, bearer_token
+from .auth import TokenCache, bearer_token, client_header, hash_rounds, rounds_warning
 from .broker import Broker
 from .cache import Cache, RawJSON
 from .client import (
@@ -118,6 +118,9 @@ class Runtime:
     async def start(self) -> None:
         """Connect to everything, run start-up steps, register, start consumers."""
         set_context(f"startup-{self.settings.instance}", None)
+        warning = rounds_warning(hash_rounds()) if self.spec.get("passwords") else None
+        if warning:
+            self.log.warning(warning)
         connector = aiohttp.TCPConnector(limit=512, limit_per_host=128, keepalive_timeout=30)
         self._session = aiohttp.ClientSession(connector=connector)
         self.client = ServiceClient(self._session, self.discovery)
@@ -302,6 +305,12 @@ class Runtime:
         claims = reply.json()["claims"]
         self.tokens.put(token, claims)
         return claims
+
+    def client_headers(self) -> dict[str, str]:
+        """Headers that prove this service to the auth service when it mints a token (its
+        client credential, ``ARCHSIM_CLIENT_SECRET``, given by the launcher)."""
+        secret = self.settings.env.get("ARCHSIM_CLIENT_SECRET")
+        return {"authorization": client_header(self.component, secret)} if secret else {}
 
     def fast_forward(self, routes: list[ForwardRoute]) -> None:
         """Serve these proxy operations from the ASGI fast path (``front()``) ahead of
