@@ -108,9 +108,9 @@ def _axis(rps: str | None, users: str | None, sets: list[str]) -> tuple[Axis, li
             axes.append(parse_axis("set", value.strip(), name.strip()))
         else:
             fixed.append(text)
-    for kind, text in (("rps", rps), ("users", users)):
-        if text is not None and is_range(text):
-            axes.append(parse_axis(kind, text))
+    for kind, given in (("rps", rps), ("users", users)):
+        if given is not None and is_range(given):
+            axes.append(parse_axis(kind, given))
     if len(axes) != 1:
         raise ScenarioError(
             "give exactly one range to sweep" if axes else "nothing to sweep",

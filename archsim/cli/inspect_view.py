@@ -6,7 +6,7 @@ the nested parts (operations and their steps).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from rich.console import Group, RenderableType
 from rich.markup import escape
@@ -135,7 +135,7 @@ def _lifecycle(arch: Architecture) -> Table:
     return table
 
 
-_SECTIONS = {
+_SECTIONS: dict[str, Callable[[Architecture], RenderableType]] = {
     "components": _components,
     "links": _links,
     "operations": _operations,

@@ -149,7 +149,8 @@ def fmt(
     Example: archsim fmt --check --json topology.dot
     """
     original = decode_dot(_read(file), str(file))
-    text, changes = original, []
+    text = original
+    changes: list[str] = []
     if fix:
         try:
             read_architecture(text, str(file))

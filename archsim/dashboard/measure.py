@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -253,8 +253,8 @@ def measure(arch: Architecture, before: Poll | None, after: Poll) -> Measurement
     two polls: with only one, just which components are down)."""
     probed = frozenset(after.components.values())
     by_comp: dict[str, list[str]] = defaultdict(list)
-    for instance, comp in after.components.items():
-        by_comp[comp].append(instance)
+    for instance, comp_id in after.components.items():
+        by_comp[comp_id].append(instance)
     down = frozenset(c for c, insts in by_comp.items() if all(i in after.down for i in insts))
     if before is None:
         return Measurement(None, {}, {}, {}, down, probed)
@@ -301,7 +301,9 @@ async def _scrape(session: Any, inst: Mapping[str, Any], timeout_s: float) -> li
     return parse_metrics(text)
 
 
-async def poll(instances: list[Mapping[str, Any]], session: Any, timeout_s: float = 1.5) -> Poll:
+async def poll(
+    instances: Sequence[Mapping[str, Any]], session: Any, timeout_s: float = 1.5
+) -> Poll:
     """Read every service instance's ``/metrics`` (concurrently) and check every process is
     alive (``session``: an aiohttp ClientSession)."""
     from archsim.runtime.launcher import instance_alive

@@ -65,6 +65,7 @@ class Predictor:
     def predict(self, rate: float, sim_budget_s: float = 1.5) -> Prediction:
         """The prediction at ``rate`` requests/s: analytic, else a short simulation."""
         started = time.perf_counter()
+        note: str | None
         try:
             out = self._analytic(rate)
         except (ArchsimError, ArithmeticError, ValueError) as exc:

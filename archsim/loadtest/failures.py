@@ -107,7 +107,8 @@ def failing_entries(summary: Mapping[str, Any]) -> list[FailingEntry]:
     for name, e in summary.get("endpoints", {}).items():
         if not e.get("failures"):
             continue
-        top = (errors.get(name) or [None])[0]
+        listed = errors.get(name)
+        top = listed[0] if listed else None
         out.append(
             FailingEntry(
                 entry=name,

@@ -9,7 +9,7 @@ generated runtime exports (``archsim/runtime/metrics.py``).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -95,7 +95,7 @@ def cpu_seconds(pids: Iterable[int], proc: Path = Path("/proc")) -> dict[int, fl
     return totals
 
 
-def scrape(instances: list[Mapping[str, Any]], timeout_s: float = 3.0) -> Snapshot:
+def scrape(instances: Sequence[Mapping[str, Any]], timeout_s: float = 3.0) -> Snapshot:
     """Read ``/metrics`` of every service instance and the CPU time of every instance."""
     import time
 
