@@ -39,8 +39,8 @@ def wrap(line: str, limit: int = 110) -> list[str]:
     if len(line) > limit and line.lstrip().startswith("#"):
         text = line.lstrip()[1:].strip()
         width = max(40, limit - len(indent) - 4)
-        first, *rest = textwrap.wrap(text, width=width, break_on_hyphens=False) or [text]
-        return [f"{indent}# {first}", *(f"{indent}#   {part}" for part in rest)]
+        first, *more = textwrap.wrap(text, width=width, break_on_hyphens=False) or [text]
+        return [f"{indent}# {first}", *(f"{indent}#   {part}" for part in more)]
     if len(line) <= limit or not line.rstrip().endswith(")") or "(" not in line:
         return [line]
     head, _, rest = line.partition("(")

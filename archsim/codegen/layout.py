@@ -51,7 +51,7 @@ def role_of(arch: Architecture, comp: Component) -> str | None:
 def plan_processes(arch: Architecture) -> list[Process]:
     """Processes in start order: a component starts after everything it depends on."""
     graph = to_networkx(arch)
-    deps = nx.DiGraph()
+    deps: nx.DiGraph[str] = nx.DiGraph()
     deps.add_nodes_from(c.id for c in arch.components)
     deps.add_edges_from(graph.edges())  # source needs target up first, for every relation
     # Cycles (a calls b calls a) collapse into one stage; discovery copes with either order.

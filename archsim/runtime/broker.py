@@ -15,7 +15,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -28,6 +28,18 @@ __all__ = ["Broker", "EventHandler"]
 EventHandler = Callable[[dict[str, Any]], Awaitable[None]]
 log = logging.getLogger("archsim.broker")
 _SEEN_TTL_S = 7 * 24 * 3600
+
+
+def _messages(reply: object) -> Iterator[tuple[Any, dict[Any, Any]]]:
+    """The (id, fields) pairs of an XREADGROUP reply. The client speaks RESP2 (redis-py's
+    default): ``[[stream, [(id, fields), ...]], ...]``, or None when the block timed out.
+    redis-py's annotation also admits RESP3's dict shape, which this client never gets."""
+    if not reply:
+        return
+    if not isinstance(reply, list):
+        raise TypeError(f"unexpected XREADGROUP reply of type {type(reply).__name__}")
+    for _, messages in reply:
+        yield from messages
 
 
 class Broker:
@@ -87,12 +99,11 @@ class Broker:
                 if time.monotonic() - last_claim >= min(self.redeliver_s, 5.0):
                     last_claim = time.monotonic()
                     await self._claim(stream, group, consumer, handler)
-                batches = await self.redis.xreadgroup(
+                reply = await self.redis.xreadgroup(
                     group, consumer, {stream: ">"}, count=16, block=500
                 )
-                for _, messages in batches or []:
-                    for message_id, fields in messages:
-                        await self._handle(stream, group, message_id, fields, handler)
+                for message_id, fields in _messages(reply):
+                    await self._handle(stream, group, message_id, fields, handler)
             except asyncio.CancelledError:
                 raise
             except Exception:  # a broker hiccup must not end the consumer
@@ -102,10 +113,9 @@ class Broker:
     async def _drain(
         self, stream: str, group: str, consumer: str, handler: EventHandler, start: str
     ) -> None:
-        batches = await self.redis.xreadgroup(group, consumer, {stream: start}, count=100)
-        for _, messages in batches or []:
-            for message_id, fields in messages:
-                await self._handle(stream, group, message_id, fields, handler)
+        reply = await self.redis.xreadgroup(group, consumer, {stream: start}, count=100)
+        for message_id, fields in _messages(reply):
+            await self._handle(stream, group, message_id, fields, handler)
 
     async def _claim(self, stream: str, group: str, consumer: str, handler: EventHandler) -> None:
         idle_ms = int(self.redeliver_s * 1000)

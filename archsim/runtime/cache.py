@@ -34,7 +34,8 @@ class Cache:
             self.misses += 1
             return None
         self.hits += 1
-        return RawJSON(raw)
+        # bytes from this client; str only from one built with decode_responses=True
+        return RawJSON(raw if isinstance(raw, bytes) else raw.encode())
 
     async def set(self, key: str, value: Any, ttl_s: float) -> None:
         """Store ``value`` as JSON for ``ttl_s`` seconds."""

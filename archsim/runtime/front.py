@@ -78,14 +78,16 @@ class Front:
         for route in self.runtime.forward_routes:
             table.setdefault(route.method, []).append((route.pattern, _forwarder(self, route)))
         own = all(m.cls is TraceMiddleware for m in self.app.user_middleware)
-        for route in self.app.routes:
-            methods = getattr(route, "methods", None) or ()
-            pattern = getattr(route, "path_regex", None)
+        for app_route in self.app.routes:
+            methods = getattr(app_route, "methods", None) or ()
+            pattern = getattr(app_route, "path_regex", None)
             if pattern is None:  # a Mount or something else FastAPI resolves itself
                 for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
                     table.setdefault(method, []).append((re.compile("^"), None))
                 continue
-            handler = _endpoint(self, route) if own and isinstance(route, APIRoute) else None
+            handler = None
+            if own and isinstance(app_route, APIRoute):
+                handler = _endpoint(self, app_route)
             for method in methods:
                 table.setdefault(method, []).append((pattern, handler))
         self._table = table

@@ -96,8 +96,8 @@ async def forward(
             )
             status, content, ctype = reply.status, reply.body, reply.content_type
     except HTTPException as exc:
-        body = {"detail": exc.detail, "hop": True} if isinstance(exc, HopError) else None
-        status, content = exc.status_code, json.dumps(body or {"detail": exc.detail}).encode()
+        error = {"detail": exc.detail, "hop": True} if isinstance(exc, HopError) else None
+        status, content = exc.status_code, json.dumps(error or {"detail": exc.detail}).encode()
         extra = [(k.lower().encode(), v.encode()) for k, v in (exc.headers or {}).items()]
     except CallError as exc:
         rt.call_failed(route.target, scope["method"], scope["path"], exc.status, exc.detail)

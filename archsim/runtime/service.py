@@ -173,7 +173,10 @@ class Runtime:
         """Leave the registry first (no new traffic), then stop consumers and close pools."""
         for client in self.registries.values():
             await client.deregister()
-        for resource in [*self.brokers.values(), *self.caches.values(), *self.databases.values()]:
+        resources: list[Broker | Cache | Database] = [
+            *self.brokers.values(), *self.caches.values(), *self.databases.values()
+        ]
+        for resource in resources:
             with contextlib.suppress(Exception):
                 await resource.close()
         if self.client is not None:
@@ -248,7 +251,9 @@ class Runtime:
 
     def call_failed(self, target: str, method: str, path: str, status: int, cause: str) -> None:
         """One JSON log line per failed outbound call (the trace id comes with the context)."""
-        fields = {"event": "call_failed", "target": target, "method": method, "path": path}
+        fields: dict[str, object] = {
+            "event": "call_failed", "target": target, "method": method, "path": path
+        }
         fields |= {"status": status, "cause": cause}
         self.log.warning(f"call to {target} failed: {cause}", extra={"fields": fields})
 
