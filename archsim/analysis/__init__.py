@@ -5,8 +5,9 @@ Pure: ``analyze(arch, config) -> AnalysisReport``; rules live one module per con
 """
 
 from archsim.analysis.availability import Blast, BlastRadius
+from archsim.analysis.context import AnalysisConfig
 from archsim.analysis.critical_path import CriticalPath, PathHop
-from archsim.analysis.findings import AnalysisConfig, Finding, Rule, parse_levels, parse_rule_list
+from archsim.analysis.findings import Finding, Rule, parse_levels, parse_rule_list
 from archsim.analysis.report import RULES, SCHEMA, AnalysisReport, analyze, rule
 
 __all__ = [

@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import networkx as nx
 
-from archsim.analysis.findings import AnalysisConfig
+from archsim.analysis.blast import BlastRadius
 from archsim.analysis.opgraph import OpGraph, build_op_graph
+from archsim.errors import Severity
 from archsim.model import Architecture, Interaction, Relation, to_networkx
 
-if TYPE_CHECKING:
-    from archsim.analysis.availability import BlastRadius
-
-__all__ = ["DEFAULT_MAX_CHAIN_DEPTH", "Context"]
+__all__ = ["DEFAULT_MAX_CHAIN_DEPTH", "AnalysisConfig", "Context"]
 
 DEFAULT_MAX_CHAIN_DEPTH = 3
+
+
+@dataclass(frozen=True)
+class AnalysisConfig:
+    """Per-run settings; they override what the file says (``enable`` beats a file disable)."""
+
+    disable: frozenset[str] = frozenset()
+    enable: frozenset[str] = frozenset()
+    severity: Mapping[str, Severity] = field(default_factory=dict)
+    max_chain_depth: int | None = None  # None: the file's value or the default (3)
+    hub_min_degree: int = 3
 
 
 @dataclass
@@ -65,8 +74,6 @@ class Context:
     @cached_property
     def blast(self) -> BlastRadius:
         """Blast radius of every component (see ``archsim.analysis.availability``)."""
-        from archsim.analysis.availability import BlastRadius  # imports this module
-
         return BlastRadius(self.arch, self.ops)
 
     def _subgraph(self, keep: Callable[[dict[str, Any]], bool]) -> nx.DiGraph[str]:

@@ -2,13 +2,14 @@
 
 Rules are switched off or re-graded like a linter's: per file with the graph attributes
 ``analyze_disable="rule1,rule2"`` and ``analyze_severity="rule=info,..."``, per component with
-``analyze_ignore="rule"`` (or ``"all"``), and per run with :class:`AnalysisConfig`.
+``analyze_ignore="rule"`` (or ``"all"``), and per run with ``AnalysisConfig`` (in
+``archsim.analysis.context``, which the rules read).
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +23,6 @@ __all__ = [
     "FILE_SEVERITY_ATTR",
     "IGNORE_ATTR",
     "SEVERITY_RANK",
-    "AnalysisConfig",
     "Finding",
     "Rule",
     "parse_levels",
@@ -80,17 +80,6 @@ class Rule:
         """A finding of this rule at its default severity (the runner re-grades it)."""
         return Finding(self.id, self.severity, tuple(components), message,
                        why or self.why, fix or self.fix)  # fmt: skip
-
-
-@dataclass(frozen=True)
-class AnalysisConfig:
-    """Per-run settings; they override what the file says (``enable`` beats a file disable)."""
-
-    disable: frozenset[str] = frozenset()
-    enable: frozenset[str] = frozenset()
-    severity: Mapping[str, Severity] = field(default_factory=dict)
-    max_chain_depth: int | None = None  # None: the file's value or the default (3)
-    hub_min_degree: int = 3
 
 
 def _levels(text: str) -> dict[str, str]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from archsim.analysis import availability, coupling, data, interactions
 from archsim.analysis.availability import Blast, BlastRadius
-from archsim.analysis.context import DEFAULT_MAX_CHAIN_DEPTH, Context
+from archsim.analysis.context import DEFAULT_MAX_CHAIN_DEPTH, AnalysisConfig, Context
 from archsim.analysis.critical_path import CriticalPath, critical_paths
 from archsim.analysis.findings import (
     FILE_CHAIN_ATTR,
@@ -16,7 +16,6 @@ from archsim.analysis.findings import (
     FILE_SEVERITY_ATTR,
     IGNORE_ATTR,
     SEVERITY_RANK,
-    AnalysisConfig,
     Finding,
     Rule,
     parse_levels,
