@@ -201,6 +201,9 @@ class StepWriter:
     def _insert(self, op: Operation, step: Step, out: list[str], depth: int) -> None:
         pad, table = _IND * depth, self.res.table
         if op.kind is OpKind.CONSUME:  # the row records the event it handled
+            # the inbox row commits with the write or not at all: a redelivery writes nothing
+            out.append(f"{pad}if not await rt.first_delivery(conn, event):")
+            out.append(f"{pad}{_IND}return  # handled before: its write is committed")
             record = (
                 "{'name': event['event'], "
                 "'data': {'event_id': event['event_id'], 'event': payload}}"
@@ -232,10 +235,13 @@ class StepWriter:
                 "result = calls['token']",
             ]
         if role_of(self.arch, target) == "smtp_sink":
-            what = "event['event']" if op.kind is OpKind.CONSUME else repr(op.name)
+            consume = op.kind is OpKind.CONSUME
+            what = "event['event']" if consume else repr(op.name)
+            # a consumer's mail is keyed by its event: a redelivery sends the same message
+            key = ", key=event['event_id']" if consume else ""
             return [
                 f"subject = f\"{{{what}}} {{payload.get('id', '')}}\"",
-                f"await rt.send_mail({t}, subject=subject, body=json.dumps(payload))",
+                f"await rt.send_mail({t}, subject=subject, body=json.dumps(payload){key})",
             ]
         if callee is None or callee.method is None:
             return [f"pass  # {target.id}.{name}: no HTTP operation to call"]

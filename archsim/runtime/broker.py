@@ -5,6 +5,13 @@ A consumer reads with its group; a message is acked only after its handler succe
 it first re-reads its own pending messages (it died holding them), and periodically claims
 messages other consumers left unacked for longer than ``redeliver_s`` (XAUTOCLAIM). A handled
 event id is remembered, so a redelivered event is acked without running the handler again.
+That memory is written after the handler, so it is a shortcut, not the guarantee: handlers make
+their effects keyed by the event (an inbox row in the transaction of their write, a mail's
+Message-ID), so the redelivery of an event whose handler finished but was not acked is a no-op.
+
+A broker that goes away and comes back (restarted, possibly empty) is survived: the consumer
+loop re-creates its group on ``NOGROUP`` and resumes; ``healthy`` is False while reads fail,
+so the service's ``/ready`` says not ready.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
 from .context import child_traceparent, current_traceparent, set_context
@@ -53,6 +61,7 @@ class Broker:
         self.handled = 0
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
+        self._failing: set[str] = set()  # streams whose consumer's last read failed
 
     def stream(self, event: str) -> str:
         """The stream that carries ``event``."""
@@ -88,26 +97,43 @@ class Broker:
         """Run ``handler`` for every ``event`` delivered to ``group`` (in the background)."""
         self._tasks.append(asyncio.create_task(self._consume(event, group, consumer, handler)))
 
+    @property
+    def healthy(self) -> bool:
+        """False while any consumer's last read failed (the broker is gone or lost our group)."""
+        return not self._failing
+
     async def _consume(self, event: str, group: str, consumer: str, handler: EventHandler) -> None:
         stream = self.stream(event)
-        await self.ensure_group(event, group)
-        # What this consumer was given before it died and never acked.
-        await self._drain(stream, group, consumer, handler, "0")
+        joined = False  # group ensured and own pending re-read (again after a broker restart)
         last_claim = 0.0
         while not self._stopping.is_set():
             try:
+                if not joined:
+                    await self.ensure_group(event, group)
+                    # what this consumer was given before it (or the broker) died, never acked
+                    await self._drain(stream, group, consumer, handler, "0")
+                    joined = True
                 if time.monotonic() - last_claim >= min(self.redeliver_s, 5.0):
                     last_claim = time.monotonic()
                     await self._claim(stream, group, consumer, handler)
                 reply = await self.redis.xreadgroup(
                     group, consumer, {stream: ">"}, count=16, block=500
                 )
+                self._failing.discard(stream)
                 for message_id, fields in _messages(reply):
                     await self._handle(stream, group, message_id, fields, handler)
             except asyncio.CancelledError:
                 raise
-            except Exception:  # a broker hiccup must not end the consumer
-                log.exception("consumer loop error")
+            except Exception as exc:  # a broker hiccup must not end the consumer
+                self._failing.add(stream)
+                if isinstance(exc, ResponseError) and "NOGROUP" in str(exc):
+                    log.warning("consumer group %s of %s is gone: creating it again", group, stream)
+                    joined = False
+                elif isinstance(exc, RedisConnectionError):
+                    log.warning("broker unreachable: %s", exc)
+                    joined = False  # it may come back empty: ensure the group then
+                else:
+                    log.exception("consumer loop error")
                 await asyncio.sleep(0.5)
 
     async def _drain(

@@ -2,13 +2,44 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from sqlalchemy import MetaData, event, func, insert, select, text
+from sqlalchemy import Column, Float, MetaData, String, Table, event, func, insert, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-__all__ = ["Database", "async_url"]
+__all__ = ["INTERNAL", "Database", "async_url", "first_delivery", "inbox_table"]
+
+#: ``Table.info`` key of the runtime's own tables (inbox, outbox): never seeded with rows.
+INTERNAL = "archsim_internal"
+
+
+def inbox_table(metadata: MetaData) -> Table:
+    """The consumer's inbox: one row per (consumer, event) it handled, written in the same
+    transaction as the handler's own write, so an event's effect happens at most once."""
+    name = "archsim_inbox"
+    if name in metadata.tables:
+        return metadata.tables[name]
+    return Table(
+        name,
+        metadata,
+        Column("consumer", String(200), primary_key=True),
+        Column("event_id", String(64), primary_key=True),
+        Column("handled_at", Float, nullable=False),
+        info={INTERNAL: True},
+    )
+
+
+async def first_delivery(conn: AsyncConnection, inbox: Table, consumer: str, event_id: str) -> bool:
+    """Record ``event_id`` in ``inbox`` inside ``conn``'s transaction; False when it was
+    recorded before (a redelivery: the handler's write is already committed)."""
+    values = {"consumer": consumer, "event_id": event_id, "handled_at": time.time()}
+    dialect = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    query = dialect(inbox).values(**values).on_conflict_do_nothing()
+    return (await conn.execute(query)).rowcount == 1
 
 
 def async_url(url: str) -> str:
@@ -57,6 +88,8 @@ class Database:
         explicit = self.url.startswith("sqlite")  # PostgreSQL: let its sequence number them
         added = 0
         for table in self.metadata.sorted_tables:
+            if table.info.get(INTERNAL):
+                continue
             try:
                 async with self.engine.begin() as conn:
                     query = select(func.count()).select_from(table)

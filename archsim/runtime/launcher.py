@@ -10,6 +10,7 @@ spawned. Also runnable without archsim: ``python -m archsim_runtime.launcher up|
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -21,7 +22,6 @@ import sys
 import time
 import urllib.error
 import urllib.request
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -432,7 +432,9 @@ def up(
     base_env = dict(os.environ if env is None else env)
     external_redis = bool(base_env.get("REDIS_URL"))
     instances = _plan(manifest, stack_dir, replicas or {}, external_redis)
-    stack_id = f"{manifest['name']}-{uuid.uuid4().hex[:6]}"
+    # stable across down/up (streams, groups and keys live on in the data directory), distinct
+    # between two directories that share a Redis
+    stack_id = f"{manifest['name']}-{hashlib.sha256(str(stack_dir).encode()).hexdigest()[:6]}"
     full_env = _environment(manifest, instances, stack_dir, stack_id, base_env)
     procs = {p["id"]: p for p in manifest["processes"]}
     front = manifest.get("front_door")

