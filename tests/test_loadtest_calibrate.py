@@ -11,19 +11,17 @@ import pytest
 import yaml
 
 from archsim.loadtest.calibrate import calibrate, profile_yaml
+from archsim.loadtest.calibration import ComponentFit, distribution_text, fitted_time
 from archsim.loadtest.fit import (
     CV_RANGE,
     OpTime,
     fit_operations,
-    gamma_text,
     lognormal_cv,
-    operation_time_text,
     operation_times,
 )
 from archsim.loadtest.summary import SCHEMA
 from archsim.model import Architecture, apply_overrides, load, profile_overrides
 from archsim.model.attributes import parse_operation_times
-from archsim.model.distributions import parse_distribution
 
 SEED = Path(__file__).resolve().parent.parent / "topology.dot"
 
@@ -105,12 +103,14 @@ def test_cv_comes_from_the_exclusive_spread_and_is_clamped():
 
 
 def test_distribution_text_parses_in_the_model_language():
-    assert gamma_text(0.0025, 0.4) == "gamma(mean=2.5ms,cv=0.40)"
-    assert gamma_text(0.0025, None) == "exp(2.5ms)"
+    assert distribution_text(fitted_time(0.0025, 0.4)) == "gamma(mean=2.5ms,cv=0.40)"
+    assert distribution_text(fitted_time(0.0025, None)) == "exp(2.5ms)"
+    assert distribution_text(fitted_time(0.0, None)) == "exp(20us)"  # below CPU accounting
     fits = fit_operations(
         0.95, [OpTime("login", 100, 0.010, 0.0, 0.012), OpTime("get_user", 900, 0.001, 0.0)], 20
     )
-    parsed = parse_operation_times(operation_time_text(fits))
+    fitted = ComponentFit(operation_time={n: fitted_time(f.mean, f.cv) for n, f in fits.items()})
+    parsed = parse_operation_times(fitted.attrs()["operation_time"])
     assert set(parsed) == {"login", "get_user"}
     assert parsed["login"].mean == pytest.approx(fits["login"].mean, rel=1e-3)
     assert parsed["get_user"].scv == pytest.approx(1.0)  # no p95: exponential
@@ -177,8 +177,7 @@ def test_operation_times_subtract_the_callee_latency(seed: Architecture):
 def test_calibrate_writes_per_operation_times_that_keep_the_cpu(seed: Architecture):
     measured = _measured(seed)
     fit = calibrate(seed, measured, fit_network=False, fit_spread=False)
-    user = fit.components["user_service"]
-    times = parse_operation_times(user["operation_time"])
+    times = fit.components["user_service"].operation_time
     assert times["login"].mean == pytest.approx(0.010, rel=1e-3)
     assert times["get_user"].mean == pytest.approx(0.0006, rel=1e-3)
     counts = {
@@ -195,7 +194,7 @@ def test_calibrate_writes_per_operation_times_that_keep_the_cpu(seed: Architectu
     assert login.steps[0].service_time.mean == pytest.approx(0.010, rel=1e-3)
     assert calibrated.component("user_service").service_time.mean == pytest.approx(0.00246)
     single = calibrate(seed, measured, fit_network=False, fit_spread=False, per_operation=False)
-    assert "operation_time" not in single.components["user_service"]
+    assert not single.components["user_service"].operation_time
 
 
 def test_spread_factor_is_the_one_that_matches_the_measured_p95(seed: Architecture):
@@ -216,7 +215,7 @@ def test_spread_factor_is_the_one_that_matches_the_measured_p95(seed: Architectu
     fit = calibrate(seed, measured, run=fake_run, fit_network=False)
     assert len(seen) > 2
     assert "best match" in fit.why["cv"]
-    login = parse_operation_times(fit.components["user_service"]["operation_time"])["login"]
+    login = fit.components["user_service"].operation_time["login"]
     assert math.sqrt(login.scv) == pytest.approx(min(seen), rel=1e-3)
 
 
@@ -245,9 +244,9 @@ def test_the_on_path_share_of_cpu_outside_handlers_is_fitted_to_the_entries(seed
 
     fit = calibrate(seed, measured, run=fake_run, fit_spread=False)
     assert fit.why["on_path"].startswith("0.5 of the CPU outside handlers")
-    auth = parse_distribution(fit.components["auth_service"]["service_time"])
-    assert auth.mean == pytest.approx(on_path, rel=1e-3)
+    auth = fit.components["auth_service"].service_time
+    assert auth is not None and auth.mean == pytest.approx(on_path, rel=1e-3)
     assert len(set(shares)) >= 4  # every candidate share was simulated
     # the host still pays all of it: its CPU per request comes from process CPU, not from
     # the service times
-    assert fit.host["cpu_per_request_s"] > 0.0025
+    assert fit.host is not None and fit.host.cpu_per_request_s > 0.0025

@@ -130,11 +130,13 @@ def _measured_for_calibration(seed: Architecture) -> dict[str, Any]:
 
 def test_calibration_by_the_service_demand_law(seed: Architecture):
     fit = calibrate(seed, _measured_for_calibration(seed), fit_network=False)
-    assert fit.components["product_service"]["service_time"] == "exp(2ms)"
-    assert fit.components["load_balancer"]["service_time"] == "exp(1ms)"  # 1 s / 1000 requests
-    assert fit.components["api_gateway"]["service_time"] == "exp(1ms)"
-    assert fit.links["product_service->cache"]["hit_ratio"] == "0.900"
-    assert fit.links["api_gateway->auth_service"]["p"] == "0.050"  # tokens are cached
+    times = {cid: c.attrs().get("service_time") for cid, c in fit.components.items()}
+    assert times["product_service"] == "exp(2ms)"
+    assert times["load_balancer"] == "exp(1ms)"  # 1 s / 1000 requests
+    assert times["api_gateway"] == "exp(1ms)"
+    assert fit.links["product_service->cache"].hit_ratio == pytest.approx(0.9)
+    assert fit.links["api_gateway->auth_service"].p == pytest.approx(0.05)  # tokens are cached
+    assert fit.profile()["links"]["product_service->cache"] == {"hit_ratio": "0.900"}
     assert "idle" in fit.why["product_service.service_time"]
     # the profile applies to the model as it is
     text = profile_yaml(fit, source="run.json")
@@ -162,7 +164,10 @@ def test_the_shared_host_is_fitted_and_bounds_the_prediction(seed: Architecture)
     assert two["background"] == pytest.approx(0.27 - 0.135)
     assert two["host_bound_rps"] == pytest.approx((2 - 0.135) / 0.00135)
     fit = calibrate(seed, low, more=[high], fit_network=False, fit_spread=False)
-    assert fit.graph == {"host_cores": "2", "host_cpu": "1.35ms", "host_background": "0.135"}
+    assert fit.graph.host_cores == 2 and fit.graph.host_cpu == pytest.approx(0.00135)
+    assert fit.graph.attrs() == {
+        "host_cores": "2", "host_cpu": "1.35ms", "host_background": "0.135"
+    }
     calibrated = apply_overrides(seed, fit.overrides())
     assert calibrated.host is not None and calibrated.host.cores == 2
     host = solve(calibrated, Workload(rps=100.0))["host"]

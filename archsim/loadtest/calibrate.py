@@ -40,15 +40,11 @@ identify them (a process that used more than one core).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
-
-from rich.console import Console, ConsoleOptions, RenderResult
-from rich.table import Table
-from rich.text import Text
 
 from archsim.errors import ScenarioError
 from archsim.loadtest import tuning
+from archsim.loadtest.calibration import Calibration, HostFit, fitted_time
 from archsim.loadtest.fit import (
     MIN_REQUESTS,
     OpFit,
@@ -65,76 +61,7 @@ from archsim.sim import simulate
 
 __all__ = ["Calibration", "calibrate", "host_fit", "profile_yaml", "service_demands"]
 
-_MIN_S = 20e-6  # below the resolution of CPU accounting over a minute-long run
 _MIN_REQUESTS = MIN_REQUESTS
-
-
-@dataclass
-class Calibration:
-    """The fitted values and how each was obtained (``why``), ready to write as a profile."""
-
-    architecture: str
-    components: dict[str, dict[str, str]] = field(default_factory=dict)
-    links: dict[str, dict[str, str]] = field(default_factory=dict)
-    graph: dict[str, str] = field(default_factory=dict)
-    why: dict[str, str] = field(default_factory=dict)
-    host: dict[str, Any] = field(default_factory=dict)
-
-    def profile(self) -> dict[str, Any]:
-        """The profile mapping (sections components, links, graph)."""
-        out: dict[str, Any] = {}
-        for key in ("components", "links", "graph"):
-            value = getattr(self, key)
-            if value:
-                out[key] = value
-        return out
-
-    def overrides(self) -> list[str]:
-        """The same as ``--set`` strings (``comp.attr=value``)."""
-        sets = [f"{c}.{k}={v}" for c, attrs in self.components.items() for k, v in attrs.items()]
-        sets += [f"{lk}.{k}={v}" for lk, attrs in self.links.items() for k, v in attrs.items()]
-        return sets + [f"{k}={v}" for k, v in self.graph.items()]
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready."""
-        return {
-            "schema": "archsim.calibration/1",
-            "architecture": self.architecture,
-            "profile": self.profile(),
-            "why": self.why,
-            "host": self.host,
-        }
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        t = Table(title=f"{self.architecture}: calibrated values", title_justify="left")
-        for col in ("what", "value", "from"):
-            t.add_column(col)
-        for comp, attrs in self.components.items():
-            for k, v in attrs.items():
-                t.add_row(f"{comp}.{k}", v, self.why.get(f"{comp}.{k}", ""))
-        for link, attrs in self.links.items():
-            for k, v in attrs.items():
-                t.add_row(f"{link}.{k}", v, self.why.get(f"{link}.{k}", ""))
-        for k, v in self.graph.items():
-            t.add_row(k, v, self.why.get(k, ""))
-        yield t
-        if "on_path" in self.why:
-            yield Text(f"on path: {self.why['on_path']}", "dim")
-        if "cv" in self.why:
-            yield Text(f"spread: {self.why['cv']}", "dim")
-        h = self.host
-        if h:
-            yield Text(
-                f"host: {h['cpus']} cores, {format_duration(h['cpu_per_request_s'])} CPU per "
-                f"request + {h['background']:.2f} cores → saturates near "
-                f"{h['host_bound_rps']:.0f} req/s; busiest process alone near "
-                f"{h['process_bound_rps']:.0f} req/s",
-                "dim",
-            )
-
-
-def _dur(seconds: float) -> str:
-    return format_duration(max(seconds, _MIN_S))
 
 
 def service_demands(
@@ -212,7 +139,7 @@ def calibrate(
         fits = op_fits[cid]
         comp_cv = _weighted(list(fits.values())) if fits else typical_cv
         times[cid] = (d, comp_cv)
-        fit.components.setdefault(cid, {})
+        fit.component(cid)
         if per_operation and len(fits) > 1:
             ops[cid] = {name: f for name, (f, _) in fits.items()}
             for name, (f, _) in fits.items():
@@ -225,7 +152,7 @@ def calibrate(
         )
         comp = arch.component(cid)
         if cores > 1.2 and comp.workers < 2:  # one process that used more than one core
-            fit.components[cid]["workers"] = str(round(cores + 0.5))
+            fit.component(cid).workers = round(cores + 0.5)
             fit.why[f"{cid}.workers"] = f"used {cores:.1f} cores"
 
     def op_time(cid: str, name: str) -> float:
@@ -234,7 +161,7 @@ def calibrate(
 
     for cid, (seconds, source) in database_times(arch, measured, demand, op_time).items():
         # no histogram of the queries alone: their spread is unknown, exponential is kept
-        fit.components.setdefault(cid, {})["service_time"] = f"exp({_dur(seconds)})"
+        fit.component(cid).service_time = fitted_time(seconds, None)
         fit.why[f"{cid}.service_time"] = f"operation time left per query ({source})"
     for link in arch.links:
         if link.relation is not Relation.CACHES_IN:
@@ -242,7 +169,7 @@ def calibrate(
         stats = ((comps.get(link.source) or {}).get("caches") or {}).get(link.target)
         if stats and stats["hits"] + stats["misses"] >= _MIN_REQUESTS:
             key = str(address_of(link, arch.links))
-            fit.links.setdefault(key, {})["hit_ratio"] = f"{stats['hit_ratio']:.3f}"
+            fit.link(key).hit_ratio = float(stats["hit_ratio"])
             fit.why[f"{key}.hit_ratio"] = f"{stats['hits']:.0f} hits, {stats['misses']:.0f} misses"
     _fit_call_probabilities(arch, comps, fit)
     _fit_host(fit, [measured, *more], per_front)
@@ -282,12 +209,10 @@ def _fit_host(
         return  # a run from before the host was recorded: no shared host to fit
     h = host_fit(runs)
     busiest = max(per_front.values(), default=0.0)
-    fit.host = {k: v for k, v in h.items() if k not in ("how", "points")} | {
-        "process_bound_rps": 1.0 / busiest if busiest else float("inf")
-    }
-    fit.graph["host_cores"] = str(h["cpus"])
-    fit.graph["host_cpu"] = _dur(h["cpu_per_request_s"])
-    fit.graph["host_background"] = f"{h['background']:.3f}"
+    fit.host = HostFit.of(h, busiest)
+    fit.graph.host_cores = fit.host.cpus
+    fit.graph.host_cpu = fit.host.cpu_per_request_s
+    fit.graph.host_background = fit.host.background
     fit.why["host_cores"] = "cores of the machine the run was measured on"
     fit.why["host_cpu"] = f"host CPU (every process and Locust) per request: {h['how']}"
     fit.why["host_background"] = (
@@ -336,7 +261,7 @@ def _fit_call_probabilities(arch: Architecture, comps: Mapping[str, Any], fit: C
         if expected < _MIN_REQUESTS or calls > 0.9 * expected:
             continue
         key = str(address_of(link, arch.links))
-        fit.links.setdefault(key, {})["p"] = f"{min(1.0, calls / expected * link.p):.3f}"
+        fit.link(key).p = min(1.0, calls / expected * link.p)
         fit.why[f"{key}.p"] = f"{calls:.0f} calls for {expected:.0f} modelled"
 
 

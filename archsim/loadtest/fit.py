@@ -33,9 +33,7 @@ __all__ = [
     "clamp_cv",
     "database_times",
     "fit_operations",
-    "gamma_text",
     "lognormal_cv",
-    "operation_time_text",
     "operation_times",
 ]
 
@@ -215,16 +213,3 @@ def _op_visits(
             queries += step.p * miss * q
             other += step.p * miss * o
     return queries, other
-
-
-def gamma_text(mean: float, cv: float | None) -> str:
-    """``gamma(mean=…,cv=…)`` in the distribution language (docs/model.md); ``exp(mean)``
-    (the gamma with cv 1) when the spread is unknown."""
-    if cv is None:
-        return f"exp({format_duration(max(mean, _MIN_S))})"
-    return f"gamma(mean={format_duration(max(mean, _MIN_S))},cv={cv:.2f})"
-
-
-def operation_time_text(fits: Mapping[str, OpFit]) -> str:
-    """The ``operation_time`` attribute: ``op=gamma(...); op2=gamma(...)`` sorted by name."""
-    return "; ".join(f"{name}={gamma_text(f.mean, f.cv)}" for name, f in sorted(fits.items()))

@@ -9,16 +9,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from archsim.loadtest.calibration import Calibration, fitted_time
 from archsim.loadtest.compare import sim_config_of, workload_of
-from archsim.loadtest.fit import MIN_REQUESTS, OpFit, clamp_cv, gamma_text, operation_time_text
+from archsim.loadtest.fit import MIN_REQUESTS, OpFit, clamp_cv
 from archsim.model import Architecture, apply_overrides
 from archsim.model.quantities import format_duration
 from archsim.sim import SimConfig, SimulationResult, Workload
-
-if TYPE_CHECKING:
-    from archsim.loadtest.calibrate import Calibration
 
 __all__ = [
     "ON_PATH_SHARES",
@@ -69,10 +67,10 @@ def _fit_network(
 def set_network(
     arch: Architecture, measured: Mapping[str, Any], run: Simulate, fit: Calibration
 ) -> None:
-    fit.graph.pop("network_latency", None)
+    fit.graph.network_latency = None  # the trials set it themselves
     base = apply_overrides(arch, fit.overrides())
     nl, source = _fit_network(base, measured, run, (0.0, 0.0005))
-    fit.graph["network_latency"] = format_duration(max(nl, 1e-6))
+    fit.graph.network_latency = max(nl, 1e-6)
     fit.why["network_latency"] = source
 
 
@@ -89,11 +87,11 @@ def write_times(
         return None if cv is None else clamp_cv(cv * factor)
 
     for cid, (mean, cv) in times.items():
-        fit.components.setdefault(cid, {})["service_time"] = gamma_text(mean, scaled(cv))
+        fit.component(cid).service_time = fitted_time(mean, scaled(cv))
     for cid, fits in ops.items():
-        fit.components[cid]["operation_time"] = operation_time_text(
-            {name: replace(f, cv=scaled(f.cv)) for name, f in fits.items()}
-        )
+        fit.component(cid).operation_time = {
+            name: fitted_time(f.mean, scaled(f.cv)) for name, f in fits.items()
+        }
 
 
 def on_path(

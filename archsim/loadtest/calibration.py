@@ -1,0 +1,225 @@
+"""What a calibration produces: fitted values as typed records (real distributions, seconds,
+ratios) and how each was obtained. Strings in the profile language appear only at the edges:
+``profile()``/``overrides()`` (what the model reads) and ``to_dict()`` (the JSON).
+
+The records are filled by ``archsim.loadtest.calibrate`` and ``archsim.loadtest.tuning``; the
+text is written exactly as those fits always wrote it (durations through ``format_duration``,
+a gamma's cv with two decimals, ratios with three), so profiles keep their bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.table import Table
+from rich.text import Text
+
+from archsim.model.distributions import Distribution, Exponential, Gamma
+from archsim.model.quantities import format_duration
+
+__all__ = [
+    "SCHEMA",
+    "Calibration",
+    "ComponentFit",
+    "GraphFit",
+    "HostFit",
+    "LinkFit",
+    "distribution_text",
+    "fitted_time",
+]
+
+SCHEMA = "archsim.calibration/1"
+MIN_S = 20e-6  # below the resolution of CPU accounting over a minute-long run
+
+
+def fitted_time(mean: float, cv: float | None) -> Distribution:
+    """A fitted time: gamma with the measured spread, exponential (a gamma of cv 1) when no
+    spread was measured; never below ``MIN_S``."""
+    mean = max(mean, MIN_S)
+    return Exponential(mean_s=mean) if cv is None else Gamma(mean_s=mean, cv=cv)
+
+
+def distribution_text(dist: Distribution) -> str:
+    """``dist`` in the distribution language (docs/model.md) as calibration writes it."""
+    if isinstance(dist, Gamma):
+        return f"gamma(mean={format_duration(dist.mean_s)},cv={dist.cv:.2f})"
+    if isinstance(dist, Exponential):
+        return f"exp({format_duration(dist.mean_s)})"
+    return str(dist)
+
+
+@dataclass
+class ComponentFit:
+    """Fitted attributes of one component; None (or empty) where nothing was fitted."""
+
+    workers: int | None = None
+    service_time: Distribution | None = None
+    operation_time: dict[str, Distribution] = field(default_factory=dict)
+
+    def attrs(self) -> dict[str, str]:
+        """The attributes in the profile language, in the order calibration fits them."""
+        out: dict[str, str] = {}
+        if self.workers is not None:
+            out["workers"] = str(self.workers)
+        if self.service_time is not None:
+            out["service_time"] = distribution_text(self.service_time)
+        if self.operation_time:
+            out["operation_time"] = "; ".join(
+                f"{name}={distribution_text(d)}" for name, d in sorted(self.operation_time.items())
+            )
+        return out
+
+
+@dataclass
+class LinkFit:
+    """Fitted attributes of one link (addressed as in ``--set``)."""
+
+    hit_ratio: float | None = None
+    p: float | None = None
+
+    def attrs(self) -> dict[str, str]:
+        """The attributes in the profile language."""
+        out: dict[str, str] = {}
+        if self.hit_ratio is not None:
+            out["hit_ratio"] = f"{self.hit_ratio:.3f}"
+        if self.p is not None:
+            out["p"] = f"{self.p:.3f}"
+        return out
+
+
+@dataclass
+class GraphFit:
+    """Fitted graph attributes: the shared host and the network latency (seconds)."""
+
+    host_cores: int | None = None
+    host_cpu: float | None = None
+    host_background: float | None = None
+    network_latency: float | None = None
+
+    def attrs(self) -> dict[str, str]:
+        """The attributes in the profile language."""
+        out: dict[str, str] = {}
+        if self.host_cores is not None:
+            out["host_cores"] = str(self.host_cores)
+        if self.host_cpu is not None:
+            out["host_cpu"] = format_duration(max(self.host_cpu, MIN_S))
+        if self.host_background is not None:
+            out["host_background"] = f"{self.host_background:.3f}"
+        if self.network_latency is not None:
+            out["network_latency"] = format_duration(self.network_latency)
+        return out
+
+
+@dataclass(frozen=True)
+class HostFit:
+    """The shared host fitted over the runs (``archsim.loadtest.host_fit``) and the bounds it
+    sets: requests/s where the host's cores run out, and where the busiest process alone
+    would (one core)."""
+
+    cpus: int
+    cpu_per_request_s: float
+    background: float
+    host_bound_rps: float
+    process_bound_rps: float
+
+    @classmethod
+    def of(cls, fitted: Mapping[str, Any], busiest_cpu_s: float) -> HostFit:
+        """From ``host_fit``'s figures and the largest CPU per front-door request (s). The
+        figures are kept as they are (a background of ``0`` stays an int in the JSON)."""
+        return cls(
+            cpus=fitted["cpus"],
+            cpu_per_request_s=fitted["cpu_per_request_s"],
+            background=fitted["background"],
+            host_bound_rps=fitted["host_bound_rps"],
+            process_bound_rps=1.0 / busiest_cpu_s if busiest_cpu_s else float("inf"),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {
+            "cpus": self.cpus,
+            "cpu_per_request_s": self.cpu_per_request_s,
+            "background": self.background,
+            "host_bound_rps": self.host_bound_rps,
+            "process_bound_rps": self.process_bound_rps,
+        }
+
+
+@dataclass
+class Calibration:
+    """The fitted values and how each was obtained (``why``, keyed by the attribute's address
+    as in ``--set``), ready to write as a profile."""
+
+    architecture: str
+    components: dict[str, ComponentFit] = field(default_factory=dict)
+    links: dict[str, LinkFit] = field(default_factory=dict)
+    graph: GraphFit = field(default_factory=GraphFit)
+    why: dict[str, str] = field(default_factory=dict)
+    host: HostFit | None = None
+
+    def component(self, cid: str) -> ComponentFit:
+        """The fit of component ``cid``, created empty on first use."""
+        return self.components.setdefault(cid, ComponentFit())
+
+    def link(self, key: str) -> LinkFit:
+        """The fit of the link addressed ``key``, created empty on first use."""
+        return self.links.setdefault(key, LinkFit())
+
+    def profile(self) -> dict[str, Any]:
+        """The profile mapping (sections components, links, graph) in the profile language."""
+        out: dict[str, Any] = {}
+        sections = {
+            "components": {cid: c.attrs() for cid, c in self.components.items()},
+            "links": {key: lk.attrs() for key, lk in self.links.items()},
+            "graph": self.graph.attrs(),
+        }
+        for key, value in sections.items():
+            if value:
+                out[key] = value
+        return out
+
+    def overrides(self) -> list[str]:
+        """The same as ``--set`` strings (``comp.attr=value``)."""
+        sets = [f"{c}.{k}={v}" for c, fc in self.components.items() for k, v in fc.attrs().items()]
+        sets += [f"{lk}.{k}={v}" for lk, fl in self.links.items() for k, v in fl.attrs().items()]
+        return sets + [f"{k}={v}" for k, v in self.graph.attrs().items()]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {
+            "schema": SCHEMA,
+            "architecture": self.architecture,
+            "profile": self.profile(),
+            "why": self.why,
+            "host": self.host.to_dict() if self.host is not None else {},
+        }
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        t = Table(title=f"{self.architecture}: calibrated values", title_justify="left")
+        for col in ("what", "value", "from"):
+            t.add_column(col)
+        for comp, fc in self.components.items():
+            for k, v in fc.attrs().items():
+                t.add_row(f"{comp}.{k}", v, self.why.get(f"{comp}.{k}", ""))
+        for link, fl in self.links.items():
+            for k, v in fl.attrs().items():
+                t.add_row(f"{link}.{k}", v, self.why.get(f"{link}.{k}", ""))
+        for k, v in self.graph.attrs().items():
+            t.add_row(k, v, self.why.get(k, ""))
+        yield t
+        if "on_path" in self.why:
+            yield Text(f"on path: {self.why['on_path']}", "dim")
+        if "cv" in self.why:
+            yield Text(f"spread: {self.why['cv']}", "dim")
+        h = self.host
+        if h is not None:
+            yield Text(
+                f"host: {h.cpus} cores, {format_duration(h.cpu_per_request_s)} CPU per "
+                f"request + {h.background:.2f} cores → saturates near "
+                f"{h.host_bound_rps:.0f} req/s; busiest process alone near "
+                f"{h.process_bound_rps:.0f} req/s",
+                "dim",
+            )
