@@ -16,7 +16,7 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.encoders import jsonable_encoder
@@ -27,10 +27,7 @@ from starlette.requests import Request
 
 from .context import TraceMiddleware, enter_request
 from .limits import BodyRejected, read_body
-from .proxy import ForwardRoute, forward
-
-if TYPE_CHECKING:
-    from .service import Runtime
+from .proxy import ForwardRoute, ProxyRuntime, forward
 
 __all__ = ["Front"]
 
@@ -44,7 +41,7 @@ Table = dict[str, list[tuple[re.Pattern[str], Handler | None]]]
 class Front:
     """``Front(app, runtime)``: uvicorn serves this; FastAPI gets what the fast path declines."""
 
-    def __init__(self, app: FastAPI, runtime: Runtime) -> None:
+    def __init__(self, app: FastAPI, runtime: ProxyRuntime) -> None:
         self.app = app
         self.runtime = runtime
         self._table: Table | None = None

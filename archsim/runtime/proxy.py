@@ -7,16 +7,14 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from fastapi import HTTPException
 
-from .client import DEFAULT_POLICY, CallError, CallPolicy
+from .client import DEFAULT_POLICY, CallError, CallPolicy, ServiceClient
+from .metrics import OperationTimer
 
-if TYPE_CHECKING:
-    from .service import Runtime
-
-__all__ = ["ForwardRoute", "HopError", "forward"]
+__all__ = ["ForwardRoute", "HopError", "ProxyRuntime", "forward"]
 
 _PARAM = re.compile(r"\{([^}/]+)\}")
 
@@ -49,8 +47,28 @@ class ForwardRoute:
         object.__setattr__(self, "pattern", re.compile(f"^{regex}$"))
 
 
+class ProxyRuntime(Protocol):
+    """What the fast path needs of a service's runtime (``service.Runtime`` is one): its
+    forward routes and the steps of a proxy operation. A protocol, so that this module and
+    ``front`` do not import ``service``, which imports them."""
+
+    client: ServiceClient | None
+    forward_routes: list[ForwardRoute]
+
+    def operation(self, name: str, ok: int = 200) -> OperationTimer: ...
+
+    def compute(self, operation: str | None = None) -> None: ...
+
+    async def authorize_header(
+        self, authorization: str | None, auth: str, policy: CallPolicy = DEFAULT_POLICY
+    ) -> dict[str, Any]: ...
+
+    def call_failed(self, target: str, method: str, path: str, status: int, cause: str) -> None:
+        ...
+
+
 async def forward(
-    rt: Runtime,
+    rt: ProxyRuntime,
     route: ForwardRoute,
     params: dict[str, str],
     scope: Any,
