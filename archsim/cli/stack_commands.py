@@ -138,6 +138,14 @@ def up(
             "lower only for load tests.",
         ),
     ] = None,
+    trace: Annotated[
+        bool,
+        typer.Option(
+            "--trace",
+            help="Services emit OpenTelemetry traces (ARCHSIM_TRACE=1): OTLP/HTTP to "
+            "OTEL_EXPORTER_OTLP_ENDPOINT when set, else OTLP-JSON files in DIR/.archsim/traces.",
+        ),
+    ] = False,
     dashboard: Annotated[
         bool, typer.Option("--dashboard", help="Then serve the live dashboard (archsim dashboard).")
     ] = False,
@@ -161,6 +169,8 @@ def up(
     warning = rounds_warning(int(env.get(ROUNDS_ENV) or OWASP_PBKDF2_ROUNDS))
     if warning:
         err_console.print(f"[yellow]warning:[/] {warning}")
+    if trace:
+        env["ARCHSIM_TRACE"] = "1"
     counts = _parse_replicas(replicas)
     try:
         with Live(console=err_console, transient=as_json, refresh_per_second=8) as live:

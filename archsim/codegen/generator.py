@@ -65,6 +65,7 @@ _RUNTIME_FILES = (
     "service.py",
     "settings.py",
     "smtp_sink.py",
+    "tracing.py",
 )
 
 

@@ -65,6 +65,11 @@ class Balancer:
         self.policy = CallPolicy(timeout=float(spec.get("timeout", 30.0)))
         self.session: aiohttp.ClientSession | None = None
         self.client: ServiceClient | None = None
+        self.tracer: Any = None
+        if settings.env.get("ARCHSIM_TRACE", "0").lower() in ("1", "true", "yes", "on"):
+            from . import tracing  # imported only when on: it brings FastAPI along
+
+            self.tracer = tracing.from_settings(settings)
 
     async def start(self) -> None:
         """Open the client pool and attach registry lookups."""
@@ -75,7 +80,13 @@ class Balancer:
                 self.session, self.settings.addresses(registry), self.settings.lookup_ttl_s
             )
             self.discovery.attach(registry, client)
-        self.client = ServiceClient(self.session, self.discovery)
+        if self.tracer is None:
+            self.client = ServiceClient(self.session, self.discovery)
+        else:
+            from . import tracing
+
+            self.client = tracing.client(self.tracer, self.session, self.discovery)
+            await self.tracer.start()
 
     async def stop(self) -> None:
         """Close the pools."""
@@ -83,11 +94,21 @@ class Balancer:
             self.client.close()
         if self.session is not None:
             await self.session.close()
+        if self.tracer is not None:
+            await self.tracer.close()
 
     async def handle(
         self, method: str, path: str, query: str, headers: dict[str, str], body: bytes
     ) -> tuple[int, bytes, str]:
-        """Status, body and content type for one request at the front door."""
+        """Status, body and content type for one request at the front door (with a server
+        span around it when tracing is on)."""
+        if self.tracer is not None and path != "/_lb/health":
+            return await self.tracer.balanced(self._route, method, path, query, headers, body)
+        return await self._route(method, path, query, headers, body)
+
+    async def _route(
+        self, method: str, path: str, query: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, bytes, str]:
         if path == "/_lb/health":
             return _json(200, {"status": "ok", "service": self.settings.service})
         route = next((r for r in self.routes if r.method == method and r.pattern.match(path)), None)

@@ -8,7 +8,7 @@ every log line of one request carries the same trace id.
 from __future__ import annotations
 
 import random
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from typing import Any
 
 __all__ = [
@@ -19,7 +19,10 @@ __all__ = [
     "enter_request",
     "new_traceparent",
     "outbound_headers",
+    "reset_traceparent",
     "set_context",
+    "set_sample_ratio",
+    "use_traceparent",
 ]
 
 _request_id: ContextVar[str | None] = ContextVar("archsim_request_id", default=None)
@@ -29,6 +32,8 @@ _authorization: ContextVar[str | None] = ContextVar("archsim_authorization", def
 
 
 _bits = random.getrandbits  # trace ids must be unique, not secret: no syscall per request
+# the share of new traces marked sampled (flags 01); tracing sets it, children inherit the flag
+_sample_ratio = 1.0
 
 
 def _hex(nbytes: int) -> str:
@@ -36,8 +41,28 @@ def _hex(nbytes: int) -> str:
 
 
 def new_traceparent() -> str:
-    """A fresh W3C traceparent: ``00-<32 hex trace id>-<16 hex span id>-01``."""
-    return f"00-{_hex(16)}-{_hex(8)}-01"
+    """A fresh W3C traceparent: ``00-<32 hex trace id>-<16 hex span id>-01`` (``-00``, not
+    sampled, for the share of new traces that tracing's sampler leaves out)."""
+    if _sample_ratio >= 1.0 or random.random() < _sample_ratio:
+        return f"00-{_hex(16)}-{_hex(8)}-01"
+    return f"00-{_hex(16)}-{_hex(8)}-00"
+
+
+def set_sample_ratio(ratio: float) -> None:
+    """The share of new traces marked sampled (the root's decision; children follow it)."""
+    global _sample_ratio
+    _sample_ratio = ratio
+
+
+def use_traceparent(traceparent: str | None) -> Token[str | None]:
+    """Make ``traceparent`` current (a span that encloses further work: a publish whose event
+    carries it); ``reset_traceparent`` with the token restores the previous one."""
+    return _traceparent.set(traceparent)
+
+
+def reset_traceparent(token: Token[str | None]) -> None:
+    """Undo ``use_traceparent``."""
+    _traceparent.reset(token)
 
 
 def child_traceparent(parent: str | None) -> str:

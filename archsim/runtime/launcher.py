@@ -248,6 +248,8 @@ def _environment(
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(stack_dir), base_env.get("PYTHONPATH")]))
     env["ARCHSIM_STACK"] = stack_id
     env["PYTHONUNBUFFERED"] = "1"
+    # where traced instances write their OTLP-JSON files (ARCHSIM_TRACE=1, archsim up --trace)
+    env.setdefault("ARCHSIM_TRACE_DIR", str(stack_dir / STATE_DIR / "traces"))
     env.update({k: str(v) for k, v in manifest.get("env", {}).items() if k not in base_env})
     by_component: dict[str, list[Instance]] = {}
     for inst in instances:
@@ -448,6 +450,7 @@ def up(
         "front_door": front_url,
         "front_door_component": front,
         "emulate": full_env.get("ARCHSIM_EMULATE", "0"),
+        "trace": full_env.get("ARCHSIM_TRACE", "0"),
         "resources": _shareable(
             {k: v for k, v in full_env.items() if k.startswith("ARCHSIM_URL_")}
         ),

@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import MetaData
 from sqlalchemy.exc import DataError, IntegrityError
 
+from . import tracing
 from .auth import TokenCache, bearer_token, client_header, hash_rounds, rounds_warning
 from .broker import Broker
 from .cache import Cache, RawJSON
@@ -41,6 +42,7 @@ from .metrics import Metrics, OperationTimer, render
 from .proxy import ForwardRoute, HopError
 from .registry import RegistryClient
 from .settings import Settings
+from .tracing import TracedFront, Tracer, mail_attributes
 
 __all__ = ["HopError", "Runtime"]
 
@@ -61,6 +63,8 @@ class Runtime:
         self.spec = spec
         self.component: str = spec["component"]
         self.settings = Settings.from_env(self.component)
+        # None unless ARCHSIM_TRACE is on: every tracing hook below is one `is None` test
+        self.tracer: Tracer | None = tracing.from_settings(self.settings)
         self.log = configure_logging(
             self.component, self.settings.instance, self.settings.log_level
         )
@@ -125,20 +129,28 @@ class Runtime:
             self.log.warning(warning)
         connector = aiohttp.TCPConnector(limit=512, limit_per_host=128, keepalive_timeout=30)
         self._session = aiohttp.ClientSession(connector=connector)
-        self.client = ServiceClient(self._session, self.discovery)
+        self.client = tracing.client(self.tracer, self._session, self.discovery)
+        if self.tracer is not None:
+            await self.tracer.start()
         ns = f"{self.settings.stack}"
         for name, db in self.spec.get("databases", {}).items():
             default = f"sqlite:///{name}.sqlite3"
             url = self._url(name, "database", default)
             self.databases[name] = Database(url, self.metadata, int(db.get("pool", 5)))
+            if self.tracer is not None:
+                tracing.watch_database(self.tracer, name, self.databases[name])
             await self.databases[name].create_schema()
             if self.spec.get("seed_rows"):
                 await self.databases[name].seed(int(self.spec["seed_rows"]))
         for name in self.spec.get("caches", []):
-            self.caches[name] = Cache(self._url(name, "cache"), f"{ns}:{name}")
+            self.caches[name] = tracing.cache(
+                self.tracer, name, self._url(name, "cache"), f"{ns}:{name}"
+            )
         for name in self.spec.get("brokers", []):
             url = self._url(name, "broker")
-            self.brokers[name] = Broker(url, f"{ns}:{name}", self.settings.redeliver_s)
+            self.brokers[name] = tracing.broker(
+                self.tracer, name, url, f"{ns}:{name}", self.settings.redeliver_s
+            )
         for registry in {
             *self.spec.get("registers_with", []),
             *self.spec.get("registered", {}).values(),
@@ -185,6 +197,8 @@ class Runtime:
             self.client.close()
         if self._session is not None:
             await self._session.close()
+        if self.tracer is not None:
+            await self.tracer.close()
         self.log.info("stopped")
 
     async def _health(self) -> dict[str, str]:
@@ -218,6 +232,8 @@ class Runtime:
     def operation(self, name: str, ok: int = 200) -> OperationTimer:
         """``async with rt.operation("get_product"):`` — counts and times one request
         (labelled with ``ok`` as its status when it succeeds)."""
+        if self.tracer is not None:
+            self.tracer.name_operation(name)
         return self.metrics.operation(name, ok)
 
     def compute(self, operation: str | None = None) -> None:
@@ -331,6 +347,8 @@ class Runtime:
     def front(self) -> Front:
         """The ASGI callable to serve: the fast path, then the FastAPI app (``serve`` uses it)."""
         assert self.app is not None, "create_app first"
+        if self.tracer is not None:
+            return TracedFront(self.app, self, self.tracer)
         return Front(self.app, self)
 
     async def cache_get(self, cache: str, key: str) -> Any | None:
@@ -368,8 +386,16 @@ class Runtime:
 
         def decorate(handler: Consumer) -> Consumer:
             async def run(payload: dict[str, Any]) -> None:
-                async with self.operation(operation):
-                    await handler(payload)
+                if self.tracer is None:
+                    async with self.operation(operation):
+                        await handler(payload)
+                else:
+                    group = self.component
+                    async with (
+                        self.tracer.consuming(broker, event, group, operation, payload),
+                        self.operation(operation),
+                    ):
+                        await handler(payload)
                 self.metrics.event(event, "consumed")
 
             self._consumers.append((broker, event, self.component, run))
@@ -401,15 +427,19 @@ class Runtime:
         url = self._url(target, "smtp")
         sender = f"{self.component}@{self.settings.stack}.local"
         headers = {"Message-ID": f"<{key}.{self.component}@{self.settings.stack}.local>"}
+        span: Any = contextlib.nullcontext()
+        if self.tracer is not None:
+            span = self.tracer.span("SMTP send", 3, mail_attributes(target))
         try:
-            await send_mail(
-                url,
-                sender=sender,
-                to=to or f"customer@{self.settings.stack}.local",
-                subject=subject,
-                body=body,
-                headers=headers if key else None,
-            )
+            async with span:
+                await send_mail(
+                    url,
+                    sender=sender,
+                    to=to or f"customer@{self.settings.stack}.local",
+                    subject=subject,
+                    body=body,
+                    headers=headers if key else None,
+                )
         except OSError as exc:
             self.metrics.call(target, "failed")
             self.call_failed(target, "SMTP", "MAIL", 502, f"{target}: {exc}")
