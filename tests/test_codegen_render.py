@@ -68,7 +68,7 @@ def test_handlers_follow_the_model_steps_in_order(
     positions = [body.index(f"# step: {step.describe()}") for step in op.steps]
     assert positions == sorted(positions)
     # The write, and the publish after it, share one transaction: nothing half-written.
-    assert body.index("engine.begin()") < body.index("rt.publish(")
+    assert body.index("rt.transaction(") < body.index("rt.publish(")
 
 
 def test_manifest_orders_infrastructure_before_services(seed_files: dict[str, str]) -> None:

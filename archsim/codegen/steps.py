@@ -121,7 +121,7 @@ class StepWriter:
                 )
             ):
                 # The rest of the operation runs inside the transaction of this write.
-                out.append(f"{pad}async with rt.db({step.target!r}).engine.begin() as conn:")
+                out.append(f"{pad}async with rt.transaction({step.target!r}) as conn:")
                 self._insert(op, step, out, depth + 1)
                 rest = steps[i + 1 :]
                 if rest:
@@ -140,7 +140,7 @@ class StepWriter:
                 out.extend(pad + line for line in self._call(op, step))
             case StepAction.QUERY:
                 if step.mode == "write":
-                    out.append(f"{pad}async with rt.db({step.target!r}).engine.begin() as conn:")
+                    out.append(f"{pad}async with rt.transaction({step.target!r}) as conn:")
                     self._insert(op, step, out, depth + 1)
                 else:
                     self._select(op, step, out, depth)
@@ -171,7 +171,7 @@ class StepWriter:
         if not self.res.stores:
             out.append(f"{pad}pass  # no table of our own to read")
             return
-        out.append(f"{pad}async with rt.db({step.target!r}).engine.connect() as conn:")
+        out.append(f"{pad}async with rt.reading({step.target!r}) as conn:")
         inner = pad + _IND
         if op.kind is OpKind.LIST:
             out.append(f"{inner}query = select({table}).order_by({table}.c.id.desc()).limit(100)")

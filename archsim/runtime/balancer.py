@@ -24,7 +24,7 @@ import aiohttp
 import httptools
 
 from .client import CallError, CallPolicy, Discovery, ServiceClient
-from .context import new_traceparent, set_context
+from .context import BUDGET_HEADER, new_traceparent, set_budget, set_context
 from .limits import MAX_BODY_BYTES, BodyRejected, too_large
 from .registry import RegistryClient
 from .settings import Settings
@@ -32,7 +32,7 @@ from .settings import Settings
 __all__ = ["Balancer", "Route", "compile_routes", "main", "serve"]
 
 _PARAM = re.compile(r"\{[^}/]+\}")
-_PASS = ("authorization", "content-type", "x-request-id", "traceparent")
+_PASS = ("authorization", "content-type", "x-request-id", "traceparent", "x-archsim-budget-ms")
 
 
 class Route:
@@ -115,6 +115,7 @@ class Balancer:
         if route is None:
             return _json(404, {"detail": f"no route for {method} {path}"})
         set_context(headers.get("x-request-id"), headers.get("traceparent") or new_traceparent())
+        set_budget(headers.get(BUDGET_HEADER))  # a client's budget, else our timeout is it
         assert self.client is not None
         try:
             reply = await self.client.call(

@@ -20,7 +20,7 @@ from typing import Any
 import aiohttp
 
 from .breaker import CircuitBreaker
-from .context import outbound_headers
+from .context import BUDGET_HEADER, outbound_headers, remaining
 from .http1 import Dropped, Pool, Refused
 from .registry import RegistryClient
 from .settings import Settings
@@ -199,11 +199,18 @@ class ServiceClient:
         if json_body is not None:
             data = json.dumps(json_body).encode()
             send_headers["content-type"] = "application/json"
-        timeout = _timeout(policy.timeout)
         failure: CallError | None = None  # built only when a call fails (not per request)
         for attempt in range(policy.retries + 1):
             if attempt:
                 await asyncio.sleep(policy.backoff * 2 ** (attempt - 1))
+            # the callee gets what we will wait: the policy's timeout within our own budget
+            wait_s, left = policy.timeout, remaining()
+            if left is not None:
+                if left <= 0:
+                    raise failure or CallError(504, f"deadline passed before calling {target}")
+                wait_s = min(wait_s, left)
+            send_headers[BUDGET_HEADER] = str(max(1, int(wait_s * 1000)))
+            timeout = _timeout(round(wait_s, 3))
             tried: set[str] = set()
             stale_retried = False
             while True:  # fail over across instances that refuse connections
@@ -219,7 +226,7 @@ class ServiceClient:
                             reply = Reply(resp.status, await resp.read(), resp.content_type)
                     else:
                         status, body, ctype = await self.pool.request(
-                            base, method, path, send_headers, data, policy.timeout
+                            base, method, path, send_headers, data, wait_s
                         )
                         reply = Reply(status, body, ctype)
                 except (Refused, aiohttp.ClientConnectorError):
@@ -237,7 +244,8 @@ class ServiceClient:
                     failure = CallError(502, f"{target} dropped the connection: {exc}")
                     break
                 except TimeoutError:
-                    failure = CallError(504, f"{target} did not answer within {policy.timeout}s")
+                    why = "" if wait_s == policy.timeout else " (what was left of the deadline)"
+                    failure = CallError(504, f"{target} did not answer within {wait_s:.3g}s{why}")
                     break
                 if reply.status >= 500:
                     failure = CallError(502, hop_detail(target, reply.status, reply.body))

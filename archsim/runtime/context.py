@@ -1,4 +1,6 @@
-"""Request identity carried through a call chain: a request id and a W3C ``traceparent``.
+"""Request identity carried through a call chain: a request id and a W3C ``traceparent``,
+and the request's time budget (``x-archsim-budget-ms``: what the caller will wait, set by the
+front door and shrunk at each hop, docs/reliability.md).
 
 An ASGI middleware reads (or makes) both from incoming headers and puts them in context
 variables; the HTTP client, broker and logs read them from there, so every outbound call and
@@ -8,10 +10,12 @@ every log line of one request carries the same trace id.
 from __future__ import annotations
 
 import random
+import time
 from contextvars import ContextVar, Token
 from typing import Any
 
 __all__ = [
+    "BUDGET_HEADER",
     "TraceMiddleware",
     "child_traceparent",
     "current_request_id",
@@ -19,16 +23,23 @@ __all__ = [
     "enter_request",
     "new_traceparent",
     "outbound_headers",
+    "remaining",
     "reset_traceparent",
+    "set_budget",
     "set_context",
     "set_sample_ratio",
     "use_traceparent",
 ]
 
+#: The header that carries a call's time budget in milliseconds (what its caller will wait).
+BUDGET_HEADER = "x-archsim-budget-ms"
+
 _request_id: ContextVar[str | None] = ContextVar("archsim_request_id", default=None)
 _traceparent: ContextVar[str | None] = ContextVar("archsim_traceparent", default=None)
 # the caller's bearer token travels on to the services this request calls (they may check it)
 _authorization: ContextVar[str | None] = ContextVar("archsim_authorization", default=None)
+# the monotonic time by which this request's answer is no longer awaited (None: no deadline)
+_deadline: ContextVar[float | None] = ContextVar("archsim_deadline", default=None)
 
 
 _bits = random.getrandbits  # trace ids must be unique, not secret: no syscall per request
@@ -88,6 +99,23 @@ def set_context(request_id: str | None, traceparent: str | None) -> None:
     _request_id.set(request_id)
     _traceparent.set(traceparent)
     _authorization.set(None)
+    _deadline.set(None)
+
+
+def set_budget(budget_ms: str | float | None) -> None:
+    """Start this request's deadline from a budget in milliseconds (a header's text; a value
+    that is not a number means no deadline)."""
+    try:
+        budget = float(budget_ms) if budget_ms is not None else None
+    except ValueError:
+        budget = None
+    _deadline.set(None if budget is None else time.monotonic() + budget / 1000.0)
+
+
+def remaining() -> float | None:
+    """Seconds left of this request's budget (negative once passed; None: no deadline)."""
+    deadline = _deadline.get()
+    return None if deadline is None else deadline - time.monotonic()
 
 
 def outbound_headers() -> dict[str, str]:
@@ -105,7 +133,7 @@ def outbound_headers() -> dict[str, str]:
 def enter_request(headers: list[tuple[bytes, bytes]]) -> bytes:
     """Set the context of an incoming HTTP request from its raw ASGI headers (request id and
     a child of its traceparent, or fresh ones); returns the request id to echo, as bytes."""
-    rid = parent = token = None
+    rid = parent = token = budget = None
     for name, value in headers:
         if name == b"x-request-id":
             rid = value.decode("latin-1")
@@ -113,7 +141,10 @@ def enter_request(headers: list[tuple[bytes, bytes]]) -> bytes:
             parent = value.decode("latin-1")
         elif name == b"authorization":
             token = value.decode("latin-1")
+        elif name == b"x-archsim-budget-ms":
+            budget = value.decode("latin-1")
     _authorization.set(token)
+    set_budget(budget)
     rid = rid or _hex(8)
     _request_id.set(rid)
     _traceparent.set(child_traceparent(parent) if parent else new_traceparent())

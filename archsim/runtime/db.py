@@ -11,8 +11,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-__all__ = ["INTERNAL", "Database", "async_url", "first_delivery", "inbox_table"]
+__all__ = ["INTERNAL", "SQLITE_BUSY_MS", "Database", "async_url", "first_delivery", "inbox_table"]
 
+#: How long SQLite waits for a locked file when the work has no deadline (a consumer's).
+SQLITE_BUSY_MS = 15_000
 #: ``Table.info`` key of the runtime's own tables (inbox, outbox): never seeded with rows.
 INTERNAL = "archsim_internal"
 
@@ -63,7 +65,7 @@ class Database:
         kwargs: dict[str, Any] = {}
         if self.url.startswith("sqlite"):
             # Replicas share one file: WAL lets readers run beside a writer; wait, don't fail.
-            kwargs["connect_args"] = {"timeout": 15}
+            kwargs["connect_args"] = {"timeout": SQLITE_BUSY_MS / 1000}
         else:
             kwargs.update(pool_size=pool_size, max_overflow=0, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)

@@ -10,14 +10,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any
 
 import aiohttp
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import MetaData
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from . import tracing
 from .auth import TokenCache, bearer_token, client_header, hash_rounds, rounds_warning
@@ -32,8 +33,8 @@ from .client import (
     ServiceClient,
     hop_detail,
 )
-from .context import TraceMiddleware, set_context
-from .db import Database, first_delivery, inbox_table
+from .context import TraceMiddleware, remaining, set_context
+from .db import SQLITE_BUSY_MS, Database, first_delivery, inbox_table
 from .emulation import Emulator
 from .front import Front
 from .logs import configure_logging
@@ -98,6 +99,7 @@ class Runtime:
         app.add_exception_handler(OverflowError, _out_of_range)
         app.add_exception_handler(DataError, _out_of_range)
         app.add_exception_handler(HopError, _hop_error)
+        app.add_exception_handler(OperationalError, _unavailable)
         app.add_api_route("/health", self._health, methods=["GET"], tags=["ops"])
         app.add_api_route("/ready", self._ready, methods=["GET"], tags=["ops"])
         app.add_api_route("/metrics", self._metrics, methods=["GET"], tags=["ops"])
@@ -188,7 +190,9 @@ class Runtime:
         for client in self.registries.values():
             await client.deregister()
         resources: list[Broker | Cache | Database] = [
-            *self.brokers.values(), *self.caches.values(), *self.databases.values()
+            *self.brokers.values(),
+            *self.caches.values(),
+            *self.databases.values(),
         ]
         for resource in resources:
             with contextlib.suppress(Exception):
@@ -272,7 +276,10 @@ class Runtime:
     def call_failed(self, target: str, method: str, path: str, status: int, cause: str) -> None:
         """One JSON log line per failed outbound call (the trace id comes with the context)."""
         fields: dict[str, object] = {
-            "event": "call_failed", "target": target, "method": method, "path": path
+            "event": "call_failed",
+            "target": target,
+            "method": method,
+            "path": path,
         }
         fields |= {"status": status, "cause": cause}
         self.log.warning(f"call to {target} failed: {cause}", extra={"fields": fields})
@@ -353,25 +360,79 @@ class Runtime:
 
     async def cache_get(self, cache: str, key: str) -> Any | None:
         """A cache-get step: the cached value or None (a miss)."""
-        value = await self.caches[cache].get(key)
+        value = await self.within(f"cache {cache}", self.caches[cache].get(key))
         self.metrics.cache(cache, value is not None)
         return value
 
     async def cache_set(self, cache: str, key: str, value: Any, ttl_s: float) -> None:
         """A cache-set step (fill after a miss)."""
-        await self.caches[cache].set(key, value, ttl_s)
+        await self.within(f"cache {cache}", self.caches[cache].set(key, value, ttl_s))
 
     async def cache_delete(self, cache: str, *keys: str) -> None:
         """A cache-delete step (invalidate after a write)."""
-        await self.caches[cache].delete(*keys)
+        await self.within(f"cache {cache}", self.caches[cache].delete(*keys))
 
     def db(self, name: str) -> Database:
         """The database component ``name``."""
         return self.databases[name]
 
+    async def within(self, what: str, work: Coroutine[Any, Any, Any]) -> Any:
+        """Await ``work`` no longer than this request's budget: a wait for a resource never
+        outlasts the call that waits for it (504 naming ``what`` when the budget runs out)."""
+        left = remaining()
+        if left is None:
+            return await work
+        if left <= 0:
+            work.close()
+            raise HopError(504, f"deadline passed before {what}")
+        try:
+            return await asyncio.wait_for(work, left)
+        except TimeoutError:
+            raise HopError(504, f"deadline passed waiting for {what}") from None
+
+    @contextlib.asynccontextmanager
+    async def transaction(self, name: str) -> AsyncIterator[AsyncConnection]:
+        """A write step's transaction on database ``name``, inside this request's budget: the
+        pool wait and SQLite's busy wait end with the budget, and work whose deadline passed
+        is rolled back, not committed (the caller has stopped waiting for it)."""
+        async with self._connection(name) as conn, conn.begin():
+            left = remaining()
+            if left is not None and conn.dialect.name == "postgresql":
+                ms = max(1, int(left * 1000))  # LOCAL: ends with this transaction
+                await conn.exec_driver_sql(f"SET LOCAL statement_timeout = {ms}")
+            yield conn
+            left = remaining()
+            if left is not None and left <= 0:
+                raise HopError(504, f"deadline passed before the commit to {name}: rolled back")
+
+    @contextlib.asynccontextmanager
+    async def reading(self, name: str) -> AsyncIterator[AsyncConnection]:
+        """A read step's connection on database ``name`` (its waits inside the budget)."""
+        async with self._connection(name) as conn:
+            yield conn
+
+    @contextlib.asynccontextmanager
+    async def _connection(self, name: str) -> AsyncIterator[AsyncConnection]:
+        conn = self.databases[name].engine.connect()
+        await self.within(f"a connection to {name}", conn.start())
+        bounded = False
+        try:
+            left = remaining()
+            if left is not None and conn.dialect.name == "sqlite":
+                bounded = True
+                # a locked file is waited for only as long as our caller waits for us
+                await conn.exec_driver_sql(f"PRAGMA busy_timeout = {max(1, int(left * 1000))}")
+                await conn.commit()  # ends the autobegun transaction: the step begins its own
+            yield conn
+        finally:
+            if bounded:  # the pooled connection's next user gets the usual wait again
+                with contextlib.suppress(Exception):
+                    await conn.exec_driver_sql(f"PRAGMA busy_timeout = {SQLITE_BUSY_MS}")
+            await conn.close()
+
     async def publish(self, broker: str, event: str, data: dict[str, Any]) -> str:
         """A publish step: returns the event id once the broker has the event."""
-        event_id = await self.brokers[broker].publish(event, data)
+        event_id = await self.within(f"broker {broker}", self.brokers[broker].publish(event, data))
         self.metrics.event(event, "published")
         return event_id
 
@@ -453,6 +514,13 @@ async def _out_of_range(request: Request, exc: Exception) -> JSONResponse:
         {"detail": "a number in the request is out of range (integers must fit in 64 bits)"},
         status_code=422,
     )
+
+
+async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """The database could not do the work in time (locked, busy, timed out): nothing of it was
+    committed, and trying again later may succeed (503)."""
+    cause = str(getattr(exc, "orig", exc)).splitlines()[0][:200]
+    return JSONResponse({"detail": f"database unavailable: {cause}"}, status_code=503)
 
 
 async def _conflict(request: Request, exc: Exception) -> JSONResponse:
