@@ -12,16 +12,25 @@ for any text. An HTML comment on the line before the fence sets options for the 
 ``<!-- docs-test: numbers -->`` (numbers vary: every number matches any number),
 ``<!-- docs-test: slow -->`` (runs in the slow group), ``<!-- docs-test: skip REASON -->``.
 
+A ``pycon`` block is a Python session, as the interactive interpreter shows it: each ``>>> ``
+line (with its ``... `` continuation lines) is one statement, the lines up to the next ``>>>``
+what it prints (an expression's value as the interpreter echoes it, a traceback for an
+exception). All the ``pycon`` blocks of a page run in one interpreter, in the page's folder,
+so later blocks see the names earlier ones bound — a notebook read top to bottom.
+
 ``ARCHSIM_UPDATE_DOCS=1`` rewrites the outputs that differ with what the program printed.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import select
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,7 +49,8 @@ class Command:
 
     text: str
     expected: list[str]
-    line: int  # 0-based index of the ``$`` line in the page
+    line: int  # 0-based index of the ``$`` (or first ``>>>``) line in the page
+    size: int = 1  # lines the command takes in the page (``...`` continuation lines)
 
 
 @dataclass
@@ -51,31 +61,41 @@ class Block:
     line: int
     options: set[str] = field(default_factory=set)
     commands: list[Command] = field(default_factory=list)
+    lang: str = "console"  # or "pycon": a Python session
 
     @property
     def name(self) -> str:
         return f"{self.page.relative_to(ROOT)}:{self.line + 1}"
 
 
+_PROMPTS = {"console": "$ ", "pycon": ">>> "}
+
+
 def blocks(page: Path) -> list[Block]:
-    """The console blocks of ``page``, in order."""
+    """The console and pycon blocks of ``page``, in order."""
     lines = page.read_text(encoding="utf-8").splitlines()
     found: list[Block] = []
     i = 0
     while i < len(lines):
-        if lines[i].strip() != "```console":
+        lang = lines[i].strip().removeprefix("```")
+        if not lines[i].strip().startswith("```") or lang not in _PROMPTS:
             i += 1
             continue
         options: set[str] = set()
         if i > 0 and (m := _DIRECTIVE.search(lines[i - 1])):
             options = set(m.group(1).split())
-        block = Block(page, i, options)
+        block, prompt = Block(page, i, options, lang=lang), _PROMPTS[lang]
         i += 1
         while i < len(lines) and not lines[i].startswith("```"):
-            if lines[i].startswith("$ "):
-                block.commands.append(Command(lines[i][2:], [], i))
-            elif block.commands:
-                block.commands[-1].expected.append(lines[i])
+            cmd = block.commands[-1] if block.commands else None
+            if lines[i].startswith(prompt) or (lang == "pycon" and lines[i] == ">>>"):
+                block.commands.append(Command(lines[i][len(prompt) :], [], i))
+            elif (lang == "pycon" and cmd and not cmd.expected
+                  and (lines[i].startswith("... ") or lines[i] == "...")):  # fmt: skip
+                cmd.text += "\n" + lines[i][4:]
+                cmd.size += 1
+            elif cmd:
+                cmd.expected.append(lines[i])
             i += 1
         for cmd in block.commands:
             while cmd.expected and not cmd.expected[-1].strip():
@@ -142,9 +162,15 @@ class Session:
                         NO_COLOR="1", TERM="dumb")  # fmt: skip
         self.env.pop("ARCHSIM_DOT", None)
 
+    _python: subprocess.Popen[bytes] | None = None
+
     def close(self) -> None:
         """Stop every stack the page's commands left running (a block that failed before its
-        ``archsim down`` must not leave processes behind)."""
+        ``archsim down`` must not leave processes behind), and the page's interpreter."""
+        if self._python is not None:
+            self._python.kill()
+            self._python.wait(timeout=30)
+            self._python = None
         for state in self.folder.glob("**/.archsim/state.json"):
             subprocess.run([sys.executable, "-m", "archsim", "down", str(state.parent.parent)],
                            env=self.env, capture_output=True, timeout=120, check=False)  # fmt: skip
@@ -166,12 +192,59 @@ class Session:
         return lines
 
 
+    def run_python(self, statement: str) -> list[str]:
+        """Run one ``>>>`` statement in the page's interpreter; what it printed (stdout and
+        stderr together), as ``run`` gives it."""
+        if self._python is None:
+            self._python = subprocess.Popen(
+                [sys.executable, "-u", "-c", _DRIVER], cwd=self.folder, env=self.env,
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        proc = self._python
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(json.dumps(statement).encode() + b"\n")
+        proc.stdin.flush()
+        out, deadline = b"", time.monotonic() + _TIMEOUT_S
+        while _SENTINEL not in out:
+            left = max(0.0, deadline - time.monotonic())
+            ready, _, _ = select.select([proc.stdout], [], [], left)
+            chunk = os.read(proc.stdout.fileno(), 65536) if ready else b""
+            if not chunk:  # timed out, or the interpreter died
+                self.close()
+                return [*out.decode(errors="replace").splitlines(), "<interpreter stopped>"]
+            out += chunk
+        text = out[: out.index(_SENTINEL)].decode(errors="replace")
+        text = text.replace(str(self.folder) + "/", "").replace(str(self.folder), ".")
+        lines = [x.rstrip() for x in text.splitlines()]
+        while lines and not lines[-1]:
+            lines.pop()
+        return lines
+
+
+_SENTINEL = b"\x00end-of-statement\x00"
+# The page's interpreter: one JSON-encoded statement a line on stdin, run as the interactive
+# interpreter runs it ("single" mode echoes an expression's value), then the sentinel.
+_DRIVER = f"""
+import json, sys, traceback
+namespace = {{"__name__": "__main__"}}
+for line in sys.stdin:
+    try:
+        exec(compile(json.loads(line) + "\\n", "<stdin>", "single"), namespace)
+    except BaseException:
+        traceback.print_exc(file=sys.stdout)
+    sys.stdout.flush()
+    sys.stdout.buffer.write({_SENTINEL!r})
+    sys.stdout.buffer.flush()
+"""
+
+
 def update_page(page: Path, fixes: dict[int, list[str]], commands: dict[int, Command]) -> None:
     """Replace the output under each ``$`` line in ``fixes`` (index of the line) with the
     actual output."""
     lines = page.read_text(encoding="utf-8").splitlines()
     for index in sorted(fixes, reverse=True):
         cmd = commands[index]
-        start, end = index + 1, index + 1 + len(cmd.expected)
+        start = index + cmd.size
+        end = start + len(cmd.expected)
         lines[start:end] = fixes[index]
     page.write_text("\n".join(lines) + "\n", encoding="utf-8")

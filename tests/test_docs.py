@@ -43,17 +43,39 @@ def test_page_console_blocks(page: Path, tmp_path: Path):
         for block in blocks(page):
             if "skip" in block.options:
                 continue
+            run = session.run_python if block.lang == "pycon" else session.run
             for cmd in block.commands:
-                actual = session.run(cmd.text)
+                actual = run(cmd.text)
                 if matches(cmd.expected, actual, numbers="numbers" in block.options):
                     continue
                 fixes[cmd.line], commands[cmd.line] = actual, cmd
                 diff = "\n".join(difflib.unified_diff(cmd.expected, actual, "page", "actual",
                                                       lineterm=""))  # fmt: skip
-                failures.append(f"{page.name}:{cmd.line + 1}: $ {cmd.text}\n{diff}")
+                prompt = ">>>" if block.lang == "pycon" else "$"
+                failures.append(f"{page.name}:{cmd.line + 1}: {prompt} {cmd.text}\n{diff}")
     finally:
         session.close()
     if UPDATE and fixes:
         update_page(page, fixes, commands)
         return
     assert not failures, "\n\n".join(failures)
+
+
+def test_pycon_blocks_run_in_one_interpreter(tmp_path: Path):
+    """A ``pycon`` block is a Python session: statements (with ``...`` lines) share names
+    across blocks of the page, and what a statement prints is compared like a command's."""
+    page = tmp_path / "page.md"
+    page.write_text("```pycon\n>>> x = 2\n>>> for i in range(2):\n...     print(i * x)\n0\n2\n"
+                    "```\n\n```pycon\n>>> x + 1\n3\n>>> 1 / 0\nTraceback (most recent call "
+                    "last):\n…\nZeroDivisionError: division by zero\n```\n")  # fmt: skip
+    first, second = blocks(page)
+    assert (first.lang, [c.size for c in first.commands]) == ("pycon", [1, 2])
+    (tmp_path / "session").mkdir()
+    session = Session(tmp_path / "session")
+    try:
+        for cmd in [*first.commands, *second.commands]:
+            actual = session.run_python(cmd.text)
+            assert matches(cmd.expected, actual, numbers=False), (cmd.text, actual)
+        assert not matches(["4"], session.run_python("x + 1"), numbers=False)
+    finally:
+        session.close()
