@@ -413,17 +413,26 @@ def up(
     *,
     replicas: Mapping[str, int] | None = None,
     emulate: bool = False,
+    trace: bool = False,
     timeout: float = 90.0,
+    env: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Start a generated stack and wait until every process is ready (``archsim up``); the
-    stack's state (``front_door``, ``instances`` with their URLs). Stop it with ``down``."""
+    stack's state (``front_door``, ``instances`` with their URLs). Stop it with ``down``.
+
+    ``emulate`` and ``trace`` are ``--emulate`` and ``--trace``; ``env`` adds variables for
+    the stack's processes (e.g. ``ARCHSIM_PBKDF2_ROUNDS``), over this process's environment."""
     from archsim.runtime import launcher
 
-    env = dict(os.environ)
+    variables = {**os.environ, **(env or {})}
     if emulate:
-        env["ARCHSIM_EMULATE"] = "1"
+        variables["ARCHSIM_EMULATE"] = "1"
+    if trace:
+        variables["ARCHSIM_TRACE"] = "1"
     try:
-        return launcher.up(Path(stack), replicas=dict(replicas or {}), timeout_s=timeout, env=env)
+        return launcher.up(
+            Path(stack), replicas=dict(replicas or {}), timeout_s=timeout, env=variables
+        )
     except launcher.StackError as exc:
         raise ArchsimError(
             exc.message, Location(str(stack)), exc.hint, code="stack-failed"
