@@ -19,12 +19,12 @@ Pure: the plan is data; ``archsim.model.derive`` builds the handler operations f
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from archsim.model.architecture import Architecture, Link
 from archsim.model.behaviour import EventFlow, Operation, OpKind, OpRef, StepAction
-from archsim.model.digraph import reaches
 from archsim.model.kinds import Kind, Relation
 from archsim.model.naming import event_name, snake
 
@@ -101,25 +101,46 @@ def plan_handlers(
         for event in offered:
             takers.setdefault((link.target, event), []).append(link)
     # Walk the chains from what request operations publish, nearest first; a publication that
-    # would lead back to an event already upstream closes a loop and is left out.
-    kept: dict[Event, list[Event]] = {}
+    # would lead back to an event already upstream closes a loop and is left out. Each kept
+    # event holds the set of events upstream of it (itself included) as the bits of an int, so
+    # "does there lead back to here" is one bit test, not a graph search per publication
+    # (20,000 searches took ~1 s on a 10,000-link file).
+    bit: dict[Event, int] = {}
+    upstream: list[int] = []
+    after: list[list[int]] = []
+
+    def kept(event: Event) -> int:
+        i = bit.get(event)
+        if i is None:
+            i = bit[event] = len(upstream)
+            upstream.append(1 << i)
+            after.append([])
+        return i
+
     emits: dict[tuple[int, str], list[Publication]] = {}
-    seen = list(dict.fromkeys(published))
-    queue = list(seen)
+    seen = dict.fromkeys(published)
+    queue = deque(seen)
     while queue:
-        here = queue.pop(0)
+        here = queue.popleft()
         for link in takers.get(here, ()):
             for pub in pubs.get(link.source, ()):
                 there = pub.key
-                if there == here or (
-                    there in kept and here in kept and reaches(kept, there, here)
-                ):
+                if there == here:
                     continue
-                kept.setdefault(here, []).append(there)
-                kept.setdefault(there, [])
+                j = bit.get(there)
+                if j is not None and here in bit and upstream[bit[here]] >> j & 1:
+                    continue  # there is upstream of here: this publication closes a loop
+                h, t = kept(here), kept(there)
+                after[h].append(t)
+                add, todo = upstream[h], [t]
+                while todo:  # everything downstream of there now has here's upstream too
+                    n = todo.pop()
+                    if add & ~upstream[n]:
+                        upstream[n] |= add
+                        todo.extend(after[n])
                 emits.setdefault((id(link), here[1]), []).append(pub)
                 if there not in seen:
-                    seen.append(there)
+                    seen[there] = None
                     queue.append(there)
     live = set(seen)
     handlers: list[Handler] = []

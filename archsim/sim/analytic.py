@@ -13,13 +13,16 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import replace
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from archsim.model import Architecture, Operation, Step, StepAction
-from archsim.model.cycles import invocation_graph
+from archsim.model.cycles import import_numpy, invocation_graph
 from archsim.sim.workload import Workload, entry_weights
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = import_numpy()  # one BLAS thread: see import_numpy
 
 __all__ = ["erlang_b", "erlang_c", "mmck", "mva", "operations", "saturation", "solve"]
 
