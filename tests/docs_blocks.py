@@ -1,7 +1,8 @@
 """Docs are tests: the console blocks of README.md and docs/*.md, parsed, run and compared.
 
 A console block is a fenced block tagged ``console``; its ``$ command`` lines run in order (bash,
-one temporary folder per page, holding a copy of ``examples/`` and ``topology.dot``), and the
+one temporary folder per page, holding a copy of ``examples/`` and ``topology.dot``, and
+``benchmarks/``), and the
 lines up to the next ``$`` are the output the page promises (stdout and stderr together);
 variables a command sets carry over to the next, as in one shell.
 
@@ -122,21 +123,17 @@ def matches(expected: list[str], actual: list[str], numbers: bool) -> bool:
     exp = [e for e in expected if e.strip()]
     act = [normalise(a, numbers) for a in actual if a.strip()]
     pats = [None if e.strip() == "…" else _line_regex(e, numbers) for e in exp]
-    memo: dict[tuple[int, int], bool] = {}
-
-    def go(i: int, j: int) -> bool:
-        if (i, j) in memo:
-            return memo[i, j]
-        if i == len(pats):
-            ok = j == len(act)
-        elif pats[i] is None:
-            ok = go(i + 1, j) or (j < len(act) and go(i, j + 1))
+    # The positions in ``act`` reachable after each pattern (iterative: pages show thousands
+    # of lines of output under a few wildcards).
+    reach = {0}
+    for pat in pats:
+        if not reach:
+            return False
+        if pat is None:
+            reach = set(range(min(reach), len(act) + 1))
         else:
-            ok = j < len(act) and bool(pats[i].match(act[j])) and go(i + 1, j + 1)
-        memo[i, j] = ok
-        return ok
-
-    return go(0, 0)
+            reach = {j + 1 for j in reach if j < len(act) and pat.match(act[j])}
+    return len(act) in reach
 
 
 class Session:
@@ -151,6 +148,8 @@ class Session:
             else:
                 shutil.copy(item, target)
         shutil.copy(ROOT / "topology.dot", folder / "topology.dot")
+        # The pages run the repository's scripts as a reader in a checkout would.
+        (folder / "benchmarks").symlink_to(ROOT / "benchmarks", target_is_directory=True)
         bindir = folder / ".bin"
         bindir.mkdir()
         wrapper = bindir / "archsim"
