@@ -10,7 +10,7 @@ import argparse
 import random
 import sys
 
-__all__ = ["KINDS", "RELATIONS", "generate"]
+__all__ = ["KINDS", "RELATIONS", "generate", "generate_compact"]
 
 # kind -> (id stem, label stem, type, shape)
 KINDS: dict[str, tuple[str, str, str, str]] = {
@@ -102,14 +102,38 @@ def generate(n_components: int, n_links: int, seed: int = 0) -> str:
     return "\n".join(lines) + "\n"
 
 
+def generate_compact(n_services: int, n_links: int, seed: int = 0, chain: int = 40) -> str:
+    """A DAG of ``n_services`` services, each storing in its own database, with ``n_links``
+    links in all, written compactly so that a million links fit archsim's 10 MB input limit:
+    ``edge [label=…]`` defaults instead of a label per edge, and ``calls`` written as chains
+    ``s3 -> s17 -> s250`` of up to ``chain`` services in increasing order (so no call cycles).
+    """
+    rng = random.Random(seed)
+    lines = ["digraph Compact {", '  node [type="application", shape="box"];']
+    lines += [f"  s{i} [kind=service]; d{i} [kind=database];" for i in range(n_services)]
+    lines.append('  edge [label="stores in"];')
+    lines += [f"  s{i} -> d{i};" for i in range(n_services)]
+    lines.append('  edge [label="calls"];')
+    left = n_links - n_services
+    while left > 0:
+        k = min(chain, left + 1, n_services)
+        nodes = sorted(rng.sample(range(n_services), k))
+        lines.append("  " + "->".join(f"s{i}" for i in nodes) + ";")
+        left -= k - 1
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     """CLI: print a generated architecture to stdout."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("components", type=int)
     ap.add_argument("links", type=int)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--compact", action="store_true", help="generate_compact: services only")
     args = ap.parse_args(argv)
-    sys.stdout.write(generate(args.components, args.links, args.seed))
+    gen = generate_compact if args.compact else generate
+    sys.stdout.write(gen(args.components, args.links, args.seed))
     return 0
 
 

@@ -215,7 +215,7 @@ def run_replication(
     later(width, sample, 0)
     later(duration, take, "end")
     drain = min(30.0, 0.25 * duration)
-    env.run(until=duration + drain)
+    kernel.run(duration + drain)
     out = _collect(model, rec, sinks, entries, snaps, series, warm, duration, width)
     out["truncated"] = runner.truncated
     return out
