@@ -288,10 +288,10 @@ def test_cycles_below_probability_one_solve_the_traffic_equations() -> None:
     # a -> b always, b -> a with p: a runs 1/(1-p) times per request, b as often
     for p in (0.5, 0.9):
         arch = read_architecture(LOOP.replace("P", f', p="{p}"'), "loop.dot").architecture
-        out = solve(arch, Workload(rps=10.0))["components"]
-        assert out["a"]["throughput"] == pytest.approx(10.0 / (1 - p))
-        assert out["b"]["throughput"] == pytest.approx(10.0 / (1 - p))
-        assert out["gw"]["throughput"] == pytest.approx(10.0)
+        out = solve(arch, Workload(rps=10.0)).components
+        assert out["a"].throughput == pytest.approx(10.0 / (1 - p))
+        assert out["b"].throughput == pytest.approx(10.0 / (1 - p))
+        assert out["gw"].throughput == pytest.approx(10.0)
 
 
 def test_a_cycle_below_probability_one_simulates_like_the_analytic_solution() -> None:
@@ -307,6 +307,6 @@ def test_a_cycle_below_probability_one_simulates_like_the_analytic_solution() ->
     a = res.components["a"]
     assert a["throughput"] == pytest.approx(40.0, rel=0.08)  # 20 requests/s × 2 visits
     entry = next(iter(res.entries.values()))
-    analytic = next(iter(solve(arch, Workload(rps=20.0))["entries"].values()))["latency_mean"]
+    analytic = next(iter(solve(arch, Workload(rps=20.0)).entries.values())).latency_mean
     assert entry["latency"]["mean"] == pytest.approx(analytic, rel=0.1)
     assert res.truncated == 0

@@ -170,9 +170,10 @@ def test_the_shared_host_is_fitted_and_bounds_the_prediction(seed: Architecture)
     }
     calibrated = apply_overrides(seed, fit.overrides())
     assert calibrated.host is not None and calibrated.host.cores == 2
-    host = solve(calibrated, Workload(rps=100.0))["host"]
-    assert host["saturation_rps"] == pytest.approx((2 - 0.135) / 0.00135)
-    assert host["utilisation"] == pytest.approx((0.135 + 100 * 0.00135) / 2)
+    host = solve(calibrated, Workload(rps=100.0)).host
+    assert host is not None
+    assert host.saturation_rps == pytest.approx((2 - 0.135) / 0.00135)
+    assert host.utilisation == pytest.approx((0.135 + 100 * 0.00135) / 2)
     # the balancer (1 ms per request, one worker) saturates first at 1,000 req/s; a slower
     # host would be the bound
     assert saturation(calibrated, Workload(rps=1.0)) == (pytest.approx(1000.0), "load_balancer")

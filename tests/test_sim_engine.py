@@ -136,7 +136,8 @@ def test_replicas_and_balancing() -> None:
     for balancing in ("round_robin", "least_outstanding"):
         result = simulate(arch, Workload(rps=150), _cfg(balancing=balancing), jobs=1)
         assert result.components["s"]["utilisation"] == pytest.approx(0.5, abs=0.05)
-    assert result.analytic["components"]["s"]["offered_load"] == pytest.approx(0.5)
+    assert result.analytic is not None
+    assert result.analytic.components["s"].offered_load == pytest.approx(0.5)
 
 
 def test_database_connection_pool_and_cache(seed: Architecture) -> None:

@@ -137,7 +137,7 @@ def test_closed_network_against_exact_mva() -> None:
         _inside(x * d, comp["utilisation"], comp["utilisation_ci"])
     analytic = result.analytic
     assert analytic is not None
-    assert analytic["throughput"] == pytest.approx(x, rel=1e-9)
+    assert analytic.throughput == pytest.approx(x, rel=1e-9)
 
 
 def _exp(mean: float):

@@ -94,8 +94,7 @@ class _Search:
 
     def loads(self, sizing: Sizing) -> dict[str, float]:
         """Analytic offered load (utilisation) per component."""
-        sol = solve(self.apply(sizing), self.workload)
-        return {cid: c["offered_load"] for cid, c in sol["components"].items()}
+        return solve(self.apply(sizing), self.workload).offered_loads()
 
     def evaluate(
         self, sizings: Sequence[Sizing], phase: str, cfg: SimConfig | None = None

@@ -170,8 +170,7 @@ def measure(
     arch, workload = scenario.arch, scenario.workload
     offered = None
     if not workload.closed:
-        sol = solve(arch, workload)
-        offered = {cid: c["offered_load"] for cid, c in sol["components"].items()}
+        offered = solve(arch, workload).offered_loads()
     result = aggregate(
         records,
         architecture=arch.name,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import MofNCompleteColumn
@@ -28,6 +28,7 @@ from archsim.model.quantities import parse_probability
 # archsim command's start-up.
 if TYPE_CHECKING:
     from archsim.sim import SimulationResult
+    from archsim.sim.analytic import Solution
 
 __all__ = ["register"]
 
@@ -43,47 +44,50 @@ class Method(StrEnum):
 def _side_by_side(result: SimulationResult) -> list[Table]:
     from archsim.sim.results import short_duration
 
-    analytic = result.analytic or {}
-    t = Table(title=f"analytic ({analytic.get('method', '')}) vs simulated", title_justify="left")
+    analytic = result.analytic
+    method = analytic.method if analytic is not None else ""
+    t = Table(title=f"analytic ({method}) vs simulated", title_justify="left")
     for col in ("entry", "analytic mean", "simulated mean (95% CI)"):
         t.add_column(col, justify="left" if col == "entry" else "right")
     u = Table(title="utilisation: analytic vs simulated", title_justify="left")
     for col in ("component", "analytic", "simulated (95% CI)"):
         u.add_column(col, justify="left" if col == "component" else "right")
-    for eid, a in analytic.get("entries", {}).items():
+    if analytic is None:
+        return [t, u]
+    for eid, a in analytic.entries.items():
         s = result.entries.get(eid)
         if s:
             lat = s["latency"]
             hw = lat["mean_ci"]
             sim = short_duration(lat["mean"]) + (f" ±{short_duration(hw)}" if hw else "")
-            t.add_row(eid, short_duration(a["latency_mean"]), sim)
-    for cid, a in analytic.get("components", {}).items():
+            t.add_row(eid, short_duration(a.latency_mean), sim)
+    for cid, station in analytic.components.items():
         s = result.components[cid]
-        if a["utilisation"] > 0 or s["utilisation"] > 0:
+        if station.utilisation > 0 or s["utilisation"] > 0:
             hw = s["utilisation_ci"]
             sim = f"{s['utilisation']:.1%}" + (f" ±{hw:.1%}" if hw else "")
-            u.add_row(cid, f"{a['offered_load']:.1%}", sim)
+            u.add_row(cid, f"{station.offered_load:.1%}", sim)
     return [t, u]
 
 
-def _analytic_table(solution: dict[str, Any]) -> list[Table]:
+def _analytic_table(solution: Solution) -> list[Table]:
     from archsim.sim.results import short_duration
 
-    e = Table(title=f"analytic: {solution['method']}", title_justify="left")
+    e = Table(title=f"analytic: {solution.method}", title_justify="left")
     for col in ("entry", "req/s", "mean"):
         e.add_column(col, justify="left" if col == "entry" else "right")
-    for eid, v in solution["entries"].items():
-        e.add_row(eid, f"{v['throughput']:.1f}", short_duration(v["latency_mean"]))
+    for eid, v in solution.entries.items():
+        e.add_row(eid, f"{v.throughput:.1f}", short_duration(v.latency_mean))
     c = Table(title="components (offered load)", title_justify="left")
     for col in ("component", "load", "req/s", "queue", "state"):
         c.add_column(col, justify="left" if col in ("component", "state") else "right")
-    for cid, v in sorted(solution["components"].items(), key=lambda kv: -kv[1]["offered_load"]):
-        state = "[bold red]UNSTABLE[/]" if v["unstable"] else "[green]ok[/]"
+    for cid, s in sorted(solution.components.items(), key=lambda kv: -kv[1].offered_load):
+        state = "[bold red]UNSTABLE[/]" if s.unstable else "[green]ok[/]"
         c.add_row(
             cid,
-            f"{v['offered_load']:.1%}",
-            f"{v['throughput']:.1f}",
-            f"{v['queue_mean']:.2f}",
+            f"{s.offered_load:.1%}",
+            f"{s.throughput:.1f}",
+            f"{s.queue_mean:.2f}",
             state,
         )
     return [e, c]
@@ -212,7 +216,7 @@ def simulate_cmd(
                     "architecture": arch.name,
                     "method": "analytic",
                     "workload": workload.describe(),
-                    "analytic": solution,
+                    "analytic": solution.to_dict(),
                 }
             )
         else:

@@ -89,7 +89,8 @@ class Predictor:
             mine = [v for (c, _), v in ops.items() if c == comp.id]
             thr = sum(v["rate"] for v in mine)
             mean = sum(v["rate"] * v["response"] for v in mine) / thr if thr > 0 else None
-            util = solved["components"].get(comp.id, {}).get("utilisation")
+            station = solved.components.get(comp.id)
+            util = station.utilisation if station is not None else None
             comps[comp.id] = Predicted(thr, mean, _p95(mean), util, p95_approx=True)
         links = {}
         for link in self.arch.links:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from archsim.model import Architecture, Operation, Step, StepAction
@@ -24,7 +24,123 @@ if TYPE_CHECKING:
 else:
     np = import_numpy()  # one BLAS thread: see import_numpy
 
-__all__ = ["erlang_b", "erlang_c", "mmck", "mva", "operations", "saturation", "solve"]
+__all__ = [
+    "EntrySolution",
+    "HostLoad",
+    "Solution",
+    "StationLoad",
+    "erlang_b",
+    "erlang_c",
+    "mmck",
+    "mva",
+    "operations",
+    "saturation",
+    "solve",
+]
+
+
+@dataclass(frozen=True)
+class StationLoad:
+    """One station's mean-value figures: rates per second, times in seconds, loads as a
+    fraction of its workers. ``wait_mean`` and ``blocking`` come from the open solution only."""
+
+    throughput: float
+    utilisation: float
+    offered_load: float
+    queue_mean: float
+    latency_mean: float
+    unstable: bool
+    wait_mean: float | None = None
+    blocking: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, in the schema's key order."""
+        out: dict[str, Any] = {
+            "throughput": self.throughput,
+            "utilisation": self.utilisation,
+            "offered_load": self.offered_load,
+            "queue_mean": self.queue_mean,
+        }
+        if self.wait_mean is not None:
+            out["wait_mean"] = self.wait_mean
+        out["latency_mean"] = self.latency_mean
+        if self.blocking is not None:
+            out["blocking"] = self.blocking
+        out["unstable"] = self.unstable
+        return out
+
+
+@dataclass(frozen=True)
+class EntrySolution:
+    """One entry's throughput (requests/s) and mean response time (s)."""
+
+    throughput: float
+    latency_mean: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {"throughput": self.throughput, "latency_mean": self.latency_mean}
+
+
+@dataclass(frozen=True)
+class HostLoad:
+    """The shared machine's load: ``(background + λ·cpu) / cores`` and the rate that fills
+    it (requests/s)."""
+
+    cores: int
+    background: float
+    cpu_per_request_s: float
+    utilisation: float
+    offered_load: float
+    saturation_rps: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {
+            "cores": self.cores,
+            "background": self.background,
+            "cpu_per_request_s": self.cpu_per_request_s,
+            "utilisation": self.utilisation,
+            "offered_load": self.offered_load,
+            "saturation_rps": self.saturation_rps,
+        }
+
+
+@dataclass(frozen=True)
+class Solution:
+    """What ``solve`` predicts. An open network has ``arrival_rate`` (and ``host`` when the
+    model has one); a closed one (MVA) its ``throughput`` and ``response_mean`` instead."""
+
+    method: str
+    entries: dict[str, EntrySolution]
+    components: dict[str, StationLoad]
+    arrival_rate: float | None = None
+    host: HostLoad | None = None
+    throughput: float | None = None
+    response_mean: float | None = None
+
+    @property
+    def closed(self) -> bool:
+        """Solved as a closed network (a fixed number of users)."""
+        return self.arrival_rate is None
+
+    def offered_loads(self) -> dict[str, float]:
+        """Per component, its offered load (utilisation without the cap at 1)."""
+        return {cid: c.offered_load for cid, c in self.components.items()}
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready (the ``analytic`` object of schema ``archsim.simulation/1``)."""
+        out: dict[str, Any] = {"method": self.method}
+        if self.closed:
+            out["throughput"] = self.throughput
+            out["response_mean"] = self.response_mean
+        else:
+            out["arrival_rate"] = self.arrival_rate
+        out["entries"] = {eid: e.to_dict() for eid, e in self.entries.items()}
+        out["components"] = {cid: c.to_dict() for cid, c in self.components.items()}
+        if self.host is not None:
+            out["host"] = self.host.to_dict()
+        return out
 
 
 def erlang_b(c: int, a: float) -> float:
@@ -167,35 +283,35 @@ def saturation(arch: Architecture, workload: Workload) -> tuple[float, str | Non
     and ramp ignored)."""
     probe = 1.0  # utilisation is linear in the rate; any positive probe gives the same answer
     solved = solve(arch, replace(workload, rps=probe, ramp=(), users=None))
-    loads = solved["components"]
-    busiest = max(loads, key=lambda cid: loads[cid]["offered_load"], default=None)
+    loads = solved.offered_loads()
+    busiest = max(loads, key=lambda cid: loads[cid], default=None)
     rate = math.inf
-    if busiest is not None and loads[busiest]["offered_load"] > 0:
-        rate = probe / loads[busiest]["offered_load"]
-    host = solved.get("host")
-    if host and host["saturation_rps"] < rate:
-        return host["saturation_rps"], "host"
+    if busiest is not None and loads[busiest] > 0:
+        rate = probe / loads[busiest]
+    host = solved.host
+    if host is not None and host.saturation_rps < rate:
+        return host.saturation_rps, "host"
     return rate, busiest if math.isfinite(rate) else None
 
 
-def _host(arch: Architecture, lam: float, cpu_per_request: float) -> dict[str, float] | None:
+def _host(arch: Architecture, lam: float, cpu_per_request: float) -> HostLoad | None:
     """The shared machine's load: ``(background + λ·cpu) / cores`` and the rate that fills it."""
     host = arch.host
     if host is None:
         return None
     cpu = host.cpu_per_request if host.cpu_per_request is not None else cpu_per_request
     free = host.cores - host.background
-    return {
-        "cores": host.cores,
-        "background": host.background,
-        "cpu_per_request_s": cpu,
-        "utilisation": min(1.0, (host.background + lam * cpu) / host.cores),
-        "offered_load": (host.background + lam * cpu) / host.cores,
-        "saturation_rps": free / cpu if cpu > 0 else math.inf,
-    }
+    return HostLoad(
+        cores=host.cores,
+        background=host.background,
+        cpu_per_request_s=cpu,
+        utilisation=min(1.0, (host.background + lam * cpu) / host.cores),
+        offered_load=(host.background + lam * cpu) / host.cores,
+        saturation_rps=free / cpu if cpu > 0 else math.inf,
+    )
 
 
-def solve(arch: Architecture, workload: Workload) -> dict[str, Any]:
+def solve(arch: Architecture, workload: Workload) -> Solution:
     """Mean-value prediction: per component utilisation/throughput/queue/wait, per entry mean
     response time (seconds), by open network analysis or MVA for a closed workload."""
     demands = _Demands(arch)
@@ -206,7 +322,7 @@ def solve(arch: Architecture, workload: Workload) -> dict[str, Any]:
         return _closed(arch, workload, demands, weights, visits, work)
     lam = workload.peak_rate if not workload.ramp else workload.rate_at(0.0)
     waits: dict[str, float] = defaultdict(float)
-    comps: dict[str, dict[str, Any]] = {}
+    comps: dict[str, StationLoad] = {}
     # A station's mean hold is its compute demand per visit: operations may have their own
     # service times (``operation_time``); infrastructure stations visited by queries keep theirs.
     hold = {
@@ -228,53 +344,51 @@ def solve(arch: Architecture, workload: Workload) -> dict[str, Any]:
                 rate, hold[c.id], c.service_time.scv, c.workers, c.replicas, c.queue_limit
             )
             waits[c.id] = wait
-            comps[c.id] = {
-                "throughput": rate * (1 - block),
-                "utilisation": min(util, 1.0),
-                "offered_load": rate * hold[c.id] / (c.workers * c.replicas),
-                "queue_mean": queue,
-                "wait_mean": wait,
-                "latency_mean": wait + hold[c.id],
-                "blocking": block,
-            }
+            offered = rate * hold[c.id] / (c.workers * c.replicas)
+            comps[c.id] = StationLoad(
+                throughput=rate * (1 - block),
+                utilisation=min(util, 1.0),
+                offered_load=offered,
+                queue_mean=queue,
+                wait_mean=wait,
+                latency_mean=wait + hold[c.id],
+                blocking=block,
+                unstable=offered >= 1.0,
+            )
     op_time = _OpTimes(arch, demands, waits, hold)
     out_entries = {
-        entries[i].id: {
-            "throughput": lam * w,
-            "latency_mean": op_time.response(
+        entries[i].id: EntrySolution(
+            throughput=lam * w,
+            latency_mean=op_time.response(
                 demands.ops[(entries[i].operation.component, entries[i].operation.operation)]
             ),
-        }
+        )
         for i, w in weights
     }
-    for row in comps.values():
-        row["unstable"] = row["offered_load"] >= 1.0
     # every station's compute per request, the model's own estimate of the host's CPU
     cpu = sum(visits.get(c.id, 0.0) * hold[c.id] for c in arch.components)
-    out: dict[str, Any] = {
-        "method": "open network (M/M/c per station)",
-        "arrival_rate": lam,
-        "entries": out_entries,
-        "components": comps,
-    }
-    host = _host(arch, lam, cpu)
-    if host is not None:
-        out["host"] = host
-    return out
+    return Solution(
+        method="open network (M/M/c per station)",
+        arrival_rate=lam,
+        entries=out_entries,
+        components=comps,
+        host=_host(arch, lam, cpu),
+    )
 
 
 def operations(
-    arch: Architecture, workload: Workload, solved: dict[str, Any] | None = None
+    arch: Architecture, workload: Workload, solved: Solution | None = None
 ) -> dict[tuple[str, str], dict[str, float]]:
     """Per (component, operation) of an open workload: executions per second (``rate``) and
     mean response time in seconds, callees included (``response``), from ``solve``'s answer."""
     solved = solved or solve(arch, workload)
+    if solved.arrival_rate is None:
+        raise ValueError("operations() needs the solution of an open workload")
     demands = _Demands(arch)
     runs = demands.flows.forward(demands.entry_vector(entry_weights(arch, workload))).tolist()
-    comps = solved["components"]
-    waits = {c: v["wait_mean"] for c, v in comps.items()}
-    hold = {c: v["latency_mean"] - v["wait_mean"] for c, v in comps.items()}
-    times, lam = _OpTimes(arch, demands, waits, hold), solved["arrival_rate"]
+    waits = {c: v.wait_mean or 0.0 for c, v in solved.components.items()}
+    hold = {c: v.latency_mean - waits[c] for c, v in solved.components.items()}
+    times, lam = _OpTimes(arch, demands, waits, hold), solved.arrival_rate
     return {
         key: {"rate": lam * runs[demands.graph.index[key]], "response": times.response(op)}
         for key, op in demands.ops.items()
@@ -371,7 +485,7 @@ def _closed(
     weights: list,
     visits: dict[str, float],
     work: dict[str, float],
-) -> dict[str, Any]:
+) -> Solution:
     entries = arch.behaviour.entries
     dem = {
         c.id: work[c.id] if work.get(c.id) else visits.get(c.id, 0.0) * c.service_time.mean
@@ -391,20 +505,20 @@ def _closed(
     active = {k: d for k, d in dem.items() if d > 0}
     sol = mva(active, servers, workload.users or 0, workload.think.mean, delay)
     x = sol["throughput"]
-    comps = {}
+    comps: dict[str, StationLoad] = {}
     for c in arch.components:
         d = dem[c.id]
         resid = sol["residence"].get(c.id, 0.0)
-        comps[c.id] = {
-            "throughput": x * visits.get(c.id, 0.0),
-            "utilisation": x * d / servers[c.id],
-            "offered_load": x * d / servers[c.id],
-            "queue_mean": max(0.0, sol["queue"].get(c.id, 0.0) - x * d),
-            "latency_mean": resid / visits[c.id] if visits.get(c.id) else 0.0,
-            "unstable": False,
-        }
+        comps[c.id] = StationLoad(
+            throughput=x * visits.get(c.id, 0.0),
+            utilisation=x * d / servers[c.id],
+            offered_load=x * d / servers[c.id],
+            queue_mean=max(0.0, sol["queue"].get(c.id, 0.0) - x * d),
+            latency_mean=resid / visits[c.id] if visits.get(c.id) else 0.0,
+            unstable=False,
+        )
     scale = {k: (sol["residence"][k] / d if d else 1.0) for k, d in active.items()}
-    out_entries = {}
+    out_entries: dict[str, EntrySolution] = {}
     # one column per entry: the executions of every node that one request of it causes
     columns = np.zeros((len(demands.graph.nodes), len(weights)))
     for col, (i, _) in enumerate(weights):
@@ -418,11 +532,13 @@ def _closed(
             t = float(per_w[k][col]) if k in per_w else 0.0
             own = t if t else float(n[col]) * arch.component(k).service_time.mean
             resp += own * scale.get(k, 1.0)
-        out_entries[e.id] = {"throughput": x * w, "latency_mean": resp + latency.response(op)}
-    return {
-        "method": "closed network (exact MVA)",
-        "throughput": x,
-        "response_mean": sol["response"],
-        "entries": out_entries,
-        "components": comps,
-    }
+        out_entries[e.id] = EntrySolution(
+            throughput=x * w, latency_mean=resp + latency.response(op)
+        )
+    return Solution(
+        method="closed network (exact MVA)",
+        throughput=x,
+        response_mean=sol["response"],
+        entries=out_entries,
+        components=comps,
+    )

@@ -106,9 +106,8 @@ def simulate(
     if analytic:
         from archsim.sim.analytic import solve
 
-        sol = solve(arch, workload)
-        offered = {cid: c["offered_load"] for cid, c in sol["components"].items()}
-        solution = sol
+        solution = solve(arch, workload)
+        offered = solution.offered_loads()
     return aggregate(
         records,
         architecture=arch.name,

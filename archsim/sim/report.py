@@ -142,12 +142,9 @@ def render_report(result: SimulationResult) -> str:
         yfmt=lambda y: f"{y:.0%}",
         ymax=1.0,
     )
-    analytic = (result.analytic or {}).get("components", {})
+    analytic = result.analytic.offered_loads() if result.analytic is not None else {}
     order = sorted(result.components.items(), key=lambda kv: -kv[1]["utilisation"])
-    bars = [
-        (cid, c["utilisation"], analytic.get(cid, {}).get("offered_load"), c["unstable"])
-        for cid, c in order
-    ]
+    bars = [(cid, c["utilisation"], analytic.get(cid), c["unstable"]) for cid, c in order]
     if result.host is not None:  # the shared machine, as a bar among the stations
         h = result.host
         bars.append(("host (shared)", min(h["utilisation"], 1.0), None, h["unstable"]))
@@ -190,19 +187,19 @@ def render_report(result: SimulationResult) -> str:
             xfmt=_secs,
         )
     side = ""
-    if result.analytic:
+    if result.analytic is not None:
         a = result.analytic
         rows = [
             [
                 _esc(eid),
-                _dur(v["latency_mean"]),
+                _dur(v.latency_mean),
                 f"{_dur(result.entries[eid]['latency']['mean'])} "
                 f"±{_dur(result.entries[eid]['latency']['mean_ci'])}",
             ]
-            for eid, v in a["entries"].items()
+            for eid, v in a.entries.items()
             if eid in result.entries
         ]
-        side = f"<h2>Analytic vs simulated ({_esc(a['method'])})</h2>" + _table(
+        side = f"<h2>Analytic vs simulated ({_esc(a.method)})</h2>" + _table(
             ["entry", "analytic mean", "simulated mean"], rows
         )
     components = _table(

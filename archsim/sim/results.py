@@ -17,6 +17,7 @@ from rich.text import Text
 
 from archsim.model import Host
 from archsim.narrow import fit_table
+from archsim.sim.analytic import Solution
 from archsim.sim.host import host_load
 from archsim.sim.stats import confidence_interval, quantile_from_counts
 
@@ -90,7 +91,7 @@ class SimulationResult:
     warmup: float
     series: dict[str, list[float]]
     architecture: str
-    analytic: dict[str, Any] | None = None
+    analytic: Solution | None = None
     cdf: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
     host: dict[str, Any] | None = None
     truncated: int = 0  # calls cut at the simulator's call-depth cap (sim.steps.MAX_CALL_DEPTH)
@@ -123,7 +124,7 @@ class SimulationResult:
             "bottlenecks": self.bottlenecks,
             "littles_law": self.littles_law,
             "series": self.series,
-            "analytic": self.analytic,
+            "analytic": self.analytic.to_dict() if self.analytic is not None else None,
             "host": self.host,
             "truncated_calls": self.truncated,
             "windows": self.windows,
@@ -377,7 +378,7 @@ def aggregate(
     config: dict[str, Any],
     seed: int,
     offered: dict[str, float] | None = None,
-    analytic: dict[str, Any] | None = None,
+    analytic: Solution | None = None,
     host: Host | None = None,
 ) -> SimulationResult:
     """Combine replication records (``engine.run_replication``) into a SimulationResult."""
