@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from archsim.loadtest import Calibration, Comparison
     from archsim.loadtest.steps import KneeComparison
     from archsim.sim import SimConfig, SimulationResult, Workload
+    from archsim.sim.analytic import Solution
 
 __all__ = [
     "FilePath",
@@ -313,10 +314,10 @@ def solve(
     mix: str | None = None,
     sets: Sequence[str] = (),
     profile: Profile | None = None,
-) -> dict[str, Any]:
+) -> Solution:
     """The analytic solution of a model (``archsim simulate --method analytic``): per entry
     throughput and mean latency, per component offered load and queue, in milliseconds of
-    computing instead of seconds of simulation."""
+    computing instead of seconds of simulation; ``.to_dict()`` is the command's JSON."""
     from archsim.sim import solve as run
 
     arch = _prepared(source, sets, profile)
@@ -494,6 +495,7 @@ def loadtest(
         seed=seed,
     )
     spec.check()
+    title: str | None  # the architecture's name, when the stack says it
     if model is not None:
         arch = _arch(model)
         name = Path(model).name if isinstance(model, str | os.PathLike) else None
@@ -607,9 +609,13 @@ def calibrate(
     from archsim.loadtest.failures import check_failures
 
     arch = _arch(source)
-    many = isinstance(measured, Sequence) and not isinstance(measured, str)
+    items: Sequence[Measured]
+    if isinstance(measured, Sequence) and not isinstance(measured, str):
+        items = measured
+    else:
+        items = [measured]
     runs, names = [], []
-    for item in measured if many else [measured]:  # type: ignore[union-attr]
+    for item in items:
         data, name = _measured(item)
         check_measured(arch, data, name)
         check_failures(data, name, allow=allow_failures)
@@ -685,9 +691,9 @@ def sweep(
             axes.append(parse_axis("set", value.strip(), key.strip()))
         else:
             fixed.append(text)
-    for kind, value in (("rps", rps), ("users", users)):
-        if isinstance(value, str) and is_range(value):
-            axes.append(parse_axis(kind, value))
+    for kind, given in (("rps", rps), ("users", users)):
+        if isinstance(given, str) and is_range(given):
+            axes.append(parse_axis(kind, given))
     if len(axes) != 1:
         raise ScenarioError(
             "give exactly one range to sweep" if axes else "nothing to sweep",

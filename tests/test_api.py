@@ -170,7 +170,7 @@ def test_simulate_is_the_command(seed):
 def test_solve_and_sets(seed):
     base = archsim.solve(seed, rps=100)
     more = archsim.solve(seed, rps=100, sets=["user_service.replicas=2"])
-    load = [s["components"]["user_service"]["offered_load"] for s in (base, more)]
+    load = [s.components["user_service"].offered_load for s in (base, more)]
     assert load[1] == pytest.approx(load[0] / 2)
 
 
