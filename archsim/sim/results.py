@@ -383,6 +383,31 @@ def aggregate(
 ) -> SimulationResult:
     """Combine replication records (``engine.run_replication``) into a SimulationResult."""
     windows = [r["window"] for r in reps]
+    entries = _entry_figures(reps, windows)
+    components = _component_figures(reps, windows, offered or {})
+    return SimulationResult(
+        entries=entries,
+        components=components,
+        links=_link_figures(reps, windows),
+        events=_event_figures(reps, windows),
+        bottlenecks=_bottlenecks(components),
+        littles_law=_littles(reps, windows),
+        workload=workload,
+        config=config,
+        seed=seed,
+        replications=len(reps),
+        warmup=reps[0]["warmup"],
+        series=_mean_series(reps),
+        architecture=architecture,
+        analytic=analytic,
+        cdf={eid: _cdf(_merge_hist([r["entries"][eid] for r in reps])) for eid in entries},
+        host=host_load(host, sum(e["throughput"] for e in entries.values()), components),
+        truncated=sum(r.get("truncated", 0) for r in reps),
+    )
+
+
+def _entry_figures(reps: list[dict[str, Any]], windows: list[float]) -> dict[str, dict[str, Any]]:
+    """Per entry: requests, throughput, failure rates and latency over the replications."""
     entries: dict[str, dict[str, Any]] = {}
     for eid in reps[0]["entries"]:
         rs = [r["entries"][eid] for r in reps]
@@ -397,18 +422,24 @@ def aggregate(
             "rejection_rate": sum(r["rejected"] for r in rs) / count if count else 0.0,
             "latency": latency_stats(rs),
         }
-    cdf = {eid: _cdf(_merge_hist([r["entries"][eid] for r in reps])) for eid in entries}
+    return entries
+
+
+def _warm_bins(rep: dict[str, Any]) -> int:
+    """How many of a replication's series bins fall in its warm-up."""
+    bins = len(rep["series"]["t"])
+    if not bins:
+        return 0
+    return int(rep["warmup"] / (rep["window"] + rep["warmup"]) * bins + 0.999)
+
+
+def _component_figures(
+    reps: list[dict[str, Any]], windows: list[float], offered: dict[str, float]
+) -> dict[str, dict[str, Any]]:
+    """Per component: utilisation, throughput, queue, failures and latency (with 95% CIs),
+    its series, and whether it keeps up (``offered``: the analytic offered load, if known)."""
     components: dict[str, dict[str, Any]] = {}
-    warm_bins = (
-        int(
-            reps[0]["warmup"]
-            / (reps[0]["window"] + reps[0]["warmup"])
-            * len(reps[0]["series"]["t"])
-            + 0.999
-        )
-        if reps[0]["series"]["t"]
-        else 0
-    )
+    warm_bins = _warm_bins(reps[0])
     for cid in reps[0]["components"]:
         rs = [r["components"][cid] for r in reps]
         util, util_ci = confidence_interval(
@@ -423,7 +454,7 @@ def aggregate(
         bins = len(rs[0]["queue_series"])
         queue_series = [sum(r["queue_series"][i] for r in rs) / len(rs) for i in range(bins)]
         util_series = [sum(r["util_series"][i] for r in rs) / len(rs) for i in range(bins)]
-        rho = (offered or {}).get(cid)
+        rho = offered.get(cid)
         unstable = (
             util >= _UNSTABLE_UTILISATION
             or _growing(queue_series, warm_bins)
@@ -447,6 +478,11 @@ def aggregate(
             "util_series": util_series,
             "queue_series": queue_series,
         }
+    return components
+
+
+def _link_figures(reps: list[dict[str, Any]], windows: list[float]) -> list[dict[str, Any]]:
+    """Per link, as its caller sees the calls: throughput, latency and failure rates."""
     links = []
     for i, link in enumerate(reps[0]["links"]):
         rs = [r["links"][i] for r in reps]
@@ -467,6 +503,11 @@ def aggregate(
                 "latency": lat,
             }
         )
+    return links
+
+
+def _event_figures(reps: list[dict[str, Any]], windows: list[float]) -> list[dict[str, Any]]:
+    """Per event flow (event, broker, consumer): counts, rates, backlog and delay."""
     events = []
     for i, ev in enumerate(reps[0]["events"]):
         rs = [r["events"][i] for r in reps]
@@ -486,8 +527,13 @@ def aggregate(
                 "delay": latency_stats(rs),
             }
         )
+    return events
+
+
+def _bottlenecks(components: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """The five busiest components that did any work, the unstable ones first."""
     ranked = sorted(components.items(), key=lambda kv: (-kv[1]["unstable"], -kv[1]["utilisation"]))
-    bottlenecks = [
+    return [
         {
             "component": cid,
             "utilisation": c["utilisation"],
@@ -498,38 +544,23 @@ def aggregate(
         for cid, c in ranked[:5]
         if c["utilisation"] > 0
     ]
-    littles = _littles(reps, windows)
+
+
+def _mean_series(reps: list[dict[str, Any]]) -> dict[str, list[float]]:
+    """Throughput and mean latency over time, bin by bin, averaged over the replications."""
     n = len(reps)
-    series = {
-        "t": reps[0]["series"]["t"],
+    series = reps[0]["series"]
+    return {
+        "t": series["t"],
         "throughput": [
             sum(r["series"]["throughput"][i] for r in reps) / n
-            for i in range(len(reps[0]["series"]["throughput"]))
+            for i in range(len(series["throughput"]))
         ],
         "latency_mean": [
             sum(r["series"]["latency_mean"][i] for r in reps) / n
-            for i in range(len(reps[0]["series"]["latency_mean"]))
+            for i in range(len(series["latency_mean"]))
         ],
     }
-    return SimulationResult(
-        entries=entries,
-        components=components,
-        links=links,
-        events=events,
-        bottlenecks=bottlenecks,
-        littles_law=littles,
-        workload=workload,
-        config=config,
-        seed=seed,
-        replications=n,
-        warmup=reps[0]["warmup"],
-        series=series,
-        architecture=architecture,
-        analytic=analytic,
-        cdf=cdf,
-        host=host_load(host, sum(e["throughput"] for e in entries.values()), components),
-        truncated=sum(r.get("truncated", 0) for r in reps),
-    )
 
 
 def _littles(reps: list[dict[str, Any]], windows: list[float]) -> dict[str, Any]:
