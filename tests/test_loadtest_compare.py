@@ -149,8 +149,8 @@ def test_the_shared_host_is_fitted_and_bounds_the_prediction(seed: Architecture)
     # one run: the line through its idle CPU (0.01 core) and the run itself; the host was busy
     # lb 1 s + product 1.1 s + gateway 0.1 s + Locust 0.5 s in 10 s at 100 requests/s
     one = host_fit([low])
-    assert one["cpu_per_request_s"] == pytest.approx((2.7 / 10 - 0.01) / 100)
-    assert one["background"] == pytest.approx(0.01)
+    assert one.cpu_per_request_s == pytest.approx((2.7 / 10 - 0.01) / 100)
+    assert one.background == pytest.approx(0.01)
     # a second run at twice the rate costing less than twice the CPU: least squares separates
     # the per-request CPU from the background
     high = json.loads(json.dumps(low))
@@ -160,9 +160,9 @@ def test_the_shared_host_is_fitted_and_bounds_the_prediction(seed: Architecture)
         c["cpu_s"] *= 1.5
     high["load_generator"]["cpu_s"] *= 1.5
     two = host_fit([low, high])
-    assert two["cpu_per_request_s"] == pytest.approx(0.27 * 0.5 / 100)
-    assert two["background"] == pytest.approx(0.27 - 0.135)
-    assert two["host_bound_rps"] == pytest.approx((2 - 0.135) / 0.00135)
+    assert two.cpu_per_request_s == pytest.approx(0.27 * 0.5 / 100)
+    assert two.background == pytest.approx(0.27 - 0.135)
+    assert two.host_bound_rps == pytest.approx((2 - 0.135) / 0.00135)
     fit = calibrate(seed, low, more=[high], fit_network=False, fit_spread=False)
     assert fit.graph.host_cores == 2 and fit.graph.host_cpu == pytest.approx(0.00135)
     assert fit.graph.attrs() == {

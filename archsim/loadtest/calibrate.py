@@ -133,8 +133,56 @@ def calibrate(
     # components without latency histograms (balancer, cache, broker) get the spread typical
     # of the measured handlers, weighted by the CPU each accounts for
     typical_cv = _weighted([fn for fits in op_fits.values() for fn in fits.values()])
-    times: dict[str, tuple[float, float | None]] = {}  # component → (mean s, cv) of service_time
-    ops: dict[str, dict[str, OpFit]] = {}
+    times, ops = _fit_components(arch, fit, demand, op_fits, comps, per_operation, typical_cv)
+
+    def op_time(cid: str, name: str) -> float:
+        own = op_fits.get(cid, {}).get(name) if per_operation else None
+        return own[0].mean if own else demand[cid]
+
+    for cid, (seconds, source) in database_times(arch, measured, demand, op_time).items():
+        # no histogram of the queries alone: their spread is unknown, exponential is kept
+        fit.component(cid).service_time = fitted_time(seconds, None)
+        fit.why[f"{cid}.service_time"] = f"operation time left per query ({source})"
+    _fit_hit_ratios(arch, comps, fit)
+    _fit_call_probabilities(arch, comps, fit)
+    _fit_host(fit, [measured, *more], per_front)
+    tuning.write_times(fit, times, ops, 1.0)
+    # the spread changes the queueing, and so the means the network latency is fitted to:
+    # network latency first, then the spread with it, then the network latency again
+    if fit_network:
+        tuning.set_network(arch, measured, runner, fit)
+        outside = {
+            cid: next(iter(fits.values()))[0].outside for cid, fits in op_fits.items() if fits
+        }
+        if any(outside.values()):
+            times, ops = _fit_on_path(arch, measured, runner, fit, times, ops, outside)
+    if fit_spread and typical_cv is not None:
+        factor, source = tuning.fit_spread(arch, measured, runner, fit, times, ops)
+        tuning.write_times(fit, times, ops, factor)
+        fit.why["cv"] = source
+        if fit_network:
+            tuning.set_network(arch, measured, runner, fit)
+    return fit
+
+
+Times = dict[str, tuple[float, float | None]]  # component → (mean s, cv) of its service_time
+OpTimes = dict[str, dict[str, OpFit]]  # component → operation → fit (operation_time)
+
+
+def _fit_components(
+    arch: Architecture,
+    fit: Calibration,
+    demand: Mapping[str, float],
+    op_fits: Mapping[str, dict[str, tuple[OpFit, float]]],
+    comps: Mapping[str, Any],
+    per_operation: bool,
+    typical_cv: float | None,
+) -> tuple[Times, OpTimes]:
+    """Each measured component's service time (its demand, with the spread of its handlers or
+    the typical one), its operation times where it has several, and its workers where one
+    process used more than a core; records the why of each in ``fit``."""
+    times: Times = {}
+    ops: OpTimes = {}
     for cid, d in demand.items():
         fits = op_fits[cid]
         comp_cv = _weighted(list(fits.values())) if fits else typical_cv
@@ -154,15 +202,11 @@ def calibrate(
         if cores > 1.2 and comp.workers < 2:  # one process that used more than one core
             fit.component(cid).workers = round(cores + 0.5)
             fit.why[f"{cid}.workers"] = f"used {cores:.1f} cores"
+    return times, ops
 
-    def op_time(cid: str, name: str) -> float:
-        own = op_fits.get(cid, {}).get(name) if per_operation else None
-        return own[0].mean if own else demand[cid]
 
-    for cid, (seconds, source) in database_times(arch, measured, demand, op_time).items():
-        # no histogram of the queries alone: their spread is unknown, exponential is kept
-        fit.component(cid).service_time = fitted_time(seconds, None)
-        fit.why[f"{cid}.service_time"] = f"operation time left per query ({source})"
+def _fit_hit_ratios(arch: Architecture, comps: Mapping[str, Any], fit: Calibration) -> None:
+    """Every ``caches in`` link's hit ratio, from its service's cache counters."""
     for link in arch.links:
         if link.relation is not Relation.CACHES_IN:
             continue
@@ -171,35 +215,31 @@ def calibrate(
             key = str(address_of(link, arch.links))
             fit.link(key).hit_ratio = float(stats["hit_ratio"])
             fit.why[f"{key}.hit_ratio"] = f"{stats['hits']:.0f} hits, {stats['misses']:.0f} misses"
-    _fit_call_probabilities(arch, comps, fit)
-    _fit_host(fit, [measured, *more], per_front)
+
+
+def _fit_on_path(
+    arch: Architecture,
+    measured: Mapping[str, Any],
+    runner: Simulate,
+    fit: Calibration,
+    times: Times,
+    ops: OpTimes,
+    outside: Mapping[str, float],
+) -> tuple[Times, OpTimes]:
+    """The share of the CPU outside handlers that lies on the path (``tuning.fit_on_path``),
+    the times with only that share kept, and the network latency fitted again to them."""
+    share, source = tuning.fit_on_path(arch, measured, runner, fit, times, ops, outside)
+    times, ops = tuning.on_path(times, ops, outside, share)
+    fit.why["on_path"] = source
+    for cid, extra in outside.items():
+        if extra > 0 and f"{cid}.service_time" in fit.why:
+            fit.why[f"{cid}.service_time"] += (
+                f"; {share:g} of its {format_duration(extra)} per request outside "
+                "handlers kept (on path)"
+            )
     tuning.write_times(fit, times, ops, 1.0)
-    # the spread changes the queueing, and so the means the network latency is fitted to:
-    # network latency first, then the spread with it, then the network latency again
-    if fit_network:
-        tuning.set_network(arch, measured, runner, fit)
-        outside = {
-            cid: next(iter(fits.values()))[0].outside for cid, fits in op_fits.items() if fits
-        }
-        if any(outside.values()):
-            share, source = tuning.fit_on_path(arch, measured, runner, fit, times, ops, outside)
-            times, ops = tuning.on_path(times, ops, outside, share)
-            fit.why["on_path"] = source
-            for cid, extra in outside.items():
-                if extra > 0 and f"{cid}.service_time" in fit.why:
-                    fit.why[f"{cid}.service_time"] += (
-                        f"; {share:g} of its {format_duration(extra)} per request outside "
-                        "handlers kept (on path)"
-                    )
-            tuning.write_times(fit, times, ops, 1.0)
-            tuning.set_network(arch, measured, runner, fit)
-    if fit_spread and typical_cv is not None:
-        factor, source = tuning.fit_spread(arch, measured, runner, fit, times, ops)
-        tuning.write_times(fit, times, ops, factor)
-        fit.why["cv"] = source
-        if fit_network:
-            tuning.set_network(arch, measured, runner, fit)
-    return fit
+    tuning.set_network(arch, measured, runner, fit)
+    return times, ops
 
 
 def _fit_host(
@@ -214,7 +254,7 @@ def _fit_host(
     fit.graph.host_cpu = fit.host.cpu_per_request_s
     fit.graph.host_background = fit.host.background
     fit.why["host_cores"] = "cores of the machine the run was measured on"
-    fit.why["host_cpu"] = f"host CPU (every process and Locust) per request: {h['how']}"
+    fit.why["host_cpu"] = f"host CPU (every process and Locust) per request: {h.how}"
     fit.why["host_background"] = (
         "the same line's intercept: cores that do not scale with the rate in the measured range"
     )

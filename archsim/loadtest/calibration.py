@@ -9,7 +9,6 @@ a gamma's cv with two decimals, ratios with three), so profiles keep their bytes
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +16,7 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.table import Table
 from rich.text import Text
 
+from archsim.loadtest.host_fit import HostLine
 from archsim.model.distributions import Distribution, Exponential, Gamma
 from archsim.model.quantities import format_duration
 
@@ -126,14 +126,14 @@ class HostFit:
     process_bound_rps: float
 
     @classmethod
-    def of(cls, fitted: Mapping[str, Any], busiest_cpu_s: float) -> HostFit:
-        """From ``host_fit``'s figures and the largest CPU per front-door request (s). The
+    def of(cls, line: HostLine, busiest_cpu_s: float) -> HostFit:
+        """From the host's fitted line and the largest CPU per front-door request (s). The
         figures are kept as they are (a background of ``0`` stays an int in the JSON)."""
         return cls(
-            cpus=fitted["cpus"],
-            cpu_per_request_s=fitted["cpu_per_request_s"],
-            background=fitted["background"],
-            host_bound_rps=fitted["host_bound_rps"],
+            cpus=line.cpus,
+            cpu_per_request_s=line.cpu_per_request_s,
+            background=line.background,
+            host_bound_rps=line.host_bound_rps,
             process_bound_rps=1.0 / busiest_cpu_s if busiest_cpu_s else float("inf"),
         )
 

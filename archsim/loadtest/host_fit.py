@@ -7,9 +7,10 @@ Pure: takes ``summary.json`` data, returns numbers.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["host_fit", "host_point", "span_ratio"]
+__all__ = ["HostLine", "host_fit", "host_point", "span_ratio"]
 
 _MIN_S = 20e-6  # below the resolution of CPU accounting over a minute-long run
 
@@ -32,7 +33,21 @@ def host_point(measured: Mapping[str, Any]) -> tuple[float, float]:
     return front / span, cpu / span
 
 
-def host_fit(runs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class HostLine:
+    """The host's busy cores as ``background + X · cpu_per_request_s`` over the runs' points
+    ((requests/s, busy cores) each), how it was fitted, and the rate that fills the
+    ``cpus`` cores."""
+
+    cpus: int
+    cpu_per_request_s: float
+    background: float
+    host_bound_rps: float
+    how: str
+    points: tuple[tuple[float, float], ...]
+
+
+def host_fit(runs: Sequence[Mapping[str, Any]]) -> HostLine:
     """The host's busy cores as ``background + X · cpu`` (cores, s per request) over the runs:
     least squares through runs at two or more rates; with one, the line through its idle CPU."""
     points = [host_point(m) for m in runs]
@@ -53,11 +68,11 @@ def host_fit(runs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         how = f"one run at {x:.0f} req/s and the idle CPU (give a run nearer the knee too)"
     cpu = max(cpu, _MIN_S)
     background = min(background, cpus * 0.9)  # leave the requests some of the machine
-    return {
-        "cpus": cpus,
-        "cpu_per_request_s": cpu,
-        "background": background,
-        "host_bound_rps": (cpus - background) / cpu,
-        "how": how + " req/s",
-        "points": points,
-    }
+    return HostLine(
+        cpus=cpus,
+        cpu_per_request_s=cpu,
+        background=background,
+        host_bound_rps=(cpus - background) / cpu,
+        how=how + " req/s",
+        points=tuple(points),
+    )
