@@ -234,9 +234,11 @@ def check_links(
     named: dict[tuple[str, str, Relation], set[str]] = {}
     for link, edge in zip(links, graph.edges, strict=False):
         key = link.key
-        events = named.setdefault(key, set())
-        new_events = bool(set(link.events) - events)  # one edge per event is not a duplicate
-        events.update(link.events)
+        new_events = False  # one edge per event is not a duplicate
+        if link.events:  # (a set per link without events cost 200 bytes each, for nothing)
+            events = named.setdefault(key, set())
+            new_events = bool(set(link.events) - events)
+            events.update(link.events)
         if key in seen and not new_events:
             first = seen[key].source_ref
             at = f" (first at {first.line}:{first.col})" if first is not None else ""

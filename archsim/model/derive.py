@@ -21,6 +21,7 @@ from archsim.model.behaviour import (
     Step,
     StepAction,
 )
+from archsim.model.compact import shared_fields
 from archsim.model.entries import ENTRY_KINDS, derive_entries, forwards, is_entry
 from archsim.model.events import Handler, Publication, event_flows, plan_handlers, publications
 from archsim.model.kinds import Kind, Relation
@@ -88,7 +89,7 @@ class _Deriver:
 
     def _new_call(self, link: Link, operation: str) -> Step:
         target = self.arch.component(link.target)
-        return Step(
+        step = Step(
             action=StepAction.CALL,
             target=link.target,
             operation=operation,
@@ -98,6 +99,7 @@ class _Deriver:
             error_rate=link.error_rate,
             latency=self._latency(link, target),
         )
+        return shared_fields(step)  # a step per call link: see archsim.model.compact
 
     def _query(self, link: Link, mode: str) -> Step:
         key = (id(link), mode)

@@ -21,6 +21,7 @@ from archsim.model.architecture import Architecture, Component, Group, Host, Lin
 from archsim.model.behaviour import Behaviour
 from archsim.model.checks import Reader, check_declarations, check_links, pick_graph
 from archsim.model.clashes import check_name_clashes
+from archsim.model.compact import shared_fields
 from archsim.model.cycles import check_cycles
 from archsim.model.derive import derive_behaviour
 from archsim.model.dot import MAX_INPUT_BYTES, check_size, decode_dot, parse_dot, read_dot_bytes
@@ -129,7 +130,7 @@ def _link(edge: DotEdge, relation: Relation, label: str, reader: Reader) -> Link
     named = ([values["event"]] if "event" in values else []) + list(values.get("events", ()))
     values["events"] = tuple(dict.fromkeys(named))
     try:
-        return Link(
+        return shared_fields(Link(
             source=edge.source,
             target=edge.target,
             relation=relation,
@@ -139,7 +140,7 @@ def _link(edge: DotEdge, relation: Relation, label: str, reader: Reader) -> Link
             comments=edge.comments,
             source_ref={"line": edge.location.line, "col": edge.location.col},
             **values,
-        )
+        ))  # fmt: skip
     except ValueError as exc:
         reader.error(f"{what}: {exc}", edge.location, code="bad-attribute")
         return None
