@@ -66,6 +66,9 @@ def _step_node(parent: Tree, step: Step, number: int) -> None:
         miss = node.add("[dim]on miss[/]")
         for i, sub in enumerate(step.on_miss, 1):
             _step_node(miss, sub, i)
+    if step.compensation is not None:  # saga: what undoes this step when a later one fails
+        undo = step.compensation
+        node.add(f"[dim]if a later step fails: undone by[/] {escape(undo.describe())}")
 
 
 def _operations(arch: Architecture) -> Tree:

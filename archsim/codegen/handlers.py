@@ -125,7 +125,9 @@ def render_handler(op: Operation, writer: StepWriter, res: Resource) -> str:
     else:
         lines.append(f"{_IND}result: Any = None")
     ok = ", 201" if status == "201" else ""
-    lines.append(f"{_IND}async with rt.operation({op.name!r}{ok}):")
+    # a saga (the model gave a step a compensation): its undos run if a later step fails
+    saga = ", rt.saga() as saga" if any(s.compensation for s in op.steps) else ""
+    lines.append(f"{_IND}async with rt.operation({op.name!r}{ok}){saga}:")
     lines += [wrapped for line in body for wrapped in wrap(_IND * 2 + line)]
     finish = f"rt.finish(handlers, {op.name!r}, result, payload"
     finish += ", 201)" if status == "201" else ")"

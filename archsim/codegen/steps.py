@@ -34,6 +34,7 @@ class StepWriter:
     flow: Dataflow
     policies: dict[CallPolicy, str] = field(default_factory=dict)
     _pending: list[CallInputs] = field(default_factory=list)
+    _in_write: bool = False  # rendering the steps inside a write's transaction
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -125,7 +126,11 @@ class StepWriter:
                 self._insert(op, step, out, depth + 1)
                 rest = steps[i + 1 :]
                 if rest:
-                    self._steps(op, rest, out, depth + 1)
+                    self._in_write = True  # a publish in here goes through the outbox
+                    try:
+                        self._steps(op, rest, out, depth + 1)
+                    finally:
+                        self._in_write = False
                 return
             self._step(op, step, out, depth)
 
@@ -162,7 +167,9 @@ class StepWriter:
             case StepAction.PUBLISH:
                 # the event carries what the operation knows and learned (the data flow)
                 data = "{**ids, **result}" if self.ids_lines(op) else "result"
-                out.append(f"{pad}await rt.publish({step.target!r}, {step.event!r}, {data})")
+                # in a write's transaction: staged in the outbox, sent once it commits
+                conn = ", conn" if self._in_write else ""
+                out.append(f"{pad}await rt.publish({step.target!r}, {step.event!r}, {data}{conn})")
 
     # -- SQL -------------------------------------------------------------------------------
 
@@ -279,6 +286,18 @@ class StepWriter:
             body = f"create_body(payload{extra})"
         else:  # actions, external requests, anything else: a reference and the amount
             body = f"action_body({self.res.name!r}, payload{extra})"
+        undo = step.compensation
+        cancel = self._callee(undo) if undo is not None else None
+        if undo is not None and cancel is not None:
+            # a saga step: what it asked is what its undo (the model's compensation) cancels
+            return [
+                *before,
+                f"asked = {body}",
+                f"{key} = await rt.call_json({t}, {callee.method!r}, {path!r}, json=asked, "
+                f"policy={policy})",
+                f"saga.undo({t}, {cancel.path or '/'!r}, asked, policy={self.policy(undo)})",
+                *learn,
+            ]
         return [
             *before,
             f"{key} = await rt.call_json({t}, {callee.method!r}, {path!r}, json={body}, "

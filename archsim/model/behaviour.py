@@ -89,6 +89,11 @@ class Step(BaseModel):
     service_time: Distribution | None = Field(
         None, description="compute: this operation's own service time (None: the component's)"
     )
+    compensation: Step | None = Field(
+        None,
+        description="saga: the call that undoes this one when a later step of the operation "
+        "fails (rule saga.compensate)",
+    )
 
     @property
     def checks_token(self) -> bool:

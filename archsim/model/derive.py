@@ -26,6 +26,7 @@ from archsim.model.entries import ENTRY_KINDS, derive_entries, forwards, is_entr
 from archsim.model.events import Handler, Publication, event_flows, plan_handlers, publications
 from archsim.model.kinds import Kind, Relation
 from archsim.model.naming import plural, resource_of
+from archsim.model.saga import compensate
 from archsim.model.weights import shares
 
 __all__ = ["DEFAULT_MIX", "HEARTBEAT_INTERVAL_S", "LOOKUP_TTL_S", "derive_behaviour"]
@@ -418,6 +419,8 @@ def derive_behaviour(arch: Architecture) -> Behaviour:
             d.derive_gateway(comp)
         elif comp.kind is Kind.LOAD_BALANCER:
             d.derive_balancer(comp)
+    # sagas last: their undo operations are for services to call, never routed from outside
+    compensate(d.ops, {c.id: c.kind for c in arch.components})
     operations = tuple(op for comp in arch.components for op in d.ops.get(comp.id, []))
     events = event_flows(operations, handlers)
     return Behaviour(

@@ -67,14 +67,22 @@ class Broker:
         """The stream that carries ``event``."""
         return f"{self.namespace}:{event}"
 
-    async def publish(self, event: str, data: dict[str, Any]) -> str:
-        """Append an event; returns its event id once the broker has it."""
-        event_id = uuid.uuid4().hex
+    async def publish(
+        self,
+        event: str,
+        data: dict[str, Any],
+        *,
+        event_id: str | None = None,
+        traceparent: str | None = None,
+    ) -> str:
+        """Append an event; returns its event id once the broker has it (``event_id`` and
+        ``traceparent`` given: an outbox row published with the identity it was staged with)."""
+        event_id = event_id or uuid.uuid4().hex
         payload = {
             "event_id": event_id,
             "event": event,
             "data": data,
-            "traceparent": current_traceparent(),
+            "traceparent": traceparent or current_traceparent(),
             "published_at": time.time(),
         }
         await self.redis.xadd(

@@ -3,6 +3,10 @@ latency, fails with a configurable probability, and replays answers by ``idempot
 
 ``python -m archsim_runtime.sandbox --port 8090 --name payment_provider --latency '{"type":
 "const","value_s":0.01}' --failure-rate 0.0``; ``GET``/``PUT /_sandbox`` reads/changes settings.
+
+It keeps a ledger (``GET /_sandbox/ledger``): every request that succeeded is a charge under its
+``reference``; ``POST /cancel`` with a reference refunds that reference's charges (a saga's
+compensation), once: cancelling again, or what was never charged, refunds nothing.
 """
 
 from __future__ import annotations
@@ -35,6 +39,22 @@ def make_sandbox_app(
     }
     draw = [sampler(latency, rng)]
     replies: dict[str, tuple[int, dict[str, Any]]] = {}
+    charges: list[dict[str, Any]] = []
+    refunds: list[dict[str, Any]] = []
+
+    def refund(reference: str) -> list[dict[str, Any]]:
+        done = []
+        for charge in charges:
+            if charge["reference"] == reference and charge["refunded_by"] is None:
+                entry = {"id": uuid.uuid4().hex, "charge": charge["id"], "reference": reference,
+                         "amount": charge["amount"]}  # fmt: skip
+                charge["refunded_by"] = entry["id"]
+                refunds.append(entry)
+                done.append(entry)
+        return done
+
+    async def ledger(request: web.Request) -> web.Response:
+        return web.json_response({"charges": charges, "refunds": refunds})
 
     async def settings(request: web.Request) -> web.Response:
         if request.method == "PUT":
@@ -57,6 +77,10 @@ def make_sandbox_app(
         if rng.random() < state["failure_rate"]:
             state["failures"] += 1
             status, body = 502, {"status": "failed", "error": f"{name} declined the request"}
+        elif request.match_info["op"] == "cancel":
+            done = refund(str(payload.get("reference", "")))
+            status = 200
+            body = {"status": "refunded" if done else "nothing to refund", "refunds": done}
         else:
             status, body = (
                 200,
@@ -67,6 +91,9 @@ def make_sandbox_app(
                     "request": payload,
                 },
             )
+            if isinstance(payload, dict) and payload.get("reference"):
+                charge = {"id": body["id"], "reference": str(payload["reference"])}
+                charges.append({**charge, "amount": payload.get("amount", 0), "refunded_by": None})
         if key:
             replies[key] = (status, body)
         return web.json_response(body, status=status)
@@ -77,6 +104,7 @@ def make_sandbox_app(
     app = web.Application()
     app.router.add_get("/health", health)
     app.router.add_route("*", "/_sandbox", settings)
+    app.router.add_get("/_sandbox/ledger", ledger)
     app.router.add_post("/{op:.*}", operation)
     return app
 

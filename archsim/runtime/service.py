@@ -33,15 +33,17 @@ from .client import (
     ServiceClient,
     hop_detail,
 )
-from .context import TraceMiddleware, remaining, set_context
+from .context import TraceMiddleware, current_traceparent, remaining, set_context
 from .db import SQLITE_BUSY_MS, Database, first_delivery, inbox_table
 from .emulation import Emulator
 from .front import Front
 from .logs import configure_logging
 from .mail import send_mail
 from .metrics import Metrics, OperationTimer, render
+from .outbox import Relay, outbox_table, stage
 from .proxy import ForwardRoute, HopError
 from .registry import RegistryClient
+from .saga import Saga
 from .settings import Settings
 from .tracing import TracedFront, Tracer, mail_attributes
 
@@ -72,6 +74,11 @@ class Runtime:
         self.metadata = metadata or MetaData()
         # consumers that write keep an inbox in their database (exactly-once effects)
         self._inbox = inbox_table(self.metadata) if spec.get("consumes") else None
+        # writers that publish stage their events in an outbox beside their rows
+        publishes = spec.get("brokers") and spec.get("databases")
+        self._outbox = outbox_table(self.metadata) if publishes else None
+        self.relay: Relay | None = None
+        self._staged: dict[int, list[str]] = {}  # id(conn) → events staged in its transaction
         self.metrics = Metrics(self.component)
         self.emulator = Emulator(
             self.settings.emulate, spec.get("service_time"), spec.get("operation_time")
@@ -168,6 +175,9 @@ class Runtime:
             client = self.registries[registry]
             await client.register(self.component, self.settings.instance, self.settings.self_url)
             client.start_heartbeats(self.settings.heartbeat_s)
+        if self._outbox is not None:
+            self.relay = Relay(self._outbox, self.databases, self.brokers)
+            self.relay.start()
         for broker, event, group, handler in self._consumers:
             self.brokers[broker].subscribe(event, group, self.settings.instance, handler)
         self.log.info("started", extra={"fields": {"url": self.settings.self_url}})
@@ -189,6 +199,8 @@ class Runtime:
         """Leave the registry first (no new traffic), then stop consumers and close pools."""
         for client in self.registries.values():
             await client.deregister()
+        if self.relay is not None:
+            await self.relay.stop()
         resources: list[Broker | Cache | Database] = [
             *self.brokers.values(),
             *self.caches.values(),
@@ -395,15 +407,25 @@ class Runtime:
         """A write step's transaction on database ``name``, inside this request's budget: the
         pool wait and SQLite's busy wait end with the budget, and work whose deadline passed
         is rolled back, not committed (the caller has stopped waiting for it)."""
-        async with self._connection(name) as conn, conn.begin():
-            left = remaining()
-            if left is not None and conn.dialect.name == "postgresql":
-                ms = max(1, int(left * 1000))  # LOCAL: ends with this transaction
-                await conn.exec_driver_sql(f"SET LOCAL statement_timeout = {ms}")
-            yield conn
-            left = remaining()
-            if left is not None and left <= 0:
-                raise HopError(504, f"deadline passed before the commit to {name}: rolled back")
+        async with self._connection(name) as conn:
+            staged: list[str] = []
+            self._staged[id(conn)] = staged
+            try:
+                async with conn.begin():
+                    left = remaining()
+                    if left is not None and conn.dialect.name == "postgresql":
+                        ms = max(1, int(left * 1000))  # LOCAL: ends with this transaction
+                        await conn.exec_driver_sql(f"SET LOCAL statement_timeout = {ms}")
+                    yield conn
+                    left = remaining()
+                    if left is not None and left <= 0:
+                        raise HopError(
+                            504, f"deadline passed before the commit to {name}: rolled back"
+                        )
+            finally:
+                self._staged.pop(id(conn), None)
+        if staged and self.relay is not None:  # committed: hand the events to the broker now
+            await self.relay.send(name, staged)
 
     @contextlib.asynccontextmanager
     async def reading(self, name: str) -> AsyncIterator[AsyncConnection]:
@@ -430,8 +452,28 @@ class Runtime:
                     await conn.exec_driver_sql(f"PRAGMA busy_timeout = {SQLITE_BUSY_MS}")
             await conn.close()
 
-    async def publish(self, broker: str, event: str, data: dict[str, Any]) -> str:
-        """A publish step: returns the event id once the broker has the event."""
+    @contextlib.asynccontextmanager
+    async def saga(self) -> AsyncIterator[Saga]:
+        """An operation with compensable steps (the model's ``compensation``): when it fails
+        after one of them succeeded, their undos run before the error is answered."""
+        saga = Saga(self.call_json, self.log, self.metrics)
+        try:
+            yield saga
+        except BaseException as exc:
+            await saga.compensate(exc)
+            raise
+
+    async def publish(
+        self, broker: str, event: str, data: dict[str, Any], conn: AsyncConnection | None = None
+    ) -> str:
+        """A publish step: returns the event id once the broker has the event. Inside a
+        write's transaction (``conn``) the event is staged in the outbox instead and sent
+        once that transaction commits: no event without its row, no row without its event."""
+        if conn is not None and self._outbox is not None and id(conn) in self._staged:
+            staged = await stage(conn, self._outbox, broker, event, data, current_traceparent())
+            self._staged[id(conn)].append(staged)
+            self.metrics.event(event, "published")
+            return staged
         event_id = await self.within(f"broker {broker}", self.brokers[broker].publish(event, data))
         self.metrics.event(event, "published")
         return event_id

@@ -599,7 +599,14 @@ class TracedBroker(Broker):
         self.component = component
         self.tracer = tracer
 
-    async def publish(self, event: str, data: dict[str, Any]) -> str:
+    async def publish(
+        self,
+        event: str,
+        data: dict[str, Any],
+        *,
+        event_id: str | None = None,
+        traceparent: str | None = None,
+    ) -> str:
         attrs: dict[str, Any] = {
             "messaging.system": "redis",
             "messaging.operation.type": "send",
@@ -608,9 +615,10 @@ class TracedBroker(Broker):
             "peer.service": self.component,
         }
         async with self.tracer.span(f"publish {event}", SpanKind.PRODUCER, attrs, enclose=True):
-            event_id = await super().publish(event, data)
-        attrs["messaging.message.id"] = event_id
-        return event_id
+            # an outbox row keeps its id; its span is this one (the staging request's is gone)
+            published = await super().publish(event, data, event_id=event_id)
+        attrs["messaging.message.id"] = published
+        return published
 
 
 def watch_database(tracer: Tracer, component: str, db: Any) -> None:

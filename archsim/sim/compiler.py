@@ -72,7 +72,17 @@ class CompiledModel:
         self._memo: dict[tuple[int, str], Any] = {}
         for op in arch.behaviour.operations:
             compiled = self.ops[(op.component, op.name)]
-            compiled.set_steps(self.compile(op.steps, op.component, compiled.threads))
+            steps: list[Any] = []
+            undo: list[tuple[int, Op]] = []
+            for step in op.steps:  # one by one: where each model step starts once compiled
+                if step.compensation is not None:
+                    cancel = step.compensation
+                    undo.append(
+                        (len(steps), self.ops[(cancel.target or "", cancel.operation or "")])
+                    )
+                steps += self.compile((step,), op.component, compiled.threads)
+            compiled.set_steps(steps)
+            compiled.undo = tuple(undo)
 
     def _consume_starter(self, consumer: Consumer, op: Op) -> Any:
         runner = self.runner

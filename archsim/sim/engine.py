@@ -218,6 +218,7 @@ def run_replication(
     kernel.run(duration + drain)
     out = _collect(model, rec, sinks, entries, snaps, series, warm, duration, width)
     out["truncated"] = runner.truncated
+    out["compensations"] = runner.compensations
     return out
 
 

@@ -95,6 +95,7 @@ class SimulationResult:
     cdf: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
     host: dict[str, Any] | None = None
     truncated: int = 0  # calls cut at the simulator's call-depth cap (sim.steps.MAX_CALL_DEPTH)
+    compensations: int = 0  # saga undos run (a write failed after a charge), all replications
 
     @property
     def unstable(self) -> list[str]:
@@ -127,6 +128,7 @@ class SimulationResult:
             "analytic": self.analytic.to_dict() if self.analytic is not None else None,
             "host": self.host,
             "truncated_calls": self.truncated,
+            "compensations": self.compensations,
             "windows": self.windows,
         }
 
@@ -403,6 +405,7 @@ def aggregate(
         cdf={eid: _cdf(_merge_hist([r["entries"][eid] for r in reps])) for eid in entries},
         host=host_load(host, sum(e["throughput"] for e in entries.values()), components),
         truncated=sum(r.get("truncated", 0) for r in reps),
+        compensations=sum(r.get("compensations", 0) for r in reps),
     )
 
 

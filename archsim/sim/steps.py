@@ -71,7 +71,7 @@ class LinkStats:
 class Op:
     """A compiled operation: its steps and where (and how) it runs."""
 
-    __slots__ = ("error_rate", "n", "name", "record", "station", "steps", "threads")
+    __slots__ = ("error_rate", "n", "name", "record", "station", "steps", "threads", "undo")
 
     def __init__(self, name: str, station: Station, threads: bool, error_rate: float) -> None:
         self.name = name
@@ -81,6 +81,8 @@ class Op:
         self.steps: tuple[Any, ...] = ()
         self.n = 0
         self.record = True  # background work (heartbeats) is not a request of the component
+        # saga: (compiled index of a compensable step, the operation that undoes it)
+        self.undo: tuple[tuple[int, Op], ...] = ()
 
     def set_steps(self, steps: list[Any]) -> None:
         """Install the compiled steps."""
@@ -117,6 +119,7 @@ class Runner:
         self.k = kernel
         self.env = kernel.env
         self.truncated = 0  # calls refused at MAX_CALL_DEPTH (the safety net; see the docstring)
+        self.compensations = 0  # undo operations run because a saga failed after its step
 
     def start(self, op: Op, done: Callable[[Frame], None], depth: int = 0) -> None:
         """Run ``op`` at a replica of its component; ``done(frame)`` gets the outcome.
@@ -160,7 +163,23 @@ class Runner:
             f.pc += 1
             if step.run(f):
                 return
+        if f.status != OK and f.op.undo:
+            # a saga failed: undo the compensable steps that completed (those before the
+            # failed one), last first, before the failure is answered (as rt.saga() does)
+            done = [op for at, op in f.op.undo if at < f.pc - 1]
+            if done:
+                self._compensate(f, done)
+                return
         self.finish(f)
+
+    def _compensate(self, f: Frame, pending: list[Op]) -> None:
+        """Run the undo operations one after the other, then finish ``f`` as it failed (the
+        undo's network hop is left out: its link is the compensated call's, already paid)."""
+        if not pending:
+            self.finish(f)
+            return
+        self.compensations += 1
+        self.start(pending.pop(), lambda _g: self._compensate(f, pending), f.depth + 1)
 
     def finish(self, f: Frame) -> None:
         """Release what the frame holds, apply the component's error rate, report."""
