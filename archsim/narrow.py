@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from rich.console import Console, ConsoleOptions
 from rich.measure import Measurement
 from rich.table import Table
+from rich.text import Text
 
 __all__ = ["fit_table"]
 
@@ -33,6 +34,11 @@ def fit_table(
     the table in place and returns it."""
     options = options or console.options
     width = options.max_width
+    if table.title is not None:
+        # A title is wrapped to the table's width: let the table be as wide as its title
+        # (up to the terminal), so a narrow table does not break its title over lines.
+        title = Text.from_markup(table.title) if isinstance(table.title, str) else table.title
+        table.min_width = min(width, max(table.min_width or 0, console.measure(title).maximum))
     if _needed(table, console, options) <= width:
         return table
     table.box = None
@@ -46,4 +52,8 @@ def fit_table(
         if _needed(table, console, options) <= width:
             break
         table.columns[:] = [c for c in table.columns if str(c.header) != name]
+        # Rich pads a column by its position (none after the last): renumber the ones left,
+        # or the column now last but one loses its padding and its figures are cut.
+        for index, column in enumerate(table.columns):
+            column._index = index
     return table

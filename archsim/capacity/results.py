@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from archsim.capacity.axis import Axis
+from archsim.narrow import fit_table
 from archsim.sim.results import short_duration
 
 __all__ = [
@@ -226,7 +227,10 @@ class SweepResult:
             f"({reps} replications per level, 95% CI)",
             title_justify="left",
         )
-        for col in (self.axis.name, "req/s", "errors", "mean", "p50", "p95", "p99", "busiest"):
+        # The title names the swept attribute in full; its column, the attribute alone
+        # (product_service.replicas → replicas), so the figures keep the width.
+        level = self.axis.name.rsplit(".", 1)[-1]
+        for col in (level, "req/s", "errors", "mean", "p50", "p95", "p99", "busiest"):
             t.add_column(col, justify="left" if col == "busiest" else "right")
         for p in self.points:
             m = p.measurement
@@ -244,7 +248,7 @@ class SweepResult:
                 ci_text(lat["p99"], lat["p99_ci"]),
                 busiest,
             )
-        yield t
+        yield fit_table(t, console, options, optional=("p50", "errors"))
         yield Text.assemble(("knee: ", "bold"), self.knee.note)
         if self.interrupted:
             yield Text(
@@ -340,7 +344,7 @@ class PlanResult:
                 "",
             )
         t.add_row("total", "", "", f"{self.cost_before:g} → {self.cost_after:g}", style="bold")
-        yield t
+        yield fit_table(t, console, options)
         runs = [("as in the file", self.baseline), ("verified", self.verified)]
         if self.verified is None:
             runs[1] = ("best found", self.found)
@@ -353,7 +357,7 @@ class PlanResult:
             s.add_row(name, slo[len(name) :], *cells)
         s.add_row("req/s", f"{self.target_rps:g}", *(_rate(x) for _, x in runs))
         s.add_row("busiest", "", *(_busiest(x) for _, x in runs))
-        yield s
+        yield fit_table(s, console, options)
         if self.feasible:
             yield Text.assemble(
                 ("meets the objectives", "bold green"),

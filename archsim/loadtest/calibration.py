@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rich.console import Console, ConsoleOptions, RenderResult
+from rich.measure import Measurement
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -198,18 +200,29 @@ class Calibration:
         }
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        t = Table(title=f"{self.architecture}: calibrated values", title_justify="left")
+        rows = [(f"{comp}.{k}", v) for comp, fc in self.components.items()
+                for k, v in fc.attrs().items()]  # fmt: skip
+        rows += [(f"{link}.{k}", v) for link, fl in self.links.items()
+                 for k, v in fl.attrs().items()]  # fmt: skip
+        rows += list(self.graph.attrs().items())
+        title = f"{self.architecture}: calibrated values"
+        t = Table(title=title, title_justify="left")
         for col in ("what", "value", "from"):
             t.add_column(col)
-        for comp, fc in self.components.items():
-            for k, v in fc.attrs().items():
-                t.add_row(f"{comp}.{k}", v, self.why.get(f"{comp}.{k}", ""))
-        for link, fl in self.links.items():
-            for k, v in fl.attrs().items():
-                t.add_row(f"{link}.{k}", v, self.why.get(f"{link}.{k}", ""))
-        for k, v in self.graph.attrs().items():
-            t.add_row(k, v, self.why.get(k, ""))
-        yield t
+        for what, value in rows:
+            t.add_row(what, value.replace("; ", "\n"), self.why.get(what, ""))
+        needed = Measurement.get(console, options.update_width(10_000), t).minimum
+        if needed <= options.max_width:
+            yield t
+        else:  # narrow: one value a line (never cut), where it comes from indented below
+            yield Text(title, "italic")
+            for what, value in rows:
+                parts = value.split("; ")
+                yield Text(f"{what} = {parts[0]}" if len(parts) == 1 else f"{what} =")
+                for part in parts if len(parts) > 1 else []:
+                    yield Text(f"    {part}")
+                if self.why.get(what):
+                    yield Padding(Text(f"from {self.why[what]}", "dim"), (0, 0, 0, 2))
         if "on_path" in self.why:
             yield Text(f"on path: {self.why['on_path']}", "dim")
         if "cv" in self.why:

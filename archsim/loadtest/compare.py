@@ -19,6 +19,7 @@ from rich.text import Text
 from archsim.errors import ScenarioError
 from archsim.loadtest.summary import SCHEMA
 from archsim.model import Architecture
+from archsim.narrow import fit_table
 from archsim.sim import SimConfig, SimulationResult, Workload
 from archsim.sim.results import short_duration
 from archsim.sim.workload import parse_think
@@ -160,7 +161,7 @@ class Comparison:
                 self._err(r["p95"]),
                 _pair(r["p99"]),
             )
-        yield t
+        yield fit_table(t, console, options, optional=("p99 m/p",))
         c = Table(title="per component (service-side time per request)", title_justify="left")
         for col in ("component", "req/s m/p", "mean m/p", "err", "p95 m/p", "cpu m", "util p"):
             c.add_column(col, justify="left" if col == "component" else "right")
@@ -175,7 +176,7 @@ class Comparison:
                 "–" if cpu is None else f"{cpu:.0%}",
                 f"{r['utilisation']:.0%}",
             )
-        yield c
+        yield fit_table(c, console, options)
         s = self.summary()
         yield Text(
             f"entries within ±{self.tolerance:.0%}: mean {s['mean_within']}/{s['entries']}, "

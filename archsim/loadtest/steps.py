@@ -27,6 +27,7 @@ from archsim.atomic import write_atomic
 from archsim.errors import ScenarioError
 from archsim.loadtest.runner import Live, LoadSpec, run_locust
 from archsim.model import Architecture
+from archsim.narrow import fit_table
 from archsim.sim import Workload
 from archsim.sim.analytic import saturation
 
@@ -293,7 +294,7 @@ class KneeComparison:
                 f"{s.p95 * 1e3:.0f} ms" if s.p95 is not None else "–",
                 f"{s.busiest} ({s.busiest_cpu:.0%})" if s.busiest else "–",
             )
-        yield t
+        yield fit_table(t, console, options)
         m = self.measured
         line = Text()
         floor = "" if m.reached else "≥ "
