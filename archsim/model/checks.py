@@ -98,10 +98,14 @@ class Reader:
     ) -> None:
         self.diagnostics.append(Diagnostic(severity, message, location, hint, code))
 
-    def error(self, message: str, location: Location, hint: str | None = None, code="invalid"):
+    def error(
+        self, message: str, location: Location, hint: str | None = None, code: str = "invalid"
+    ) -> None:
         self.report(Severity.ERROR, message, location, hint, code)
 
-    def warn(self, message: str, location: Location, hint: str | None = None, code="warning"):
+    def warn(
+        self, message: str, location: Location, hint: str | None = None, code: str = "warning"
+    ) -> None:
         self.report(Severity.WARNING, message, location, hint, code)
 
     # -- attributes --------------------------------------------------------------------------

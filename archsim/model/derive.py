@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from archsim.model import attributes as A
 from archsim.model.architecture import Architecture, Component, Link
@@ -152,7 +153,9 @@ class _Deriver:
             return comp.mix.get(name, 0.0)
         return DEFAULT_MIX.get(kind, 0.0)
 
-    def _op(self, comp: Component, name: str, kind: OpKind, steps: list[Step], **kw) -> None:
+    def _op(
+        self, comp: Component, name: str, kind: OpKind, steps: list[Step], **kw: Any
+    ) -> None:
         self._add(
             Operation(
                 component=comp.id,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Callable
 from importlib.resources import files
 from string import Template
 
@@ -39,8 +40,8 @@ def _lines(
     series: list[tuple[str, list[tuple[float, float]]]],
     *,
     logx: bool = False,
-    xfmt=_dur,
-    yfmt=lambda y: f"{y:g}",
+    xfmt: Callable[[float], str] = _dur,
+    yfmt: Callable[[float], str] = lambda y: f"{y:g}",
     ymax: float | None = None,
 ) -> str:
     """An SVG line chart of named (x, y) series."""

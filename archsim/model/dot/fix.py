@@ -62,7 +62,9 @@ def _statement_start(toks: Tokens, i: int) -> tuple[int, int]:
     return s, j
 
 
-def _statement_lines(tail: str, toks: Tokens, start: int, stop: int, depth: int):
+def _statement_lines(
+    tail: str, toks: Tokens, start: int, stop: int, depth: int
+) -> tuple[list[str], int, int]:
     """Split the tokens ``start..stop`` into one statement per line; returns lines and depth."""
     kinds, positions = toks.kinds, toks.positions
     lines: list[str] = []

@@ -54,12 +54,21 @@ def _describe(kind: str, value: str) -> str:
     return f"'{kind}'"
 
 
+Operand = tuple[str, str | None, int]  # a node of an edge statement: (id, port, position)
+
+
 class _Scope:
     """What a ``{ ... }`` block carries: defaults in effect and the named subgraph it is in."""
 
     __slots__ = ("edge_defaults", "node_defaults", "subgraph", "target")
 
-    def __init__(self, node_defaults, edge_defaults, subgraph, target) -> None:
+    def __init__(
+        self,
+        node_defaults: dict[str, Attr],
+        edge_defaults: dict[str, Attr],
+        subgraph: DotSubgraph | None,
+        target: DotGraph | DotSubgraph,
+    ) -> None:
         self.node_defaults: dict[str, Attr] = node_defaults
         self.edge_defaults: dict[str, Attr] = edge_defaults
         self.subgraph: DotSubgraph | None = subgraph  # innermost named subgraph
@@ -86,7 +95,15 @@ class _Parser:
         self.eof_reported = any(e.code == "unterminated" for e in self.errors)
 
     # -- errors -----------------------------------------------------------------------------
-    def error(self, pos, message, hint=None, code="syntax", recover=True, resume=None) -> None:
+    def error(
+        self,
+        pos: int,
+        message: str,
+        hint: str | None = None,
+        code: str = "syntax",
+        recover: bool = True,
+        resume: int | None = None,
+    ) -> None:
         loc = self.src.location(pos)
         self.errors.append(Diagnostic(Severity.ERROR, message, loc, hint, code))
         if len(self.errors) >= MAX_ERRORS:
@@ -241,7 +258,14 @@ class _Parser:
                     sub.nodes.append(node_id)
         return node
 
-    def declare(self, node_id: str, pos: int, own: dict[str, Attr], comments, scope) -> None:
+    def declare(
+        self,
+        node_id: str,
+        pos: int,
+        own: dict[str, Attr],
+        comments: tuple[str, ...],
+        scope: _Scope,
+    ) -> None:
         node = self.mention(node_id, pos, scope)
         attrs = dict(scope.node_defaults)
         attrs.update(own)
@@ -364,7 +388,13 @@ class _Parser:
         own = self.attr_list()
         self.declare(node_id, pos, own, comments, scope)
 
-    def edges(self, first, first_id, scope: _Scope, comments) -> None:
+    def edges(
+        self,
+        first: list[Operand],
+        first_id: str | None,
+        scope: _Scope,
+        comments: tuple[str, ...],
+    ) -> None:
         """An edge statement whose first operand has been read (``first_id`` set for nodes)."""
         kinds = self.kinds
         if first_id is not None:
@@ -406,7 +436,7 @@ class _Parser:
                 for t, tp, _ in right:
                     add(DotEdge(s, t, loc, dict(attrs), keys, comments, sp, tp, sub))
 
-    def subgraph(self, scope: _Scope, comments) -> list[tuple[str, str | None, int]]:
+    def subgraph(self, scope: _Scope, comments: tuple[str, ...]) -> list[Operand]:
         """``[subgraph [id]] { ... }``; returns the nodes it mentions (as edge operands)."""
         kinds = self.kinds
         pos = self.positions[self.i]
