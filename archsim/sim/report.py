@@ -9,6 +9,7 @@ import math
 from collections.abc import Callable
 from importlib.resources import files
 from string import Template
+from typing import Any
 
 from archsim.sim.results import SimulationResult, short_duration
 
@@ -121,7 +122,40 @@ def _table(head: list[str], rows: list[list[str]]) -> str:
 
 def render_report(result: SimulationResult) -> str:
     """The whole report as one HTML string (the caller writes it)."""
-    entries = _table(
+    order = sorted(result.components.items(), key=lambda kv: -kv[1]["utilisation"])
+    # Requests are only recorded after the warm-up: plot from there, not a false zero before it.
+    kept = [i for i, at in enumerate(result.series["t"]) if at > result.warmup]
+    warnings, queues = _instability(result, [result.series["t"][i] for i in kept])
+    ll = result.littles_law
+    template = Template(files("archsim.sim").joinpath("report_template.html").read_text("utf-8"))
+    return template.substitute(
+        title=_esc(result.architecture),
+        subtitle=_esc(
+            f"{_workload_text(result.workload)}; {result.replications} replications, "
+            f"warm-up {result.warmup:g}s, seed {result.seed}"
+        ),
+        warnings=warnings,
+        entries=_entry_table(result),
+        cdf=_lines(
+            [(eid, pts) for eid, pts in result.cdf.items()],
+            logx=True,
+            yfmt=lambda y: f"{y:.0%}",
+            ymax=1.0,
+        ),
+        utilisation=_utilisation_bars(result, order),
+        over_time=_over_time(result, kept),
+        queues=queues,
+        analytic=_analytic_side(result),
+        components=_component_table(order),
+        littles=_esc(
+            f"L = {ll['L']:.3f}, λ·W = {ll['lambda_W']:.3f} ({ll['relative_error']:.1%} apart)"
+        ),
+    )
+
+
+def _entry_table(result: SimulationResult) -> str:
+    """Per entry: rate, failures, mean with its CI and the percentiles."""
+    return _table(
         ["entry", "req/s", "errors", "mean (95% CI)", "p50", "p90", "p99", "p99.9"],
         [
             [
@@ -137,22 +171,22 @@ def render_report(result: SimulationResult) -> str:
             for eid, e in result.entries.items()
         ],
     )
-    cdf = _lines(
-        [(eid, pts) for eid, pts in result.cdf.items()],
-        logx=True,
-        yfmt=lambda y: f"{y:.0%}",
-        ymax=1.0,
-    )
+
+
+def _utilisation_bars(result: SimulationResult, order: list[tuple[str, dict[str, Any]]]) -> str:
+    """Utilisation per station, busiest first, beside the analytic offered load; the shared
+    host as one more bar."""
     analytic = result.analytic.offered_loads() if result.analytic is not None else {}
-    order = sorted(result.components.items(), key=lambda kv: -kv[1]["utilisation"])
     bars = [(cid, c["utilisation"], analytic.get(cid), c["unstable"]) for cid, c in order]
     if result.host is not None:  # the shared machine, as a bar among the stations
         h = result.host
         bars.append(("host (shared)", min(h["utilisation"], 1.0), None, h["unstable"]))
         bars.sort(key=lambda bar: -bar[1])
-    util = _bars(bars)
-    # Requests are only recorded after the warm-up: plot from there, not a false zero before it.
-    kept = [i for i, at in enumerate(result.series["t"]) if at > result.warmup]
+    return _bars(bars)
+
+
+def _over_time(result: SimulationResult, kept: list[int]) -> str:
+    """Throughput and mean latency over the bins ``kept`` (those after the warm-up)."""
     t = [result.series["t"][i] for i in kept]
     over_time = _lines(
         [
@@ -168,6 +202,11 @@ def render_report(result: SimulationResult) -> str:
         xfmt=_secs,
         yfmt=_dur,
     )
+    return over_time
+
+
+def _instability(result: SimulationResult, t: list[float]) -> tuple[str, str]:
+    """(warnings, queue charts) for a host or stations that cannot keep up."""
     warnings, queues = "", ""
     if result.host is not None and result.host["unstable"]:
         warnings += (
@@ -187,23 +226,32 @@ def render_report(result: SimulationResult) -> str:
             ],
             xfmt=_secs,
         )
-    side = ""
-    if result.analytic is not None:
-        a = result.analytic
-        rows = [
-            [
-                _esc(eid),
-                _dur(v.latency_mean),
-                f"{_dur(result.entries[eid]['latency']['mean'])} "
-                f"±{_dur(result.entries[eid]['latency']['mean_ci'])}",
-            ]
-            for eid, v in a.entries.items()
-            if eid in result.entries
+    return warnings, queues
+
+
+def _analytic_side(result: SimulationResult) -> str:
+    """The analytic mean of each entry beside the simulated one (empty without a solution)."""
+    if result.analytic is None:
+        return ""
+    a = result.analytic
+    rows = [
+        [
+            _esc(eid),
+            _dur(v.latency_mean),
+            f"{_dur(result.entries[eid]['latency']['mean'])} "
+            f"±{_dur(result.entries[eid]['latency']['mean_ci'])}",
         ]
-        side = f"<h2>Analytic vs simulated ({_esc(a.method)})</h2>" + _table(
-            ["entry", "analytic mean", "simulated mean"], rows
-        )
-    components = _table(
+        for eid, v in a.entries.items()
+        if eid in result.entries
+    ]
+    return f"<h2>Analytic vs simulated ({_esc(a.method)})</h2>" + _table(
+        ["entry", "analytic mean", "simulated mean"], rows
+    )
+
+
+def _component_table(order: list[tuple[str, dict[str, Any]]]) -> str:
+    """Per station: utilisation, rate, queue, latency and whether it keeps up."""
+    return _table(
         ["component", "utilisation", "req/s", "queue", "mean", "p99", "state"],
         [
             [
@@ -217,26 +265,6 @@ def render_report(result: SimulationResult) -> str:
             ]
             for cid, c in order
         ],
-    )
-    ll = result.littles_law
-    template = Template(files("archsim.sim").joinpath("report_template.html").read_text("utf-8"))
-    return template.substitute(
-        title=_esc(result.architecture),
-        subtitle=_esc(
-            f"{_workload_text(result.workload)}; {result.replications} replications, "
-            f"warm-up {result.warmup:g}s, seed {result.seed}"
-        ),
-        warnings=warnings,
-        entries=entries,
-        cdf=cdf,
-        utilisation=util,
-        over_time=over_time,
-        queues=queues,
-        analytic=side,
-        components=components,
-        littles=_esc(
-            f"L = {ll['L']:.3f}, λ·W = {ll['lambda_W']:.3f} ({ll['relative_error']:.1%} apart)"
-        ),
     )
 
 
