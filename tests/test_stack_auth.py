@@ -9,9 +9,11 @@ from __future__ import annotations
 import base64
 import json
 import os
+import time
 from pathlib import Path
 
 import httpx
+import jwt
 import pytest
 
 from archsim.codegen import apply_writes, plan_writes, render
@@ -98,6 +100,18 @@ def test_the_owner_client_mints_and_the_gateway_accepts_it(stack):
     bearer = {"authorization": f"Bearer {minted.json()['access_token']}"}
     products = httpx.get(state["front_door"] + "/api/products", headers=bearer, timeout=10)
     assert products.status_code == 200, products.text
+
+
+@pytest.mark.parametrize("missing", ["exp", "iat", "sub"])
+def test_a_token_without_exp_iat_or_sub_is_401_at_the_front_door(stack, missing):
+    _, state, _ = stack
+    now = int(time.time())
+    claims = {"sub": "mallory", "iss": "auth_service", "iat": now, "exp": now + 600}
+    del claims[missing]
+    token = jwt.encode(claims, JWT_SECRET, algorithm="HS256")  # a genuine signature
+    bearer = {"authorization": f"Bearer {token}"}
+    reply = httpx.get(state["front_door"] + "/api/products", headers=bearer, timeout=10)
+    assert reply.status_code == 401, reply.text
 
 
 def test_users_get_tokens_by_logging_in(stack):
