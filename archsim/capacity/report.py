@@ -8,7 +8,7 @@ import html
 import math
 from collections.abc import Callable, Sequence
 
-from archsim.capacity.results import SweepResult, ci_text
+from archsim.capacity.results import SweepPoint, SweepResult, ci_text
 from archsim.sim.results import short_duration
 
 __all__ = ["render_sweep_report"]
@@ -88,6 +88,39 @@ def _chart(
     return "\n".join(out)
 
 
+def _busiest(pts: Sequence[SweepPoint], most: int = 6) -> list[str]:
+    """The components worth a utilisation curve: each level's busiest, then the last level's
+    in order, at most ``most``."""
+    busiest: list[str] = []
+    for p in pts:
+        for cid in p.measurement.utilisation:
+            if cid not in busiest and len(busiest) < most:
+                busiest.append(cid)
+            break
+    if pts:
+        for cid in pts[-1].measurement.utilisation:
+            if cid not in busiest and len(busiest) < most:
+                busiest.append(cid)
+    return busiest
+
+
+def _level_row(p: SweepPoint) -> str:
+    """One level of the sweep as a table row: rate, errors, latency and its busiest station."""
+    m = p.measurement
+    busy = (
+        f"<span class='sat'>{_esc(m.saturated)} saturated</span>"
+        if m.saturated
+        else f"{_esc(m.bottleneck)} {m.bottleneck_utilisation:.0%}"
+    )
+    return (
+        f"<tr><td>{_esc(p.text)}</td><td>{ci_text(m.throughput, m.throughput_ci, fmt='num')}"
+        f"</td><td>{m.error_rate:.1%}</td><td>{short_duration(m.latency['mean'])}</td>"
+        f"<td>{short_duration(m.latency['p50'])}</td>"
+        f"<td>{_esc(ci_text(m.latency['p99'], m.latency['p99_ci']))}</td>"
+        f"<td style='text-align:left'>{busy}</td></tr>"
+    )
+
+
 def render_sweep_report(result: SweepResult) -> str:
     """The whole report as one HTML string (no external resources)."""
     pts = result.points
@@ -102,37 +135,14 @@ def render_sweep_report(result: SweepResult) -> str:
         for p in pts
         for v, hw in [(p.measurement.latency["p99"], p.measurement.latency["p99_ci"])]
     ]
-    busiest: list[str] = []
-    for p in pts:
-        for cid in p.measurement.utilisation:
-            if cid not in busiest and len(busiest) < 6:
-                busiest.append(cid)
-            break
-    if pts:
-        for cid in pts[-1].measurement.utilisation:
-            if cid not in busiest and len(busiest) < 6:
-                busiest.append(cid)
     util = [
-        (cid, [(p.value, p.measurement.utilisation.get(cid, 0.0)) for p in pts]) for cid in busiest
+        (cid, [(p.value, p.measurement.utilisation.get(cid, 0.0)) for p in pts])
+        for cid in _busiest(pts)
     ]
     thr = [("throughput", [(p.value, p.measurement.throughput) for p in pts])]
     if result.axis.kind == "rps":
         thr.append(("offered", [(p.value, p.value) for p in pts]))
-    rows = []
-    for p in pts:
-        m = p.measurement
-        busy = (
-            f"<span class='sat'>{_esc(m.saturated)} saturated</span>"
-            if m.saturated
-            else f"{_esc(m.bottleneck)} {m.bottleneck_utilisation:.0%}"
-        )
-        rows.append(
-            f"<tr><td>{_esc(p.text)}</td><td>{ci_text(m.throughput, m.throughput_ci, fmt='num')}"
-            f"</td><td>{m.error_rate:.1%}</td><td>{short_duration(m.latency['mean'])}</td>"
-            f"<td>{short_duration(m.latency['p50'])}</td>"
-            f"<td>{_esc(ci_text(m.latency['p99'], m.latency['p99_ci']))}</td>"
-            f"<td style='text-align:left'>{busy}</td></tr>"
-        )
+    rows = [_level_row(p) for p in pts]
     cfg = result.config
     interrupted = (
         f"<p class='sat'>interrupted: {len(pts)} of {result.levels} levels finished</p>"
