@@ -187,40 +187,52 @@ def component_deltas(before: Snapshot, after: Snapshot) -> dict[str, dict[str, A
     for instance, samples in after.samples.items():
         c = comp(after.components.get(instance, instance))
         for name, labels, value in _delta(before.samples.get(instance), samples):
-            op = labels.get("operation")
-            if name == "archsim_requests_total" and op:
-                o = c["ops"].setdefault(op, {"requests": 0, "errors": 0, "_b": {}, "_s": 0.0})
-                o["requests"] += value
-                c["requests"] += value
-                if not labels.get("status", "200").startswith(("2", "3")):
-                    o["errors"] += value
-                    c["errors"] += value
-            elif name == "archsim_request_duration_seconds_bucket" and op:
-                o = c["ops"].setdefault(op, {"requests": 0, "errors": 0, "_b": {}, "_s": 0.0})
-                le = float(labels["le"])
-                o["_b"][le] = o["_b"].get(le, 0.0) + value
-                c["_buckets"][le] = c["_buckets"].get(le, 0.0) + value
-            elif name == "archsim_request_duration_seconds_sum" and op:
-                o = c["ops"].setdefault(op, {"requests": 0, "errors": 0, "_b": {}, "_s": 0.0})
-                o["_s"] += value
-                c["_sum"] += value
-            elif name == "archsim_cache_requests_total":
-                cache = c["caches"].setdefault(labels.get("cache", "?"), {"hits": 0, "misses": 0})
-                cache["hits" if labels.get("result") == "hit" else "misses"] += value
-            elif name == "archsim_calls_total":
-                key = labels.get("target", "?")
-                call = c["calls"].setdefault(key, {"ok": 0, "failed": 0})
-                call["ok" if labels.get("outcome") != "failed" else "failed"] += value
+            _count(c, name, labels, value)
     for c in comps.values():
-        buckets, total = c.pop("_buckets"), c.pop("_sum")
-        c["throughput"] = c["requests"] / window
-        c["latency"] = _latency(buckets, total, c["requests"])
-        c["cpu_utilisation"] = c["cpu_s"] / window
-        c["cpu_per_request_s"] = c["cpu_s"] / c["requests"] if c["requests"] else None
-        for o in c["ops"].values():
-            o["throughput"] = o["requests"] / window
-            o["latency"] = _latency(o.pop("_b"), o.pop("_s"), o["requests"])
-        for cache in c["caches"].values():
-            seen = cache["hits"] + cache["misses"]
-            cache["hit_ratio"] = cache["hits"] / seen if seen else None
+        _rates(c, window)
     return dict(sorted(comps.items()))
+
+
+def _count(c: dict[str, Any], name: str, labels: Mapping[str, str], value: float) -> None:
+    """Add one metric sample's increase to component ``c``: requests and errors, latency
+    histogram buckets and sums (per operation and overall), cache results, outbound calls."""
+    op = labels.get("operation")
+    if name == "archsim_requests_total" and op:
+        o = c["ops"].setdefault(op, {"requests": 0, "errors": 0, "_b": {}, "_s": 0.0})
+        o["requests"] += value
+        c["requests"] += value
+        if not labels.get("status", "200").startswith(("2", "3")):
+            o["errors"] += value
+            c["errors"] += value
+    elif name == "archsim_request_duration_seconds_bucket" and op:
+        o = c["ops"].setdefault(op, {"requests": 0, "errors": 0, "_b": {}, "_s": 0.0})
+        le = float(labels["le"])
+        o["_b"][le] = o["_b"].get(le, 0.0) + value
+        c["_buckets"][le] = c["_buckets"].get(le, 0.0) + value
+    elif name == "archsim_request_duration_seconds_sum" and op:
+        o = c["ops"].setdefault(op, {"requests": 0, "errors": 0, "_b": {}, "_s": 0.0})
+        o["_s"] += value
+        c["_sum"] += value
+    elif name == "archsim_cache_requests_total":
+        cache = c["caches"].setdefault(labels.get("cache", "?"), {"hits": 0, "misses": 0})
+        cache["hits" if labels.get("result") == "hit" else "misses"] += value
+    elif name == "archsim_calls_total":
+        key = labels.get("target", "?")
+        call = c["calls"].setdefault(key, {"ok": 0, "failed": 0})
+        call["ok" if labels.get("outcome") != "failed" else "failed"] += value
+
+
+def _rates(c: dict[str, Any], window: float) -> None:
+    """Turn component ``c``'s counts over ``window`` seconds into rates, latency figures
+    (dropping the raw histogram) and hit ratios."""
+    buckets, total = c.pop("_buckets"), c.pop("_sum")
+    c["throughput"] = c["requests"] / window
+    c["latency"] = _latency(buckets, total, c["requests"])
+    c["cpu_utilisation"] = c["cpu_s"] / window
+    c["cpu_per_request_s"] = c["cpu_s"] / c["requests"] if c["requests"] else None
+    for o in c["ops"].values():
+        o["throughput"] = o["requests"] / window
+        o["latency"] = _latency(o.pop("_b"), o.pop("_s"), o["requests"])
+    for cache in c["caches"].values():
+        seen = cache["hits"] + cache["misses"]
+        cache["hit_ratio"] = cache["hits"] / seen if seen else None
