@@ -19,6 +19,7 @@ from archsim.loadtest.fit import (
     lognormal_cv,
     operation_times,
 )
+from archsim.loadtest.measured import MeasuredRun
 from archsim.loadtest.summary import SCHEMA
 from archsim.model import Architecture, apply_overrides, load, profile_overrides
 from archsim.model.attributes import parse_operation_times
@@ -168,7 +169,8 @@ def _measured(seed: Architecture) -> dict[str, Any]:
 
 def test_operation_times_subtract_the_callee_latency(seed: Architecture):
     measured = _measured(seed)
-    ops = {o.operation: o for o in operation_times(seed, "user_service", measured["components"])}
+    comps = MeasuredRun.from_dict(measured).components
+    ops = {o.operation: o for o in operation_times(seed, "user_service", comps)}
     assert ops["login"].waits == pytest.approx(0.0005)  # calls auth_service.issue_token
     assert ops["login"].exclusive == pytest.approx(0.010)
     assert ops["get_user"].waits == 0.0

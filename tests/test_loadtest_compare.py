@@ -14,6 +14,7 @@ from archsim.cli.app import app
 from archsim.errors import ScenarioError
 from archsim.loadtest.calibrate import calibrate, host_fit, profile_yaml
 from archsim.loadtest.compare import check_measured, compare, sim_config_of, workload_of
+from archsim.loadtest.measured import MeasuredRun
 from archsim.loadtest.report import render_compare_report
 from archsim.loadtest.summary import SCHEMA
 from archsim.model import Architecture, apply_overrides, profile_overrides
@@ -148,7 +149,7 @@ def test_the_shared_host_is_fitted_and_bounds_the_prediction(seed: Architecture)
     low = _measured_for_calibration(seed)
     # one run: the line through its idle CPU (0.01 core) and the run itself; the host was busy
     # lb 1 s + product 1.1 s + gateway 0.1 s + Locust 0.5 s in 10 s at 100 requests/s
-    one = host_fit([low])
+    one = host_fit([MeasuredRun.from_dict(low)])
     assert one.cpu_per_request_s == pytest.approx((2.7 / 10 - 0.01) / 100)
     assert one.background == pytest.approx(0.01)
     # a second run at twice the rate costing less than twice the CPU: least squares separates
@@ -159,7 +160,7 @@ def test_the_shared_host_is_fitted_and_bounds_the_prediction(seed: Architecture)
     for c in high["components"].values():
         c["cpu_s"] *= 1.5
     high["load_generator"]["cpu_s"] *= 1.5
-    two = host_fit([low, high])
+    two = host_fit([MeasuredRun.from_dict(low), MeasuredRun.from_dict(high)])
     assert two.cpu_per_request_s == pytest.approx(0.27 * 0.5 / 100)
     assert two.background == pytest.approx(0.27 - 0.135)
     assert two.host_bound_rps == pytest.approx((2 - 0.135) / 0.00135)

@@ -52,7 +52,8 @@ from archsim.loadtest.fit import (
     fit_operations,
     operation_times,
 )
-from archsim.loadtest.host_fit import host_fit, span_ratio
+from archsim.loadtest.host_fit import host_fit
+from archsim.loadtest.measured import ComponentMeasured, MeasuredRun
 from archsim.loadtest.tuning import Simulate
 from archsim.model import Architecture, Kind, Relation, StepAction
 from archsim.model.link_address import address_of
@@ -65,21 +66,20 @@ _MIN_REQUESTS = MIN_REQUESTS
 
 
 def service_demands(
-    arch: Architecture, measured: Mapping[str, Any]
+    arch: Architecture, measured: MeasuredRun
 ) -> tuple[dict[str, float], dict[str, float], dict[str, str]]:
     """(service demand per request handled (s), CPU per front-door request (s), provenance)
     per component, by the service demand law over the measurement window."""
-    comps = measured.get("components") or {}
+    comps = measured.components
     if not comps:
         raise ScenarioError(
             "the measured run has no per-component data (its /metrics were not read)",
             hint="measure again with archsim loadtest (it reads /metrics and CPU times)",
             code="bad-measured",
         )
-    front = sum(e["requests"] for e in measured["endpoints"].values())
-    front_in_window = front * span_ratio(measured)
-    idle = measured.get("idle_cpu") or {}
-    span = float((measured.get("load_generator") or {}).get("window_s") or 0.0)
+    front_in_window = measured.front_requests * measured.span_ratio
+    idle = measured.idle_cpu
+    span = measured.metrics_window_s or 0.0
     demand: dict[str, float] = {}
     per_front: dict[str, float] = {}
     why: dict[str, str] = {}
@@ -88,9 +88,9 @@ def service_demands(
         if m is None:
             continue
         # the CPU the component burns with no load is not the requests' doing
-        cpu = max(0.0, float(m.get("cpu_s", 0.0)) - float(idle.get(comp.id, 0.0)) * span)
+        cpu = max(0.0, m.cpu_s - idle.get(comp.id, 0.0) * span)
         per_front[comp.id] = cpu / front_in_window if front_in_window else 0.0
-        handled = float(m.get("requests") or 0.0)
+        handled = m.requests
         if comp.kind is Kind.LOAD_BALANCER:
             handled = front_in_window
         elif comp.kind in (Kind.CACHE, Kind.BROKER):
@@ -102,12 +102,12 @@ def service_demands(
     return demand, per_front, why
 
 
-def _redis_ops(cache: str, comps: Mapping[str, Any]) -> float:
+def _redis_ops(cache: str, comps: Mapping[str, ComponentMeasured]) -> float:
     ops = 0.0
     for c in comps.values():
-        stats = (c.get("caches") or {}).get(cache)
-        if stats:
-            ops += stats["hits"] + 2 * stats["misses"]  # a miss is a get and then a set
+        stats = c.caches.get(cache)
+        if stats is not None:
+            ops += stats.hits + 2 * stats.misses  # a miss is a get and then a set
     return ops
 
 
@@ -126,9 +126,10 @@ def calibrate(
     other rates, only sharpen the host's CPU per request (docs/calibrate.md)."""
     runner = run or (lambda a, w, c: simulate(a, w, c, jobs=1, analytic=False))
     fit = Calibration(architecture=arch.name)
-    demand, per_front, why = service_demands(arch, measured)
+    first = MeasuredRun.from_dict(measured)  # the JSON edge: typed records from here on
+    demand, per_front, why = service_demands(arch, first)
     fit.why.update(why)
-    comps = measured.get("components") or {}
+    comps = first.components
     op_fits = {cid: _op_fits(arch, cid, d, comps) for cid, d in demand.items()}
     # components without latency histograms (balancer, cache, broker) get the spread typical
     # of the measured handlers, weighted by the CPU each accounts for
@@ -139,29 +140,29 @@ def calibrate(
         own = op_fits.get(cid, {}).get(name) if per_operation else None
         return own[0].mean if own else demand[cid]
 
-    for cid, (seconds, source) in database_times(arch, measured, demand, op_time).items():
+    for cid, (seconds, source) in database_times(arch, first, demand, op_time).items():
         # no histogram of the queries alone: their spread is unknown, exponential is kept
         fit.component(cid).service_time = fitted_time(seconds, None)
         fit.why[f"{cid}.service_time"] = f"operation time left per query ({source})"
     _fit_hit_ratios(arch, comps, fit)
     _fit_call_probabilities(arch, comps, fit)
-    _fit_host(fit, [measured, *more], per_front)
+    _fit_host(fit, [first, *(MeasuredRun.from_dict(m) for m in more)], per_front)
     tuning.write_times(fit, times, ops, 1.0)
     # the spread changes the queueing, and so the means the network latency is fitted to:
     # network latency first, then the spread with it, then the network latency again
     if fit_network:
-        tuning.set_network(arch, measured, runner, fit)
+        tuning.set_network(arch, first, runner, fit)
         outside = {
             cid: next(iter(fits.values()))[0].outside for cid, fits in op_fits.items() if fits
         }
         if any(outside.values()):
-            times, ops = _fit_on_path(arch, measured, runner, fit, times, ops, outside)
+            times, ops = _fit_on_path(arch, first, runner, fit, times, ops, outside)
     if fit_spread and typical_cv is not None:
-        factor, source = tuning.fit_spread(arch, measured, runner, fit, times, ops)
+        factor, source = tuning.fit_spread(arch, first, runner, fit, times, ops)
         tuning.write_times(fit, times, ops, factor)
         fit.why["cv"] = source
         if fit_network:
-            tuning.set_network(arch, measured, runner, fit)
+            tuning.set_network(arch, first, runner, fit)
     return fit
 
 
@@ -174,7 +175,7 @@ def _fit_components(
     fit: Calibration,
     demand: Mapping[str, float],
     op_fits: Mapping[str, dict[str, tuple[OpFit, float]]],
-    comps: Mapping[str, Any],
+    comps: Mapping[str, ComponentMeasured],
     per_operation: bool,
     typical_cv: float | None,
 ) -> tuple[Times, OpTimes]:
@@ -195,9 +196,7 @@ def _fit_components(
             fit.why[f"{cid}.operation_time"] = (
                 f"its CPU split over {len(fits)} operations by exclusive time"
             )
-        cores = float(comps[cid].get("cpu_utilisation") or 0.0) / max(
-            1, int(comps[cid].get("instances") or 1)
-        )
+        cores = comps[cid].cpu_utilisation / max(1, comps[cid].instances)
         comp = arch.component(cid)
         if cores > 1.2 and comp.workers < 2:  # one process that used more than one core
             fit.component(cid).workers = round(cores + 0.5)
@@ -205,21 +204,25 @@ def _fit_components(
     return times, ops
 
 
-def _fit_hit_ratios(arch: Architecture, comps: Mapping[str, Any], fit: Calibration) -> None:
+def _fit_hit_ratios(
+    arch: Architecture, comps: Mapping[str, ComponentMeasured], fit: Calibration
+) -> None:
     """Every ``caches in`` link's hit ratio, from its service's cache counters."""
     for link in arch.links:
         if link.relation is not Relation.CACHES_IN:
             continue
-        stats = ((comps.get(link.source) or {}).get("caches") or {}).get(link.target)
-        if stats and stats["hits"] + stats["misses"] >= _MIN_REQUESTS:
+        source = comps.get(link.source)
+        stats = source.caches.get(link.target) if source is not None else None
+        if stats is not None and stats.hits + stats.misses >= _MIN_REQUESTS:
             key = str(address_of(link, arch.links))
-            fit.link(key).hit_ratio = float(stats["hit_ratio"])
-            fit.why[f"{key}.hit_ratio"] = f"{stats['hits']:.0f} hits, {stats['misses']:.0f} misses"
+            assert stats.hit_ratio is not None  # hits + misses > 0
+            fit.link(key).hit_ratio = float(stats.hit_ratio)
+            fit.why[f"{key}.hit_ratio"] = f"{stats.hits:.0f} hits, {stats.misses:.0f} misses"
 
 
 def _fit_on_path(
     arch: Architecture,
-    measured: Mapping[str, Any],
+    measured: MeasuredRun,
     runner: Simulate,
     fit: Calibration,
     times: Times,
@@ -243,9 +246,9 @@ def _fit_on_path(
 
 
 def _fit_host(
-    fit: Calibration, runs: Sequence[Mapping[str, Any]], per_front: Mapping[str, float]
+    fit: Calibration, runs: Sequence[MeasuredRun], per_front: Mapping[str, float]
 ) -> None:
-    if not (runs[0].get("host") or {}).get("cpus"):
+    if not runs[0].host_cpus:
         return  # a run from before the host was recorded: no shared host to fit
     h = host_fit(runs)
     busiest = max(per_front.values(), default=0.0)
@@ -261,7 +264,7 @@ def _fit_host(
 
 
 def _op_fits(
-    arch: Architecture, cid: str, demand: float, comps: Mapping[str, Any]
+    arch: Architecture, cid: str, demand: float, comps: Mapping[str, ComponentMeasured]
 ) -> dict[str, tuple[OpFit, float]]:
     """Per measured operation of ``cid``: (fit, requests), from its share of the CPU."""
     # no network latency subtracted: on loopback a call costs the caller CPU (HTTP framing)
@@ -279,25 +282,27 @@ def _weighted(fits: list[tuple[OpFit, float]]) -> float | None:
     return sum(v * w for v, w in known) / total if total > 0 else None
 
 
-def _fit_call_probabilities(arch: Architecture, comps: Mapping[str, Any], fit: Calibration) -> None:
+def _fit_call_probabilities(
+    arch: Architecture, comps: Mapping[str, ComponentMeasured], fit: Calibration
+) -> None:
     """A call the model makes on every request but the stack makes less often (a gateway that
     caches validated tokens): the link's ``p`` becomes measured calls / modelled calls."""
     for link in arch.links:
-        m = comps.get(link.source) or {}
-        measured_calls = (m.get("calls") or {}).get(link.target)
-        if not measured_calls or link.interaction != "sync":
+        m = comps.get(link.source)
+        measured_calls = m.calls.get(link.target) if m is not None else None
+        if m is None or measured_calls is None or link.interaction != "sync":
             continue
         expected = 0.0
-        for name, om in (m.get("ops") or {}).items():
+        for name, om in m.ops.items():
             try:
                 op = arch.behaviour.operation(link.source, name)
             except KeyError:
                 continue
-            n = float(om.get("requests") or 0.0)
+            n = om.requests
             expected += n * sum(
                 s.p for s in op.steps if s.action is StepAction.CALL and s.target == link.target
             )
-        calls = float(measured_calls["ok"] + measured_calls["failed"])
+        calls = float(measured_calls.ok + measured_calls.failed)
         if expected < _MIN_REQUESTS or calls > 0.9 * expected:
             continue
         key = str(address_of(link, arch.links))

@@ -20,9 +20,9 @@ import math
 import statistics
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from archsim.model import Architecture, Kind, Relation, StepAction
+from archsim.loadtest.measured import ComponentMeasured, MeasuredRun
+from archsim.model import Architecture, Kind, Relation, Step, StepAction
 from archsim.model.quantities import format_duration
 
 __all__ = [
@@ -95,33 +95,42 @@ def clamp_cv(cv: float) -> float:
 
 
 def operation_times(
-    arch: Architecture, comp: str, comps: Mapping[str, Any], network_latency: float = 0.0
+    arch: Architecture,
+    comp: str,
+    comps: Mapping[str, ComponentMeasured],
+    network_latency: float = 0.0,
 ) -> list[OpTime]:
     """Every measured operation of ``comp`` that the model knows, with its downstream waits:
     for each call step, ``p`` × (callee operation's mean latency + two network hops)."""
     out = []
-    for name, om in ((comps.get(comp) or {}).get("ops") or {}).items():
-        n = float(om.get("requests") or 0.0)
-        lat = om.get("latency") or {}
-        if not n or lat.get("mean") is None:
+    measured = comps.get(comp)
+    for name, om in (measured.ops if measured is not None else {}).items():
+        if not om.requests or om.mean is None:
             continue
         try:
             op = arch.behaviour.operation(comp, name)
         except KeyError:
             continue
         waits = _call_waits(op.steps, comps, network_latency)
-        out.append(OpTime(name, n, float(lat["mean"]), waits, lat.get("p95")))
+        out.append(OpTime(name, om.requests, om.mean, waits, om.p95))
     return out
 
 
-def _call_waits(steps: Any, comps: Mapping[str, Any], network_latency: float) -> float:
+def _callee_mean(comps: Mapping[str, ComponentMeasured], step: Step) -> float | None:
+    """The measured mean latency (s) of the operation a call step calls, if measured."""
+    callee = comps.get(step.target or "")
+    return callee.op_mean(step.operation or "") if callee is not None else None
+
+
+def _call_waits(
+    steps: Sequence[Step], comps: Mapping[str, ComponentMeasured], network_latency: float
+) -> float:
     waits = 0.0
     for step in steps:
         if step.action is StepAction.CALL and step.target:
-            callee = ((comps.get(step.target) or {}).get("ops") or {}).get(step.operation or "")
-            mean = ((callee or {}).get("latency") or {}).get("mean")
+            mean = _callee_mean(comps, step)
             if mean is not None:
-                waits += step.p * (float(mean) + 2 * network_latency)
+                waits += step.p * (mean + 2 * network_latency)
     return waits
 
 
@@ -162,14 +171,14 @@ def fit_operations(cpu_s: float, ops: Sequence[OpTime], min_requests: float) -> 
 
 def database_times(
     arch: Architecture,
-    measured: Mapping[str, Any],
+    measured: MeasuredRun,
     demand: Mapping[str, float],
     op_time: Callable[[str, str], float] | None = None,
 ) -> dict[str, tuple[float, str]]:
     """Per database: measured operation time left after CPU, calls and cache, per query.
     ``op_time(component, operation)`` is the operation's CPU (default: the component's)."""
     cpu_of = op_time or (lambda cid, _name: demand[cid])
-    comps = measured.get("components") or {}
+    comps = measured.components
     out: dict[str, tuple[float, str]] = {}
     for db in arch.of_kind(Kind.DATABASE):
         residual, queries = 0.0, 0.0
@@ -177,8 +186,8 @@ def database_times(
             m = comps.get(link.source)
             if not m or link.source not in demand:
                 continue
-            for name, om in (m.get("ops") or {}).items():
-                n, mean = float(om.get("requests") or 0), (om.get("latency") or {}).get("mean")
+            for name, om in m.ops.items():
+                n, mean = om.requests, om.mean
                 if not n or mean is None:
                     continue
                 try:
@@ -196,7 +205,11 @@ def database_times(
 
 
 def _op_visits(
-    arch: Architecture, steps: Any, db: str, comps: Mapping[str, Any], own: Mapping[str, Any]
+    arch: Architecture,
+    steps: Sequence[Step],
+    db: str,
+    comps: Mapping[str, ComponentMeasured],
+    own: ComponentMeasured,
 ) -> tuple[float, float]:
     """(expected queries to ``db``, expected time in calls) of one execution of ``steps``."""
     queries, other = 0.0, 0.0
@@ -204,10 +217,10 @@ def _op_visits(
         if step.action is StepAction.QUERY and step.target == db:
             queries += step.p
         elif step.action is StepAction.CALL and step.target:
-            callee = (comps.get(step.target) or {}).get("ops", {}).get(step.operation or "", {})
-            other += step.p * float((callee.get("latency") or {}).get("mean") or 0.0)
+            other += step.p * (_callee_mean(comps, step) or 0.0)
         elif step.action is StepAction.CACHE_GET and step.target:
-            hit = ((own.get("caches") or {}).get(step.target) or {}).get("hit_ratio")
+            cache = own.caches.get(step.target)
+            hit = cache.hit_ratio if cache is not None else None
             miss = 1.0 - (hit if hit is not None else (step.hit_ratio or 0.0))
             q, o = _op_visits(arch, step.on_miss, db, comps, own)
             queries += step.p * miss * q

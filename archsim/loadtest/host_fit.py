@@ -1,35 +1,28 @@
 """The shared host seen in measured runs: how busy the machine was (every process of the
 stack and the load generator) at each run's rate, and the straight line through those points.
 
-Pure: takes ``summary.json`` data, returns numbers.
+Pure: takes measured runs (``archsim.loadtest.measured``), returns numbers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-__all__ = ["HostLine", "host_fit", "host_point", "span_ratio"]
+from archsim.loadtest.measured import MeasuredRun
+
+__all__ = ["HostLine", "host_fit", "host_point"]
 
 _MIN_S = 20e-6  # below the resolution of CPU accounting over a minute-long run
 
 
-def span_ratio(measured: Mapping[str, Any]) -> float:
-    """Metrics were read over a slightly shorter span than the front-door window: the ratio."""
-    window = float(measured.get("window_s") or 0.0)
-    span = float((measured.get("load_generator") or {}).get("window_s") or window)
-    return span / window if window else 1.0
-
-
-def host_point(measured: Mapping[str, Any]) -> tuple[float, float]:
+def host_point(measured: MeasuredRun) -> tuple[float, float]:
     """(front-door requests/s, cores busy on the host: every process and the load generator)
     over one run's measurement span."""
-    span = float((measured.get("load_generator") or {}).get("window_s") or 0.0)
-    span = span or float(measured.get("window_s") or 1.0)
-    front = sum(e["requests"] for e in measured["endpoints"].values()) * span_ratio(measured)
-    cpu = sum(float(c.get("cpu_s", 0.0)) for c in (measured.get("components") or {}).values())
-    cpu += float((measured.get("load_generator") or {}).get("cpu_s", 0.0))
+    span = measured.metrics_window_s or measured.window_s or 1.0
+    front = measured.front_requests * measured.span_ratio
+    cpu = sum(c.cpu_s for c in measured.components.values())
+    cpu += measured.load_generator_cpu_s
     return front / span, cpu / span
 
 
@@ -47,11 +40,11 @@ class HostLine:
     points: tuple[tuple[float, float], ...]
 
 
-def host_fit(runs: Sequence[Mapping[str, Any]]) -> HostLine:
+def host_fit(runs: Sequence[MeasuredRun]) -> HostLine:
     """The host's busy cores as ``background + X · cpu`` (cores, s per request) over the runs:
     least squares through runs at two or more rates; with one, the line through its idle CPU."""
     points = [host_point(m) for m in runs]
-    cpus = int((runs[0].get("host") or {}).get("cpus") or 1)
+    cpus = runs[0].host_cpus or 1
     rates = {round(x, 1) for x, _ in points}
     if len(rates) >= 2:
         n = len(points)
@@ -63,7 +56,7 @@ def host_fit(runs: Sequence[Mapping[str, Any]]) -> HostLine:
         how = "least squares over runs at " + ", ".join(f"{x:.0f}" for x, _ in points)
     else:
         x, y = points[0]
-        background = sum(float(v) for v in (runs[0].get("idle_cpu") or {}).values())
+        background = sum(runs[0].idle_cpu.values())
         cpu = (y - background) / x if x else 0.0
         how = f"one run at {x:.0f} req/s and the idle CPU (give a run nearer the knee too)"
     cpu = max(cpu, _MIN_S)

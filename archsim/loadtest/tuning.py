@@ -9,11 +9,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from typing import Any
 
 from archsim.loadtest.calibration import Calibration, fitted_time
 from archsim.loadtest.compare import sim_config_of, workload_of
 from archsim.loadtest.fit import MIN_REQUESTS, OpFit, clamp_cv
+from archsim.loadtest.measured import MeasuredRun
 from archsim.model import Architecture, apply_overrides
 from archsim.model.quantities import format_duration
 from archsim.sim import SimConfig, SimulationResult, Workload
@@ -37,26 +37,26 @@ _MIN_REQUESTS = MIN_REQUESTS
 
 
 def _fit_network(
-    arch: Architecture, measured: Mapping[str, Any], run: Simulate, candidates: tuple[float, float]
+    arch: Architecture, measured: MeasuredRun, run: Simulate, candidates: tuple[float, float]
 ) -> tuple[float, str]:
     """Least-squares network latency (s) from two simulations (entry means are linear in it)."""
-    cfg = sim_config_of(measured, replications=1)
-    workload = workload_of(measured)
+    cfg = sim_config_of(measured.source, replications=1)
+    workload = workload_of(measured.source)
     means = []
     for nl in candidates:
         trial = apply_overrides(arch, [f"network_latency={format_duration(nl)}"])
         means.append(run(trial, workload, cfg).entries)
     num = den = 0.0
-    for eid, m in measured["endpoints"].items():
-        if not m["requests"] or eid not in means[0]:
+    for eid, m in measured.endpoints.items():
+        if not m.requests or eid not in means[0] or m.mean is None:
             continue
         p0, p1 = means[0][eid]["latency"]["mean"], means[1][eid]["latency"]["mean"]
         if p0 is None or p1 is None:
             continue
         slope = (p1 - p0) / (candidates[1] - candidates[0])
         # relative errors: in absolute terms the 100 ms entries would outweigh the 2 ms ones
-        w = m["requests"] / (m["mean"] * m["mean"]) if m["mean"] else 0.0
-        num += w * slope * (m["mean"] - p0)
+        w = m.requests / (m.mean * m.mean) if m.mean else 0.0
+        num += w * slope * (m.mean - p0)
         den += w * slope * slope
     if den <= 0:
         return arch.network_latency, "kept (no entry depends on it)"
@@ -65,7 +65,7 @@ def _fit_network(
 
 
 def set_network(
-    arch: Architecture, measured: Mapping[str, Any], run: Simulate, fit: Calibration
+    arch: Architecture, measured: MeasuredRun, run: Simulate, fit: Calibration
 ) -> None:
     fit.graph.network_latency = None  # the trials set it themselves
     base = apply_overrides(arch, fit.overrides())
@@ -117,7 +117,7 @@ def on_path(
 
 def _best_on_grid(
     arch: Architecture,
-    measured: Mapping[str, Any],
+    measured: MeasuredRun,
     run: Simulate,
     fit: Calibration,
     candidates: Sequence[float],
@@ -127,17 +127,18 @@ def _best_on_grid(
     """The candidate whose simulation of the calibration level matches the entries' ``figure``
     (``mean`` or ``p95``) best, by squared log error; ``apply(c)`` writes candidate ``c`` into
     ``fit`` first."""
-    cfg = sim_config_of(measured, replications=1)
-    workload = workload_of(measured)
+    cfg = sim_config_of(measured.source, replications=1)
+    workload = workload_of(measured.source)
     best: tuple[float, float] | None = None
     for candidate in candidates:
         apply(candidate)
         entries = run(apply_overrides(arch, fit.overrides()), workload, cfg).entries
         err = 0.0
-        for eid, m in measured["endpoints"].items():
+        for eid, m in measured.endpoints.items():
             predicted = ((entries.get(eid) or {}).get("latency") or {}).get(figure)
-            if m["requests"] >= _MIN_REQUESTS and predicted and m.get(figure):
-                err += math.log(predicted / m[figure]) ** 2
+            seen = m.figure(figure)
+            if m.requests >= _MIN_REQUESTS and predicted and seen:
+                err += math.log(predicted / seen) ** 2
         if best is None or err < best[0]:
             best = (err, candidate)
     assert best is not None  # candidates is never empty
@@ -146,7 +147,7 @@ def _best_on_grid(
 
 def fit_on_path(
     arch: Architecture,
-    measured: Mapping[str, Any],
+    measured: MeasuredRun,
     run: Simulate,
     fit: Calibration,
     times: Mapping[str, tuple[float, float | None]],
@@ -172,7 +173,7 @@ def fit_on_path(
 
 def fit_spread(
     arch: Architecture,
-    measured: Mapping[str, Any],
+    measured: MeasuredRun,
     run: Simulate,
     fit: Calibration,
     times: Mapping[str, tuple[float, float | None]],
