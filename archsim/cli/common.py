@@ -11,7 +11,7 @@ import json
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
@@ -45,7 +45,8 @@ err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def print_diagnostics(diagnostics: Iterable[Diagnostic], *, show_info: bool = False) -> None:
@@ -82,11 +83,11 @@ def fail(message: str, hint: str | None = None, code: int = EXIT_INVALID) -> NoR
     raise typer.Exit(code)
 
 
-def handle_errors(func: F) -> F:
+def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
     """Render ArchsimError once (all its diagnostics) and exit 2; never show a traceback."""
 
     @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
         except ArchsimError as exc:
@@ -99,7 +100,7 @@ def handle_errors(func: F) -> F:
             err_console.print("[yellow]interrupted[/]")
             raise typer.Exit(130) from None
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 def load_or_exit(path: Path, *, quiet: bool = False) -> LoadResult:

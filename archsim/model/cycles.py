@@ -15,7 +15,7 @@ loop forever, which ``check_cycles`` reports as a validate error naming the cycl
 from __future__ import annotations
 
 import os
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import TYPE_CHECKING
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = ["InvocationGraph", "check_cycles", "import_numpy", "invocation_graph"]
 
-Node = Hashable  # (component, operation) or ("event", broker, event)
+Node = tuple[str, str] | tuple[str, str, str]  # (component, operation) or ("event", broker, event)
 
 # A solution larger than this per unit of input is a loop that (numerically) never ends.
 _DIVERGES = 1e9
@@ -97,9 +97,9 @@ class InvocationGraph:
     def describe(self, i: int) -> str:
         """A node for people: ``order_service.create_order`` or ``event OrderPlaced``."""
         key = self.nodes[i]
-        if isinstance(key, tuple) and len(key) == 3 and key[0] == "event":
+        if len(key) == 3 and key[0] == "event":
             return f"event {key[2]} on {key[1]}"
-        return f"{key[0]}.{key[1]}"  # type: ignore[index]
+        return f"{key[0]}.{key[1]}"
 
 
 class _Sparse:
@@ -277,7 +277,7 @@ def _report(
     src = inv.nodes[first.source]
     step = first.step
     assert step is not None
-    where = _location(dot, src[0], step.target or "", step.relation, reader)  # type: ignore[index]
+    where = _location(dot, src[0], step.target or "", step.relation, reader)
     chain = " → ".join(path)
     if has_event:
         what = "event loop every event takes" if certain else "event loop that grows"

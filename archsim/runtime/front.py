@@ -154,13 +154,13 @@ def _endpoint(front: Front, route: APIRoute) -> Handler | None:
                 kwargs[name] = convert(value)
             except ValueError:
                 return False  # FastAPI answers with its usual 422
-        if body_model is not None:
+        if body_model is not None and body_name is not None:  # set together
             body = await _read_body(receive)
             receive = _replay(body, receive)
             try:
                 if not _is_json(scope["headers"]):
                     raise ValueError("not JSON")
-                kwargs[body_name] = body_model.model_validate_json(body)  # type: ignore[index]
+                kwargs[body_name] = body_model.model_validate_json(body)
             except ValueError:  # pydantic's ValidationError too: FastAPI writes the 422
                 await app(scope, receive, send)
                 return True
