@@ -76,8 +76,8 @@ def test_an_overloaded_host_is_flagged_in_the_results_and_the_report():
 
     arch = _with('host_cores=2; host_cpu="25ms"; host_background=0.5;')
     result = simulate(arch, Workload(rps=80.0), SimConfig(duration=20.0, warmup=2.0), jobs=1)
-    assert result.host is not None and result.host["unstable"]  # 80 req/s > 60 req/s
-    assert result.host["utilisation"] > 1.0
+    assert result.host is not None and result.host.unstable  # 80 req/s > 60 req/s
+    assert result.host.utilisation > 1.0
     assert not result.unstable  # the server alone (100 req/s) keeps up: only the host is over
     html = render_report(result)
     assert "host (shared)" in html and "shared host cannot keep up" in html

@@ -205,10 +205,11 @@ def measure(
         latency[name], latency[f"{name}_ci"] = (mid if value else None), _finite(hw)
     throughput, throughput_ci = confidence_interval(thr)
     goodput, goodput_ci = confidence_interval(good)
-    loads = dict(result.components)
-    if result.host is not None:  # the shared machine saturates like a station
-        loads["host"] = result.host
-    busiest = sorted(loads.items(), key=lambda kv: (-kv[1]["utilisation"], kv[0]))
+    # (utilisation, cannot keep up) per station; the shared machine saturates like one
+    loads = {cid: (c["utilisation"], c["unstable"]) for cid, c in result.components.items()}
+    if result.host is not None:
+        loads["host"] = (result.host.utilisation, result.host.unstable)
+    busiest = sorted(loads.items(), key=lambda kv: (-kv[1][0], kv[0]))
     return Measurement(
         offered_rps=None if workload.closed else workload.peak_rate,
         users=workload.users,
@@ -218,8 +219,8 @@ def measure(
         goodput_ci=_finite(goodput_ci),
         error_rate=(count - ok) / count if count else 0.0,
         latency=latency,
-        utilisation={cid: c["utilisation"] for cid, c in busiest},
-        unstable=tuple(cid for cid, c in busiest if c["unstable"]),
+        utilisation={cid: util for cid, (util, _) in busiest},
+        unstable=tuple(cid for cid, (_, unstable) in busiest if unstable),
         replications=len(records),
     )
 

@@ -11,16 +11,41 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from archsim.model import Host
 
-__all__ = ["host_load"]
+__all__ = ["HostResult", "host_load"]
+
+
+@dataclass(frozen=True)
+class HostResult:
+    """The shared machine in a simulation: busy ``utilisation`` × ``cores`` cores (above 1:
+    more than it has), CPU per request (s), and the rate (requests/s) that fills it."""
+
+    cores: int
+    background: float
+    cpu_per_request_s: float
+    utilisation: float
+    saturation_rps: float
+    unstable: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready (the ``host`` object of schema ``archsim.simulation/1``)."""
+        return {
+            "cores": self.cores,
+            "background": self.background,
+            "cpu_per_request_s": self.cpu_per_request_s,
+            "utilisation": self.utilisation,
+            "saturation_rps": self.saturation_rps,
+            "unstable": self.unstable,
+        }
 
 
 def host_load(
     host: Host | None, throughput: float, components: Mapping[str, Mapping[str, Any]]
-) -> dict[str, float] | None:
+) -> HostResult | None:
     """The host's load at ``throughput`` requests/s, from the components' simulated busy
     fractions (``utilisation`` × ``capacity`` workers); None without a shared host."""
     if host is None:
@@ -30,11 +55,11 @@ def host_load(
     if cpu is None:
         cpu = busy / throughput if throughput > 0 else 0.0
     load = (host.background + throughput * cpu) / host.cores
-    return {
-        "cores": host.cores,
-        "background": host.background,
-        "cpu_per_request_s": cpu,
-        "utilisation": load,
-        "saturation_rps": (host.cores - host.background) / cpu if cpu > 0 else math.inf,
-        "unstable": load >= 1.0,
-    }
+    return HostResult(
+        cores=host.cores,
+        background=host.background,
+        cpu_per_request_s=cpu,
+        utilisation=load,
+        saturation_rps=(host.cores - host.background) / cpu if cpu > 0 else math.inf,
+        unstable=load >= 1.0,
+    )

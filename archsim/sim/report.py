@@ -180,7 +180,7 @@ def _utilisation_bars(result: SimulationResult, order: list[tuple[str, dict[str,
     bars = [(cid, c["utilisation"], analytic.get(cid), c["unstable"]) for cid, c in order]
     if result.host is not None:  # the shared machine, as a bar among the stations
         h = result.host
-        bars.append(("host (shared)", min(h["utilisation"], 1.0), None, h["unstable"]))
+        bars.append(("host (shared)", min(h.utilisation, 1.0), None, h.unstable))
         bars.sort(key=lambda bar: -bar[1])
     return _bars(bars)
 
@@ -208,11 +208,11 @@ def _over_time(result: SimulationResult, kept: list[int]) -> str:
 def _instability(result: SimulationResult, t: list[float]) -> tuple[str, str]:
     """(warnings, queue charts) for a host or stations that cannot keep up."""
     warnings, queues = "", ""
-    if result.host is not None and result.host["unstable"]:
+    host = result.host
+    if host is not None and host.unstable:
         warnings += (
-            f'<p class="bad">the shared host cannot keep up: {result.host["utilisation"]:.0%} of '
-            f"{result.host['cores']} cores (saturates near "
-            f"{result.host['saturation_rps']:.0f} req/s)</p>"
+            f'<p class="bad">the shared host cannot keep up: {host.utilisation:.0%} of '
+            f"{host.cores} cores (saturates near {host.saturation_rps:.0f} req/s)</p>"
         )
     if result.unstable:
         warnings += "".join(

@@ -18,7 +18,7 @@ from rich.text import Text
 from archsim.model import Host
 from archsim.narrow import fit_table
 from archsim.sim.analytic import Solution
-from archsim.sim.host import host_load
+from archsim.sim.host import HostResult, host_load
 from archsim.sim.stats import confidence_interval, quantile_from_counts
 
 __all__ = [
@@ -93,7 +93,7 @@ class SimulationResult:
     architecture: str
     analytic: Solution | None = None
     cdf: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
-    host: dict[str, Any] | None = None
+    host: HostResult | None = None
     truncated: int = 0  # calls cut at the simulator's call-depth cap (sim.steps.MAX_CALL_DEPTH)
     compensations: int = 0  # saga undos run (a write failed after a charge), all replications
 
@@ -126,7 +126,7 @@ class SimulationResult:
             "littles_law": self.littles_law,
             "series": self.series,
             "analytic": self.analytic.to_dict() if self.analytic is not None else None,
-            "host": self.host,
+            "host": self.host.to_dict() if self.host is not None else None,
             "truncated_calls": self.truncated,
             "compensations": self.compensations,
             "windows": self.windows,
@@ -330,12 +330,12 @@ class SimulationResult:
         if self.host is not None:
             h = self.host
             yield Text(
-                f"host: {h['cores']} cores at {h['utilisation']:.0%} "
-                f"({h['cpu_per_request_s'] * 1e3:.2f} ms CPU per request"
-                + (f" + {h['background']:g} cores background" if h["background"] else "")
-                + f"; saturates near {h['saturation_rps']:.0f} req/s)"
-                + (" — cannot keep up" if h["unstable"] else ""),
-                "bold red" if h["unstable"] else "",
+                f"host: {h.cores} cores at {h.utilisation:.0%} "
+                f"({h.cpu_per_request_s * 1e3:.2f} ms CPU per request"
+                + (f" + {h.background:g} cores background" if h.background else "")
+                + f"; saturates near {h.saturation_rps:.0f} req/s)"
+                + (" — cannot keep up" if h.unstable else ""),
+                "bold red" if h.unstable else "",
             )
         for cid in self.unstable:
             c = self.components[cid]
