@@ -34,7 +34,7 @@ def _doors(arch: Architecture) -> set[str]:
 def test_a_node_nothing_links_to_that_only_calls_is_a_client_and_its_target_the_entry():
     arch = _arch(
         "digraph g { Browser -> orders [label=calls]; "
-        "orders -> orders_db [label=\"stores in\"]; inventory -> inv_db [label=\"stores in\"]; }"
+        'orders -> orders_db [label="stores in"]; inventory -> inv_db [label="stores in"]; }'
     )
     assert arch.component("Browser").kind is Kind.CLIENT
     assert "traffic source" in arch.component("Browser").kind_reason
@@ -109,6 +109,13 @@ def test_a_client_that_uses_the_identity_provider_signs_in_there():
     )
     assert arch.component("idp").kind is Kind.AUTH
     signin = [e for e in arch.behaviour.entries if e.hops[0] == "idp"]
+    # cat checks idp's tokens and nothing logs in: idp keeps the accounts (rule auth.accounts)
+    assert [e.target.operation for e in signin] == ["create_account", "login"]
+    unchecked = _arch(
+        "digraph g { spa -> gw [label=calls]; spa -> idp [label=uses]; "
+        'gw -> cat [label="routes to"]; idp [kind=auth]; cat -> cat_db [label="stores in"]; }'
+    )
+    signin = [e for e in unchecked.behaviour.entries if e.hops[0] == "idp"]
     assert [e.target.operation for e in signin] == ["issue_token"]
 
 
@@ -136,7 +143,7 @@ def test_a_front_end_named_so_that_only_calls_is_a_gateway():
         "digraph g { client -> WebUI [label=calls]; "
         "WebUI [label=<<b>WebUI</b><br/>JSP frontend>]; "
         "{WebUI} -> Persistence [label=calls]; "
-        'Persistence [label=<<b>Persistence</b><br/>JPA, second-level cache>]; '
+        "Persistence [label=<<b>Persistence</b><br/>JPA, second-level cache>]; "
         'Persistence -> DB [label="stores in"]; }'
     )
     assert arch.component("WebUI").kind is Kind.GATEWAY
@@ -182,7 +189,7 @@ def test_zero_entry_points_is_a_validate_error_with_a_hint():
 
 def test_two_front_doors_with_the_same_request_name_the_door():
     arch = _arch(
-        'digraph g { web -> gw1 [label=calls]; app -> gw2 [label=calls]; '
+        "digraph g { web -> gw1 [label=calls]; app -> gw2 [label=calls]; "
         'gw1 -> cat [label="routes to"]; gw2 -> cat [label="routes to"]; '
         'cat -> db [label="stores in"]; }'
     )
@@ -226,7 +233,7 @@ def _flows(arch: Architecture) -> dict[str, tuple[set[str], set[str]]]:
 
 def test_a_consumer_that_publishes_emits_its_events_a_chain():
     arch = _arch(
-        "digraph g { web -> orders [label=calls]; orders -> odb [label=\"stores in\"]; "
+        'digraph g { web -> orders [label=calls]; orders -> odb [label="stores in"]; '
         'orders -> bus [label="publishes to"]; '
         '{fraud stock} -> bus [label="subscribes to"]; '
         '{fraud stock} -> checks [label="publishes to"]; '
@@ -260,7 +267,7 @@ def test_a_consumer_never_takes_its_own_events_and_a_loop_ends_where_it_closes()
 
 def test_the_events_a_subscription_takes_can_be_set_on_the_link():
     arch = _arch(
-        'digraph g { web -> a [label=calls]; web -> b [label=calls]; '
+        "digraph g { web -> a [label=calls]; web -> b [label=calls]; "
         'a -> bus [label="publishes to", event="order.created"]; '
         'b -> bus [label="publishes to", event="user.created"]; '
         'mail -> bus [label="subscribes to", events="order.created"]; }'
@@ -328,7 +335,7 @@ def test_sign_up_and_login_routes_are_public_and_skip_the_token_check(seed):
 def test_nodes_first_seen_in_the_edges_of_a_styled_subgraph_are_declared():
     arch = _arch(
         "digraph g { a [label=A]; b [label=B]; u -> a [label=calls]; "
-        'a -> b [label=calls]; subgraph cluster_data { node [shape=cylinder]; '
+        "a -> b [label=calls]; subgraph cluster_data { node [shape=cylinder]; "
         'edge [label="stores in"]; a -> a_db; b -> b_db; } }'
     )
     assert arch.component("a_db").kind is Kind.DATABASE
@@ -356,7 +363,5 @@ def test_every_corpus_file_has_entries_none_on_a_client_and_every_client_target_
 
 def test_the_seeds_entries_are_what_they_were_before_these_rules(seed):
     expected = json.loads((ROOT / "tests" / "model_shapes" / "seed_entries.json").read_text())
-    got = [
-        e.model_dump(mode="json", exclude={"reason"}) for e in seed.behaviour.entries
-    ]
+    got = [e.model_dump(mode="json", exclude={"reason"}) for e in seed.behaviour.entries]
     assert got == expected

@@ -17,7 +17,7 @@ from archsim.codegen.handlers import forward_route, render_handler, wrap
 from archsim.codegen.imports import import_block
 from archsim.codegen.layout import Process, plan_processes
 from archsim.codegen.locustfile import render_locustfile
-from archsim.codegen.resources import Resource, resource_for
+from archsim.codegen.resources import Resource, accounts_store, resource_for
 from archsim.codegen.steps import StepWriter
 from archsim.codegen.templating import render_template
 from archsim.model import Architecture, Component, Kind, Operation, OpKind, Relation, StepAction
@@ -135,10 +135,7 @@ def _spec(arch: Architecture, comp: Component) -> dict[str, Any]:
         "registers_with": [lk.target for lk in arch.links_from(comp.id, Relation.REGISTERS_WITH)],
         "reads_from": [lk.target for lk in arch.links_from(comp.id, Relation.READS_FROM)],
         "registered": registered,
-        "databases": {
-            lk.target: {"pool": arch.component(lk.target).connections}
-            for lk in arch.links_from(comp.id, Relation.STORES_IN)
-        },
+        "databases": _databases_of(arch, comp),
         "caches": list(dict.fromkeys(caches)),
         "brokers": sorted(brokers),
         "consumes": consumes,
@@ -147,6 +144,26 @@ def _spec(arch: Architecture, comp: Component) -> dict[str, Any]:
         **({"clients": token_clients(arch, comp.id)} if comp.kind is Kind.AUTH else {}),
         "passwords": any(op.kind is OpKind.LOGIN for op in arch.behaviour.operations_of(comp.id)),
     }
+
+
+def _databases_of(arch: Architecture, comp: Component) -> dict[str, dict[str, int]]:
+    """The databases ``comp`` opens, with their pool sizes: those it stores in, and the
+    private account store of an auth service that draws none."""
+    dbs = {
+        lk.target: {"pool": arch.component(lk.target).connections}
+        for lk in arch.links_from(comp.id, Relation.STORES_IN)
+    }
+    store = accounts_store(arch, comp)
+    if store is not None and store not in dbs:
+        dbs[store] = {"pool": 5}
+    return dbs
+
+
+def _database_names(arch: Architecture) -> list[str]:
+    """Every database the stack's processes open (the launcher gives each a SQLite file)."""
+    private = (accounts_store(arch, c) for c in arch.of_kind(Kind.AUTH))
+    names = [c.id for c in arch.of_kind(Kind.DATABASE)]
+    return names + [s for s in private if s is not None and s not in names]
 
 
 def _pformat(value: Any, indent: int = 0) -> str:
@@ -169,9 +186,15 @@ def _service_files(arch: Architecture, comp: Component, header: str) -> dict[str
     files: dict[str, str] = {f"{pkg}/__init__.py": f'{header}\n"""Service `{comp.id}`."""\n'}
     spec = _spec(arch, comp)
     if comp.kind is Kind.AUTH:
+        store = accounts_store(arch, comp)
         files[f"{pkg}/app.py"] = render_template(
-            "auth_app.py.j2", header=header, comp=comp, spec=_pformat(spec), ops=ops
-        )
+            "auth_app.py.j2", header=header, comp=comp, spec=_pformat(spec), ops=ops,
+            store=store, module=f"services.{snake(comp.id)}",
+        )  # fmt: skip
+        if store is not None:
+            files[f"{pkg}/tables.py"] = render_template(
+                "tables.py.j2", header=header, comp=comp, res=res
+            )
         return files
     if comp.kind is Kind.CONFIG:
         files[f"{pkg}/app.py"] = render_template(
@@ -300,7 +323,7 @@ def manifest(arch: Architecture) -> dict[str, Any]:
             "ARCHSIM_REDELIVER_S": "30",
             "ARCHSIM_EMULATE": "0",
         },
-        "databases": [c.id for c in arch.of_kind(Kind.DATABASE)],
+        "databases": _database_names(arch),
         "processes": [_process_entry(arch, p) for p in processes],
         "balancers": {
             p.component.id: _balancer(arch, p.component) for p in processes if p.role == "balancer"

@@ -11,6 +11,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from archsim.model import attributes as A
+from archsim.model.accounts import (
+    ACCOUNT,
+    LOGIN,
+    SIGN_UP,
+    account_links,
+    account_share,
+    keeps_accounts,
+)
 from archsim.model.architecture import Architecture, Component, Link
 from archsim.model.behaviour import (
     Behaviour,
@@ -326,16 +334,44 @@ class _Deriver:
         for name, method, path in names:
             self._op(comp, name, OpKind.CONTROL, reads if name != "send" else [],
                      method=method, path=path, rule=f"{comp.kind.value}.{name}")  # fmt: skip
+        if keeps_accounts(self.arch, comp):
+            self.derive_accounts(comp)
+
+    def derive_accounts(self, comp: Component) -> None:
+        """Rule auth.accounts (archsim.model.accounts): sign-up and login on the auth service
+        itself, when its tokens are checked and no service logs in."""
+        stores = self.arch.links_from(comp.id, Relation.STORES_IN)
+        common = {"resource": ACCOUNT, "public": True, "rule": "auth.accounts"}
+        self._op(comp, SIGN_UP, OpKind.WRITE, [self._query(s, "write") for s in stores],
+                 method="POST", path="/accounts", **common)  # fmt: skip
+        self._op(comp, LOGIN, OpKind.LOGIN, [self._query(s, "read") for s in stores[:1]],
+                 method="POST", path="/accounts/login", **common)  # fmt: skip
 
     def _targets(self, comp: Component) -> list[tuple[Link, list[Operation], float]]:
-        """The links a proxy forwards over that reach request operations, with their shares."""
-        live = [
+        """The links a proxy forwards over that reach request operations, with their shares;
+        a gateway also reaches the accounts of the auth services it validates with (rule
+        gateway.accounts), with ACCOUNTS_SHARE of its traffic or the link's weight."""
+        routes = self._live(forwards(self.arch, comp))
+        parts = shares([link for link, _ in routes])
+        accounts: list[tuple[Link, list[Operation]]] = []
+        if comp.kind is Kind.GATEWAY:
+            routed = {link.target for link, _ in routes}
+            accounts = self._live(account_links(self.arch, comp, routed))
+        if accounts and routes:
+            extra = [account_share(link) for link, _ in accounts]
+            parts = [part * (1 - sum(extra)) for part in parts] + extra
+        elif accounts:
+            parts = [1 / len(accounts)] * len(accounts)
+        live = routes + accounts
+        return [(link, ops, part) for (link, ops), part in zip(live, parts, strict=True)]
+
+    def _live(self, links: list[Link]) -> list[tuple[Link, list[Operation]]]:
+        """The links whose targets offer request operations, with those operations."""
+        return [
             (link, ops)
-            for link in forwards(self.arch, comp)
+            for link in links
             if (ops := [op for op in self.ops.get(link.target, []) if is_entry(op)])
         ]
-        parts = shares([link for link, _ in live])
-        return [(link, ops, part) for (link, ops), part in zip(live, parts, strict=True)]
 
     def derive_gateway(self, comp: Component) -> None:
         """Rule gateway.route: ``/api<path>`` per entry operation of each service it routes to

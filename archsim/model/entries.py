@@ -11,6 +11,9 @@ c. **Gateways** nothing sends requests to (a front end that ``calls`` its servic
    ``routes to``: see ``forwards``).
 d. **Fallback**: services nothing sends requests to that offer request operations.
 
+Then, whatever rule applied: an auth service keeping accounts (``archsim.model.accounts``) that
+no door reaches becomes a door of its own with ACCOUNTS_SHARE of the requests.
+
 Each Entry carries the ``reason`` of its door, which ``archsim inspect`` shows.
 """
 
@@ -21,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from archsim.errors import Location
+from archsim.model.accounts import ACCOUNTS_SHARE
 from archsim.model.architecture import Architecture, Component, Link
 from archsim.model.behaviour import Entry, Operation, OpKind, OpRef, StepAction
 from archsim.model.checks import Reader
@@ -144,10 +148,27 @@ def front_doors(arch: Architecture, ops: Ops) -> list[Door]:
     return []
 
 
-def derive_entries(arch: Architecture, ops: Ops) -> tuple[Entry, ...]:
-    """Every entry point: each request operation of each front door, with its probability."""
+def _account_doors(arch: Architecture, ops: Ops, doors: list[Door]) -> list[Door]:
+    """``doors``, plus each auth service keeping accounts that no door reaches (rule
+    auth.accounts): callers must get a token somewhere, so it takes ACCOUNTS_SHARE."""
+    reached = {entry.target.component for entry in _entries(arch, ops, doors)}
+    lonely = [
+        comp.id
+        for comp in arch.of_kind(Kind.AUTH)
+        if comp.id not in reached and any(op.kind is OpKind.LOGIN for op in ops.get(comp.id, ()))
+    ]
+    if not lonely or not doors:
+        return doors
+    rest = 1 - ACCOUNTS_SHARE * len(lonely)
+    reason = "its sign-up and login: tokens are checked and nothing in front routes there"
+    return [Door(d.component, d.share * rest, d.reason) for d in doors] + [
+        Door(comp, ACCOUNTS_SHARE, reason) for comp in lonely
+    ]
+
+
+def _entries(arch: Architecture, ops: Ops, doors: list[Door]) -> list[Entry]:
+    """Each request operation of each door, with its share of all requests."""
     entries: list[Entry] = []
-    doors = front_doors(arch, ops)
     for door in doors:
         offered = _door_ops(arch, ops, door.component)
         total = sum(weight for _, weight in offered)
@@ -157,6 +178,12 @@ def derive_entries(arch: Architecture, ops: Ops) -> tuple[Entry, ...]:
                 id=f"{op.method} {op.path}", method=op.method or "GET", path=op.path or "/",
                 operation=op.ref, target=target, hops=hops,
                 weight=weight / total * door.share, reason=door.reason))  # fmt: skip
+    return entries
+
+
+def derive_entries(arch: Architecture, ops: Ops) -> tuple[Entry, ...]:
+    """Every entry point: each request operation of each front door, with its probability."""
+    entries = _entries(arch, ops, _account_doors(arch, ops, front_doors(arch, ops)))
     # Two front doors may offer the same request (two gateways to one service): name the door.
     seen = Counter(entry.id for entry in entries)
     return tuple(

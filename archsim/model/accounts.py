@@ -1,0 +1,87 @@
+"""Where a caller gets its token: the accounts an auth service keeps when no service logs in.
+
+A token check (a gateway that ``validates with`` an auth service, or a service that ``calls``
+it) needs a token source, or every guarded request fails. The seed has one: ``user_service``
+``uses`` ``auth_service``, so it offers a ``login`` (rule service.login). Many drawings have
+none: a gateway validates with an "Auth Service" and nothing logs in. Then (rule auth.accounts,
+docs/behaviour.md) the auth service keeps the accounts itself:
+
+- ``create_account`` ``POST /accounts``: sign-up, public, a write to the auth's own database
+  when it ``stores in`` one (else to a private store of its own, which the model does not
+  cost: its compute step covers it);
+- ``login`` ``POST /accounts/login``: public, reads the account, checks the password and
+  issues a token.
+
+A gateway that validates tokens with that auth service routes both, as if it were drawn
+``routes to`` (its callers need a token before their first guarded request), with
+ACCOUNTS_SHARE of its traffic; when no gateway reaches it, the auth service is a front door of
+its own for them (``archsim.model.entries``).
+"""
+
+from __future__ import annotations
+
+from archsim.model.architecture import Architecture, Component, Link
+from archsim.model.kinds import Kind, Relation
+from archsim.model.weights import is_weighted
+
+__all__ = [
+    "ACCOUNT",
+    "ACCOUNTS_SHARE",
+    "LOGIN",
+    "SIGN_UP",
+    "account_links",
+    "account_share",
+    "has_service_login",
+    "keeps_accounts",
+]
+
+#: The resource, and the names of the two operations, of an auth service's accounts.
+ACCOUNT = "account"
+SIGN_UP = "create_account"
+LOGIN = "login"
+#: A gateway's share of traffic that goes to the accounts it routes without a drawn link: a
+#: sign-up or login starts a session of many requests (``weight`` on the link overrides it).
+ACCOUNTS_SHARE = 0.05
+
+
+def has_service_login(arch: Architecture) -> bool:
+    """True when some data-owning service ``uses`` an auth service (rule service.login)."""
+    return any(
+        arch.links_from(comp.id, Relation.STORES_IN)
+        and any(
+            arch.component(link.target).kind is Kind.AUTH
+            for link in arch.links_from(comp.id, Relation.USES)
+        )
+        for comp in arch.of_kind(Kind.SERVICE)
+    )
+
+
+def _checks_tokens(link: Link) -> bool:
+    """A link over which its source asks the auth service to validate a caller's token."""
+    if link.relation is Relation.VALIDATES_WITH:
+        return True
+    return link.relation is Relation.CALLS and link.operation in (None, "validate_token")
+
+
+def keeps_accounts(arch: Architecture, comp: Component) -> bool:
+    """Rule auth.accounts: ``comp`` is an auth service whose tokens something checks, and no
+    service of ``arch`` offers a login."""
+    if comp.kind is not Kind.AUTH or has_service_login(arch):
+        return False
+    return any(_checks_tokens(link) for link in arch.links_to(comp.id))
+
+
+def account_links(arch: Architecture, gateway: Component, routed: set[str]) -> list[Link]:
+    """The ``validates with`` links of ``gateway`` to auth services keeping accounts that it
+    does not already forward to (``routed``): it routes their sign-up and login too."""
+    return [
+        link
+        for link in arch.links_from(gateway.id, Relation.VALIDATES_WITH)
+        if link.target not in routed and keeps_accounts(arch, arch.component(link.target))
+    ]
+
+
+def account_share(link: Link) -> float:
+    """The share of a gateway's traffic its routes to the accounts behind ``link`` take:
+    the link's own ``weight`` when the file sets one (below 1), else ACCOUNTS_SHARE."""
+    return min(link.weight, 0.5) if is_weighted(link) else ACCOUNTS_SHARE

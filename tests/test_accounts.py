@@ -1,0 +1,140 @@
+"""Rule auth.accounts: where tokens are checked and nothing logs in, the auth service keeps the
+accounts (sign-up and login), the gateway routes them, and a generated stack really lets a
+caller sign up, log in and pass the token check (archsim.model.accounts)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from archsim.codegen import apply_writes, plan_writes, render
+from archsim.model import Architecture, OpKind, StepAction, load
+from archsim.model.accounts import ACCOUNTS_SHARE
+from archsim.model.loader import read_architecture as loads
+
+ROOT = Path(__file__).resolve().parent.parent
+GUARDED = ROOT / "tests" / "stack_models" / "guarded.dot"
+
+
+def _ops(arch: Architecture, component: str) -> dict[str, object]:
+    return {op.name: op for op in arch.behaviour.operations_of(component)}
+
+
+def _entries(arch: Architecture) -> dict[str, float]:
+    return {entry.id: entry.weight for entry in arch.behaviour.entries}
+
+
+def test_a_gateway_that_checks_tokens_routes_the_auth_services_accounts() -> None:
+    arch = load(GUARDED).architecture
+    auth = _ops(arch, "auth")
+    assert auth["create_account"].kind is OpKind.WRITE and auth["login"].kind is OpKind.LOGIN
+    assert {auth["create_account"].rule, auth["login"].rule} == {"auth.accounts"}
+    routes = {op.path: op for op in arch.behaviour.operations_of("gateway")}
+    for path in ("/api/accounts", "/api/accounts/login"):
+        steps = [(s.action, s.operation) for s in routes[path].steps]
+        assert (StepAction.CALL, "validate_token") not in steps, f"{path} must be public"
+    guarded = [(s.action, s.operation) for s in routes["/api/orders"].steps]
+    assert (StepAction.CALL, "validate_token") in guarded
+    share = _entries(arch)
+    accounts = share["POST /api/accounts"] + share["POST /api/accounts/login"]
+    assert accounts == pytest.approx(ACCOUNTS_SHARE)
+    assert sum(share.values()) == pytest.approx(1.0)
+
+
+def test_weight_on_the_validates_with_link_sets_the_accounts_share() -> None:
+    text = GUARDED.read_text().replace(
+        '[label="validates with"]', '[label="validates with", weight=0.2]'
+    )
+    share = _entries(loads(text, "guarded.dot").architecture)
+    assert share["POST /api/accounts"] + share["POST /api/accounts/login"] == pytest.approx(0.2)
+
+
+def test_an_auth_service_no_door_reaches_is_a_door_of_its_own() -> None:
+    text = textwrap.dedent("""
+        digraph direct {
+          browser [label="Browser"];
+          auth [label="Auth Service"];
+          orders;
+          orders_db [shape=cylinder];
+          browser -> orders [label="calls"];
+          orders -> auth [label="calls"];
+          orders -> orders_db [label="stores in"];
+        }
+    """)
+    arch = loads(text, "direct.dot").architecture
+    doors = {entry.hops[0] for entry in arch.behaviour.entries}
+    assert doors == {"orders", "auth"}
+    login = next(e for e in arch.behaviour.entries if e.id == "POST /accounts/login")
+    assert "sign-up and login" in login.reason
+    assert sum(_entries(arch).values()) == pytest.approx(1.0)
+
+
+def test_a_service_login_or_no_token_check_means_no_accounts(seed: Architecture) -> None:
+    assert "create_account" not in _ops(seed, "auth_service")  # user_service logs in
+    text = GUARDED.read_text().replace('gateway -> auth [label="validates with"];', "")
+    arch = loads(text, "unguarded.dot").architecture
+    assert "login" not in _ops(arch, "auth")  # nothing checks its tokens
+
+
+def test_train_ticket_signs_up_through_its_gateway() -> None:
+    arch = load(ROOT / "examples" / "architectures" / "train-ticket.dot").architecture
+    ids = set(_entries(arch))
+    assert {"POST /api/accounts", "POST /api/accounts/login"} <= ids
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
+    from archsim.runtime import launcher
+
+    directory = tmp_path_factory.mktemp("guarded")
+    apply_writes(plan_writes(directory, render(load(GUARDED).architecture)))
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
+    state = launcher.up(directory, env=env, timeout_s=120)
+    try:
+        yield directory, state["front_door"]
+    finally:
+        launcher.down(directory)
+
+
+def test_sign_up_log_in_and_pass_the_token_check(stack: tuple[Path, str]) -> None:
+    _, front = stack
+    http = httpx.Client(base_url=front, timeout=15)
+    assert http.get("/api/orders").status_code == 401  # no token yet
+    me = {"email": "ada@example.org", "password": "s3cret", "name": "Ada"}
+    created = http.post("/api/accounts", json=me)
+    assert created.status_code == 201, created.text
+    assert "password" not in created.text and created.json()["email"] == me["email"]
+    assert http.post("/api/accounts", json=me).status_code == 409
+    wrong = http.post("/api/accounts/login", json={**me, "password": "nope"})
+    assert wrong.status_code == 401
+    login = http.post("/api/accounts/login", json={"email": me["email"], "password": "s3cret"})
+    assert login.status_code == 200, login.text
+    headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    order = http.post("/api/orders", json={"name": "first"}, headers=headers)
+    assert order.status_code == 201, order.text
+    assert http.get(f"/api/orders/{order.json()['id']}", headers=headers).status_code == 200
+
+
+def test_generated_locustfile_signs_up_and_has_no_failures(
+    stack: tuple[Path, str], tmp_path: Path
+) -> None:
+    directory, _ = stack
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    code = "import sys; from archsim.cli import main; sys.argv[0] = 'archsim'; sys.exit(main())"
+    args = ["--users", "3", "--duration", "5s", "--warmup", "1s", "--think", "const(0.05s)"]
+    result = subprocess.run(
+        [sys.executable, "-c", code, "loadtest", str(directory), *args, "-o", str(tmp_path)],
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["total"]["failures"] == 0
+    assert set(summary["endpoints"]) == set(summary["entries_model"])
