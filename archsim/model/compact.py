@@ -21,13 +21,11 @@ _SETS: dict[frozenset[str], set[str]] = {}
 
 
 def shared_fields(model: M) -> M:
-    """``model`` (and a nested ``source_ref``) with its fields set replaced by a shared one."""
+    """``model``, its fields set replaced by the shared one with the same fields."""
     own = model.__pydantic_fields_set__
-    shared = _SETS.get(frozenset(own))
+    key = frozenset(own)
+    shared = _SETS.get(key)
     if shared is None:
-        shared = _SETS[frozenset(own)] = set(own)
+        shared = _SETS[key] = set(own)
     object.__setattr__(model, "__pydantic_fields_set__", shared)
-    ref = getattr(model, "source_ref", None) or getattr(model, "source", None)
-    if isinstance(ref, BaseModel):
-        shared_fields(ref)
     return model

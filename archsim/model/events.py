@@ -72,17 +72,32 @@ def publications(
     return out
 
 
-def _offered(
-    arch: Architecture, pubs: Mapping[str, Sequence[Publication]], link: Link
-) -> list[str]:
-    """The events a subscription may take: its own list, or what others publish there."""
-    if link.events:
-        return list(link.events)
-    names: dict[str, None] = {}
-    for source, items in pubs.items():
-        if source != link.source:
-            names.update((p.event, None) for p in items if p.link.target == link.target)
-    return list(names)
+class _Offers:
+    """What a subscription may take, per broker: the events others publish there, in file order.
+
+    A subscriber that publishes nothing to the broker takes the broker's whole list, computed
+    once per broker (one pass over every publication per subscription cost O(subscribers x
+    publishers))."""
+
+    def __init__(self, pubs: Mapping[str, Sequence[Publication]]) -> None:
+        self.pubs = pubs
+        self.everything: dict[str, dict[str, None]] = {}
+        self.sources: dict[str, set[str]] = {}
+        for source, items in pubs.items():
+            for p in items:
+                self.sources.setdefault(p.link.target, set()).add(source)
+                self.everything.setdefault(p.link.target, {})[p.event] = None
+
+    def __call__(self, link: Link) -> list[str]:
+        if link.events:
+            return list(link.events)
+        if link.source not in self.sources.get(link.target, ()):
+            return list(self.everything.get(link.target, ()))
+        names: dict[str, None] = {}
+        for source, items in self.pubs.items():
+            if source != link.source:
+                names.update((p.event, None) for p in items if p.link.target == link.target)
+        return list(names)
 
 
 def plan_handlers(
@@ -91,15 +106,18 @@ def plan_handlers(
     published: Iterable[Event],
 ) -> list[Handler]:
     """The consume handlers, given the events request operations publish (``published``)."""
+    offered_to = _Offers(pubs)
     subs = [
-        (link, _offered(arch, pubs, link))
+        (link, offered_to(link))
         for comp in arch.of_kind(*CONSUMER_KINDS)
         for link in arch.links_from(comp.id, Relation.SUBSCRIBES_TO)
     ]
+    # Only consumers that publish continue a chain: the walk below needs no others.
     takers: dict[Event, list[Link]] = {}
     for link, offered in subs:
-        for event in offered:
-            takers.setdefault((link.target, event), []).append(link)
+        if pubs.get(link.source):
+            for event in offered:
+                takers.setdefault((link.target, event), []).append(link)
     # Walk the chains from what request operations publish, nearest first; a publication that
     # would lead back to an event already upstream closes a loop and is left out. Each kept
     # event holds the set of events upstream of it (itself included) as the bits of an int, so
@@ -149,7 +167,11 @@ def plan_handlers(
         events = [e for e in offered if link.events or (link.target, e) in live]
         groups: dict[tuple, tuple[list[str], tuple[Publication, ...]]] = {}
         for event in events:  # one handler per distinct set of publications
-            out = tuple(emits.get((id(link), event), ()))
+            found = emits.get((id(link), event))
+            if found is None:  # most events: nothing published in turn (no key to build)
+                groups.setdefault((), ([], ()))[0].append(event)
+                continue
+            out = tuple(found)
             key = tuple((pub.link.key, pub.event) for pub in out)
             groups.setdefault(key, ([], out))[0].append(event)
         for names, emitted in groups.values():

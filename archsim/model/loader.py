@@ -130,7 +130,7 @@ def _link(edge: DotEdge, relation: Relation, label: str, reader: Reader) -> Link
     named = ([values["event"]] if "event" in values else []) + list(values.get("events", ()))
     values["events"] = tuple(dict.fromkeys(named))
     try:
-        return shared_fields(Link(
+        link = shared_fields(Link(
             source=edge.source,
             target=edge.target,
             relation=relation,
@@ -141,6 +141,9 @@ def _link(edge: DotEdge, relation: Relation, label: str, reader: Reader) -> Link
             source_ref={"line": edge.location.line, "col": edge.location.col},
             **values,
         ))  # fmt: skip
+        if link.source_ref is not None:
+            shared_fields(link.source_ref)
+        return link
     except ValueError as exc:
         reader.error(f"{what}: {exc}", edge.location, code="bad-attribute")
         return None

@@ -48,9 +48,9 @@ def _is(text: str, relation: Relation) -> bool:
 def check_references(arch: Architecture, graph: DotGraph, reader: Reader) -> None:
     """Report calls, consumers and entries that name an operation nobody offers."""
     behaviour = arch.behaviour
-    offered: dict[str, list[str]] = {}
+    offered: dict[str, dict[str, None]] = {}  # ordered, and membership is a hash lookup
     for op in behaviour.operations:
-        offered.setdefault(op.component, []).append(op.name)
+        offered.setdefault(op.component, {})[op.name] = None
     reported: set[tuple[str, str, str]] = set()
     for op in behaviour.operations:
         for step in walk_steps(op.steps):
@@ -63,7 +63,7 @@ def check_references(arch: Architecture, graph: DotGraph, reader: Reader) -> Non
             if key in reported:
                 continue
             reported.add(key)
-            _missing(arch, graph, reader, op.component, step, offered.get(target, []))
+            _missing(arch, graph, reader, op.component, step, list(offered.get(target, ())))
     for flow in behaviour.events:
         for ref in flow.consumers:
             if ref.operation not in offered.get(ref.component, ()):
