@@ -54,12 +54,12 @@ def test_simulated_host_load_follows_the_utilisation_law():
     assert host is not None
     x = sum(e["throughput"] for e in result.entries.values())
     assert abs(x - 40.0) < 2.0
-    assert host["utilisation"] == pytest.approx((0.5 + x * 0.025) / 2)
-    assert not host["unstable"] and host["saturation_rps"] == pytest.approx(60.0)
+    assert host.utilisation == pytest.approx((0.5 + x * 0.025) / 2)
+    assert not host.unstable and host.saturation_rps == pytest.approx(60.0)
     # derived CPU per request: what the stations were busy, ~30 ms for the M/M/c server
     derived = simulate(_with("host_cores=2;"), Workload(rps=40.0), CFG, jobs=1).host
     assert derived is not None
-    assert derived["cpu_per_request_s"] == pytest.approx(0.030, rel=0.05)
+    assert derived.cpu_per_request_s == pytest.approx(0.030, rel=0.05)
     assert "host" in result.to_dict() and result.to_dict()["host"]["cores"] == 2
 
 
