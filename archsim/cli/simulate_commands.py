@@ -27,7 +27,8 @@ from archsim.model.quantities import parse_probability
 # The simulation core is imported inside the command: importing it here would slow every
 # archsim command's start-up.
 if TYPE_CHECKING:
-    from archsim.sim import SimulationResult
+    from archsim.model import Architecture
+    from archsim.sim import SimulationResult, Workload
     from archsim.sim.analytic import Solution
 
 __all__ = ["register"]
@@ -91,6 +92,27 @@ def _analytic_table(solution: Solution) -> list[Table]:
             state,
         )
     return [e, c]
+
+
+def _print_analytic(arch: Architecture, workload: Workload, as_json: bool) -> None:
+    """``--method analytic``: the solution as JSON (schema ``archsim.simulation/1``) or as
+    tables."""
+    from archsim.sim import SCHEMA, solve
+
+    solution = solve(arch, workload)
+    if as_json:
+        print_json(
+            {
+                "schema": SCHEMA,
+                "architecture": arch.name,
+                "method": "analytic",
+                "workload": workload.describe(),
+                "analytic": solution.to_dict(),
+            }
+        )
+        return
+    for table in _analytic_table(solution):
+        console.print(table)
 
 
 def simulate_cmd(
@@ -166,7 +188,7 @@ def simulate_cmd(
 
     Example: archsim simulate topology.dot --rps 200 --duration 60s --replications 5
     """
-    from archsim.sim import SCHEMA, SimConfig, Workload, simulate, solve
+    from archsim.sim import SimConfig, Workload, simulate
     from archsim.sim.report import render_report
     from archsim.sim.scenario import parse_fault, prepare
     from archsim.sim.workload import parse_mix, parse_ramp, parse_think
@@ -208,20 +230,7 @@ def simulate_cmd(
     cfg.check(arch)
     workload.check()
     if method is Method.ANALYTIC:
-        solution = solve(arch, workload)
-        if as_json:
-            print_json(
-                {
-                    "schema": SCHEMA,
-                    "architecture": arch.name,
-                    "method": "analytic",
-                    "workload": workload.describe(),
-                    "analytic": solution.to_dict(),
-                }
-            )
-        else:
-            for table in _analytic_table(solution):
-                console.print(table)
+        _print_analytic(arch, workload, as_json)
         return
     with progress_bar("simulating", MofNCompleteColumn(), "replications", quiet=as_json) as bar:
         task = bar.add_task("sim", total=cfg.replications)
