@@ -108,3 +108,109 @@ def test_cache_spans_carry_the_semantic_conventions(traced: Path) -> None:
     assert cache
     assert {s["name"] for s in cache} >= {"GET", "SET"}
     assert {s["attrs"]["peer.service"] for s in cache} == {"cache"}
+
+
+# -- discover: the acceptance test -----------------------------------------------------------------
+
+
+def _derived_keys(op: Any) -> list[tuple[str, ...]]:
+    """The model's steps of ``op`` as discover names them (nested cache-miss steps in place);
+    compute has no span, start-up relations (registry, config) are not request steps."""
+    out: list[tuple[str, ...]] = []
+
+    def walk(steps: Any) -> None:
+        for step in steps:
+            action = step.action.value
+            if action == "call":
+                if step.operation == "send":
+                    out.append(("send", step.target, "send"))
+                else:
+                    out.append(("call", step.target, step.operation))
+            elif action == "query":
+                out.append(("query", step.target))
+            elif action.startswith("cache_"):
+                verb = {"cache_get": "GET", "cache_set": "SET", "cache_delete": "DEL"}[action]
+                out.append(("cache", step.target, verb))
+            elif action == "publish":
+                out.append(("publish", step.target, step.event))
+            walk(step.on_miss)
+
+    walk(op.steps)
+    return out
+
+
+def _observed_keys(op: Any) -> list[tuple[str, ...]]:
+    out: list[tuple[str, ...]] = []
+    for step in op.steps:  # already in the order they were seen
+        key = (
+            ("query", step.target)
+            if step.action == "query"
+            else (step.action, step.target, step.detail)
+        )
+        if not out or out[-1] != key:
+            out.append(key)
+    return out
+
+
+@pytest.fixture(scope="module")
+def discovered(traced: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    out = tmp_path_factory.mktemp("discovered") / "arch.dot"
+    result = runner.invoke(app, ["discover", str(traced), "-o", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    from archsim.model.loader import load
+    from archsim.traces import discover, read_spans
+
+    load(out)  # the written architecture loads
+    spans = [s for p in traced.glob("*.jsonl") for s in read_spans(p.read_text(), str(p))]
+    return discover(spans)
+
+
+def test_discover_recovers_every_request_path_link_of_the_seed(
+    seed: Architecture, discovered: Any
+) -> None:
+    found = {(k.source, k.target): k.relation for k in discovered.links}
+    missing = []
+    for link in seed.links:
+        relation = link.relation.label
+        if relation == "registers with":  # registration and heartbeats make no spans
+            continue
+        if found.get((link.source, link.target)) != relation:
+            missing.append(f"{link.source} -[{relation}]-> {link.target}: "
+                           f"{found.get((link.source, link.target))}")  # fmt: skip
+    assert not missing, missing
+    seed_pairs = {(k.source, k.target) for k in seed.links}
+    assert set(found) <= seed_pairs, set(found) - seed_pairs  # nothing made up
+    kinds = {c.id: c.kind for c in discovered.components}
+    assert kinds["load_balancer"] == "load_balancer" and kinds["api_gateway"] == "gateway"
+    assert kinds["cache"] == "cache" and kinds["order_db"] == "database"
+    assert not discovered.unclassified
+
+
+def test_discover_recovers_each_operations_step_order(seed: Architecture, discovered: Any) -> None:
+    checked, wrong = 0, []
+    for op in seed.behaviour.operations:
+        if op.component == "load_balancer":
+            continue  # its spans are named by path, not by the model's operation
+        seen = discovered.operation(op.component, op.name)
+        if seen is None:
+            continue
+        derived, observed = _derived_keys(op), _observed_keys(seen)
+        # the same steps in the same order; a step the run never took (a cache miss on an
+        # always-hit key) may be absent, an unconditional one may not
+        unseen = [k for k in derived if k not in observed]
+        extra = [k for k in observed if k not in derived]
+        must = {k for k in _derived_keys(type("Op", (), {"steps": [
+            s for s in op.steps if s.p >= 1]})())}  # fmt: skip
+        if extra or [k for k in derived if k in observed] != observed or must & set(unseen):
+            wrong.append(f"{op.qualified}: model {derived} vs traces {observed}")
+        checked += 1
+    assert not wrong, "\n".join(wrong)
+    assert checked >= 15, checked
+    create = discovered.operation("order_service", "create_order")
+    assert [s.describe() for s in create.steps] == [
+        "call user_service.get_user",
+        "call product_service.get_product",
+        "call payment_service.create_payment",
+        "query order_db INSERT",
+        "publish message_broker OrderPlaced",
+    ]

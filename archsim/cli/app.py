@@ -21,6 +21,7 @@ from archsim.cli import (
     render_commands,
     simulate_commands,
     stack_commands,
+    trace_commands,
 )
 
 __all__ = ["app", "main"]
@@ -64,6 +65,7 @@ for _group in (
     loadtest_commands,
     compare_commands,
     dashboard_commands,
+    trace_commands,
 ):
     _group.register(app)
 

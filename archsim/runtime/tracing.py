@@ -575,7 +575,7 @@ class TracedCache(Cache):
         attrs = self._attrs("GET")
         async with self.tracer.span("GET", SpanKind.CLIENT, attrs):
             value = await super().get(key)
-        attrs["archsim.cache.hit"] = value is not None
+            attrs["archsim.cache.hit"] = value is not None  # before the span ends
         return value
 
     async def set(self, key: str, value: Any, ttl_s: float) -> None:
@@ -614,10 +614,18 @@ class TracedBroker(Broker):
             "server.address": self.component,
             "peer.service": self.component,
         }
-        async with self.tracer.span(f"publish {event}", SpanKind.PRODUCER, attrs, enclose=True):
-            # an outbox row keeps its id; its span is this one (the staging request's is gone)
-            published = await super().publish(event, data, event_id=event_id)
-        attrs["messaging.message.id"] = published
+        # An outbox row is sent after its write committed, by the relay: the producer span is
+        # still the child of the operation that staged it (``traceparent``), and the event
+        # carries the producer span's identity, so the consumer stays in the same trace.
+        token = use_traceparent(traceparent) if traceparent is not None else None
+        try:
+            span = self.tracer.span(f"publish {event}", SpanKind.PRODUCER, attrs, enclose=True)
+            async with span:
+                published = await super().publish(event, data, event_id=event_id)
+                attrs["messaging.message.id"] = published  # before the span ends
+        finally:
+            if token is not None:
+                reset_traceparent(token)
         return published
 
 
@@ -632,7 +640,9 @@ def watch_database(tracer: Tracer, component: str, db: Any) -> None:
     def before(
         conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool
     ) -> None:
-        context._archsim_span = (current_traceparent(), time.time_ns())
+        # inside an operation only: a readiness probe's SELECT 1 has no span to hang from
+        traced = _server.get() is not None
+        context._archsim_span = (current_traceparent() if traced else None, time.time_ns())
 
     def after(
         conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool
