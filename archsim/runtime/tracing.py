@@ -79,6 +79,8 @@ _MAX_BUFFER = 4096  # spans kept between flushes; past it a flush runs at once
 _SCOPE = {"name": "archsim.runtime", "version": "0.1.0"}
 _ON = ("1", "true", "yes", "on")
 _CACHE_SYSTEMS = "redis"
+# statements that set a connection up rather than query: no span
+_HOUSEKEEPING = frozenset({"PRAGMA", "SET", "BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"})
 
 
 class ServerSpan:
@@ -667,6 +669,8 @@ def watch_database(tracer: Tracer, component: str, db: Any) -> None:
         if parent is None:  # schema creation and seeding at start-up: no request, no span
             return
         verb = statement.lstrip().split(" ", 1)[0].upper()
+        if verb in _HOUSEKEEPING:  # a new connection's pragmas, a statement timeout
+            return
         attrs = {
             "db.system": system,
             "db.system.name": system,

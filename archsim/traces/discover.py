@@ -246,6 +246,15 @@ class _Index:
                 self.children[key].append(span)
             else:
                 self.missing[span.service] += 1
+        self.serving = {s.service for s in self.spans if self.is_entry(s)}
+        # (caller, callee, method, path) → the callee's operation, from calls it answered: an
+        # unanswered call (a timeout, a span the callee lost) still names what it asked for
+        self.answered: dict[tuple[str, str, str | None, str], str] = {}
+        for span in self.spans:
+            if span.kind is SpanKind.CLIENT:
+                for callee in self.answers(span):
+                    asked = (span.service, callee.service, _method(span), _norm(_path(span)))
+                    self.answered.setdefault(asked, _op_name(callee))
 
     def parent(self, span: Span) -> Span | None:
         if span.parent_id is None:
@@ -284,6 +293,10 @@ class _Index:
 _ID_SEGMENT = re.compile(r"/(?:\d+|[0-9a-f]{16,}|[0-9a-f-]{36})(?=/|$)")
 
 
+def _norm(path: str | None) -> str:
+    return _ID_SEGMENT.sub("/{id}", path or "")
+
+
 def _op_name(span: Span) -> str:
     """``archsim.operation``, else ``http.route``, else the span name with ids in paths
     written ``{id}`` (``GET /api/products/7`` → ``GET /api/products/{id}``)."""
@@ -314,7 +327,9 @@ def _classify(index: _Index, span: Span) -> _Target | None:
         )
         if str(db).lower() in CACHE_SYSTEMS:
             return _Target("cache", target, str(verb).upper(), "caches in")
-        return _Target("query", target, str(verb).upper(), "stores in")
+        table = span.attr("db.collection.name", "db.sql.table")
+        detail = f"{str(verb).upper()} {table}" if table else str(verb).upper()
+        return _Target("query", target, detail, "stores in")
     if str(span.attr("network.protocol.name") or "").lower() == "smtp":
         mail = _peer(span)
         return _Target("send", mail, "send", "sends via") if mail else None
@@ -325,6 +340,10 @@ def _classify(index: _Index, span: Span) -> _Target | None:
     peer = _peer(span)
     if peer is None:
         return None
+    if peer in index.serving:  # a traced service that left this call unanswered
+        key = (span.service, peer, _method(span), _norm(_path(span)))
+        fallback = f"{_method(span) or 'call'} {_norm(_path(span))}"
+        return _Target("call", peer, index.answered.get(key, fallback), "calls")
     return _Target("call", peer, "request", "integrates with")
 
 
