@@ -22,8 +22,9 @@ follows the table.
 - ``down``: ``archsim down`` leaves 0 processes of the stack (pids of its state file and any
   process whose environment names the stack); leftovers are reported, then killed by pid.
 
-Usage: ``python benchmarks/bench_corpus.py [--only sock-shop,bookinfo] [--steps validate,simulate]
-[--json] [--workdir DIR]``. Exit 0 when every step that ran passed, else 1.
+Usage: ``python benchmarks/bench_corpus.py [FILE.dot ...] [--only sock-shop,bookinfo]
+[--steps validate,simulate] [--json] [--workdir DIR]``
+(files given: those instead of the corpus). Exit 0 when every step that ran passed, else 1.
 """
 
 from __future__ import annotations
@@ -690,6 +691,7 @@ def table(results: list[FileResult], steps: tuple[str, ...]) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Run the corpus through the loop and print the table (exit 1 when a step failed)."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    ap.add_argument("files", nargs="*", type=Path, help="DOT files to run instead of the corpus")
     ap.add_argument("--only", help="comma-separated file stems, e.g. sock-shop,topology")
     ap.add_argument("--steps", default=",".join(STEPS), help="comma-separated steps")
     ap.add_argument("--json", action="store_true", help="print the results as JSON")
@@ -699,7 +701,10 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(args.steps.split(",")) - set(STEPS)
     if unknown:
         ap.error(f"unknown steps {sorted(unknown)}; choose from {','.join(STEPS)}")
-    files = corpus_files()
+    files = [f.resolve() for f in args.files] or corpus_files()
+    missing = [str(f) for f in files if not f.is_file()]
+    if missing:
+        ap.error(f"no such file: {', '.join(missing)}")
     if args.only:
         wanted = set(args.only.split(","))
         files = [f for f in files if f.stem in wanted]

@@ -24,7 +24,8 @@ SERVICES = 30
 
 def _many_dot(duplicates: int = 0) -> str:
     """30 services behind a replicated gateway, each with its own single-replica database and
-    an unprotected call to one external: 30 SPOF + 30 wobbly-interaction findings, 90 entries.
+    an unprotected call to one external: 30 SPOF + 30 wobbly-interaction findings, 92 entries
+    (90 routes, and the auth service's sign-up and login: rule auth.accounts).
     ``duplicates`` repeats one link that many times (one loader warning each)."""
     lines = [
         "digraph Many {",
@@ -68,9 +69,9 @@ def test_many_findings_print_a_summary_and_the_first_five_of_each_rule(many: Pat
     assert _shown(out) == 10
     assert "db_4 (database)" in out and "db_5 (database)" not in out
     assert "50 more findings not shown" in out
-    # 90 entries: the 10 slowest critical paths, and how many were left out.
-    assert "critical path of the 10 slowest of 90 entries" in out
-    assert "80 more entries not shown" in out
+    # 92 entries: the 10 slowest critical paths, and how many were left out.
+    assert "critical path of the 10 slowest of 92 entries" in out
+    assert "82 more entries not shown" in out
     assert out.rstrip().endswith("60 findings: 0 errors, 60 warnings, 0 infos")
 
 
@@ -87,7 +88,7 @@ def test_per_rule_and_all(many: Path) -> None:
 def test_json_always_has_every_finding(many: Path) -> None:
     data = json.loads(runner.invoke(app, ["analyze", str(many), "--json"]).stdout)
     assert len(data["findings"]) == 60
-    assert len(data["critical_paths"]) == 90
+    assert len(data["critical_paths"]) == 92
 
 
 def test_the_seed_is_not_summarised() -> None:

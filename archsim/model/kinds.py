@@ -21,7 +21,9 @@ __all__ = [
     "Relation",
     "kind_from_names",
     "kind_from_relations",
+    "misspells_relation",
     "name_has",
+    "names_protocol",
     "normalise_relation",
     "suggest_relation",
 ]
@@ -140,7 +142,54 @@ _SYNONYMS: dict[str, Relation] = {
     "registers": Relation.REGISTERS_WITH,
     "register with": Relation.REGISTERS_WITH,
     "registers in": Relation.REGISTERS_WITH,
+    # nouns and verbs people write instead of the relation
+    "balances": Relation.DISTRIBUTES_TO,
+    "load balances": Relation.DISTRIBUTES_TO,
+    "proxies to": Relation.ROUTES_TO,
+    "authenticates": Relation.VALIDATES_WITH,
+    "authorizes with": Relation.VALIDATES_WITH,
+    "checks token": Relation.VALIDATES_WITH,
+    "validate token": Relation.VALIDATES_WITH,
+    "publish": Relation.PUBLISHES_TO,
+    "emits": Relation.PUBLISHES_TO,
+    "produces": Relation.PUBLISHES_TO,
+    "sends events to": Relation.PUBLISHES_TO,
+    "subscribe": Relation.SUBSCRIBES_TO,
+    "consumes": Relation.SUBSCRIBES_TO,
+    "consume": Relation.SUBSCRIBES_TO,
+    "listens": Relation.SUBSCRIBES_TO,
+    "listens on": Relation.SUBSCRIBES_TO,
+    "cache": Relation.CACHES_IN,
+    "cached in": Relation.CACHES_IN,
+    "caching": Relation.CACHES_IN,
+    "read/write": Relation.STORES_IN,
+    "reads/writes": Relation.STORES_IN,
+    "read write": Relation.STORES_IN,
+    "writes": Relation.STORES_IN,
+    "persists": Relation.STORES_IN,
+    "queries": Relation.STORES_IN,
+    "sql": Relation.STORES_IN,
+    "jdbc": Relation.STORES_IN,
+    "orm": Relation.STORES_IN,
+    "config": Relation.READS_FROM,
+    "configuration": Relation.READS_FROM,
+    "reads config": Relation.READS_FROM,
+    "register": Relation.REGISTERS_WITH,
+    "registration": Relation.REGISTERS_WITH,
+    "discovery": Relation.REGISTERS_WITH,
+    "service discovery": Relation.REGISTERS_WITH,
+    "smtp": Relation.SENDS_VIA,
+    "email": Relation.SENDS_VIA,
+    "sends email": Relation.SENDS_VIA,
 }
+
+#: Protocols and styles written on edges: they say how, not which relation, so the edge is read
+#: by its target's kind like an unlabelled one.
+_PROTOCOLS = frozenset({
+    "http", "https", "http/json", "https/json", "rest", "rest api", "api", "json", "grpc", "rpc",
+    "soap", "graphql", "tcp", "websocket", "websockets", "ws", "thrift", "sync", "async",
+    "request", "amqp", "mqtt", "kafka", "nats", "redis", "tls", "mtls",
+})  # fmt: skip
 
 _SEPARATORS = re.compile(r"[\s_\-]+")
 
@@ -154,10 +203,22 @@ def normalise_relation(label: str) -> Relation | None:
     return _SYNONYMS.get(_normal(label))
 
 
-def suggest_relation(label: str) -> str | None:
+def suggest_relation(label: str, cutoff: float = 0.6) -> str | None:
     """The closest known spelling of ``label`` (for 'did you mean …' hints), or None."""
-    matches = difflib.get_close_matches(_normal(label), list(_SYNONYMS), n=1, cutoff=0.6)
+    matches = difflib.get_close_matches(_normal(label), list(_SYNONYMS), n=1, cutoff=cutoff)
     return _SYNONYMS[matches[0]].label if matches else None
+
+
+def names_protocol(label: str) -> bool:
+    """True for a label that names a protocol or style (``REST``, ``gRPC``, ``HTTPS``) rather
+    than a relation."""
+    return _normal(label) in _PROTOCOLS
+
+
+def misspells_relation(label: str) -> str | None:
+    """The relation ``label`` looks like a typo of (``subscibes to``), or None: such a label is
+    an error, while other free text is read by the target's kind."""
+    return suggest_relation(label, cutoff=0.85)
 
 
 # What a relation says about its endpoints: (kind of source, kind of target); None = nothing.
@@ -203,16 +264,24 @@ def kind_from_relations(
 
 # Words in ids and labels, most specific first: "Redis Cache" is a cache, not a database.
 _NAME_RULES: tuple[tuple[Kind, tuple[str, ...]], ...] = (
-    (Kind.LOAD_BALANCER, ("load balancer", "loadbalancer", "lb", "haproxy", "nginx", "elb")),
-    (Kind.GATEWAY, ("gateway", "api gw", "apigw", "ingress")),
-    (Kind.REGISTRY, ("registry", "discovery", "eureka", "consul")),
-    (Kind.BROKER, ("broker", "queue", "kafka", "rabbitmq", "nats", "event bus", "mq", "pubsub")),
-    (Kind.CACHE, ("cache", "memcached", "redis")),
-    (Kind.DATABASE, ("database", "db", "postgres", "postgresql", "mysql", "mongodb", "sql")),
+    (Kind.LOAD_BALANCER, ("load balancer", "loadbalancer", "lb", "haproxy", "nginx", "elb", "alb")),
+    (Kind.GATEWAY, ("gateway", "api gw", "apigw", "ingress", "zuul", "kong", "envoy", "traefik",
+                    "edge server", "edge service", "apisix", "krakend", "tyk", "ambassador",
+                    "api management", "apim")),
+    (Kind.REGISTRY, ("registry", "discovery", "eureka", "consul", "zookeeper")),
+    (Kind.BROKER, ("broker", "queue", "kafka", "rabbitmq", "nats", "event bus", "mq", "pubsub",
+                   "sqs", "sns", "kinesis", "activemq", "pulsar", "event hub", "eventbridge",
+                   "service bus", "message bus")),
+    (Kind.CACHE, ("cache", "memcached", "redis", "valkey", "elasticache", "hazelcast")),
+    (Kind.DATABASE, ("database", "db", "postgres", "postgresql", "mysql", "mongodb", "sql",
+                     "mongo", "mariadb", "cassandra", "dynamodb", "sqlite", "oracle", "rds",
+                     "cosmosdb", "neo4j", "datastore", "data store")),
     (Kind.CONFIG, ("config", "configuration", "settings")),
-    (Kind.AUTH, ("auth", "authentication", "identity", "oauth", "iam")),
-    (Kind.EXTERNAL, ("external", "provider", "third party", "smtp", "email", "mail")),
-)
+    (Kind.AUTH, ("auth", "authentication", "identity", "oauth", "iam", "keycloak", "okta",
+                 "auth0", "cognito", "sso")),
+    (Kind.EXTERNAL, ("external", "provider", "third party", "smtp", "email", "mail", "stripe",
+                     "paypal", "twilio", "sendgrid", "mailgun")),
+)  # fmt: skip
 _WORD = re.compile(r"[a-z0-9]+")
 
 #: Words that name a traffic source: taken only when its links agree (archsim.model.resolve).

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import gc
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,7 +28,16 @@ from archsim.model.derive import derive_behaviour
 from archsim.model.dot import MAX_INPUT_BYTES, check_size, decode_dot, parse_dot, read_dot_bytes
 from archsim.model.dot.ast import Attr, DotEdge, DotGraph, DotNode
 from archsim.model.entries import check_entries, sibling_groups
-from archsim.model.kinds import Kind, Layer, Relation, normalise_relation, suggest_relation
+from archsim.model.kinds import (
+    Kind,
+    Layer,
+    Relation,
+    kind_from_names,
+    misspells_relation,
+    names_protocol,
+    normalise_relation,
+    suggest_relation,
+)
 from archsim.model.references import check_references
 from archsim.model.resolve import relation_for_target, resolve_kinds
 from archsim.model.weights import check_weights
@@ -56,11 +66,15 @@ def _raw(attrs: dict[str, Attr]) -> dict[str, str]:
 
 
 def _relation(edge: DotEdge, reader: Reader) -> tuple[Relation | None, str]:
+    """The relation an edge states and its label text; (None, text) when it states none: no
+    label, a protocol (``REST``) or other free text (the loader then reads it by its target)."""
     attr = edge.attrs.get("relation") or edge.attrs.get("label")
     if attr is None:
         return None, ""
     relation = normalise_relation(attr.value)
-    if relation is None:
+    label = edge.attrs["label"].value if "label" in edge.attrs else attr.value
+    explicit = "relation" in edge.attrs
+    if relation is None and (explicit or misspells_relation(attr.value)):
         close = suggest_relation(attr.value)
         known = ", ".join(r.label for r in Relation)
         reader.error(
@@ -69,7 +83,57 @@ def _relation(edge: DotEdge, reader: Reader) -> tuple[Relation | None, str]:
             f"did you mean '{close}'?" if close else f"use one of: {known}",
             "unknown-relation",
         )
-    return relation, edge.attrs["label"].value if "label" in edge.attrs else attr.value
+    return relation, label
+
+
+_EVENT_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.:\-]*")
+
+
+def _read_by_target(
+    edge: DotEdge, rel: Relation, target: Kind, label: str, reader: Reader
+) -> tuple[str, ...]:
+    """Say how an edge that states no relation is read; the events a free-text label on a
+    publish/subscribe edge names (``OrderPlaced``)."""
+    how = f"read as '{rel.label}' because {edge.target} is a {target.value}"
+    fix = f'write [relation="{rel.label}"] (the label stays) to say so'
+    if not label:
+        message, severity, code = (
+            f"{edge.source} -> {edge.target} has no label; {how}",
+            Severity.INFO,
+            "unlabelled",
+        )
+    elif names_protocol(label):
+        message, severity, code = (
+            f"{edge.source} -> {edge.target} is labelled with a protocol ('{label}'); {how}",
+            Severity.INFO,
+            "protocol-label",
+        )
+    else:
+        message, severity, code = (
+            f"label '{label}' on {edge.source} -> {edge.target} names no relation; {how}",
+            Severity.WARNING,
+            "free-label",
+        )
+    events: tuple[str, ...] = ()
+    pubsub = rel in (Relation.PUBLISHES_TO, Relation.SUBSCRIBES_TO)
+    if (
+        code == "free-label"
+        and pubsub
+        and _EVENT_NAME.fullmatch(label)
+        and "events" not in edge.attrs
+        and "event" not in edge.attrs
+    ):
+        events = (label,)
+        message += f", carrying the event '{label}'"
+    reader.report(severity, message, edge.location, fix, code)
+    return events
+
+
+def _names_kind(text: str) -> bool:
+    """True when a ``type`` value names a kind (``broker``, ``database``, ``service``)."""
+    if text.strip().lower().replace(" ", "_") in {k.value for k in Kind}:
+        return True
+    return kind_from_names("", text, None)[0] is not Kind.SERVICE
 
 
 def _component(
@@ -82,12 +146,14 @@ def _component(
         try:
             layer = Layer(node.attrs["type"].value.strip().lower())
         except ValueError:
-            reader.warn(
-                f"type '{node.attrs['type'].value}' of '{node.id}' is neither "
-                "'application' nor 'technology'; the layer is left unset",
-                node.attrs["type"].location,
-                code="unknown-type",
-            )
+            if not _names_kind(node.attrs["type"].value):
+                reader.warn(
+                    f"type '{node.attrs['type'].value}' of '{node.id}' is neither a layer "
+                    "('application', 'technology') nor a kind; the layer is left unset",
+                    node.attrs["type"].location,
+                    f"use kind= for the kind ({', '.join(k.value for k in Kind)})",
+                    code="unknown-type",
+                )
     label = _label(node.attrs, node.id)
     explicit = tuple(k for k in node.attrs if k in A.NODE_ATTRIBUTES)
     try:
@@ -123,11 +189,13 @@ def _component(
         return None
 
 
-def _link(edge: DotEdge, relation: Relation, label: str, reader: Reader) -> Link | None:
+def _link(
+    edge: DotEdge, relation: Relation, label: str, reader: Reader, carried: tuple[str, ...] = ()
+) -> Link | None:
     what = f"{edge.source} -> {edge.target}"
     values = reader.typed(edge.attrs, A.EDGE_ATTRIBUTES, what)
     values.pop("relation", None)
-    named = ([values["event"]] if "event" in values else []) + list(values.get("events", ()))
+    named = ([values["event"]] if "event" in values else []) + list(values.get("events", carried))
     values["events"] = tuple(dict.fromkeys(named))
     try:
         link = shared_fields(Link(
@@ -180,19 +248,14 @@ def _read(text: str, file: str | None) -> LoadResult:
     labelled = {i: _relation(e, reader) for i, e in enumerate(graph.edges)}
     relations = {i: rel for i, (rel, _) in labelled.items()}
     kinds = resolve_kinds(graph, relations, reader)
+    carried: dict[int, tuple[str, ...]] = {}
     for index, edge in enumerate(graph.edges):
-        if relations[index] is None and "label" not in edge.attrs and "relation" not in edge.attrs:
+        if relations[index] is None and "relation" not in edge.attrs:
             rel = relation_for_target(kinds[edge.target][0])
             relations[index] = rel
-            labelled[index] = (rel, "")
-            reader.report(
-                Severity.INFO,
-                f"{edge.source} -> {edge.target} has no label; read as '{rel.label}' "
-                f"because {edge.target} is a {kinds[edge.target][0].value}",
-                edge.location,
-                f'write [label="{rel.label}"] to say so',
-                "unlabelled",
-            )
+            label = labelled[index][1]
+            labelled[index] = (rel, label)
+            carried[index] = _read_by_target(edge, rel, kinds[edge.target][0], label, reader)
     clusters = {s.name: s for s in graph.subgraphs if s.name and s.name.startswith("cluster")}
     node_group = _groups_of_nodes(graph, clusters)
     components = [
@@ -200,7 +263,7 @@ def _read(text: str, file: str | None) -> LoadResult:
         for node in graph.nodes.values()
     ]
     links = [
-        _link(edge, known, labelled[i][1], reader)
+        _link(edge, known, labelled[i][1], reader, carried.get(i, ()))
         for i, edge in enumerate(graph.edges)
         if (known := relations[i]) is not None
     ]

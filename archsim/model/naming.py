@@ -32,6 +32,13 @@ def resource_of(component_id: str) -> str:
 _NOT_PLURAL = ("ss", "us", "is", "news", "series", "species", "physics", "analytics", "metrics")
 
 
+# Singulars that end in "ie": their plurals end in "ies" but do not come from a "y".
+_IE_WORDS = (
+    "movie", "cookie", "zombie", "rookie", "selfie", "hoodie", "calorie", "genie", "pie", "tie",
+    "lie", "freebie", "goalie", "smoothie", "prairie", "veggie", "newbie", "sortie",
+)  # fmt: skip
+
+
 def _is_plural(word: str) -> bool:
     return word.endswith("s") and not word.endswith(_NOT_PLURAL) and len(word) > 2
 
@@ -41,6 +48,8 @@ def singular(word: str) -> str:
     ``user_review``, ``categories`` → ``category``; anything else unchanged."""
     if not _is_plural(word):
         return word
+    if word.rsplit("_", 1)[-1][:-1] in _IE_WORDS:
+        return word[:-1]
     if word.endswith("ies") and len(word) > 4:
         return word[:-3] + "y"
     if word.endswith(("sses", "shes", "ches", "xes", "zes")):

@@ -7,7 +7,8 @@ The order of evidence, strongest first (docs/behaviour.md, "Kinds"):
    named like one (Browser, Mobile App, Users, Load generator) and only sends requests;
 3. what its relations say (the target of ``stores in`` is a database, the source of ``routes
    to`` a gateway, …);
-4. its id, label and shape — unless its links contradict the name: something named "Email
+4. its id, label, ``type`` (when it is not a layer: ``type="broker"``) and shape —
+   unless its links contradict the name: something named "Email
    Service" that ``subscribes to`` a broker is a service (a consumer), not an external system;
    something named like a load balancer (nginx) or a front end that only ``calls`` services is
    a gateway that forwards requests to them.
@@ -22,6 +23,7 @@ from archsim.model.kinds import (
     CLIENT_WORDS,
     FRONTEND_WORDS,
     Kind,
+    Layer,
     Relation,
     kind_from_names,
     kind_from_relations,
@@ -69,10 +71,18 @@ def relation_for_target(kind: Kind) -> Relation:
 
 
 def _names(graph: DotGraph, node_id: str) -> tuple[str | None, str | None]:
+    """The words a node is called by (its label, and its ``type`` when that is not a layer:
+    ``type="broker"``), and its shape."""
     attrs = graph.nodes[node_id].attrs
     label = attrs["label"].value if "label" in attrs else None
+    kind_type = attrs["type"].value if "type" in attrs else None
+    if kind_type is not None and kind_type.strip().lower() not in _LAYERS:
+        label = f"{label or ''} {kind_type}"
     shape = attrs["shape"].value if "shape" in attrs else None
     return label, shape
+
+
+_LAYERS = frozenset(layer.value for layer in Layer)
 
 
 def resolve_kinds(
