@@ -250,10 +250,12 @@ def _read(text: str, file: str | None) -> LoadResult:
     kinds = resolve_kinds(graph, relations, reader)
     carried: dict[int, tuple[str, ...]] = {}
     for index, edge in enumerate(graph.edges):
+        label = labelled[index][1]
         if relations[index] is None and "relation" not in edge.attrs:
+            if label and misspells_relation(label):
+                continue  # an error already: a typo is not read as something else
             rel = relation_for_target(kinds[edge.target][0])
             relations[index] = rel
-            label = labelled[index][1]
             labelled[index] = (rel, label)
             carried[index] = _read_by_target(edge, rel, kinds[edge.target][0], label, reader)
     clusters = {s.name: s for s in graph.subgraphs if s.name and s.name.startswith("cluster")}
