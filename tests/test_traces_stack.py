@@ -219,3 +219,36 @@ def test_discover_recovers_each_operations_step_order(seed: Architecture, discov
         "publish message_broker OrderPlaced",
         "query order_db DELETE archsim_outbox",
     ]
+
+
+def test_calibrate_from_traces_writes_a_profile_the_simulator_takes(
+    traced: Path, seed_path: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "traces.profile.yaml"
+    args = ["calibrate", str(seed_path), "--traces", str(traced), "-o", str(out), "--json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    fit = json.loads(result.output)
+    comps = fit["profile"]["components"]
+    assert "get_product=gamma(" in comps["product_service"]["operation_time"]
+    assert comps["order_db"]["service_time"].startswith("exp(")
+    assert "product_service->cache" in fit["profile"]["links"]
+    assert all(v > 0 for v in fit["fitted_ms"].values())
+    sim = [
+        "simulate",
+        str(seed_path),
+        "--profile",
+        str(out),
+        "--duration",
+        "10s",
+        "--warmup",
+        "1s",
+        "--json",
+    ]
+    result = runner.invoke(app, sim)
+    assert result.exit_code == 0, result.output
+
+
+def test_calibrate_needs_exactly_one_measurement(seed_path: Path, traced: Path) -> None:
+    result = runner.invoke(app, ["calibrate", str(seed_path)])
+    assert result.exit_code == 2 and "--measured or --traces" in result.output

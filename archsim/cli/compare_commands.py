@@ -149,13 +149,21 @@ def _compare_knee(
 def calibrate_cmd(
     model: Annotated[Path, typer.Argument(help="Architecture file (DOT).", show_default=False)],
     measured: Annotated[
-        list[Path],
+        list[Path] | None,
         typer.Option(
             help="summary.json of archsim loadtest; repeat with runs at other rates to "
             "sharpen the shared host's CPU per request (the first run is fitted in detail).",
             show_default=False,
         ),
-    ],
+    ] = None,
+    traces: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="Fit to traces instead (OTLP JSON or Jaeger JSON files or folders): "
+            "exclusive times of server spans, db/cache times, hit ratios, call probabilities.",
+            show_default=False,
+        ),
+    ] = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="Profile YAML to write.")] = Path(
         "calibrated.profile.yaml"
     ),
@@ -174,12 +182,25 @@ def calibrate_cmd(
     Example: archsim calibrate topology.dot --measured run/summary.json -o cal.profile.yaml
 
     Example: archsim calibrate topology.dot --measured low/summary.json --measured high/summary.json
+
+    Example: archsim calibrate topology.dot --traces shop/.archsim/traces -o cal.profile.yaml
     """
     from archsim.loadtest.calibrate import calibrate, profile_yaml
     from archsim.loadtest.compare import check_measured
     from archsim.loadtest.failures import check_failures
 
+    if (measured is None) == (traces is None):
+        raise ScenarioError(
+            "calibrate needs one measurement: --measured or --traces",
+            hint="--measured run/summary.json (archsim loadtest) or --traces DIR (archsim up "
+            "--trace)",
+            code="bad-measured",
+        )
     arch = load_or_exit(model, quiet=as_json).architecture
+    if traces is not None:
+        _calibrate_traces(arch, model, traces, output, as_json)
+        return
+    assert measured is not None
     runs = []
     for path in measured:
         data = _read_measured(path)
@@ -192,6 +213,27 @@ def calibrate_cmd(
         print_json(fit.to_dict())
         return
     console.print(fit)
+    err_console.print(
+        f"[dim]profile written to {output}; use it: archsim simulate {model} --profile {output}[/]"
+    )
+
+
+def _calibrate_traces(
+    arch: Any, model: Path, traces: list[Path], output: Path, as_json: bool
+) -> None:
+    from archsim.cli.trace_commands import read_trace_files
+    from archsim.traces import discover
+    from archsim.traces.calibrate import fit_traces
+
+    fit = fit_traces(arch, discover(read_trace_files(traces)))
+    write_atomic(output, fit.yaml(" + ".join(str(p) for p in traces)))
+    if as_json:
+        print_json(fit.to_dict())
+        return
+    for name, mean in sorted(fit.fitted.items()):
+        console.print(f"{name}: exclusive {mean:.3f} ms", soft_wrap=True)
+    for text in fit.skipped:
+        err_console.print(f"skipped: {text}", markup=False)
     err_console.print(
         f"[dim]profile written to {output}; use it: archsim simulate {model} --profile {output}[/]"
     )
