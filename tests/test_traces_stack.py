@@ -252,3 +252,14 @@ def test_calibrate_from_traces_writes_a_profile_the_simulator_takes(
 def test_calibrate_needs_exactly_one_measurement(seed_path: Path, traced: Path) -> None:
     result = runner.invoke(app, ["calibrate", str(seed_path)])
     assert result.exit_code == 2 and "--measured or --traces" in result.output
+
+
+def test_compare_takes_traces_as_the_measurement(traced: Path, seed_path: Path) -> None:
+    args = ["compare", str(seed_path), "--measured", str(traced), "--replications", "1"]
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    rows = data["entries"]
+    assert "GET /api/products/{id}" in rows
+    row = rows["GET /api/products/{id}"]
+    assert row["mean"]["measured"] > 0 and row["mean"]["predicted"] > 0

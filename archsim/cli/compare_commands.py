@@ -58,7 +58,8 @@ def compare_cmd(
     measured: Annotated[
         Path,
         typer.Option(
-            help="summary.json of archsim loadtest, or steps.json of loadtest --steps.",
+            help="summary.json of archsim loadtest, steps.json of loadtest --steps, or traces "
+            "(OTLP JSON / Jaeger JSON files, or a folder of them: archsim up --trace).",
             show_default=False,
         ),
     ],
@@ -86,6 +87,8 @@ def compare_cmd(
     Example: archsim compare topology.dot --measured run/summary.json --report compare.html
 
     Example: archsim compare topology.dot --measured steps/steps.json --profile cal.profile.yaml
+
+    Example: archsim compare topology.dot --measured shop/.archsim/traces
     """
     from archsim.loadtest.compare import check_measured, compare, sim_config_of, workload_of
     from archsim.loadtest.failures import check_failures
@@ -93,7 +96,7 @@ def compare_cmd(
     from archsim.sim import simulate
 
     arch = load_or_exit(model, quiet=as_json).architecture
-    data = _read_measured(measured)
+    data = _traces_as_run(arch, measured) if _is_traces(measured) else _read_measured(measured)
     try:
         tol = parse_probability(tolerance)
     except ValueError as exc:
@@ -237,6 +240,24 @@ def _calibrate_traces(
     err_console.print(
         f"[dim]profile written to {output}; use it: archsim simulate {model} --profile {output}[/]"
     )
+
+
+def _is_traces(path: Path) -> bool:
+    """A folder, a JSON-lines file, or JSON that is OTLP or Jaeger rather than a summary."""
+    if path.is_dir() or path.suffix in (".jsonl", ".ndjson"):
+        return True
+    try:
+        head = path.read_text(encoding="utf-8")[:4096]
+    except (OSError, UnicodeDecodeError):
+        return False  # _read_measured says why
+    return '"resourceSpans"' in head or '"resource_spans"' in head or '"traceID"' in head
+
+
+def _traces_as_run(arch: Any, path: Path) -> dict[str, Any]:
+    from archsim.cli.trace_commands import read_trace_files
+    from archsim.traces.measured import summary_from_traces
+
+    return summary_from_traces(arch, read_trace_files([path]))
 
 
 def _with_profile(arch: Any, profile: Path | None) -> Any:
