@@ -17,8 +17,9 @@ follows the table.
   are the generated ``locustfile.py``'s own: its user is started once (sign-up, login, one
   item of every resource it will read), then sends each entry once (``_send``), in a separate
   process (Locust monkey-patches the process it runs in).
-- ``loadtest``: ``archsim loadtest --users 10 --duration 20s``: < 1% failed requests and every
-  entry of the model exercised.
+- ``loadtest``: ``archsim loadtest --users 10 --duration 20s``: < 1% failed requests, every
+  entry of the model exercised, and event handlers failing no more than 1% of the requests
+  (their "event handler failed" log lines).
 - ``down``: ``archsim down`` leaves 0 processes of the stack (pids of its state file and any
   process whose environment names the stack); leftovers are reported, then killed by pid.
 
@@ -329,6 +330,21 @@ def _log_errors(stack: Path) -> list[str]:
     return found
 
 
+def _handler_failures(stack: Path) -> tuple[int, str]:
+    """Event handlers that failed (logged "event handler failed"), and the first failed call's
+    cause in the same log: a load test's requests can all pass while its consumers fail."""
+    count, cause = 0, ""
+    for log in sorted((stack / ".archsim" / "logs").glob("*.log")):
+        with contextlib.suppress(OSError):
+            for line in log.read_text(errors="replace").splitlines():
+                if "event handler failed" in line:
+                    count += 1
+                elif not cause and '"call_failed"' in line:
+                    with contextlib.suppress(ValueError):
+                        cause = f"{log.stem}: {json.loads(line).get('cause', '')}"
+    return count, cause
+
+
 def step_up(path: Path, work: Path) -> Outcome:
     stack = work / path.stem
     rc, out = _archsim(
@@ -525,6 +541,10 @@ def step_loadtest(
         problems.append(f"{len(unexercised)} entries not exercised")
     if rc not in (0, 1):
         problems.append(f"exit {rc}")
+    handler_failures, cause = _handler_failures(stack)
+    if handler_failures > max(1, MAX_FAIL_RATIO * int(total.get("requests", 0) or 0)):
+        problems.append(f"{handler_failures} event handlers failed ({cause or 'see the logs'})")
+        lines.append(f"{handler_failures} event handlers failed; first failed call: {cause}")
     if problems:
         first = next(iter(failing), None)
         if first:

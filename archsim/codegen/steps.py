@@ -234,6 +234,9 @@ class StepWriter:
             if op.kind is OpKind.PROXY:
                 return [f"await rt.authorize(request, {t}, policy={policy})"]
             return [f"calls['claims'] = await rt.authorize(request, {t}, policy={policy})"]
+        if target.kind is Kind.AUTH and name == "issue_token" and op.kind is OpKind.CONSUME:
+            # rule consume.token: the handler's later calls carry this service's own token
+            return [f"calls['token'] = await rt.service_token({t}, policy={policy})"]
         if target.kind is Kind.AUTH and name == "issue_token":
             return [
                 f"calls['token'] = await rt.call_json({t}, 'POST', '/tokens', "

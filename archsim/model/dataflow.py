@@ -246,9 +246,11 @@ class _Deriver:
 def seeded_components(arch: Architecture) -> set[str]:
     """Components whose rows are seeded at start-up: those that store data that is read (by
     a front-door entry or by another operation's call) but that no front-door entry creates,
-    so a read finds rows without a create."""
+    so a read finds rows without a create; and those an event handler reads, since the event
+    may not carry the id it needs (it reads a seeded row then)."""
     created: set[str] = set()
     read: set[str] = set()
+    by_events: set[str] = set()  # read by an event handler, which knows no created id
     for e in arch.behaviour.entries:
         kind = _kind(arch, e.target.component, e.target.operation)
         (created if kind is OpKind.WRITE else read).add(e.target.component)
@@ -256,8 +258,10 @@ def seeded_components(arch: Architecture) -> set[str]:
         for step in _call_steps(op.steps):
             if _kind(arch, step.target or "", step.operation or "") is OpKind.READ:
                 read.add(step.target or "")
+                if op.kind is OpKind.CONSUME:
+                    by_events.add(step.target or "")
     stores = {link.source for link in arch.links if link.relation is Relation.STORES_IN}
-    return {c for c in stores & read if c not in created}
+    return {c for c in stores & read if c not in created} | (stores & by_events)
 
 
 def _kind(arch: Architecture, component: str, name: str) -> OpKind | None:

@@ -294,14 +294,35 @@ class _Deriver:
         for h in handlers:
             comp = self.arch.component(h.component)
             stores = self.arch.links_from(comp.id, Relation.STORES_IN)
+            deps = self._dependencies(comp)
             steps = [
-                *self._dependencies(comp),
+                *self._service_token(comp, deps),
+                *deps,
                 *(self._query(s, "write") for s in stores),
                 *(self._publish(pub) for pub in h.publishes),
             ]
             self._op(comp, h.name, OpKind.CONSUME, steps, triggers=h.events,
                      rule="service.consume")  # fmt: skip
         return handlers
+
+    def _service_token(self, comp: Component, deps: list[Step]) -> list[Step]:
+        """Rule consume.token: an event carries no caller's token, so a handler that calls an
+        operation which checks tokens first asks that operation's auth service for a token of
+        its own (subject ``service:<id>``); its calls carry it."""
+        for dep in deps:
+            callee = next(
+                (op for op in self.ops.get(dep.target or "", []) if op.name == dep.operation),
+                None,
+            )
+            checks = [
+                s for s in (callee.steps if callee else ())
+                if s.action is StepAction.CALL and s.operation == "validate_token"
+            ]  # fmt: skip
+            if checks and checks[0].target:
+                own = Link(source=comp.id, target=checks[0].target, relation=Relation.CALLS,
+                           label="")  # fmt: skip
+                return [self._new_call(own, "issue_token")]  # not memoised: ``own`` is transient
+        return []
 
     def derive_control(self, comp: Component) -> None:
         """Rules auth.*, config.get, registry.*, external.*: operations others call."""

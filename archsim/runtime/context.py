@@ -25,6 +25,7 @@ __all__ = [
     "outbound_headers",
     "remaining",
     "reset_traceparent",
+    "set_authorization",
     "set_budget",
     "set_context",
     "set_sample_ratio",
@@ -100,6 +101,11 @@ def set_context(request_id: str | None, traceparent: str | None) -> None:
     _traceparent.set(traceparent)
     _authorization.set(None)
     _deadline.set(None)
+
+
+def set_authorization(value: str | None) -> None:
+    """The ``Authorization`` header this task's outbound calls carry from now on."""
+    _authorization.set(value)
 
 
 def set_budget(budget_ms: str | float | None) -> None:

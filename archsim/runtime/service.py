@@ -33,7 +33,13 @@ from .client import (
     ServiceClient,
     hop_detail,
 )
-from .context import TraceMiddleware, current_traceparent, remaining, set_context
+from .context import (
+    TraceMiddleware,
+    current_traceparent,
+    remaining,
+    set_authorization,
+    set_context,
+)
 from .db import SQLITE_BUSY_MS, Database, first_delivery, inbox_table
 from .emulation import Emulator
 from .front import Front
@@ -349,6 +355,18 @@ class Runtime:
         claims = reply.json()["claims"]
         self.tokens.put(token, claims)
         return claims
+
+    async def service_token(self, auth: str, policy: CallPolicy = DEFAULT_POLICY) -> Any:
+        """A call-issue_token step of an event handler (rule consume.token): a token for this
+        service itself (subject ``service:<id>``), minted with its client credential; the
+        handler's later calls carry it."""
+        reply = await self.call_json(
+            auth, "POST", "/tokens",
+            json={"subject": f"service:{self.component}", "claims": {"service": self.component}},
+            headers=self.client_headers(), policy=policy,
+        )  # fmt: skip
+        set_authorization(f"Bearer {reply['access_token']}")
+        return reply
 
     def client_headers(self) -> dict[str, str]:
         """Headers that prove this service to the auth service when it mints a token (its
