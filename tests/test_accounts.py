@@ -5,17 +5,14 @@ caller sign up, log in and pass the token check (archsim.model.accounts)."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from stack_run import run_loadtest, running_stack
 
-from archsim.codegen import apply_writes, plan_writes, render
 from archsim.model import Architecture, OpKind, StepAction, load
 from archsim.model.accounts import ACCOUNTS_SHARE
 from archsim.model.loader import read_architecture as loads
@@ -92,16 +89,9 @@ def test_train_ticket_signs_up_through_its_gateway() -> None:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
-    from archsim.runtime import launcher
-
     directory = tmp_path_factory.mktemp("guarded")
-    apply_writes(plan_writes(directory, render(load(GUARDED).architecture)))
-    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
-    state = launcher.up(directory, env=env, timeout_s=120)
-    try:
-        yield directory, state["front_door"]
-    finally:
-        launcher.down(directory)
+    with running_stack(GUARDED, directory) as front:
+        yield directory, front
 
 
 def test_sign_up_log_in_and_pass_the_token_check(stack: tuple[Path, str]) -> None:
@@ -127,13 +117,8 @@ def test_generated_locustfile_signs_up_and_has_no_failures(
     stack: tuple[Path, str], tmp_path: Path
 ) -> None:
     directory, _ = stack
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    code = "import sys; from archsim.cli import main; sys.argv[0] = 'archsim'; sys.exit(main())"
     args = ["--users", "3", "--duration", "5s", "--warmup", "1s", "--think", "const(0.05s)"]
-    result = subprocess.run(
-        [sys.executable, "-c", code, "loadtest", str(directory), *args, "-o", str(tmp_path)],
-        capture_output=True, text=True, env=env, timeout=120, check=False,
-    )  # fmt: skip
+    result = run_loadtest(directory, tmp_path, *args)
     assert result.returncode == 0, result.stdout + result.stderr
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["total"]["failures"] == 0

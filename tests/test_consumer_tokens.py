@@ -5,15 +5,14 @@ reads is seeded (the event may not carry the id). Checked in the model and in a 
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from stack_run import running_stack
 
-from archsim.codegen import apply_writes, plan_writes, render
 from archsim.codegen.generator import token_clients
 from archsim.model import StepAction, load
 from archsim.model.dataflow import seeded_components
@@ -42,17 +41,10 @@ def test_a_handler_calling_an_unguarded_service_mints_nothing() -> None:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
-    from archsim.runtime import launcher
-
     directory = tmp_path_factory.mktemp("guarded-consumer")
-    apply_writes(plan_writes(directory, render(load(MODEL).architecture)))
-    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
-    env["ARCHSIM_PBKDF2_ROUNDS"] = "1000"  # sign-up speed, not the subject here
-    state = launcher.up(directory, env=env, timeout_s=120)
-    try:
-        yield directory, state["front_door"]
-    finally:
-        launcher.down(directory)
+    # sign-up speed is not the subject here: hash with 1,000 rounds
+    with running_stack(MODEL, directory, ARCHSIM_PBKDF2_ROUNDS="1000") as front:
+        yield directory, front
 
 
 def _log(directory: Path) -> list[dict[str, object]]:

@@ -7,18 +7,12 @@ creates before it reads and its run has no failed request."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-
-from archsim.codegen import apply_writes, plan_writes, render
-from archsim.model import load
-from archsim.runtime import launcher
+from stack_run import run_loadtest, running_stack
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "tests" / "stack_models" / "checkout.dot"
@@ -27,13 +21,8 @@ MODEL = ROOT / "tests" / "stack_models" / "checkout.dot"
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
     directory = tmp_path_factory.mktemp("checkout")
-    apply_writes(plan_writes(directory, render(load(MODEL).architecture)))
-    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
-    state = launcher.up(directory, env=env, timeout_s=120)
-    try:
-        yield directory, state["front_door"]
-    finally:
-        launcher.down(directory)
+    with running_stack(MODEL, directory) as front:
+        yield directory, front
 
 
 def test_checkout_acts_on_its_cart_and_a_seeded_item(stack: tuple[Path, str]) -> None:
@@ -62,13 +51,8 @@ def test_a_missing_or_unknown_id_is_a_422_not_a_502(stack: tuple[Path, str]) -> 
 
 def test_generated_locustfile_run_has_no_failures(stack: tuple[Path, str], tmp_path: Path):
     directory, _ = stack
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    code = "import sys; from archsim.cli import main; sys.argv[0] = 'archsim'; sys.exit(main())"
     args = ["--users", "3", "--duration", "5s", "--warmup", "1s", "--think", "const(0.05s)"]
-    result = subprocess.run(
-        [sys.executable, "-c", code, "loadtest", str(directory), *args, "-o", str(tmp_path)],
-        capture_output=True, text=True, env=env, timeout=120, check=False,
-    )  # fmt: skip
+    result = run_loadtest(directory, tmp_path, *args)
     assert result.returncode == 0, result.stdout + result.stderr
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["total"]["failures"] == 0

@@ -1,0 +1,42 @@
+"""Start a generated stack for a test and run the CLI's load test on it (real processes on
+loopback, bounded by timeouts, always stopped)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from archsim.codegen import apply_writes, plan_writes, render
+from archsim.model import load
+
+ROOT = Path(__file__).resolve().parent.parent
+_CLI = "import sys; from archsim.cli import main; sys.argv[0] = 'archsim'; sys.exit(main())"
+
+
+@contextmanager
+def running_stack(model: Path, directory: Path, **env: str) -> Iterator[str]:
+    """Generate ``model`` into ``directory``, start it on the embedded parts (no REDIS_URL or
+    DATABASE_URL from this machine), yield its front door URL, then stop it."""
+    from archsim.runtime import launcher
+
+    apply_writes(plan_writes(directory, render(load(model).architecture)))
+    base = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
+    state = launcher.up(directory, env={**base, **env}, timeout_s=120)
+    try:
+        yield state["front_door"]
+    finally:
+        launcher.down(directory)
+
+
+def run_loadtest(directory: Path, out: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``archsim loadtest DIRECTORY ARGS -o OUT`` in a process of its own (Locust patches the
+    interpreter), with this checkout first on PYTHONPATH."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-c", _CLI, "loadtest", str(directory), *args, "-o", str(out)],
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )  # fmt: skip
