@@ -9,6 +9,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from archsim.codegen import apply_writes, plan_writes, render
 from archsim.model import load
@@ -17,19 +18,32 @@ ROOT = Path(__file__).resolve().parent.parent
 _CLI = "import sys; from archsim.cli import main; sys.argv[0] = 'archsim'; sys.exit(main())"
 
 
+def embedded_env(**extra: str) -> dict[str, str]:
+    """This process's environment without the machine's REDIS_URL and DATABASE_URL, so a stack
+    starts on its embedded parts, plus ``extra``."""
+    base = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
+    return {**base, **extra}
+
+
 @contextmanager
-def running_stack(model: Path, directory: Path, **env: str) -> Iterator[str]:
-    """Generate ``model`` into ``directory``, start it on the embedded parts (no REDIS_URL or
-    DATABASE_URL from this machine), yield its front door URL, then stop it."""
+def started_stack(model: Path, directory: Path, env: dict[str, str]) -> Iterator[dict[str, Any]]:
+    """Generate ``model`` into ``directory``, start it with ``env``, yield the launcher's state
+    (front door, instances, resources), then stop every process it started."""
     from archsim.runtime import launcher
 
     apply_writes(plan_writes(directory, render(load(model).architecture)))
-    base = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
-    state = launcher.up(directory, env={**base, **env}, timeout_s=120)
     try:
-        yield state["front_door"]
+        yield launcher.up(directory, env=env, timeout_s=120)
     finally:
         launcher.down(directory)
+
+
+@contextmanager
+def running_stack(model: Path, directory: Path, **env: str) -> Iterator[str]:
+    """Generate ``model`` into ``directory``, start it on the embedded parts, yield its front
+    door URL, then stop it."""
+    with started_stack(model, directory, embedded_env(**env)) as state:
+        yield state["front_door"]
 
 
 def run_loadtest(directory: Path, out: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import time
 from pathlib import Path
 
 import httpx
 import jwt
 import pytest
+from stack_run import embedded_env, started_stack
 
-from archsim.codegen import apply_writes, plan_writes, render
+from archsim.codegen import render
 from archsim.model import load
 from archsim.runtime import launcher
 from archsim.runtime.auth import (
@@ -38,15 +38,10 @@ JWT_SECRET = "s" * 8 + "-the-signing-secret-of-this-test-" + "x" * 8
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     root = tmp_path_factory.mktemp("shop")
-    apply_writes(plan_writes(root, render(load(SEED).architecture)))
-    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
     # a secret given by the environment must not be copied into state.json either
-    env |= {"ARCHSIM_JWT_SECRET": JWT_SECRET, ROUNDS_ENV: "1000"}
-    try:
-        state = launcher.up(root, env=env, timeout_s=120)
+    env = embedded_env(ARCHSIM_JWT_SECRET=JWT_SECRET, **{ROUNDS_ENV: "1000"})
+    with started_stack(SEED, root, env) as state:
         yield root, state, env
-    finally:
-        launcher.down(root)
 
 
 def _auth_url(state):

@@ -5,14 +5,12 @@ behind it, on a real generated stack (loopback)."""
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 
 import httpx
 import pytest
+from stack_run import embedded_env, started_stack
 
-from archsim.codegen import apply_writes, plan_writes, render
-from archsim.model import load
 from archsim.runtime import balancer, launcher
 from archsim.runtime.limits import MAX_BODY_BYTES, BodyRejected, check_json
 
@@ -23,10 +21,7 @@ JSON = {"content-type": "application/json"}
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     root = tmp_path_factory.mktemp("library")
-    apply_writes(plan_writes(root, render(load(LIBRARY).architecture)))
-    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
-    try:
-        state = launcher.up(root, env=env, timeout_s=120)
+    with started_stack(LIBRARY, root, embedded_env()) as state:
         urls = {i["component"]: i["url"] for i in state["instances"]}
         token = httpx.post(
             urls["id-provider"] + "/tokens",
@@ -36,8 +31,6 @@ def stack(tmp_path_factory):
         )
         auth = {"authorization": f"Bearer {token.json()['access_token']}"}
         yield state["front_door"], urls["catalog-svc"], auth
-    finally:
-        launcher.down(root)
 
 
 BAD = [

@@ -9,7 +9,6 @@ timeout 5 s) and wrote the orders, their events and e-mails afterwards."""
 from __future__ import annotations
 
 import asyncio
-import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -18,10 +17,8 @@ from typing import Any
 
 import httpx
 import pytest
+from stack_run import embedded_env, started_stack
 
-from archsim.codegen import apply_writes, plan_writes, render
-from archsim.model import load
-from archsim.runtime import launcher
 from archsim.runtime.context import BUDGET_HEADER, enter_request, remaining
 
 SEED = Path(__file__).resolve().parent.parent / "topology.dot"
@@ -67,13 +64,8 @@ class Shop:
 
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
-    directory = tmp_path_factory.mktemp("shop")
-    apply_writes(plan_writes(directory, render(load(SEED).architecture)))
-    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
-    try:
-        yield Shop(launcher.up(directory, env={**env, **ENV}, timeout_s=120))
-    finally:
-        launcher.down(directory)
+    with started_stack(SEED, tmp_path_factory.mktemp("shop"), embedded_env(**ENV)) as state:
+        yield Shop(state)
 
 
 def _settle(shop: Shop, seconds: float = 4.0) -> tuple[int, int]:

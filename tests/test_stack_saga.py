@@ -19,9 +19,8 @@ from typing import Any
 
 import httpx
 import pytest
+from stack_run import embedded_env, started_stack
 
-from archsim.codegen import apply_writes, plan_writes, render
-from archsim.model import load
 from archsim.runtime import launcher
 
 SEED = Path(__file__).resolve().parent.parent / "topology.dot"
@@ -85,12 +84,8 @@ class Shop:
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
     directory = tmp_path_factory.mktemp("shop")
-    apply_writes(plan_writes(directory, render(load(SEED).architecture)))
-    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
-    try:
-        yield Shop(directory, launcher.up(directory, env={**env, **ENV}, timeout_s=120))
-    finally:
-        launcher.down(directory)
+    with started_stack(SEED, directory, embedded_env(**ENV)) as state:
+        yield Shop(directory, state)
 
 
 def _no_charge_without_order_or_refund(counts: dict[str, int]) -> None:
