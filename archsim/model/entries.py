@@ -48,6 +48,7 @@ ENTRY_KINDS = frozenset({OpKind.READ, OpKind.LIST, OpKind.WRITE, OpKind.ACTION, 
 _REQUESTS = (Relation.CALLS, Relation.USES, Relation.ROUTES_TO, Relation.DISTRIBUTES_TO)
 
 Ops = Mapping[str, Sequence[Operation]]
+_Named = dict[tuple[str, str], Operation]  # (component, operation name) -> operation
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,10 +149,11 @@ def front_doors(arch: Architecture, ops: Ops) -> list[Door]:
     return []
 
 
-def _account_doors(arch: Architecture, ops: Ops, doors: list[Door]) -> list[Door]:
+def _account_doors(
+    arch: Architecture, ops: Ops, doors: list[Door], reached: set[str]
+) -> list[Door]:
     """``doors``, plus each auth service keeping accounts that no door reaches (rule
     auth.accounts): callers must get a token somewhere, so it takes ACCOUNTS_SHARE."""
-    reached = {entry.target.component for entry in _entries(arch, ops, doors)}
     lonely = [
         comp.id
         for comp in arch.of_kind(Kind.AUTH)
@@ -166,14 +168,14 @@ def _account_doors(arch: Architecture, ops: Ops, doors: list[Door]) -> list[Door
     ]
 
 
-def _entries(arch: Architecture, ops: Ops, doors: list[Door]) -> list[Entry]:
+def _entries(arch: Architecture, ops: Ops, doors: list[Door], find: _Named) -> list[Entry]:
     """Each request operation of each door, with its share of all requests."""
     entries: list[Entry] = []
     for door in doors:
         offered = _door_ops(arch, ops, door.component)
         total = sum(weight for _, weight in offered)
         for op, weight in offered:
-            hops, target = _follow(ops, op)
+            hops, target = _follow(find, op)
             entries.append(Entry(
                 id=f"{op.method} {op.path}", method=op.method or "GET", path=op.path or "/",
                 operation=op.ref, target=target, hops=hops,
@@ -183,7 +185,16 @@ def _entries(arch: Architecture, ops: Ops, doors: list[Door]) -> list[Entry]:
 
 def derive_entries(arch: Architecture, ops: Ops) -> tuple[Entry, ...]:
     """Every entry point: each request operation of each front door, with its probability."""
-    entries = _entries(arch, ops, _account_doors(arch, ops, front_doors(arch, ops)))
+    find: _Named = {}
+    for comp, offered in ops.items():
+        for op in offered:
+            find.setdefault((comp, op.name), op)  # the first of a name, as a scan would find
+    doors = front_doors(arch, ops)
+    entries = _entries(arch, ops, doors, find)
+    reached = {entry.target.component for entry in entries}
+    more = _account_doors(arch, ops, doors, reached)
+    if more is not doors:
+        entries = _entries(arch, ops, more, find)
     # Two front doors may offer the same request (two gateways to one service): name the door.
     seen = Counter(entry.id for entry in entries)
     return tuple(
@@ -193,13 +204,13 @@ def derive_entries(arch: Architecture, ops: Ops) -> tuple[Entry, ...]:
     )  # fmt: skip
 
 
-def _follow(ops: Ops, op: Operation) -> tuple[tuple[str, ...], OpRef]:
+def _follow(find: _Named, op: Operation) -> tuple[tuple[str, ...], OpRef]:
     """Walk proxy operations down to the application operation they forward to."""
     hops = [op.component]
     while op.kind is OpKind.PROXY:
         call = next(s for s in reversed(op.steps) if s.action is StepAction.CALL)
         assert call.target is not None and call.operation is not None
-        op = next(o for o in ops[call.target] if o.name == call.operation)
+        op = find[(call.target, call.operation)]
         hops.append(op.component)
     return tuple(hops), op.ref
 
