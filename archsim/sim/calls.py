@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from archsim.sim.stations import ERROR, OK, TIMEOUT, Kernel, Wake
+from archsim.sim.stations import ERROR, OK, TIMEOUT, Kernel
 from archsim.sim.steps import Frame, LinkStats, Op, Runner
 
 __all__ = ["Attempt", "Call", "CallStep", "TimerLane"]
@@ -39,7 +39,7 @@ class Attempt:
         self.status = callee.status
         step = self.step
         if step.lat:
-            step.k.later(step.lat, step._replied_w, self)
+            step.k.later(step.lat, step._replied, self)
         else:
             step._replied(self)
 
@@ -69,7 +69,7 @@ class TimerLane:
             self.armed = True
             self.k.later(self.timeout, self._fire, None)
 
-    def _fire(self, w: Wake) -> None:
+    def _fire(self, _: None) -> None:
         q, now = self.q, self.env._now
         while q:
             deadline, attempt = q[0]
@@ -150,16 +150,12 @@ class CallStep:
         a.call, a.step, a.settled = c, self, False
         self.lane.add(a)
         if self.lat:
-            self.k.later(self.lat, self._arrive_w, a)
+            self.k.later(self.lat, self._arrive, a)
         else:
             self.runner.start(self.callee, a.reply, c.f.depth + 1)
 
-    def _arrive_w(self, w: Wake) -> None:
-        a = w.ctx
+    def _arrive(self, a: Attempt) -> None:
         self.runner.start(self.callee, a.reply, a.call.f.depth + 1)
-
-    def _replied_w(self, w: Wake) -> None:
-        self._replied(w.ctx)
 
     def _replied(self, a: Attempt) -> None:
         if a.settled:
@@ -181,13 +177,10 @@ class CallStep:
         if status and c.n < self.retries:
             c.n += 1
             delay = self.backoff * (1 << (c.n - 1)) * (0.5 + self.k.rand())  # jitter ±50%
-            self.k.later(delay, self._retry_w, c)
+            self.k.later(delay, self._attempt, c)
             return
         self.link.record(c.t0, self.runner.env._now, status)
         f = c.f
         if status:
             f.status = status
         self.runner.advance(f)
-
-    def _retry_w(self, w: Wake) -> None:
-        self._attempt(w.ctx)

@@ -17,7 +17,7 @@ import simpy
 from archsim.model import Architecture
 from archsim.sim.compiler import CompiledModel
 from archsim.sim.config import SimConfig
-from archsim.sim.stations import OK, REJECTED, TIMEOUT, Kernel, Station, Wake
+from archsim.sim.stations import OK, REJECTED, TIMEOUT, Kernel, Station
 from archsim.sim.stats import Histogram
 from archsim.sim.steps import Frame, Op, Runner
 from archsim.sim.workload import Workload, entry_weights
@@ -155,7 +155,7 @@ def run_replication(
     if workload.closed:
         think = workload.think.sampler(rng)
 
-        def user(w: Wake) -> None:
+        def user(_: None) -> None:
             if env._now >= duration:
                 return
             op, sink = front[min(bisect.bisect_left(cum, rand()), last)]
@@ -178,7 +178,7 @@ def run_replication(
         poisson = workload.arrivals == "poisson"
         expo = rng.expovariate
 
-        def arrive(w: Wake) -> None:
+        def arrive(_: None) -> None:
             now = env._now
             if now >= duration:
                 return
@@ -203,13 +203,13 @@ def run_replication(
     series: list[dict[str, Any]] = []
     width = duration / cfg.bins
 
-    def take(w: Wake) -> None:
-        snaps[w.ctx] = _snapshot(model, rec)
+    def take(name: str) -> None:
+        snaps[name] = _snapshot(model, rec)
 
-    def sample(w: Wake) -> None:
+    def sample(k: int) -> None:
         series.append(_snapshot(model, rec))
-        if w.ctx + 1 < cfg.bins:
-            later(width, sample, w.ctx + 1)
+        if k + 1 < cfg.bins:
+            later(width, sample, k + 1)
 
     later(warm, take, "warm")
     later(width, sample, 0)
@@ -236,7 +236,7 @@ def _background(model: CompiledModel, rng: random.Random) -> None:
             op.set_steps(model.compile(steps, comp.id, False))
             for _ in range(comp.replicas):
 
-                def go(w: Wake, op: Op = op, interval: float = interval) -> None:
+                def go(_: None, op: Op = op, interval: float = interval) -> None:
                     def again(f: Frame) -> None:
                         if interval:
                             later(interval, go, None)
@@ -247,13 +247,13 @@ def _background(model: CompiledModel, rng: random.Random) -> None:
 
 
 def _schedule_fault(kernel: Kernel, station: Station, fault: Any) -> None:
-    def begin(w: Wake) -> None:
+    def begin(_: None) -> None:
         if fault.kind == "fail":
             station.down = True
         else:
             station.factor = fault.factor
 
-    def end(w: Wake) -> None:
+    def end(_: None) -> None:
         station.down = False
         station.factor = 1.0
 

@@ -30,7 +30,6 @@ __all__ = [
     "Pool",
     "Replica",
     "Station",
-    "Wake",
 ]
 
 # Outcome of an operation or interaction (0 is success so ``if status:`` means "failed").
@@ -41,22 +40,18 @@ GRANTED, QUEUED = 0, 1
 Callback = Callable[[Any], None]
 
 
-class Wake:
-    """One scheduled call: the function and the context it works on."""
-
-    __slots__ = ("ctx", "fn")
-    fn: Callback
-    ctx: Any  # what the scheduled function works on: a frame, an attempt, a bin number
-
-
 class Kernel:
     """The run's clock, event queue and randomness, shared by every station and step.
 
-    The queue is a heap of ``(time, sequence, wake)``: ties run in scheduling order, as in
-    SimPy's queue (every wake has SimPy's normal priority). The run loop is this module's, not
-    ``Environment.run``: SimPy's ``step`` per event (an attribute dance for processes this
-    simulator never starts) was a fifth of the wall time. ``env`` stays the clock every station
-    reads (``env._now``).
+    The queue is a heap of ``(time, sequence, function, context)``: ties run in scheduling
+    order, as in SimPy's queue (every wake has SimPy's normal priority), and the sequence
+    number is unique, so the function is never compared. A wake calls ``function(context)``:
+    no object per wake. The run loop is this module's, not ``Environment.run``: SimPy's
+    ``step`` per event (an attribute dance for processes this simulator never starts) was a
+    fifth of the wall time. ``env`` stays the clock every station reads (``env._now``).
+
+    Hot paths push onto ``queue`` themselves (``heappush(queue, (now + delay, seq(), fn,
+    ctx))``, the same tuple ``later`` builds) when the delay cannot be negative.
     """
 
     def __init__(self, env: simpy.Environment, rng: Any, warm: float) -> None:
@@ -64,24 +59,21 @@ class Kernel:
         self.rng = rng
         self.rand = rng.random
         self.warm = warm
-        self.queue: list[tuple[float, int, Wake]] = []
-        self._seq = itertools.count().__next__
+        self.queue: list[tuple[float, int, Callback, Any]] = []
+        self.seq = itertools.count().__next__
 
     def later(self, delay: float, fn: Callback, ctx: Any) -> None:
-        """Call ``fn(wake)`` after ``delay`` seconds, with ``wake.ctx = ctx``."""
+        """Call ``fn(ctx)`` after ``delay`` seconds."""
         if delay < 0:
             raise ValueError(f"negative delay {delay}")
-        w = Wake()
-        w.fn = fn
-        w.ctx = ctx
-        heappush(self.queue, (self.env._now + delay, self._seq(), w))
+        heappush(self.queue, (self.env._now + delay, self.seq(), fn, ctx))
 
     def run(self, until: float) -> None:
         """Run every wake due before ``until``; the clock ends at ``until``."""
-        queue, env = self.queue, self.env
+        queue, env, pop = self.queue, self.env, heappop
         while queue and queue[0][0] < until:
-            env._now, _, w = heappop(queue)
-            w.fn(w)
+            env._now, _, fn, ctx = pop(queue)
+            fn(ctx)
         env._now = until
 
 

@@ -21,7 +21,6 @@ from archsim.sim.stations import (
     Pool,
     Replica,
     Station,
-    Wake,
 )
 from archsim.sim.stats import Histogram
 
@@ -228,13 +227,12 @@ class ComputeStep:
     def _serve(self, f: Frame) -> None:
         self.k.later(self.draw() * self.station.factor, self._done, f)
 
-    def _done_release(self, w: Wake) -> None:
-        f = w.ctx
+    def _done_release(self, f: Frame) -> None:
         f.rep.release()
         self.runner.advance(f)
 
-    def _done_held(self, w: Wake) -> None:
-        self.runner.advance(w.ctx)
+    def _done_held(self, f: Frame) -> None:
+        self.runner.advance(f)
 
 
 class VisitStep:
@@ -274,12 +272,9 @@ class VisitStep:
 
     def _go(self, f: Frame) -> None:
         if self.lat:
-            self.k.later(self.lat, self._arrive_w, f)
+            self.k.later(self.lat, self._arrive, f)
         else:
             self._arrive(f)
-
-    def _arrive_w(self, w: Wake) -> None:
-        self._arrive(w.ctx)
 
     def _arrive(self, f: Frame) -> None:
         st = self.station
@@ -299,8 +294,7 @@ class VisitStep:
         st = self.station
         self.k.later(st.draw() * st.factor, self._served, f)
 
-    def _served(self, w: Wake) -> None:
-        f = w.ctx
+    def _served(self, f: Frame) -> None:
         f.aux.release()
         status = ERROR if self.err and self.k.rand() < self.err else OK
         self.station.record(f.ta, self.runner.env._now, status)
@@ -314,12 +308,9 @@ class VisitStep:
     def _back(self, f: Frame, status: int) -> None:
         f.st = status
         if self.lat:
-            self.k.later(self.lat, self._returned_w, f)
+            self.k.later(self.lat, self._returned, f)
         else:
             self._returned(f)
-
-    def _returned_w(self, w: Wake) -> None:
-        self._returned(w.ctx)
 
     def _returned(self, f: Frame) -> None:
         if self.pool is not None:
