@@ -9,6 +9,7 @@ and settled calls are dropped lazily when it fires.
 from __future__ import annotations
 
 from collections import deque
+from heapq import heappush
 
 from archsim.sim.stations import ERROR, OK, TIMEOUT, Kernel
 from archsim.sim.steps import Frame, LinkStats, Op, Runner
@@ -39,7 +40,7 @@ class Attempt:
         self.status = callee.status
         step = self.step
         if step.lat:
-            step.k.later(step.lat, step._replied, self)
+            heappush(step.queue, (step.env._now + step.lat, step.seq(), step._replied, self))
         else:
             step._replied(self)
 
@@ -67,9 +68,10 @@ class TimerLane:
         self.q.append((self.env._now + self.timeout, attempt))
         if not self.armed:
             self.armed = True
-            self.k.later(self.timeout, self._fire, None)
+            self.k.later(self.timeout, self.fire, None)
 
-    def _fire(self, _: None) -> None:
+    def fire(self, _: None) -> None:
+        """Expire the attempts whose deadline has come; wake again at the next one."""
         q, now = self.q, self.env._now
         while q:
             deadline, attempt = q[0]
@@ -79,7 +81,7 @@ class TimerLane:
                 q.popleft()
                 attempt.expire()
             else:
-                self.k.later(deadline - now, self._fire, None)
+                self.k.later(deadline - now, self.fire, None)
                 return
         self.armed = False
 
@@ -88,21 +90,9 @@ class CallStep:
     """``call target.operation``: network hop, the callee's operation, hop back; with policy."""
 
     __slots__ = (
-        "backoff",
-        "callee",
-        "err",
-        "failures",
-        "k",
-        "lane",
-        "lat",
-        "link",
-        "open_until",
-        "p",
-        "reset",
-        "retries",
-        "runner",
-        "threshold",
-    )
+        "backoff", "callee", "env", "err", "failures", "k", "lane", "lat", "link", "open_until",
+        "p", "queue", "rand", "reset", "retries", "runner", "seq", "start", "threshold",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -121,6 +111,11 @@ class CallStep:
     ) -> None:
         self.runner = runner
         self.k = runner.k
+        self.env = runner.env
+        self.queue = runner.k.queue
+        self.seq = runner.k.seq
+        self.rand = runner.k.rand
+        self.start = runner.start
         self.callee = callee
         self.p = p
         self.lat = latency
@@ -135,34 +130,40 @@ class CallStep:
         self.link = link
 
     def run(self, f: Frame) -> bool:
-        if self.p < 1.0 and self.k.rand() >= self.p:
+        """Start the call (True: it resumes ``f``), or skip it (False, probability ``1 - p``)."""
+        if self.p < 1.0 and self.rand() >= self.p:
             return False
         c = Call()
-        c.f, c.n, c.t0 = f, 0, self.runner.env._now
+        c.f, c.n, c.t0 = f, 0, self.env._now
         self._attempt(c)
         return True
 
     def _attempt(self, c: Call) -> None:
-        if self.threshold and self.runner.env._now < self.open_until:
+        now = self.env._now
+        if self.threshold and now < self.open_until:
             self._outcome(c, ERROR)  # breaker open: fail fast, no request sent
             return
         a = Attempt()
         a.call, a.step, a.settled = c, self, False
-        self.lane.add(a)
+        lane = self.lane  # TimerLane.add, written out
+        lane.q.append((now + lane.timeout, a))
+        if not lane.armed:
+            lane.armed = True
+            self.k.later(lane.timeout, lane.fire, None)
         if self.lat:
-            self.k.later(self.lat, self._arrive, a)
+            heappush(self.queue, (now + self.lat, self.seq(), self._arrive, a))
         else:
-            self.runner.start(self.callee, a.reply, c.f.depth + 1)
+            self.start(self.callee, a.reply, c.f.depth + 1)
 
     def _arrive(self, a: Attempt) -> None:
-        self.runner.start(self.callee, a.reply, a.call.f.depth + 1)
+        self.start(self.callee, a.reply, a.call.f.depth + 1)
 
     def _replied(self, a: Attempt) -> None:
         if a.settled:
             return  # the caller gave up already (timeout); the late answer is dropped
         a.settled = True
         status = a.status
-        if status == OK and self.err and self.k.rand() < self.err:
+        if status == OK and self.err and self.rand() < self.err:
             status = ERROR
         self._outcome(a.call, status)
 
@@ -171,15 +172,22 @@ class CallStep:
             if status:
                 self.failures += 1
                 if self.failures >= self.threshold:
-                    self.open_until = self.runner.env._now + self.reset
+                    self.open_until = self.env._now + self.reset
             else:
                 self.failures = 0
         if status and c.n < self.retries:
             c.n += 1
-            delay = self.backoff * (1 << (c.n - 1)) * (0.5 + self.k.rand())  # jitter ±50%
+            delay = self.backoff * (1 << (c.n - 1)) * (0.5 + self.rand())  # jitter ±50%
             self.k.later(delay, self._attempt, c)
             return
-        self.link.record(c.t0, self.runner.env._now, status)
+        link, t0 = self.link, c.t0  # LinkStats.record, written out
+        if t0 >= link.warm:
+            link.count += 1
+            link.hist.add(self.env._now - t0)
+            if status:
+                link.failed += 1
+                if status == 2:
+                    link.timeouts += 1
         f = c.f
         if status:
             f.status = status

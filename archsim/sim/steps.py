@@ -9,6 +9,7 @@ raised exception ends the generated handler.
 from __future__ import annotations
 
 from collections.abc import Callable
+from heapq import heappush
 from typing import Any
 
 from archsim.sim.stations import (
@@ -70,7 +71,9 @@ class LinkStats:
 class Op:
     """A compiled operation: its steps and where (and how) it runs."""
 
-    __slots__ = ("error_rate", "n", "name", "record", "station", "steps", "threads", "undo")
+    __slots__ = (
+        "error_rate", "n", "name", "record", "runs", "station", "steps", "threads", "undo",
+    )  # fmt: skip
 
     def __init__(self, name: str, station: Station, threads: bool, error_rate: float) -> None:
         self.name = name
@@ -78,6 +81,7 @@ class Op:
         self.threads = threads
         self.error_rate = error_rate
         self.steps: tuple[Any, ...] = ()
+        self.runs: tuple[Callable[[Frame], bool], ...] = ()  # each step's bound ``run``
         self.n = 0
         self.record = True  # background work (heartbeats) is not a request of the component
         # saga: (compiled index of a compensable step, the operation that undoes it)
@@ -86,11 +90,15 @@ class Op:
     def set_steps(self, steps: list[Any]) -> None:
         """Install the compiled steps."""
         self.steps = tuple(steps)
+        self.runs = tuple(step.run for step in self.steps)
         self.n = len(self.steps)
 
 
 class Frame:
-    """One execution of an operation."""
+    """One execution of an operation.
+
+    No ``__init__``: ``Runner.start`` sets the fields every frame has; a visit step sets
+    ``ts``, ``ta``, ``aux`` and ``st`` before it reads them."""
 
     __slots__ = (
         "aux", "depth", "done", "op", "pc", "refused", "rep", "st", "status", "t0", "ta", "ts",
@@ -100,15 +108,13 @@ class Frame:
     status: int
     t0: float  # start of the operation
     done: Callable[[Frame], None]
+    depth: int  # nested synchronous calls above this frame
+    refused: bool  # rejected at its own replica's door: not a latency sample there
     rep: Replica  # left unset on a frame refused before it reached a replica
-
-    def __init__(self) -> None:
-        self.depth = 0  # nested synchronous calls above this frame
-        self.refused = False  # rejected at its own replica's door: not a latency sample there
-        self.aux: Any = None  # replica of the station a visit step is using
-        self.st = OK  # status of the interaction in flight
-        self.ta = 0.0  # arrival at a visited station
-        self.ts = 0.0  # start of the current step
+    aux: Replica  # replica of the station a visit step is using
+    st: int  # status of the interaction in flight
+    ta: float  # arrival at a visited station
+    ts: float  # start of the current step
 
 
 class Runner:
@@ -128,6 +134,7 @@ class Runner:
         only a cycle with p < 1 can get there, with probability p^depth."""
         f = Frame()
         f.op, f.pc, f.status, f.t0, f.done, f.depth = op, 0, OK, self.env._now, done, depth
+        f.refused = False
         if depth > MAX_CALL_DEPTH:
             self.truncated += 1
             f.status = ERROR
@@ -138,10 +145,13 @@ class Runner:
             f.status = ERROR
             done(f)
             return
-        rep = f.rep = st.pick()
+        rep = st.single
+        if rep is None:
+            rep = st.pick()
+        f.rep = rep
         rep.outstanding += 1
         if op.threads:  # a thread is held for the whole operation
-            code = rep.acquire(self._begin, f)
+            code = rep.acquire(self.advance, f)
             if code == GRANTED:
                 self.advance(f)
             elif code == REJECTED:
@@ -151,21 +161,23 @@ class Runner:
             return
         self.advance(f)
 
-    def _begin(self, f: Frame) -> None:
-        self.advance(f)
-
     def advance(self, f: Frame) -> None:
         """Run steps until one waits; finish the frame when none is left or one failed."""
-        steps, n = f.op.steps, f.op.n
-        while f.status == OK and f.pc < n:
-            step = steps[f.pc]
-            f.pc += 1
-            if step.run(f):
-                return
-        if f.status != OK and f.op.undo:
+        op = f.op
+        if not f.status:
+            runs, n, pc = op.runs, op.n, f.pc
+            while pc < n:
+                run = runs[pc]
+                pc += 1
+                f.pc = pc
+                if run(f):
+                    return
+                if f.status:
+                    break
+        if f.status and op.undo:
             # a saga failed: undo the compensable steps that completed (those before the
             # failed one), last first, before the failure is answered (as rt.saga() does)
-            done = [op for at, op in f.op.undo if at < f.pc - 1]
+            done = [undo for at, undo in op.undo if at < f.pc - 1]
             if done:
                 self._compensate(f, done)
                 return
@@ -182,14 +194,20 @@ class Runner:
 
     def finish(self, f: Frame) -> None:
         """Release what the frame holds, apply the component's error rate, report."""
-        op, rep = f.op, f.rep
-        if op.threads and f.status != REJECTED:
+        op, rep, status = f.op, f.rep, f.status
+        if op.threads and status != REJECTED:
             rep.release()
         rep.outstanding -= 1
-        if f.status == OK and op.error_rate and self.k.rand() < op.error_rate:
-            f.status = ERROR
+        if status == OK and op.error_rate and self.k.rand() < op.error_rate:
+            f.status = status = ERROR
         if op.record and not f.refused:
-            op.station.record(f.t0, self.env._now, f.status)
+            st = op.station  # Station.record, written out
+            t0 = f.t0
+            if t0 >= st.warm:
+                st.completions += 1
+                st.hist.add(self.env._now - t0)
+                if status:
+                    st.errors += 1
         f.done(f)
 
 
@@ -197,49 +215,61 @@ class ComputeStep:
     """Hold a worker of the operation's replica for one service time (async), or just take
     the service time when a thread is already held for the whole operation."""
 
-    __slots__ = ("_done", "draw", "held", "k", "runner", "station")
+    __slots__ = ("_done", "draw", "env", "held", "queue", "runner", "seq", "station")
 
     def __init__(
         self, runner: Runner, station: Station, held: bool, draw: Callable[[], float] | None = None
     ) -> None:
         self.runner = runner
-        self.k = runner.k
+        self.env = runner.env
+        self.queue = runner.k.queue
+        self.seq = runner.k.seq
         self.station = station
         self.held = held
         # The operation's own service time (``operation_time``) or the component's.
         self.draw = draw or station.draw
-        self._done = self._done_held if held else self._done_release
+        self._done = runner.advance if held else self._done_release
 
     def run(self, f: Frame) -> bool:
-        if self.held:
-            self._serve(f)
-            return True
-        code = f.rep.acquire(self._serve, f)
-        if code == GRANTED:
-            self._serve(f)
-            return True
-        if code == REJECTED:
-            f.status = REJECTED
-            f.refused = True
-            return False
+        """Start the step: True when it waits (it resumes ``f`` itself), False when ``f``
+        goes on at once (here: refused at the replica's door)."""
+        if not self.held:
+            code = f.rep.acquire(self._serve, f)
+            if code == REJECTED:
+                f.status = REJECTED
+                f.refused = True
+                return False
+            if code != GRANTED:
+                return True
+        heappush(
+            self.queue,
+            (self.env._now + self.draw() * self.station.factor, self.seq(), self._done, f),
+        )
         return True
 
     def _serve(self, f: Frame) -> None:
-        self.k.later(self.draw() * self.station.factor, self._done, f)
+        heappush(
+            self.queue,
+            (self.env._now + self.draw() * self.station.factor, self.seq(), self._done, f),
+        )
 
     def _done_release(self, f: Frame) -> None:
         f.rep.release()
         self.runner.advance(f)
 
-    def _done_held(self, f: Frame) -> None:
-        self.runner.advance(f)
-
 
 class VisitStep:
     """A round trip to an infrastructure station (database query, cache op, publish): optional
-    connection-pool slot, network hop, a worker there for one service time, hop back."""
+    connection-pool slot, network hop, a worker there for one service time, hop back.
 
-    __slots__ = ("err", "k", "lat", "link", "p", "pool", "runner", "station")
+    A cache get (``CacheGetStep``) draws its hit on the way back and jumps over its inlined
+    miss steps; a publish (``PublishStep``) hands the event to its consumers once the broker
+    has it. Both are flags here, not hook calls: this runs for most simulated events."""
+
+    __slots__ = (
+        "advance", "cache", "env", "err", "hit", "k", "lat", "link", "notify", "p", "pool",
+        "queue", "rand", "runner", "seq", "skip", "station",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -253,26 +283,43 @@ class VisitStep:
         pool: Pool | None = None,
     ) -> None:
         self.runner = runner
+        self.advance = runner.advance
         self.k = runner.k
+        self.env = runner.env
+        self.queue = runner.k.queue
+        self.seq = runner.k.seq
+        self.rand = runner.k.rand
         self.station = station
         self.p = p
         self.lat = latency
         self.err = error_rate
         self.link = link
         self.pool = pool
+        self.cache = self.notify = False
+        self.hit = 0.0
+        self.skip = 0
 
     def run(self, f: Frame) -> bool:
-        if self.p < 1.0 and self.k.rand() >= self.p:
+        """Start the round trip (True: it resumes ``f``), or skip it (False, probability
+        ``1 - p``)."""
+        if self.p < 1.0 and self.rand() >= self.p:
             return False
-        f.ts = self.runner.env._now
-        if self.pool is not None and not self.pool.acquire(self._go, f):
-            return True
-        self._go(f)
+        now = f.ts = self.env._now
+        pool = self.pool
+        if pool is not None:
+            if not pool.free:
+                pool.queue.append((self._go, f))
+                return True
+            pool.free -= 1
+        if self.lat:
+            heappush(self.queue, (now + self.lat, self.seq(), self._arrive, f))
+        else:
+            self._arrive(f)
         return True
 
     def _go(self, f: Frame) -> None:
         if self.lat:
-            self.k.later(self.lat, self._arrive, f)
+            heappush(self.queue, (self.env._now + self.lat, self.seq(), self._arrive, f))
         else:
             self._arrive(f)
 
@@ -281,64 +328,80 @@ class VisitStep:
         if st.down:
             self._back(f, ERROR)
             return
-        rep: Replica = st.pick()
+        rep = st.single
+        if rep is None:
+            rep = st.pick()
         f.aux = rep
-        f.ta = self.runner.env._now
+        now = f.ta = self.env._now
         code = rep.acquire(self._serve, f)
         if code == GRANTED:
-            self._serve(f)
+            heappush(self.queue, (now + st.draw() * st.factor, self.seq(), self._served, f))
         elif code == REJECTED:
             self._back(f, REJECTED)
 
     def _serve(self, f: Frame) -> None:
         st = self.station
-        self.k.later(st.draw() * st.factor, self._served, f)
+        heappush(
+            self.queue, (self.env._now + st.draw() * st.factor, self.seq(), self._served, f)
+        )
 
     def _served(self, f: Frame) -> None:
         f.aux.release()
-        status = ERROR if self.err and self.k.rand() < self.err else OK
-        self.station.record(f.ta, self.runner.env._now, status)
-        if not status:
-            self.arrived(f)
-        self._back(f, status)
+        status = ERROR if self.err and self.rand() < self.err else OK
+        st = self.station  # Station.record, written out
+        now = self.env._now
+        ta = f.ta
+        if ta >= st.warm:
+            st.completions += 1
+            st.hist.add(now - ta)
+            if status:
+                st.errors += 1
+        if self.notify and not status:
+            self.arrived(now)
+        f.st = status
+        if self.lat:
+            heappush(self.queue, (now + self.lat, self.seq(), self._returned, f))
+        else:
+            self._returned(f)
 
-    def arrived(self, f: Frame) -> None:
-        """Hook: the station has done its work (publish enqueues the event here)."""
+    def arrived(self, now: float) -> None:
+        """The station has done its work (a publish enqueues the event here)."""
 
     def _back(self, f: Frame, status: int) -> None:
         f.st = status
         if self.lat:
-            self.k.later(self.lat, self._returned, f)
+            heappush(self.queue, (self.env._now + self.lat, self.seq(), self._returned, f))
         else:
             self._returned(f)
 
     def _returned(self, f: Frame) -> None:
         if self.pool is not None:
             self.pool.release()
-        self.link.record(f.ts, self.runner.env._now, f.st)
-        if f.st:
-            f.status = f.st
-        else:
-            self.after(f)
-        self.runner.advance(f)
-
-    def after(self, f: Frame) -> None:
-        """Hook: the caller has the answer (a cache hit skips the miss steps here)."""
+        link, status, ts = self.link, f.st, f.ts  # LinkStats.record, written out
+        if ts >= link.warm:
+            link.count += 1
+            link.hist.add(self.env._now - ts)
+            if status:
+                link.failed += 1
+                if status == 2:
+                    link.timeouts += 1
+        if status:
+            f.status = status
+        elif self.cache and self.rand() < self.hit:
+            f.pc += self.skip  # a hit: the miss steps inlined after it are not run
+        self.advance(f)
 
 
 class CacheGetStep(VisitStep):
     """Read-through cache: a hit (probability ``hit``) skips the ``skip`` miss steps after it."""
 
-    __slots__ = ("hit", "skip")
+    __slots__ = ()
 
     def __init__(self, runner: Runner, station: Station, *, hit: float, skip: int, **kw: Any):
         super().__init__(runner, station, **kw)
+        self.cache = True
         self.hit = hit
         self.skip = skip
-
-    def after(self, f: Frame) -> None:
-        if self.k.rand() < self.hit:
-            f.pc += self.skip
 
 
 class PublishStep(VisitStep):
@@ -356,11 +419,11 @@ class PublishStep(VisitStep):
         **kw: Any,
     ):
         super().__init__(runner, station, **kw)
+        self.notify = True
         self.consumers = consumers
         self.counter = counter  # [published after warm-up], shared by the event flow
 
-    def arrived(self, f: Frame) -> None:
-        now = self.runner.env._now
+    def arrived(self, now: float) -> None:
         if now >= self.k.warm:
             self.counter[0] += 1
         for consumer in self.consumers:
