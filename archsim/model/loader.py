@@ -227,7 +227,19 @@ def _paused_gc() -> Iterator[None]:
         yield
     finally:
         if enabled:
+            _to_oldest_generation()
             gc.enable()
+
+
+def _to_oldest_generation() -> None:
+    # What loading built lives as long as the model. Left in the young generation, all of it
+    # is traversed by the first collection after the collector is back on (0.1-0.4 s at
+    # 10,000 links, ~1 s at 100,000); freeze + unfreeze moves it to the oldest generation in
+    # one step instead. Skipped when something else keeps objects frozen: unfreezing would
+    # release theirs.
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
+        gc.unfreeze()
 
 
 def read_architecture(text: str, file: str | None = None) -> LoadResult:
