@@ -7,7 +7,7 @@ output gives an equal model: ``read(write(m)).structure() == m.structure()``.
 from __future__ import annotations
 
 from archsim.errors import Location
-from archsim.model.architecture import Architecture
+from archsim.model.architecture import Architecture, SourceRef
 from archsim.model.dot import write_dot
 from archsim.model.dot.ast import Attr, DotEdge, DotGraph, DotNode, DotSubgraph
 
@@ -16,15 +16,21 @@ __all__ = ["to_dot", "to_dot_graph"]
 _NOWHERE = Location()
 
 
-def _attrs(raw: dict[str, str]) -> dict[str, Attr]:
+def _attrs(raw: dict[str, str], where: Location = _NOWHERE) -> dict[str, Attr]:
     return {
-        k: Attr(k, v, _NOWHERE, is_html=v.startswith("<") and v.endswith(">"))
+        k: Attr(k, v, where, is_html=v.startswith("<") and v.endswith(">"))
         for k, v in raw.items()
     }
 
 
+def _at(file: str | None, ref: SourceRef | None) -> Location:
+    """Where the model says a statement was written (nowhere when it does not know)."""
+    return Location(file, ref.line, ref.col) if ref is not None else _NOWHERE
+
+
 def to_dot_graph(arch: Architecture) -> DotGraph:
-    """The architecture as a DOT syntax tree (positions unset)."""
+    """The architecture as a DOT syntax tree; nodes, edges and their attributes carry the
+    positions the model kept from its file (so a check on the tree points into the file)."""
     graph = DotGraph(
         name=arch.name,
         directed=True,
@@ -45,10 +51,11 @@ def to_dot_graph(arch: Architecture) -> DotGraph:
             )
         )
     for comp in arch.components:
-        attrs = _attrs(comp.attrs)
+        where = _at(arch.file, comp.source)
+        attrs = _attrs(comp.attrs, where)
         node = DotNode(
             id=comp.id,
-            location=_NOWHERE,
+            location=where,
             attrs=attrs,
             own_keys=tuple(attrs),
             comments=comp.comments,
@@ -57,12 +64,13 @@ def to_dot_graph(arch: Architecture) -> DotGraph:
         graph.nodes[comp.id] = node
         graph.declarations.append(node)
     for link in arch.links:
-        attrs = _attrs(link.attrs)
+        where = _at(arch.file, link.source_ref)
+        attrs = _attrs(link.attrs, where)
         graph.edges.append(
             DotEdge(
                 source=link.source,
                 target=link.target,
-                location=_NOWHERE,
+                location=where,
                 attrs=attrs,
                 own_keys=tuple(attrs),
                 comments=link.comments,

@@ -26,7 +26,7 @@ from archsim.model.compact import shared_fields
 from archsim.model.cycles import check_cycles
 from archsim.model.derive import derive_behaviour
 from archsim.model.dot import MAX_INPUT_BYTES, check_size, decode_dot, parse_dot, read_dot_bytes
-from archsim.model.dot.ast import Attr, DotEdge, DotGraph, DotNode
+from archsim.model.dot.ast import Attr, DotDocument, DotEdge, DotGraph, DotNode
 from archsim.model.entries import check_entries, sibling_groups
 from archsim.model.kinds import (
     Kind,
@@ -42,7 +42,7 @@ from archsim.model.references import check_references
 from archsim.model.resolve import relation_for_target, resolve_kinds
 from archsim.model.weights import check_weights
 
-__all__ = ["LoadResult", "load", "read_architecture"]
+__all__ = ["LoadResult", "load", "read_architecture", "read_graph"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,6 +248,18 @@ def read_architecture(text: str, file: str | None = None) -> LoadResult:
         return _read(text, file)
 
 
+def read_graph(graph: DotGraph, file: str | None = None) -> LoadResult:
+    """Check a DOT syntax tree and build the Architecture from it, exactly as
+    ``read_architecture`` does after parsing; a model's edits (``apply_overrides``) are read
+    this way, without writing DOT text and parsing it again."""
+    reader = Reader(file)
+    if not graph.nodes:
+        pick_graph(DotDocument([graph], file), reader)
+        raise InvalidModelError(reader.diagnostics[0].message, diagnostics=reader.diagnostics)
+    with _paused_gc():
+        return _build(graph, reader, file)
+
+
 def _read(text: str, file: str | None) -> LoadResult:
     reader = Reader(file)
     if len(text) > MAX_INPUT_BYTES // 4:  # characters: at most 4 bytes each in UTF-8
@@ -256,6 +268,11 @@ def _read(text: str, file: str | None) -> LoadResult:
     graph = pick_graph(doc, reader)
     if graph is None or not graph.nodes:
         raise InvalidModelError(reader.diagnostics[0].message, diagnostics=reader.diagnostics)
+    return _build(graph, reader, file)
+
+
+def _build(graph: DotGraph, reader: Reader, file: str | None) -> LoadResult:
+    """From a picked graph to the checked Architecture (every check after parsing)."""
     check_declarations(graph, reader)
     labelled = {i: _relation(e, reader) for i, e in enumerate(graph.edges)}
     relations = {i: rel for i, (rel, _) in labelled.items()}

@@ -12,8 +12,10 @@ the relation: ``order_service->message_broker[publishes to].p=0.5``) or a graph 
     graph:
       network_latency: 0.5ms
 
-Overrides are applied to the attributes as written and the model is read again, so a value is
-checked exactly as it would be in the file and the behaviour is re-derived from it.
+Overrides are applied to the model's attributes as written (links addressed by their identity,
+source, target and relation) and the edited model is checked and derived again by the loader's
+own rules (``read_graph``, from the model's syntax tree: no DOT text is written or parsed), so a
+value is checked exactly as it would be in the file and the behaviour is re-derived from it.
 """
 
 from __future__ import annotations
@@ -25,9 +27,9 @@ from typing import Any
 from archsim.errors import ArchsimError, Location, ScenarioError
 from archsim.model import attributes as A
 from archsim.model.architecture import Architecture
-from archsim.model.export import to_dot
+from archsim.model.export import to_dot_graph
 from archsim.model.link_address import LinkAddress, address_of, parse_address
-from archsim.model.loader import read_architecture
+from archsim.model.loader import read_graph
 
 __all__ = [
     "LocatedOverride",
@@ -275,7 +277,7 @@ def apply_overrides(arch: Architecture, overrides: Iterable[Override | str]) -> 
         }
     )
     try:
-        return read_architecture(to_dot(updated), arch.file).architecture
+        return read_graph(to_dot_graph(updated), arch.file).architecture
     except ArchsimError as exc:
         raise ScenarioError(
             "override rejected: " + "; ".join(d.message for d in exc.diagnostics),
