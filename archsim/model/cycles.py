@@ -53,7 +53,7 @@ def import_numpy() -> ModuleType:
     return numpy
 
 
-@dataclass
+@dataclass(slots=True)  # one per call, publish and delivery: 77,000 at 10,000 links
 class _Edge:
     source: int
     target: int
