@@ -115,6 +115,8 @@ def render_handler(op: Operation, writer: StepWriter, res: Resource) -> str:
         f"async def {op.name}({', '.join(params)}) -> Any:",
         _doc(op),
         f"{_IND}payload: dict[str, Any] = {payload}",
+        # the user's before hook: may reject the request or change the payload the steps use
+        f"{_IND}payload = await rt.before(handlers, {op.name!r}, payload, request)",
     ]
     if uses_calls:
         lines.append(f"{_IND}calls: dict[str, Any] = {{}}")

@@ -524,6 +524,19 @@ class Runtime:
 
         return decorate
 
+    async def before(
+        self, handlers: Any, name: str, payload: dict[str, Any], request: Request
+    ) -> dict[str, Any]:
+        """The payload the steps use: the request's, passed through the user's hook
+        ``handlers.before_<name>`` when there is one. The hook runs before any step, so an
+        ``HTTPException`` it raises (a 422 for a body a business rule refuses) stops the
+        request before anything is called or written; returning None keeps the payload."""
+        hook = getattr(handlers, f"before_{name}", None)
+        if hook is None:
+            return payload
+        changed = await hook(payload, request)
+        return payload if changed is None else changed
+
     async def finish(
         self, handlers: Any, name: str, result: Any, payload: dict[str, Any], status: int = 200
     ) -> Response:
