@@ -135,7 +135,7 @@ def plan_handlers(
             after.append([])
         return i
 
-    emits: dict[tuple[int, str], list[Publication]] = {}
+    emits: dict[int, dict[str, list[Publication]]] = {}  # id(subscription) -> event -> pubs
     seen = dict.fromkeys(published)
     queue = deque(seen)
     while queue:
@@ -156,30 +156,43 @@ def plan_handlers(
                     if add & ~upstream[n]:
                         upstream[n] |= add
                         todo.extend(after[n])
-                emits.setdefault((id(link), here[1]), []).append(pub)
+                emits.setdefault(id(link), {}).setdefault(here[1], []).append(pub)
                 if there not in seen:
                     seen[there] = None
                     queue.append(there)
-    live = set(seen)
+    live: dict[str, set[str]] = {}  # broker -> the events ever published there
+    for broker, event in seen:
+        live.setdefault(broker, set()).add(event)
     handlers: list[Handler] = []
     taken: dict[str, set[str]] = {}
     for link, offered in subs:
-        events = [e for e in offered if link.events or (link.target, e) in live]
-        groups: dict[tuple, tuple[list[str], tuple[Publication, ...]]] = {}
-        for event in events:  # one handler per distinct set of publications
-            found = emits.get((id(link), event))
-            if found is None:  # most events: nothing published in turn (no key to build)
-                groups.setdefault((), ([], ()))[0].append(event)
-                continue
-            out = tuple(found)
-            key = tuple((pub.link.key, pub.event) for pub in out)
-            groups.setdefault(key, ([], out))[0].append(event)
+        on_broker = live.get(link.target, set())
+        events = offered if link.events else [e for e in offered if e in on_broker]
+        groups = _by_publications(events, emits.get(id(link), {}))
         for names, emitted in groups.values():
             used = taken.setdefault(link.source, set())
             name = handler_name(link.target, names, used)
             used.add(name)
             handlers.append(Handler(link.source, name, link, tuple(names), emitted))
     return handlers
+
+
+def _by_publications(
+    events: list[str], emits: Mapping[str, list[Publication]]
+) -> dict[tuple, tuple[list[str], tuple[Publication, ...]]]:
+    """A subscription's events grouped by what handling them publishes (one handler each)."""
+    if not emits:  # most subscriptions: nothing published in turn, one handler (or none)
+        return {(): (list(events), ())} if events else {}
+    groups: dict[tuple, tuple[list[str], tuple[Publication, ...]]] = {}
+    for event in events:
+        found = emits.get(event)
+        if found is None:  # most events: nothing published in turn (no key to build)
+            groups.setdefault((), ([], ()))[0].append(event)
+            continue
+        out = tuple(found)
+        key = tuple((pub.link.key, pub.event) for pub in out)
+        groups.setdefault(key, ([], out))[0].append(event)
+    return groups
 
 
 def handler_name(broker: str, events: Sequence[str], used: set[str]) -> str:
