@@ -246,6 +246,11 @@ class RecordingRuntime:
     async def first_delivery(self, conn: Any, event: dict[str, Any]) -> bool:
         return True
 
+    async def before(self, handlers: Any, name: str, payload: Any, request: Any) -> Any:
+        hook = getattr(handlers, f"before_{name}", None)
+        changed = await hook(payload, request) if hook is not None else None
+        return payload if changed is None else changed
+
     async def finish(
         self, handlers: Any, name: str, result: Any, payload: Any, status: int = 200
     ) -> Any:
