@@ -259,14 +259,12 @@ class RecordingRuntime:
 
 
 def _purge() -> None:
-    """Forget the last stack's modules, but keep its metrics module: importing that again
-    would register the same Prometheus series twice (every stack's copy is the same file)."""
-    metrics = sys.modules.get("archsim_runtime.metrics")
+    """Forget the last stack's modules. Its metrics module is archsim's own (the same file):
+    importing a copy would register the same Prometheus series twice in one process."""
     for name in list(sys.modules):
         if name.split(".")[0] in ("archsim_runtime", "services"):
             del sys.modules[name]
-    if metrics is not None:
-        sys.modules["archsim_runtime.metrics"] = metrics
+    sys.modules["archsim_runtime.metrics"] = importlib.import_module("archsim.runtime.metrics")
 
 
 @dataclass

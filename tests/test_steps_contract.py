@@ -72,11 +72,6 @@ GAPS: list[tuple[Any, str]] = [
         "codegen (resources.accounts_store), not in the model: the handler uses a database "
         "its steps do not name",
     ),
-    (
-        lambda arch, op, way: way == "fast path" and sum(s.checks_token for s in op.steps) > 1,
-        "codegen/handlers.forward_route keeps one of a route's token checks, and "
-        "runtime/proxy.forward hard-codes compute -> authorize -> forward",
-    ),
 ]
 
 

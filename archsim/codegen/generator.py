@@ -13,7 +13,7 @@ import textwrap
 from importlib import resources
 from typing import Any
 
-from archsim.codegen.handlers import forward_route, render_handler, wrap
+from archsim.codegen.handlers import forward_route, render_handler
 from archsim.codegen.imports import import_block
 from archsim.codegen.layout import Process, plan_processes
 from archsim.codegen.locustfile import render_locustfile
@@ -203,9 +203,10 @@ def _service_files(arch: Architecture, comp: Component, header: str) -> dict[str
         return files
     writer = StepWriter(arch, comp, res, flow)
     handlers = [render_handler(op, writer, res) for op in ops]
-    routes = [forward_route(op, writer) for op in ops if op.kind is OpKind.PROXY]
+    proxied = (forward_route(op, writer) for op in ops if op.kind is OpKind.PROXY)
+    routes = [route for route in proxied if route is not None]
     if routes:
-        table = "".join("\n".join(wrap(f"    {route}", 116)) + ",\n" for route in routes)
+        table = "".join(textwrap.indent(route, "    ") + ",\n" for route in routes)
         handlers.append(
             "# The proxy operations above, served by the runtime's ASGI fast path (same steps).\n"
             f"rt.fast_forward([\n{table}])"

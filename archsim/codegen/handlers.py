@@ -154,16 +154,30 @@ def _consumer(op: Operation, body: list[str], uses_calls: bool, ids: list[str]) 
     return "\n".join(lines)
 
 
-def forward_route(op: Operation, writer: StepWriter) -> str:
-    """The ``ForwardRoute(...)`` of a proxy operation, for the runtime's fast path."""
-    call = next(s for s in reversed(op.steps) if s.action is StepAction.CALL)
-    callee = writer.arch.behaviour.operation(call.target or "", call.operation or "")
-    auth = next((s for s in op.steps if s.action is StepAction.CALL and s is not call), None)
-    args = [repr(op.method), repr(op.path), repr(op.name), repr(call.target),
-            repr(callee.path), f"policy={writer.policy(call)}"]  # fmt: skip
-    if auth is not None:
-        args += [f"auth={auth.target!r}", f"auth_policy={writer.policy(auth)}"]
-    return f"ForwardRoute({', '.join(args)})"
+def forward_route(op: Operation, writer: StepWriter) -> str | None:
+    """The ``ForwardRoute(...)`` of a proxy operation for the runtime's fast path: its steps,
+    in order, as the fast path's step objects (compute, a token check, the final forward);
+    None when a step is one the fast path does not run (the FastAPI endpoint serves it)."""
+    steps: list[str] = []
+    for i, step in enumerate(op.steps):
+        last = i == len(op.steps) - 1
+        if step.action is StepAction.COMPUTE and not last:
+            own = repr(op.name) if step.service_time is not None else ""
+            steps.append(f"Compute({own})")
+        elif step.checks_token and not last:
+            steps.append(f"Authorize({step.target!r}, {writer.policy(step)})")
+        elif step.action is StepAction.CALL and last and step.p == 1:
+            callee = writer.arch.behaviour.operation(step.target or "", step.operation or "")
+            steps.append(f"Forward({step.target!r}, {callee.path!r}, {writer.policy(step)})")
+        else:
+            return None
+    args = [repr(op.method), repr(op.path), repr(op.name)]
+    line = f"ForwardRoute({', '.join(args)}, ({', '.join(steps)}{',' * (len(steps) == 1)}))"
+    if len(line) <= 96:
+        return line
+    inner = "".join(f"{_IND * 2}{step},\n" for step in steps)
+    lines = "".join(f"{_IND}{arg},\n" for arg in args)
+    return f"ForwardRoute(\n{lines}{_IND}(\n{inner}{_IND}),\n)"
 
 
 def _proxy(op: Operation, body: list[str]) -> str:

@@ -1,6 +1,8 @@
 """The gateway's fast path: proxy operations served by ``front.Front`` ahead of FastAPI,
-running the same steps as the generated endpoints (compute, validate the token, forward)
-without routing and dependency solving on every request."""
+running the same steps as the generated endpoints without routing and dependency solving on
+every request. A route carries its operation's steps, rendered from the model by the code
+generator (``Compute``, ``Authorize`` per token check, a final ``Forward``); ``forward`` runs
+them in order and decides nothing of its own."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from fastapi import HTTPException
 from .client import DEFAULT_POLICY, CallError, CallPolicy, ServiceClient
 from .metrics import OperationTimer
 
-__all__ = ["ForwardRoute", "HopError", "ProxyRuntime", "forward"]
+__all__ = ["Authorize", "Compute", "Forward", "ForwardRoute", "HopError", "ProxyRuntime", "forward"]
 
 _PARAM = re.compile(r"\{([^}/]+)\}")
 
@@ -25,21 +27,59 @@ class HopError(HTTPException):
 
 
 @dataclass(frozen=True)
+class Compute:
+    """The compute step (``operation``: the operation whose own service time it spends)."""
+
+    operation: str | None = None
+
+
+@dataclass(frozen=True)
+class Authorize:
+    """A validate-token step: ``auth`` checks the caller's bearer token (through the token
+    cache: never skipped, see ``Runtime.authorize_header``)."""
+
+    auth: str
+    policy: CallPolicy = DEFAULT_POLICY
+
+
+@dataclass(frozen=True)
+class Forward:
+    """The forwarding call, last: the request goes on to ``target`` at ``path`` (a template
+    of the route's parameters); its answer is the route's."""
+
+    target: str
+    path: str
+    policy: CallPolicy = DEFAULT_POLICY
+
+
+RouteStep = Compute | Authorize | Forward
+
+
+@dataclass(frozen=True)
 class ForwardRoute:
-    """``method path`` (a template) → ``target`` at ``target_path``, after a token check with
-    ``auth`` when set."""
+    """``method path`` (a template) of proxy operation ``operation``, served by running
+    ``steps`` in order; the last is a ``Forward``."""
 
     method: str
     path: str
     operation: str
-    target: str
-    target_path: str
-    policy: CallPolicy = DEFAULT_POLICY
-    auth: str | None = None
-    auth_policy: CallPolicy = DEFAULT_POLICY
+    steps: tuple[RouteStep, ...]
     pattern: re.Pattern[str] = field(init=False, compare=False)
 
+    @property
+    def target(self) -> str:
+        """The component the route forwards to."""
+        return self.forwarding.target
+
+    @property
+    def forwarding(self) -> Forward:
+        """The route's forwarding step."""
+        last = self.steps[-1]
+        assert isinstance(last, Forward), f"{self.operation}: a route ends with its Forward"
+        return last
+
     def __post_init__(self) -> None:
+        self.forwarding  # noqa: B018 - a route without its Forward is refused at import
         parts = _PARAM.split(self.path)
         regex = "".join(
             re.escape(p) if i % 2 == 0 else f"(?P<{p}>[^/]+)" for i, p in enumerate(parts)
@@ -76,8 +116,9 @@ async def forward(
     send: Any,
     request_id: bytes,
 ) -> None:
-    """Serve one request of a proxy operation: compute, validate the token, forward the body;
-    answer what the target answered (``request_id`` is echoed, as TraceMiddleware does)."""
+    """Serve one request of a proxy operation by running its steps (compute, token checks,
+    then forward the body); answer what the target answered (``request_id`` is echoed, as
+    TraceMiddleware does)."""
     authorization = content_type = None
     for name, value in scope["headers"]:
         if name == b"authorization":
@@ -94,25 +135,28 @@ async def forward(
     extra: list[tuple[bytes, bytes]] = []
     try:
         async with rt.operation(route.operation):
-            rt.compute(route.operation)
-            if route.auth is not None:
-                await rt.authorize_header(authorization, route.auth, route.auth_policy)
-            target = route.target_path.format(**params) if params else route.target_path
-            if scope.get("query_string"):
-                target += "?" + scope["query_string"].decode("latin-1")
-            out = {"content-type": content_type or "application/json"}
-            if authorization is not None:
-                out["authorization"] = authorization
-            assert rt.client is not None
-            reply = await rt.client.call(
-                route.target,
-                scope["method"],
-                target,
-                data=body or None,
-                headers=out,
-                policy=route.policy,
-            )
-            status, content, ctype = reply.status, reply.body, reply.content_type
+            for step in route.steps:
+                if isinstance(step, Compute):
+                    rt.compute(step.operation)
+                elif isinstance(step, Authorize):
+                    await rt.authorize_header(authorization, step.auth, step.policy)
+                else:
+                    target = step.path.format(**params) if params else step.path
+                    if scope.get("query_string"):
+                        target += "?" + scope["query_string"].decode("latin-1")
+                    out = {"content-type": content_type or "application/json"}
+                    if authorization is not None:
+                        out["authorization"] = authorization
+                    assert rt.client is not None
+                    reply = await rt.client.call(
+                        step.target,
+                        scope["method"],
+                        target,
+                        data=body or None,
+                        headers=out,
+                        policy=step.policy,
+                    )
+                    status, content, ctype = reply.status, reply.body, reply.content_type
     except HTTPException as exc:
         error = {"detail": exc.detail, "hop": True} if isinstance(exc, HopError) else None
         status, content = exc.status_code, json.dumps(error or {"detail": exc.detail}).encode()
