@@ -6,7 +6,8 @@ recorded with the operation's derived steps.
 
 Each record is ``(action, target, what)``: ``("compute", None, None)``, ``("call", target,
 (method, path) or operation)``, ``("query", db, "read"|"write")``, ``("cache_get", cache,
-key)``, ``("cache_set", …)``, ``("cache_delete", …)``, ``("publish", broker, event)``.
+key)``, ``("cache_set", cache, (key, ttl))``, ``("cache_delete", …)``, ``("publish", broker,
+event)``.
 """
 
 from __future__ import annotations
@@ -216,7 +217,7 @@ class RecordingRuntime:
         return {"id": 1, "items": []} if self.behaviour.cache_hits else None
 
     async def cache_set(self, cache: str, key: str, value: Any, ttl_s: float) -> None:
-        self.records.append(("cache_set", cache, key))
+        self.records.append(("cache_set", cache, (key, ttl_s)))
 
     async def cache_delete(self, cache: str, *keys: str) -> None:
         for key in keys:

@@ -148,6 +148,8 @@ def expected(steps: tuple[Step, ...], hits: bool, chance: bool) -> list[Record]:
                 out.append(("cache_get", step.target, key))
                 if not hits:
                     out += expected(step.on_miss, hits, chance)
+            case StepAction.CACHE_SET:  # the TTL is the model's, never a default of codegen's
+                out.append(("cache_set", step.target, (key, step.ttl)))
             case StepAction.PUBLISH:
                 out.append(("publish", step.target, step.event))
             case _:

@@ -159,8 +159,10 @@ class StepWriter:
                     out.extend(_comment(pad + _IND, f"step (on miss): {inner.describe()}"))
                     self._step(op, inner, out, depth + 1)
             case StepAction.CACHE_SET:
-                key, ttl = self._key(step.key or ""), step.ttl or 60.0
-                out.append(f"{pad}await rt.cache_set({step.target!r}, {key}, result, {ttl!r})")
+                # the model gives every fill its TTL (the link's, else the documented default)
+                assert step.ttl is not None, f"{op.qualified}: a cache fill without a TTL"
+                key = self._key(step.key or "")
+                out.append(f"{pad}await rt.cache_set({step.target!r}, {key}, result, {step.ttl!r})")
             case StepAction.CACHE_DELETE:
                 key = self._key(step.key or "")
                 out.append(f"{pad}await rt.cache_delete({step.target!r}, {key})")
