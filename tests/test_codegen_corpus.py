@@ -17,6 +17,7 @@ FILES = [
     *sorted((ROOT / "examples" / "architectures").glob("*.dot")),
     ROOT / "topology.dot",
     *sorted((ROOT / "tests" / "stack_models").glob("*.dot")),
+    *sorted((ROOT / "tests" / "contract_models").glob("*.dot")),
 ]
 
 

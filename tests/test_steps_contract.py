@@ -27,7 +27,6 @@ from archsim.codegen.layout import plan_processes
 from archsim.errors import ArchsimError
 from archsim.model import (
     Architecture,
-    Kind,
     Operation,
     OpKind,
     Relation,
@@ -55,15 +54,6 @@ MODES = {"miss": (False, True), "hit": (True, True), "no-chance": (False, False)
 
 #: Known gaps: (predicate on the architecture, operation and way, reason): strict xfails.
 GAPS: list[tuple[Any, str]] = [
-    (
-        lambda arch, op, way: (
-            arch.component(op.component).kind is Kind.AUTH
-            and op.name in ("issue_token", "validate_token")
-            and arch.links_from(op.component, Relation.STORES_IN)
-        ),
-        "auth_app.py.j2 is hand-written: an auth service that stores in a database is "
-        "simulated reading it and generated never touching it",
-    ),
     (
         lambda arch, op, way: (
             op.rule == "auth.accounts" and not arch.links_from(op.component, Relation.STORES_IN)

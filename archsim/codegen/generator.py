@@ -13,6 +13,7 @@ import textwrap
 from importlib import resources
 from typing import Any
 
+from archsim.codegen.control import control_steps, needs_text
 from archsim.codegen.handlers import forward_route, render_handler
 from archsim.codegen.imports import import_block
 from archsim.codegen.layout import Process, plan_processes
@@ -187,9 +188,12 @@ def _service_files(arch: Architecture, comp: Component, header: str) -> dict[str
     spec = _spec(arch, comp)
     if comp.kind is Kind.AUTH:
         store = accounts_store(arch, comp)
+        tables = {store: "accounts"} if store else {}
+        own = [op for op in ops if op.rule != "auth.accounts"]  # accounts: the template's SQL
         files[f"{pkg}/app.py"] = render_template(
             "auth_app.py.j2", header=header, comp=comp, spec=_pformat(spec), ops=ops,
-            store=store, module=f"services.{snake(comp.id)}",
+            store=store, module=f"services.{snake(comp.id)}", text=needs_text(own, tables),
+            steps={op.name: control_steps(op, tables) for op in own},
         )  # fmt: skip
         if store is not None:
             files[f"{pkg}/tables.py"] = render_template(
@@ -198,8 +202,9 @@ def _service_files(arch: Architecture, comp: Component, header: str) -> dict[str
         return files
     if comp.kind is Kind.CONFIG:
         files[f"{pkg}/app.py"] = render_template(
-            "config_app.py.j2", header=header, comp=comp, spec=_pformat(spec), ops=ops
-        )
+            "config_app.py.j2", header=header, comp=comp, spec=_pformat(spec), ops=ops,
+            text=needs_text(ops, {}), steps={op.name: control_steps(op, {}) for op in ops},
+        )  # fmt: skip
         return files
     writer = StepWriter(arch, comp, res, flow)
     handlers = [render_handler(op, writer, res) for op in ops]
