@@ -46,7 +46,7 @@ from archsim.model import load
 __all__ = ["main"]
 
 _TARGET_SECONDS = 3.0
-_EDGE = re.compile(r"^\s*(\S+) -> (\S+) \[label=\"([^\"]+)\"\];$", re.MULTILINE)
+_EDGE = re.compile(r"^\s*(\S+) -> (\S+) \[label=\"([^\"]+)\"[^\]]*\];$", re.MULTILINE)
 _CLI = "from archsim.cli import main; main()"
 _LOAD_ONLY = "import sys, archsim.cli.app; from archsim.model import load; load(sys.argv[1])"
 

@@ -61,7 +61,7 @@ def _mix(n: int) -> list[str]:
     fixed = ["lb", "gateway", "registry", "config", "auth", "broker"]
     rest = max(n - len(fixed), 0)
     shares = [("service", 0.55), ("database", 0.25), ("cache", 0.1), ("external", 0.1)]
-    kinds = fixed[:n]
+    kinds = [*fixed[: n - 1], "service"] if n <= len(fixed) else list(fixed)
     for kind, share in shares:
         kinds += [kind] * int(rest * share)
     kinds += ["service"] * (n - len(kinds))
@@ -69,9 +69,44 @@ def _mix(n: int) -> list[str]:
 
 
 def generate(n_components: int, n_links: int, seed: int = 0) -> str:
-    """A DOT digraph with ``n_components`` nodes and ``n_links`` relation-labelled edges."""
+    """A DOT digraph with ``n_components`` nodes and ``n_links`` relation-labelled edges (plus a
+    gateway route to each service nothing else reaches) that ``archsim validate`` accepts at every
+    size and seed: services are ordered, and a service only calls later ones (no call cycles) and
+    only consumes events of earlier ones (no event loops; each publisher names its event, each
+    subscription names up to three of them)."""
     rng = random.Random(seed)
-    kinds = _mix(n_components)
+    lines, by_kind = _nodes(_mix(n_components))
+    pairs = [p for p in RELATIONS if p[0] in by_kind and p[1] in by_kind]
+    if len(by_kind.get("service", [])) < 2 and ("service", "service") in pairs:
+        pairs.remove(("service", "service"))  # one service cannot call a later one
+    if not pairs or n_links <= 0:
+        return "\n".join([*lines, "}"]) + "\n"
+    order = {s: i for i, s in enumerate(by_kind.get("service", []))}
+    weights = [20 if p == ("service", "service") else 5 for p in pairs]
+    links: list[list[str]] = []  # [src, dst, label, events or ""]
+    for _ in range(n_links):
+        src_kind, dst_kind = rng.choices(pairs, weights)[0]
+        src, dst = rng.choice(by_kind[src_kind]), rng.choice(by_kind[dst_kind])
+        if (src_kind, dst_kind) == ("service", "service"):
+            src, dst = sorted(rng.sample(by_kind["service"], 2), key=order.__getitem__)
+        label = RELATIONS[(src_kind, dst_kind)]
+        if dst_kind == "broker" and rng.random() < 0.5:
+            label = _SUBSCRIBE  # consumers point at the broker too, as in the seed
+        links.append([src, dst, label, ""])
+    _name_events(links, order, rng)
+    links += _front_door(by_kind, {link[1] for link in links})
+    lines.append("    // Relations")
+    for src, dst, label, events in links:
+        attr = f'label="{label}"'
+        if events:
+            attr += f', {"event" if label != _SUBSCRIBE else "events"}="{events}"'
+        lines.append(f"    {src} -> {dst} [{attr}];")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _nodes(kinds: list[str]) -> tuple[list[str], dict[str, list[str]]]:
+    """The digraph's opening and node statements, and the node ids of each kind."""
     counters: dict[str, int] = {}
     by_kind: dict[str, list[str]] = {}
     lines = ["digraph GeneratedArchitecture {"]
@@ -84,22 +119,43 @@ def generate(n_components: int, n_links: int, seed: int = 0) -> str:
             node_id = stem if n == 1 and kind not in ("service", "database") else f"{stem}_{n}"
             by_kind.setdefault(kind, []).append(node_id)
             lines.append(f'    {node_id} [label="{label} {n}", type="{typ}", shape="{shape}"];')
-    pairs = [p for p in RELATIONS if p[0] in by_kind and p[1] in by_kind]
-    if not pairs or n_links <= 0:
-        lines.append("}")
-        return "\n".join(lines) + "\n"
-    weights = [20 if p == ("service", "service") else 5 for p in pairs]
-    lines.append("    // Relations")
-    for _ in range(n_links):
-        src_kind, dst_kind = rng.choices(pairs, weights)[0]
-        src = rng.choice(by_kind[src_kind])
-        dst = rng.choice(by_kind[dst_kind])
-        label = RELATIONS[(src_kind, dst_kind)]
-        if dst_kind == "broker" and rng.random() < 0.5:
-            label = _SUBSCRIBE  # consumers point at the broker too, as in the seed
-        lines.append(f'    {src} -> {dst} [label="{label}"];')
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+    return lines, by_kind
+
+
+def _front_door(by_kind: dict[str, list[str]], reached: set[str]) -> list[list[str]]:
+    """A route from the gateway (else the load balancer) to each service no link reaches: such a
+    service, calling only later ones, would otherwise read as a traffic source (a client)."""
+    for kind in ("gateway", "lb"):
+        if kind in by_kind:
+            door = by_kind[kind][0]
+            return [[door, s, RELATIONS[(kind, "service")], ""]
+                    for s in by_kind.get("service", []) if s not in reached]  # fmt: skip
+    return []
+
+
+def _name_events(links: list[list[str]], order: dict[str, int], rng: random.Random) -> None:
+    """Name each publisher's event (``<service>.changed``) on its ``publishes to`` links, and give
+    each subscription up to three events of earlier publishers on its broker; a subscriber with
+    no earlier publisher publishes instead. Along any chain of events the services' order rises,
+    so no event comes back to a consumer upstream of it."""
+    publishers: dict[str, set[str]] = {}  # broker -> publishing services
+    for link in links:
+        if link[2] == "publishes to":
+            publishers.setdefault(link[1], set()).add(link[0])
+    subscriptions = [link for link in links if link[2] == _SUBSCRIBE]
+    for link in sorted(subscriptions, key=lambda lk: order[lk[0]]):
+        src, broker = link[0], link[1]
+        earlier = sorted((p for p in publishers.get(broker, ()) if order[p] < order[src]),
+                         key=order.__getitem__)  # fmt: skip
+        if earlier:
+            chosen = rng.sample(earlier, min(3, len(earlier)))
+            link[3] = ",".join(f"{p}.changed" for p in sorted(chosen, key=order.__getitem__))
+        else:
+            link[2] = "publishes to"
+            publishers.setdefault(broker, set()).add(src)
+    for link in links:
+        if link[2] == "publishes to":
+            link[3] = f"{link[0]}.changed"
 
 
 def generate_compact(n_services: int, n_links: int, seed: int = 0, chain: int = 40) -> str:
