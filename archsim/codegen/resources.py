@@ -57,7 +57,7 @@ def resource_for(arch: Architecture, comp: Component, flow: Dataflow | None = No
     if store is not None:
         return Resource(name=ACCOUNT, many=plural(ACCOUNT), camel=_camel(ACCOUNT), login=True,
                         stores=(store,))  # fmt: skip
-    name = snake(comp.resource or resource_of(comp.id))
+    name = snake(comp.resource or resource_of(comp.id, comp.label))
     ops = arch.behaviour.operations_of(comp.id)
     flow = flow or derive_dataflow(arch)
     refs: list[str] = []

@@ -3,7 +3,8 @@
 The generator names a component's package, process, data file and routes after ``snake(id)``
 (``"a/b"`` → ``a_b``, ``Evil`` → ``evil``). Two ids with one snake name would be written into
 one directory, one silently lost; the file must say which is which, so it is a validate error
-naming both.
+naming both. Likewise two services behind one gateway that serve one resource (``orders`` and
+``order_service`` both serve ``/orders``): the gateway could send a request to only one of them.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from archsim.model.architecture import Architecture, Component
 from archsim.model.checks import Reader
 from archsim.model.naming import snake
 
-__all__ = ["check_name_clashes"]
+__all__ = ["check_name_clashes", "check_route_clashes"]
 
 
 def check_name_clashes(arch: Architecture, reader: Reader) -> None:
@@ -42,3 +43,25 @@ def _where(comp: Component, reader: Reader) -> Location:
     if comp.source is None:
         return Location(reader.file)
     return Location(reader.file, comp.source.line, comp.source.col)
+
+
+def check_route_clashes(arch: Architecture, reader: Reader) -> None:
+    """Report every request a front door forwards to two components (one method and path)."""
+    comps = {c.id: c for c in arch.components}
+    for front in arch.components:
+        first: dict[tuple[str | None, str | None], str] = {}
+        for op in arch.behaviour.operations_of(front.id):
+            target = next((s.target for s in op.steps if s.target in comps), None)
+            if op.path is None or target is None:
+                continue
+            earlier = first.setdefault((op.method, op.path), target)
+            if earlier == target:
+                continue
+            reader.error(
+                f"'{front.id}' would forward {op.method} {op.path} to both '{earlier}' and "
+                f"'{target}': they serve the same resource",
+                _where(comps[target], reader),
+                hint=f'name another resource for one: {target} [resource="{snake(target)}"]',
+                code="route-clash",
+            )
+            break  # one error per pair of components is enough

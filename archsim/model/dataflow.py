@@ -48,7 +48,7 @@ _CARRIERS = (OpKind.WRITE, OpKind.ACTION, OpKind.CONSUME)
 def resource_name(arch: Architecture, op: Operation) -> str:
     """The snake-case resource an operation serves (``order``)."""
     comp = arch.component(op.component)
-    return snake(op.resource or comp.resource or resource_of(comp.id))
+    return snake(op.resource or comp.resource or resource_of(comp.id, comp.label))
 
 
 def id_name(resource: str) -> str:

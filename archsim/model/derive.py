@@ -150,7 +150,7 @@ class _Deriver:
 
     def _resource(self, comp: Component) -> str:
         if comp.id not in self._resources:
-            self._resources[comp.id] = comp.resource or resource_of(comp.id)
+            self._resources[comp.id] = comp.resource or resource_of(comp.id, comp.label)
         return self._resources[comp.id]
 
     def _add(self, op: Operation) -> None:

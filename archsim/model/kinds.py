@@ -181,6 +181,15 @@ _SYNONYMS: dict[str, Relation] = {
     "smtp": Relation.SENDS_VIA,
     "email": Relation.SENDS_VIA,
     "sends email": Relation.SENDS_VIA,
+    "send email": Relation.SENDS_VIA,
+    "sends emails": Relation.SENDS_VIA,
+    "send emails": Relation.SENDS_VIA,
+    "sends mail": Relation.SENDS_VIA,
+    "send mail": Relation.SENDS_VIA,
+    "mail": Relation.SENDS_VIA,
+    "mails": Relation.SENDS_VIA,
+    "e mail": Relation.SENDS_VIA,
+    "notifies via": Relation.SENDS_VIA,
 }
 
 #: Protocols and styles written on edges: they say how, not which relation, so the edge is read

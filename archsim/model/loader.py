@@ -21,13 +21,14 @@ from archsim.model import attributes as A
 from archsim.model.architecture import Architecture, Component, Group, Host, Link
 from archsim.model.behaviour import Behaviour
 from archsim.model.checks import Reader, check_declarations, check_links, pick_graph
-from archsim.model.clashes import check_name_clashes
+from archsim.model.clashes import check_name_clashes, check_route_clashes
 from archsim.model.compact import shared_fields
 from archsim.model.cycles import check_cycles
 from archsim.model.derive import derive_behaviour
 from archsim.model.dot import MAX_INPUT_BYTES, check_size, decode_dot, parse_dot, read_dot_bytes
 from archsim.model.dot.ast import Attr, DotDocument, DotEdge, DotGraph, DotNode
 from archsim.model.entries import check_entries, sibling_groups
+from archsim.model.flow_arrows import read_flow_arrows
 from archsim.model.kinds import (
     Kind,
     Layer,
@@ -275,9 +276,9 @@ def _build(graph: DotGraph, reader: Reader, file: str | None) -> LoadResult:
     """From a picked graph to the checked Architecture (every check after parsing)."""
     check_declarations(graph, reader)
     labelled = {i: _relation(e, reader) for i, e in enumerate(graph.edges)}
+    carried = read_flow_arrows(graph, labelled, reader)
     relations = {i: rel for i, (rel, _) in labelled.items()}
     kinds = resolve_kinds(graph, relations, reader)
-    carried: dict[int, tuple[str, ...]] = {}
     for index, edge in enumerate(graph.edges):
         label = labelled[index][1]
         if relations[index] is None and "relation" not in edge.attrs:
@@ -346,6 +347,7 @@ def _build(graph: DotGraph, reader: Reader, file: str | None) -> LoadResult:
     check_weights(sibling_groups(arch), graph, reader)
     _check_operation_times(arch, graph, reader)
     check_name_clashes(arch, reader)
+    check_route_clashes(arch, reader)
     check_references(arch, graph, reader)
     check_cycles(arch, graph, reader)
     if reader.failed:

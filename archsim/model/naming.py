@@ -19,13 +19,37 @@ def snake(text: str) -> str:
     return f"c_{name}" if name[0].isdigit() else name
 
 
-def resource_of(component_id: str) -> str:
-    """The resource a component serves: ``order_service`` → ``order``."""
-    name = snake(component_id)
+def resource_of(component_id: str, label: str | None = None) -> str:
+    """The resource a component serves: ``order_service`` → ``order``; an id that says nothing
+    (``api``, ``svc2``, ``b``) takes it from the label instead (``Orders API`` → ``order``)."""
+    name = _resource(component_id)
+    if label is not None and _says_nothing(component_id):
+        named = _resource(_LABEL_NOISE.sub(" ", plain_label(label)))
+        if not _says_nothing(named):
+            return named
+    return name
+
+
+def _resource(name: str) -> str:
+    name = snake(name)
     for suffix in _SUFFIXES:
         if name.endswith(suffix) and len(name) > len(suffix):
             return singular(name[: -len(suffix)].rstrip("_"))
     return singular(name)
+
+
+# Ids that name no resource: a role, a letter or a number ("api", "svc2", "b", "ms_1").
+_GENERIC_IDS = frozenset({
+    "api", "app", "application", "backend", "server", "service", "svc", "microservice", "ms",
+    "node", "component", "comp", "srv", "web", "webapp", "rest", "restapi", "system",
+})  # fmt: skip
+# What a label says besides the name: "(Java)", ":8080", "[v2]".
+_LABEL_NOISE = re.compile(r"\(.*?\)|\[.*?\]|:\d+")
+
+
+def _says_nothing(name: str) -> bool:
+    bare = re.sub(r"[\d_]+", "", snake(name))
+    return len(bare) <= 2 or bare in _GENERIC_IDS
 
 
 # Words that end in "s" but are not plurals (or have no singular): left as they are.

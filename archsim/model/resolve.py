@@ -30,7 +30,7 @@ from archsim.model.kinds import (
     name_has,
 )
 
-__all__ = ["relation_for_target", "resolve_kinds"]
+__all__ = ["node_names", "relation_for_target", "resolve_kinds"]
 
 # What a traffic source does: it sends requests and nothing else.
 _CLIENT_RELATIONS = frozenset({Relation.CALLS, Relation.USES})
@@ -70,7 +70,7 @@ def relation_for_target(kind: Kind) -> Relation:
     return by_kind.get(kind, Relation.CALLS)
 
 
-def _names(graph: DotGraph, node_id: str) -> tuple[str | None, str | None]:
+def node_names(graph: DotGraph, node_id: str) -> tuple[str | None, str | None]:
     """The words a node is called by (its label, and its ``type`` when that is not a layer:
     ``type="broker"``), and its shape."""
     attrs = graph.nodes[node_id].attrs
@@ -97,7 +97,8 @@ def resolve_kinds(
         linked_to.add(edge.target)
         rel = relations[index]
         if rel is None:  # unlabelled: what the target's name suggests (the loader says so)
-            rel = relation_for_target(kind_from_names(edge.target, *_names(graph, edge.target))[0])
+            named = kind_from_names(edge.target, *node_names(graph, edge.target))[0]
+            rel = relation_for_target(named)
         # A duplicated link counts once, as it does in the model (and after ``archsim fmt``).
         if (edge.source, edge.target, rel) not in counted:
             counted.add((edge.source, edge.target, rel))
@@ -125,7 +126,7 @@ def resolve_kinds(
                         "kind-conflict",
                     )
                 continue
-        label, shape = _names(graph, node.id)
+        label, shape = node_names(graph, node.id)
         client = _client(node.id, label, out, node.id in linked_to)
         named = kind_from_names(node.id, label, shape)
         kinds[node.id] = client or by_rel or _by_deeds(node.id, label, named, out, incoming)

@@ -1,0 +1,101 @@
+"""Drawings in styles the seed does not have: arrows drawn the way events flow (broker ->
+consumer), ids that say nothing (``api``, ``b``) beside labels that do, and verbs on edges. Each
+is read by a written rule (docs/behaviour.md) and said so; what cannot be read is an error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from archsim.errors import InvalidModelError
+from archsim.model import Relation, load
+from archsim.model.loader import read_architecture
+from archsim.model.naming import resource_of
+
+IOT = Path(__file__).resolve().parent / "model_shapes" / "iot-telemetry.dot"
+
+
+def _links(arch) -> set[tuple[str, str, Relation]]:
+    return {(lk.source, lk.target, lk.relation) for lk in arch.links}
+
+
+def test_an_arrow_from_a_broker_to_a_service_is_a_subscription() -> None:
+    result = read_architecture(
+        """digraph flow {
+          api [label="Orders API"]; kafka [label="Kafka"]; worker [label="Shipping worker"];
+          db [shape=cylinder];
+          api -> db; api -> kafka [label="OrderPlaced"]; kafka -> worker;
+        }"""
+    )
+    arch = result.architecture
+    assert ("worker", "kafka", Relation.SUBSCRIBES_TO) in _links(arch)
+    assert arch.component("kafka").kind.value == "broker"
+    assert arch.component("worker").kind.value == "service"
+    handler = [op for op in arch.behaviour.operations_of("worker") if op.kind.value == "consume"]
+    assert [op.triggers for op in handler] == [("OrderPlaced",)]
+    said = [d for d in result.diagnostics if d.code == "flow-arrow"]
+    assert len(said) == 1 and "worker subscribes to kafka" in said[0].message
+    assert said[0].location.line == 4
+
+
+def test_a_flow_arrow_names_its_event_and_a_subscribe_label_turns_too() -> None:
+    arch = load(IOT).architecture
+    links = _links(arch)
+    assert ("ingest", "mqtt", Relation.SUBSCRIBES_TO) in links  # mqtt -> ingest [subscribe]
+    assert ("alerts", "mqtt", Relation.SUBSCRIBES_TO) in links  # drawn the usual way
+    assert arch.component("ingest").kind.value == "service"  # not a second broker
+    assert ("alerts", "mail", Relation.SENDS_VIA) in links  # "send email"
+    one_event = read_architecture(
+        """digraph g { a; bus [kind=broker]; b;
+          a -> bus [relation="publishes to", event=Paid]; bus -> b [label="Paid"]; }"""
+    ).architecture
+    consume = next(op for op in one_event.behaviour.operations_of("b") if op.triggers)
+    assert consume.triggers == ("Paid",)
+
+
+def test_an_arrow_from_a_broker_to_a_database_is_not_turned() -> None:
+    result = read_architecture(
+        'digraph g { a; kafka; es [label="Elasticsearch", shape=cylinder]; '
+        "a -> kafka; kafka -> es; }"
+    )
+    assert "flow-arrow" not in {d.code for d in result.diagnostics}
+    assert ("kafka", "es", Relation.STORES_IN) in _links(result.architecture)
+
+
+@pytest.mark.parametrize(
+    ("component_id", "label", "resource"),
+    [
+        ("api", "Orders API", "order"),
+        ("b", "Payment Service", "payment"),
+        ("svc2", "Inventory (Go)", "inventory"),
+        ("s1", "<<b>Catalog</b><br/>:8080>", "catalog"),
+        ("order_service", "Billing", "order"),  # an id that names a resource keeps it
+        ("api", "API", "api"),  # a label that says nothing either
+    ],
+)
+def test_an_id_that_says_nothing_takes_the_resource_from_its_label(
+    component_id: str, label: str, resource: str
+) -> None:
+    assert resource_of(component_id, label) == resource
+
+
+def test_generic_ids_get_paths_from_their_labels() -> None:
+    arch = read_architecture(
+        'digraph g { gw [kind=gateway]; a [label="Order Service"]; b [label="Payment Service"];'
+        ' gw -> a [relation="routes to"]; a -> b; }'
+    ).architecture
+    paths = {op.path for op in arch.behaviour.operations_of("a")}
+    assert paths == {"/orders"}  # no database: one action, named after the label
+    assert any(op.path == "/payments" for op in arch.behaviour.operations_of("b"))
+
+
+def test_two_services_serving_one_resource_behind_one_gateway_is_an_error() -> None:
+    with pytest.raises(InvalidModelError) as caught:
+        read_architecture(
+            'digraph g { gw [kind=gateway]; a [label="Order Service"]; order_service;'
+            ' gw -> a [relation="routes to"]; gw -> order_service [relation="routes to"]; }'
+        )
+    (clash,) = [d for d in caught.value.diagnostics if d.code == "route-clash"]
+    assert "'a'" in clash.message and "'order_service'" in clash.message
+    assert clash.hint is not None and "resource=" in clash.hint
