@@ -190,13 +190,14 @@ def _fail(reason: str, detail: str = "") -> Outcome:
 
 def traffic_sources(arch) -> list[str]:
     """Components with no inbound link whose every link is an outgoing ``calls``/``uses``:
-    clients drawn as nodes ("Browser", "loadgenerator"), where requests come from."""
+    clients drawn as nodes ("Browser", "loadgenerator"), where requests come from; not a front
+    end (a gateway or load balancer by the model), which is where they enter."""
     inbound = {ln.target for ln in arch.links}
     sources = []
     for comp in arch.components:
         out = [ln for ln in arch.links if ln.source == comp.id]
-        if comp.id in inbound or not out:
-            continue
+        if comp.id in inbound or not out or comp.kind.value in ("gateway", "load_balancer"):
+            continue  # a front end nothing links to is the front door (docs/behaviour.md, Kinds)
         if all(ln.relation.label in _SOURCE_RELATIONS for ln in out):
             sources.append(comp.id)
     return sources

@@ -99,3 +99,26 @@ def test_two_services_serving_one_resource_behind_one_gateway_is_an_error() -> N
     (clash,) = [d for d in caught.value.diagnostics if d.code == "route-clash"]
     assert "'a'" in clash.message and "'order_service'" in clash.message
     assert clash.hint is not None and "resource=" in clash.hint
+
+
+def test_a_producer_nothing_calls_is_a_side_door_for_its_publishing_requests() -> None:
+    arch = load(IOT).architecture
+    doors = {e.hops[0] if e.hops else e.target.component for e in arch.behaviour.entries}
+    assert doors == {"ui", "sensors"}
+    (produce,) = [e for e in arch.behaviour.entries if e.target.component == "sensors"]
+    assert produce.method == "POST" and produce.weight == pytest.approx(0.05)
+    assert "producer" in produce.reason
+    assert sum(e.weight for e in arch.behaviour.entries) == pytest.approx(1.0)
+    # a service that also subscribes is a consumer, not a producer: no door of its own
+    assert "ingest" not in doors and "alerts" not in doors
+
+
+def test_a_producer_is_no_side_door_when_it_is_the_only_door() -> None:
+    arch = read_architecture(
+        "digraph g { job [label=\"Nightly job\"]; bus [kind=broker]; w; db [shape=cylinder];"
+        ' job -> bus [relation="publishes to"]; w -> bus [relation="subscribes to"];'
+        " w -> db; }"
+    ).architecture
+    entries = arch.behaviour.entries
+    assert {e.target.component for e in entries} == {"job", "w"}  # rule d: both, equally
+    assert all("producer" not in e.reason for e in entries)

@@ -166,10 +166,10 @@ def render_locustfile(
         "locustfile.py.j2",
         header=LOCUSTFILE_HEADER.format(source=src),
         name=arch.name,
-        entries=_py(entries),
-        creators=_py(creators),
-        seeded=_py(seeded),
-        fields=_py(fields),
+        entries=_py(entries, prefix=37),  # after `ENTRIES: dict[str, dict[str, Any]] =`
+        creators=_py(creators, prefix=38),  # after `CREATORS: dict[str, dict[str, Any]] =`
+        seeded=_py(seeded, prefix=31),  # after `SEEDED: dict[str, list[int]] =`
+        fields=_py(fields, prefix=36),  # after `FIELDS: dict[str, dict[str, str]] =`
         think=json.dumps(think or _DEFAULT_THINK),
         signup=signup or "",
         signup_entry=creators[signup]["entry"] if signup else "",

@@ -11,8 +11,9 @@ c. **Gateways** nothing sends requests to (a front end that ``calls`` its servic
    ``routes to``: see ``forwards``).
 d. **Fallback**: services nothing sends requests to that offer request operations.
 
-Then, whatever rule applied: an auth service keeping accounts (``archsim.model.accounts``) that
-no door reaches becomes a door of its own with ACCOUNTS_SHARE of the requests.
+Then, whatever rule applied, side doors with SIDE_SHARE of the requests each: an auth service
+keeping accounts (``archsim.model.accounts``) that no door reaches, and a producer nothing
+sends requests to (it publishes events and subscribes to none: sensors, a background job).
 
 Each Entry carries the ``reason`` of its door, which ``archsim inspect`` shows.
 """
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from archsim.errors import Location
 from archsim.model.accounts import ACCOUNTS_SHARE
@@ -58,6 +59,8 @@ class Door:
     component: str
     share: float
     reason: str
+    #: a producer's door takes only the requests that publish (what starts its flows)
+    publishing_only: bool = False
 
 
 def is_entry(op: Operation) -> bool:
@@ -149,23 +152,54 @@ def front_doors(arch: Architecture, ops: Ops) -> list[Door]:
     return []
 
 
-def _account_doors(
+def _side_doors(
     arch: Architecture, ops: Ops, doors: list[Door], reached: set[str]
 ) -> list[Door]:
-    """``doors``, plus each auth service keeping accounts that no door reaches (rule
-    auth.accounts): callers must get a token somewhere, so it takes ACCOUNTS_SHARE."""
-    lonely = [
-        comp.id
+    """``doors``, plus the components that must take requests of their own although no door
+    reaches them, each with SIDE_SHARE of all requests (the others scaled to the rest):
+
+    - an auth service keeping accounts (rule auth.accounts): callers must get a token;
+    - a producer (rule entry.producer): a service nothing sends requests to that publishes
+      events and subscribes to none (sensors, a background job) — else the flows its events
+      start would never run.
+    """
+    if not doors:
+        return doors
+    extra = [
+        Door(comp.id, SIDE_SHARE, _ACCOUNTS_REASON)
         for comp in arch.of_kind(Kind.AUTH)
         if comp.id not in reached and any(op.kind is OpKind.LOGIN for op in ops.get(comp.id, ()))
+    ] + [
+        Door(comp.id, SIDE_SHARE, _PRODUCER_REASON, publishing_only=True)
+        for comp in arch.of_kind(Kind.SERVICE)
+        if comp.id not in reached and _is_producer(arch, ops, comp)
     ]
-    if not lonely or not doors:
+    if not extra:
         return doors
-    rest = 1 - ACCOUNTS_SHARE * len(lonely)
-    reason = "its sign-up and login: tokens are checked and nothing in front routes there"
-    return [Door(d.component, d.share * rest, d.reason) for d in doors] + [
-        Door(comp, ACCOUNTS_SHARE, reason) for comp in lonely
-    ]
+    rest = 1 - SIDE_SHARE * len(extra)
+    return [replace(d, share=d.share * rest) for d in doors] + extra
+
+
+#: The share of all requests a side door takes (the auth service's sign-up and login, a producer).
+SIDE_SHARE = ACCOUNTS_SHARE
+_ACCOUNTS_REASON = "its sign-up and login: tokens are checked and nothing in front routes there"
+_PRODUCER_REASON = (
+    "nothing sends it requests and it publishes events it does not get from a broker: a "
+    "producer; its publishing requests take 5% of all, so the flows its events start run"
+)
+
+
+def _publishes(op: Operation) -> bool:
+    return any(step.action is StepAction.PUBLISH for step in op.steps)
+
+
+def _is_producer(arch: Architecture, ops: Ops, comp: Component) -> bool:
+    return (
+        not arch.links_to(comp.id, *_REQUESTS)
+        and bool(arch.links_from(comp.id, Relation.PUBLISHES_TO))
+        and not arch.links_from(comp.id, Relation.SUBSCRIBES_TO)
+        and bool(_door_ops(arch, ops, comp.id))
+    )
 
 
 def _entries(arch: Architecture, ops: Ops, doors: list[Door], find: _Named) -> list[Entry]:
@@ -173,6 +207,8 @@ def _entries(arch: Architecture, ops: Ops, doors: list[Door], find: _Named) -> l
     entries: list[Entry] = []
     for door in doors:
         offered = _door_ops(arch, ops, door.component)
+        if door.publishing_only:
+            offered = [(op, w) for op, w in offered if _publishes(op)] or offered
         total = sum(weight for _, weight in offered)
         for op, weight in offered:
             hops, target = _follow(find, op)
@@ -192,7 +228,7 @@ def derive_entries(arch: Architecture, ops: Ops) -> tuple[Entry, ...]:
     doors = front_doors(arch, ops)
     entries = _entries(arch, ops, doors, find)
     reached = {entry.target.component for entry in entries}
-    more = _account_doors(arch, ops, doors, reached)
+    more = _side_doors(arch, ops, doors, reached)
     if more is not doors:
         entries = _entries(arch, ops, more, find)
     # Two front doors may offer the same request (two gateways to one service): name the door.
