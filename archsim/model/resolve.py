@@ -97,8 +97,8 @@ def resolve_kinds(
         linked_to.add(edge.target)
         rel = relations[index]
         if rel is None:  # unlabelled: what the target's name suggests (the loader says so)
-            named = kind_from_names(edge.target, *node_names(graph, edge.target))[0]
-            rel = relation_for_target(named)
+            target_kind = kind_from_names(edge.target, *node_names(graph, edge.target))[0]
+            rel = relation_for_target(target_kind)
         # A duplicated link counts once, as it does in the model (and after ``archsim fmt``).
         if (edge.source, edge.target, rel) not in counted:
             counted.add((edge.source, edge.target, rel))
