@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from archsim.cli.app import app
 from archsim.model.loader import read_architecture
-from archsim.traces import SpanKind, TraceFormatError, discover, read_spans, to_dot
+from archsim.traces import Span, SpanKind, TraceFormatError, discover, read_spans, to_dot
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "traces"
@@ -160,3 +160,26 @@ def test_cli_bad_input_is_exit_2_with_location(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "cannot read the traces file" in result.output
     result = runner.invoke(app, ["discover", str(tmp_path)])
     assert result.exit_code == 2 and "holds no .json or .jsonl files" in result.output
+
+
+def test_registration_outside_any_request_is_registers_with() -> None:
+    ms = 1_000_000
+    spans = [
+        Span("1" * 32, "a" * 16, None, "shop", "POST /services", SpanKind.CLIENT, 0, ms,
+             {"http.request.method": "POST", "url.path": "/services",
+              "peer.service": "registry"}),
+        Span("2" * 32, "b" * 16, None, "shop", "PUT /v1/agent/check/pass/shop", SpanKind.CLIENT,
+             5 * ms, 6 * ms, {"http.request.method": "PUT", "peer.service": "consul",
+                              "url.path": "/v1/agent/check/pass/shop"}),
+        Span("3" * 32, "c" * 16, None, "shop", "GET", SpanKind.CLIENT, 7 * ms, 8 * ms,
+             {"http.request.method": "GET", "url.path": "/config/shop",
+              "peer.service": "config"}),
+    ]  # fmt: skip
+    found = discover(spans)
+    relations = {(k.source, k.target): k.relation for k in found.links}
+    assert relations == {
+        ("shop", "registry"): "registers with",
+        ("shop", "consul"): "registers with",
+        ("shop", "config"): "integrates with",  # unanswered and not a registration
+    }
+    assert {c.id: c.kind for c in found.components}["registry"] == "registry"

@@ -167,15 +167,13 @@ def discovered(traced: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
     return discover(spans)
 
 
-def test_discover_recovers_every_request_path_link_of_the_seed(
+def test_discover_recovers_every_link_of_the_seed(
     seed: Architecture, discovered: Any
 ) -> None:
     found = {(k.source, k.target): k.relation for k in discovered.links}
     missing = []
     for link in seed.links:
         relation = link.relation.label
-        if relation == "registers with":  # registration and heartbeats make no spans
-            continue
         if found.get((link.source, link.target)) != relation:
             missing.append(f"{link.source} -[{relation}]-> {link.target}: "
                            f"{found.get((link.source, link.target))}")  # fmt: skip
@@ -185,6 +183,7 @@ def test_discover_recovers_every_request_path_link_of_the_seed(
     kinds = {c.id: c.kind for c in discovered.components}
     assert kinds["load_balancer"] == "load_balancer" and kinds["api_gateway"] == "gateway"
     assert kinds["cache"] == "cache" and kinds["order_db"] == "database"
+    assert kinds["service_registry"] == "registry"  # from registration and heartbeat spans
     assert not discovered.unclassified
 
 

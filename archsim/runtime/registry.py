@@ -125,21 +125,46 @@ def make_registry_app(ttl_s: float) -> web.Application:
 
 class RegistryClient:
     """One service instance's view of a registry: registration with heartbeats, and lookups
-    cached for ``lookup_ttl_s`` (re-registers if the registry forgot it)."""
+    cached for ``lookup_ttl_s`` (re-registers if the registry forgot it).
+
+    With a ``tracer`` (``archsim.runtime.tracing``), registering, heartbeats and leaving make
+    client spans naming the registry (``component``); lookups make none (they are made on a
+    request's way, and an operation's steps stay the model's)."""
 
     def __init__(
         self,
         session: aiohttp.ClientSession,
         base_urls: list[str],
         lookup_ttl_s: float = 30.0,
+        *,
+        component: str = "registry",
+        tracer: Any = None,
     ) -> None:
         self.session = session
         self.base_urls = base_urls
         self.lookup_ttl_s = lookup_ttl_s
+        self.component = component
+        self.tracer = tracer
         self.registered = False
         self._cache: dict[str, tuple[float, list[str]]] = {}
         self._me: dict[str, str] | None = None
         self._task: asyncio.Task[None] | None = None
+
+    async def _traced(self, method: str, path: str, template: str, **kw: Any) -> tuple[int, Any]:
+        """``_request`` inside a client span when tracing is on."""
+        if self.tracer is None:
+            return await self._request(method, path, **kw)
+        attrs: dict[str, Any] = {
+            "http.request.method": method,
+            "url.path": path,
+            "url.template": template,
+            "server.address": self.component,
+            "peer.service": self.component,
+        }
+        async with self.tracer.span(f"{method} {template}", 3, attrs):  # 3: a client span
+            status, data = await self._request(method, path, **kw)
+            attrs["http.response.status_code"] = status  # before the span ends
+        return status, data
 
     async def _request(self, method: str, path: str, **kw: Any) -> tuple[int, Any]:
         last: Exception | None = None
@@ -156,14 +181,14 @@ class RegistryClient:
     async def register(self, name: str, instance_id: str, url: str) -> None:
         """Register this instance (raises ConnectionError when no registry answers)."""
         self._me = {"name": name, "id": instance_id, "url": url}
-        status, _ = await self._request("POST", "/services", json=self._me)
+        status, _ = await self._traced("POST", "/services", "/services", json=self._me)
         self.registered = status == 201
 
     async def heartbeat(self) -> None:
         """Refresh the registration; register again if the registry expired it."""
         if self._me is None:
             return
-        status, _ = await self._request("PUT", f"/services/{self._me['id']}")
+        status, _ = await self._traced("PUT", f"/services/{self._me['id']}", "/services/{id}")
         if status == 404:
             await self.register(**self._me)
         else:
@@ -191,7 +216,7 @@ class RegistryClient:
                 await self._task
         if self._me is not None:
             with contextlib.suppress(ConnectionError):
-                await self._request("DELETE", f"/services/{self._me['id']}")
+                await self._traced("DELETE", f"/services/{self._me['id']}", "/services/{id}")
         self.registered = False
 
     async def lookup(self, name: str, *, fresh: bool = False) -> list[str]:

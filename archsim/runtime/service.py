@@ -171,7 +171,11 @@ class Runtime:
             *self.spec.get("registered", {}).values(),
         }:
             client = RegistryClient(
-                self._session, self.settings.addresses(registry), self.settings.lookup_ttl_s
+                self._session,
+                self.settings.addresses(registry),
+                self.settings.lookup_ttl_s,
+                component=registry,
+                tracer=self.tracer,
             )
             self.registries[registry] = client
             self.discovery.attach(registry, client)

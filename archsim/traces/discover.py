@@ -14,7 +14,9 @@ The rules, in the order they apply (docs/discover.md says the same):
    ``network.protocol.name=smtp`` → *sends via*; a call answered by a server span of another
    service → a call to that service; any other call with a peer name → *integrates with* an
    external component (nothing answered it in the traces).
-3. **Relations of calls**: made outside any operation (start-up) → *reads from*; from an
+3. **Relations of calls**: made outside any operation to register or heartbeat (a path or
+   name with ``regist``/``heartbeat``, ``/services``, Eureka's or Consul's agent paths) →
+   *registers with*; any other made outside any operation (start-up) → *reads from*; from an
    operation that starts a trace, passing the same path on → *distributes to*; passing a path
    it ends with (``/api/products/1`` → ``/products/1``) → *routes to*; to an operation or path
    that validates a token → *validates with*; to a component called ``auth…`` → *uses*;
@@ -41,6 +43,10 @@ __all__ = ["Component", "Discovery", "Link", "Observed", "Step", "discover"]
 
 CACHE_SYSTEMS = frozenset({"redis", "memcached", "valkey", "keydb", "dragonfly", "hazelcast"})
 _VALIDATES = re.compile(r"validat|verif|introspect|check_?token|authori[sz]e", re.I)
+# registration and heartbeats: archsim's registry, Consul's agent, Eureka
+_REGISTERS = re.compile(
+    r"regist|heartbeat|^(?:\w+ )?/services(?:/|$)|/eureka/|/v1/agent/|/v1/catalog/", re.I
+)
 _SKEW_MS = 5.0  # outside its caller's span by more than this: the clocks disagree
 _PEER = ("peer.service", "server.address", "net.peer.name", "http.host", "rpc.service")
 
@@ -399,6 +405,10 @@ def _relation(
     index: _Index, call: Span, op: Span | None, target: _Target, callee: Span | None
 ) -> str:
     """The relation of one HTTP call (rule 3)."""
+    if op is None and target.action == "call":
+        asked = call.attr("url.template", "http.route") or _path(call) or ""
+        if _REGISTERS.search(str(asked)) or _REGISTERS.search(call.name):
+            return "registers with"
     if target.relation != "calls":
         return target.relation
     if op is None:
@@ -453,7 +463,7 @@ def discover(spans: list[Span]) -> Discovery:
         acc.count += 1
         if target.action == "publish":
             acc.events.add(target.detail)
-        if target.action == "call" and relation != "integrates with":
+        if target.action == "call" and relation not in ("integrates with", "registers with"):
             acc.operations.add(target.detail)
         if target.action == "cache" and target.detail == "GET":
             acc.gets += 1
@@ -482,6 +492,7 @@ def _target_kind(target: _Target, relation: str) -> str:
         "sends via": "external",
         "integrates with": "external",
         "reads from": "config",
+        "registers with": "registry",
         "validates with": "auth",
         "uses": "auth",
     }.get(relation, "service")
@@ -669,6 +680,7 @@ _EVIDENCE = {
     "broker": "messaging spans",
     "external": "called, answered by no span",
     "config": "read at start-up",
+    "registry": "registered with, outside any request",
     "auth": "validates tokens for others",
 }
 
