@@ -88,6 +88,13 @@ def test_an_order_is_one_trace_across_processes_and_the_broker(traced: Path) -> 
     # every span of the trace but its root (the load balancer's) has its parent in the files
     roots = [s for s in trace if parent(s) is None]
     assert [r["service"] for r in roots] == ["load_balancer"], roots
+    # named by the route's template, as OpenTelemetry's HTTP conventions name server spans
+    assert roots[0]["name"] == "POST /api/orders"
+    assert roots[0]["attrs"]["http.route"] == "/api/orders"
+    products = [s for s in spans if s["service"] == "load_balancer" and s["kind"] == 2
+                and "products/" in s["attrs"]["url.path"]]  # fmt: skip
+    assert products and all(s["attrs"]["http.route"].endswith("/{id}") for s in products)
+    assert all(s["name"].endswith("/{id}") for s in products)
     kinds = {(s["service"], s["kind"], s["name"]) for s in trace}
     assert ("api_gateway", 2, "create_order") in kinds
     assert ("payment_service", 3, "POST") in kinds  # the call to the provider

@@ -103,15 +103,23 @@ class Balancer:
         """Status, body and content type for one request at the front door (with a server
         span around it when tracing is on)."""
         if self.tracer is not None and path != "/_lb/health":
-            return await self.tracer.balanced(self._route, method, path, query, headers, body)
+            route = self._match(method, path)
+            template = route.path if route is not None else None
+            return await self.tracer.balanced(
+                self._route, method, path, query, headers, body, template
+            )
         return await self._route(method, path, query, headers, body)
+
+    def _match(self, method: str, path: str) -> Route | None:
+        """The first route (in match order) for ``method`` and ``path``."""
+        return next((r for r in self.routes if r.method == method and r.pattern.match(path)), None)
 
     async def _route(
         self, method: str, path: str, query: str, headers: dict[str, str], body: bytes
     ) -> tuple[int, bytes, str]:
         if path == "/_lb/health":
             return _json(200, {"status": "ok", "service": self.settings.service})
-        route = next((r for r in self.routes if r.method == method and r.pattern.match(path)), None)
+        route = self._match(method, path)
         if route is None:
             return _json(404, {"detail": f"no route for {method} {path}"})
         set_context(headers.get("x-request-id"), headers.get("traceparent") or new_traceparent())

@@ -338,9 +338,11 @@ class Tracer:
         query: str,
         headers: dict[str, str],
         body: bytes,
+        template: str | None = None,
     ) -> tuple[int, bytes, str]:
         """The load balancer's server span around ``route(...)``: a child of the client's
-        ``traceparent``, or the root of a new trace (where the sampler decides)."""
+        ``traceparent``, or the root of a new trace (where the sampler decides); named by the
+        route's path ``template`` (``http.route``) when one matched, else by the path."""
         parent = headers.get("traceparent")
         traceparent = child_traceparent(parent)
         start = time.time_ns()
@@ -351,10 +353,12 @@ class Tracer:
             "http.request.method": method,
             "url.path": path,
             "url.scheme": "http",
+            "http.route": template,
             "http.response.status_code": status,
         }
         error = f"HTTP {status}" if status >= 500 else None
-        self.record(f"{method} {path}", SpanKind.SERVER, traceparent, parent, start, attrs, error)
+        name = f"{method} {template or path}"
+        self.record(name, SpanKind.SERVER, traceparent, parent, start, attrs, error)
         return status, content, ctype
 
     # -- export ----------------------------------------------------------------------------
