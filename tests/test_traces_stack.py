@@ -20,7 +20,10 @@ from archsim.model import Architecture
 from archsim.runtime import launcher
 
 runner = CliRunner()
-FAST = {"ARCHSIM_HEARTBEAT_S": "0.5", "ARCHSIM_LOOKUP_TTL_S": "1", "ARCHSIM_REDELIVER_S": "2"}
+FAST = {"ARCHSIM_HEARTBEAT_S": "0.5", "ARCHSIM_LOOKUP_TTL_S": "1", "ARCHSIM_REDELIVER_S": "2",
+        # a load test: password hashing lowered (at 600,000 rounds sign-ups and logins take
+        # seconds on a busy 2-core machine and the 8 s run reaches too few operations)
+        "ARCHSIM_PBKDF2_ROUNDS": "1000"}  # fmt: skip
 
 
 def _spans(folder: Path) -> list[dict[str, Any]]:
