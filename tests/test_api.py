@@ -167,6 +167,22 @@ def test_simulate_is_the_command(seed):
         archsim.simulate(seed, rps=10, users=5)
 
 
+@pytest.mark.parametrize(("option", "value"), [
+    ("duration", "ten seconds"), ("warmup", "-1s"), ("precision", "lots"), ("fail", "db@9..1s"),
+])  # fmt: skip
+def test_the_command_and_the_function_read_options_alike(seed, option: str, value: str):
+    """One parser (archsim.api.options) for both: the same bad value gives the same message,
+    the option spelled as each caller writes it."""
+    result = runner.invoke(app, ["simulate", str(SEED), f"--{option}", value])
+    assert result.exit_code == 2, result.output
+    with pytest.raises(archsim.ScenarioError) as exc:
+        archsim.simulate(seed, **{option: [value] if option == "fail" else value})
+    message = str(exc.value).splitlines()[0].split(": ", 1)[-1]
+    assert " ".join(message.replace(f"{option}: ", "").split()) in " ".join(result.output.split())
+    if option != "fail":  # a window's error says --fail/--slow to both callers (sim.scenario)
+        assert f"--{option}" in result.output and f"--{option}" not in str(exc.value)
+
+
 def test_solve_and_sets(seed):
     base = archsim.solve(seed, rps=100)
     more = archsim.solve(seed, rps=100, sets=["user_service.replicas=2"])

@@ -8,15 +8,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.progress import MofNCompleteColumn, Progress
 
+from archsim.api import options
 from archsim.cli.common import (
     console,
-    duration_option,
     err_console,
     handle_errors,
     load_or_exit,
     print_json,
     progress_bar,
-    warmup_option,
 )
 from archsim.cli.files import read_profile, write_atomic
 from archsim.errors import ScenarioError
@@ -54,13 +53,8 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print the result as JSON."
 
 
 def _config(duration: str, warmup: str, replications: int, seed: int) -> SimConfig:
-    from archsim.sim import SimConfig
-
-    return SimConfig(
-        duration=duration_option(duration, "--duration", allow_zero=False),
-        warmup=warmup_option(warmup),
-        replications=replications,
-        seed=seed,
+    return options.sim_config(
+        duration=duration, warmup_=warmup, replications=replications, seed=seed, cli=True
     )
 
 

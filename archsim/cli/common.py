@@ -18,15 +18,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, ProgressColumn, TimeElapsedColumn
 
-from archsim.errors import ArchsimError, Diagnostic, ScenarioError, Severity
+from archsim.errors import ArchsimError, Diagnostic, Severity
 from archsim.model import LoadResult, load
-from archsim.model.quantities import parse_duration
 
 __all__ = [
     "EXIT_FINDINGS",
     "EXIT_INVALID",
     "console",
-    "duration_option",
     "err_console",
     "fail",
     "handle_errors",
@@ -34,7 +32,6 @@ __all__ = [
     "print_diagnostics",
     "print_json",
     "progress_bar",
-    "warmup_option",
 ]
 
 EXIT_FINDINGS = 1
@@ -114,21 +111,6 @@ def load_or_exit(path: Path, *, quiet: bool = False) -> LoadResult:
 def print_json(data: Any) -> None:
     """Write JSON to stdout exactly (no Rich markup or wrapping)."""
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
-
-
-def duration_option(text: str, option: str, *, allow_zero: bool = True) -> float:
-    """Parse a duration given to ``option`` (seconds); a ScenarioError names the option."""
-    try:
-        return parse_duration(text, allow_zero=allow_zero)
-    except ValueError as exc:
-        raise ScenarioError(
-            f"{option}: {exc}", hint=f"e.g. {option} 60s", code="bad-option"
-        ) from None
-
-
-def warmup_option(text: str) -> float | str:
-    """``--warmup``: a duration in seconds, or ``"mser5"`` to let the data choose (MSER-5)."""
-    return "mser5" if text.strip().lower() == "mser5" else duration_option(text, "--warmup")
 
 
 def progress_bar(*columns: str | ProgressColumn, quiet: bool = False) -> Progress:

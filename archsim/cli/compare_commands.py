@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from archsim.api import options
 from archsim.cli.common import (
     console,
     err_console,
@@ -19,7 +20,6 @@ from archsim.cli.common import (
 )
 from archsim.cli.files import read_profile, write_atomic
 from archsim.errors import Location, ScenarioError
-from archsim.model.quantities import parse_probability
 
 # The load-test and simulation cores are imported inside the commands that use them: importing
 # them here would cost every archsim command ~0.3 s of start-up.
@@ -97,10 +97,7 @@ def compare_cmd(
 
     arch = load_or_exit(model, quiet=as_json).architecture
     data = _traces_as_run(arch, measured) if _is_traces(measured) else _read_measured(measured)
-    try:
-        tol = parse_probability(tolerance)
-    except ValueError as exc:
-        raise ScenarioError(f"--tolerance: {exc}", hint="e.g. 25%", code="bad-option") from None
+    tol = options.fraction(tolerance, "--tolerance", eg="25%") or 0.0
     if data.get("schema") == _STEPS_SCHEMA:
         _compare_knee(arch, data, measured, profile, tol, report, as_json)
         return

@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from archsim.cli.common import console, duration_option, fail, handle_errors, load_or_exit
+from archsim.api import options
+from archsim.cli.common import console, fail, handle_errors, load_or_exit
 
 __all__ = ["register", "run_dashboard"]
 
@@ -41,8 +42,8 @@ def run_dashboard(
     from archsim.render import render
     from archsim.runtime import launcher
 
-    refresh_s = duration_option(refresh, "--refresh", allow_zero=False)
-    window_s = duration_option(window, "--window", allow_zero=False)
+    refresh_s = options.seconds(refresh, "--refresh", allow_zero=False)
+    window_s = options.seconds(window, "--window", allow_zero=False)
     if not (directory / "stack.json").is_file():
         fail(f"{directory} is not a generated stack (no stack.json)",
              "generate one first: archsim generate topology.dot -o DIR")  # fmt: skip

@@ -12,10 +12,10 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
+from archsim.api import options
 from archsim.cli.common import (
     EXIT_FINDINGS,
     console,
-    duration_option,
     err_console,
     handle_errors,
     load_or_exit,
@@ -143,23 +143,22 @@ def loadtest_cmd(
 
     Example: archsim loadtest ./stack --steps 100:1500:200 --duration 20s --users 300
     """
-    from archsim.loadtest.runner import LOAD_TEST_ROUNDS, LoadSpec, running_stack
+    from archsim.loadtest.runner import LOAD_TEST_ROUNDS, running_stack
     from archsim.loadtest.thresholds import parse_threshold
-    from archsim.sim.workload import parse_think
 
     thresholds = [parse_threshold(text) for text in check or ()]
-    spec = LoadSpec(
+    spec = options.load_spec(
         users=users,
         spawn_rate=spawn_rate,
-        duration=duration_option(duration, "--duration"),
-        warmup=duration_option(warmup, "--warmup"),
+        duration=duration,
+        warmup_=warmup,
         rps=rps,
         arrivals=arrivals,
-        think=parse_think(think),
+        think=think,
         processes=processes,
         seed=seed,
+        cli=True,
     )
-    spec.check()
     rates = _rates(steps, rps, thresholds)
     text, name = _locustfile(stack, model, quiet=as_json)
     if up:

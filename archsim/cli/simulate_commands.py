@@ -10,19 +10,16 @@ import typer
 from rich.progress import MofNCompleteColumn
 from rich.table import Table
 
+from archsim.api import options
 from archsim.cli.common import (
     console,
-    duration_option,
     err_console,
     handle_errors,
     load_or_exit,
     print_json,
     progress_bar,
-    warmup_option,
 )
 from archsim.cli.files import read_profile, write_atomic
-from archsim.errors import ScenarioError
-from archsim.model.quantities import parse_probability
 
 # The simulation core is imported inside the command: importing it here would slow every
 # archsim command's start-up.
@@ -188,47 +185,28 @@ def simulate_cmd(
 
     Example: archsim simulate topology.dot --rps 200 --duration 60s --replications 5
     """
-    from archsim.sim import SimConfig, Workload, simulate
+    from archsim.sim import simulate
     from archsim.sim.report import render_report
-    from archsim.sim.scenario import parse_fault, prepare
-    from archsim.sim.workload import parse_mix, parse_ramp, parse_think
+    from archsim.sim.scenario import prepare
 
-    if rps is not None and users is not None:
-        raise ScenarioError(
-            "give either --rps (open) or --users (closed), not both",
-            hint="e.g. --rps 200, or --users 50 --think 1s",
-            code="bad-workload",
-        )
+    options.exclusive(rps, users, cli=True)  # before reading the file
     arch = load_or_exit(file, quiet=as_json).architecture
     profile_data = read_profile(profile) if profile is not None else None
     arch = prepare(arch, set_ or [], profile_data, str(profile) if profile else "profile")
-    steps = False
-    points: tuple[tuple[float, float], ...] = ()
-    if ramp:
-        points, steps = parse_ramp(ramp)
-    workload = Workload(
-        rps=None if users is not None else (rps if rps is not None else 100.0),
-        arrivals=arrivals,
-        ramp=points,
-        ramp_steps=steps,
-        users=users,
-        think=parse_think(think),
-        mix=parse_mix(mix, arch) if mix else None,
+    workload = options.workload(
+        arch, rps=rps, users=users, think=think, mix=mix, arrivals=arrivals, ramp=ramp, cli=True
     )
-    faults = tuple(parse_fault(t, "fail") for t in fail or ()) + tuple(
-        parse_fault(t, "slow") for t in slow or ()
-    )
-    cfg = SimConfig(
-        duration=duration_option(duration, "--duration", allow_zero=False),
-        warmup=warmup_option(warmup),
+    cfg = options.sim_config(
+        duration=duration,
+        warmup_=warmup,
         replications=replications,
-        precision=_precision(precision),
         seed=seed,
+        precision=precision,
         balancing=balancing,
-        faults=faults,
+        fault_windows=options.faults(fail or (), slow or ()),
+        cli=True,
     )
     cfg.check(arch)
-    workload.check()
     if method is Method.ANALYTIC:
         _print_analytic(arch, workload, as_json)
         return
@@ -258,17 +236,6 @@ def simulate_cmd(
     for path, what in ((csv_out, "CSV"), (report, "report")):
         if path is not None:
             err_console.print(f"[dim]{what} written to {path}[/]")
-
-
-def _precision(text: str | None) -> float | None:
-    if text is None:
-        return None
-    try:
-        return parse_probability(text)
-    except ValueError as exc:
-        raise ScenarioError(
-            f"--precision: {exc}", hint="e.g. --precision 2%", code="bad-option"
-        ) from None
 
 
 def register(app: typer.Typer) -> None:
