@@ -22,7 +22,6 @@ from archsim.model.architecture import Architecture, Component, Group, Host, Lin
 from archsim.model.behaviour import Behaviour
 from archsim.model.checks import Reader, check_declarations, check_links, pick_graph
 from archsim.model.clashes import check_name_clashes, check_route_clashes
-from archsim.model.compact import shared_fields
 from archsim.model.cycles import check_cycles
 from archsim.model.derive import derive_behaviour
 from archsim.model.dot import MAX_INPUT_BYTES, check_size, decode_dot, parse_dot, read_dot_bytes
@@ -199,7 +198,7 @@ def _link(
     named = ([values["event"]] if "event" in values else []) + list(values.get("events", carried))
     values["events"] = tuple(dict.fromkeys(named))
     try:
-        link = shared_fields(Link(
+        return Link(
             source=edge.source,
             target=edge.target,
             relation=relation,
@@ -207,12 +206,9 @@ def _link(
             explicit=tuple(k for k in edge.attrs if k in A.EDGE_ATTRIBUTES),
             attrs=_raw(edge.attrs),
             comments=edge.comments,
-            source_ref={"line": edge.location.line, "col": edge.location.col},
+            source_ref={"line": edge.location.line, "col": edge.location.col},  # type: ignore[arg-type]
             **values,
-        ))  # fmt: skip
-        if link.source_ref is not None:
-            shared_fields(link.source_ref)
-        return link
+        )
     except ValueError as exc:
         reader.error(f"{what}: {exc}", edge.location, code="bad-attribute")
         return None
