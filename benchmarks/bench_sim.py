@@ -2,8 +2,10 @@
 one process, against a bare SimPy M/M/1 loop (process per customer, ``simpy.Resource``)
 measured in the same run.
 
-Targets (issue 3): >= 25,000 simulated end-to-end requests/s, and request-hops/s >= 0.5x the
-bare loop's customers/s. Exits 1 when a target is missed.
+Targets: >= 60,000 simulated end-to-end requests per CPU second (issue 17; 43,500 before it),
+and request-hops/s >= 0.5x the bare loop's customers/s (issue 3). Both figures are CPU time of
+this process (``time.process_time``): on a shared 2-core machine the wall clock also measures
+the neighbours. Exits 1 when a target is missed.
 
     python benchmarks/bench_sim.py [--rps 400] [--duration 300]
 """
@@ -23,11 +25,11 @@ from archsim.sim import SimConfig, Workload
 from archsim.sim.engine import run_replication
 
 SEED = Path(__file__).resolve().parent.parent / "topology.dot"
-TARGET_RPS, TARGET_RATIO = 25_000, 0.5
+TARGET_RPS, TARGET_RATIO = 60_000, 0.5
 
 
 def bare_mm1(customers: int, lam: float = 80.0, mu: float = 100.0) -> float:
-    """Customers per wall-second of the textbook SimPy M/M/1 (process per customer)."""
+    """Customers per CPU second of the textbook SimPy M/M/1 (process per customer)."""
     env = simpy.Environment()
     server = simpy.Resource(env, capacity=1)
     rng = random.Random(1)
@@ -45,9 +47,9 @@ def bare_mm1(customers: int, lam: float = 80.0, mu: float = 100.0) -> float:
             env.process(customer())
 
     env.process(source())
-    start = time.perf_counter()
+    start = time.process_time()
     env.run()
-    return done[0] / (time.perf_counter() - start)
+    return done[0] / (time.process_time() - start)
 
 
 def main() -> int:
@@ -58,19 +60,19 @@ def main() -> int:
     arch = load(SEED).architecture
     cfg = SimConfig(duration=args.duration, warmup=0.0, replications=1, bins=60)
     run_replication(arch, Workload(rps=args.rps), SimConfig(duration=5.0, warmup=0.0), 99)
-    start = time.perf_counter()
+    start, cpu0 = time.perf_counter(), time.process_time()
     rec = run_replication(arch, Workload(rps=args.rps), cfg, 0)
-    wall = time.perf_counter() - start
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu0
     requests = sum(e["count"] for e in rec["entries"].values())
     hops = sum(c["completions"] for c in rec["components"].values())
-    rps, hops_s = requests / wall, hops / wall
+    rps, hops_s = requests / cpu, hops / cpu
     baseline = bare_mm1(200_000)
     ratio = hops_s / baseline
     print(
         f"seed at {args.rps:g} req/s for {args.duration:g}s simulated: {requests:,} requests, "
-        f"{hops:,} request-hops in {wall:.2f}s wall"
+        f"{hops:,} request-hops in {cpu:.2f}s CPU ({wall:.2f}s wall)"
     )
-    print(f"  end-to-end requests/s : {rps:,.0f}   (target >= {TARGET_RPS:,})")
+    print(f"  end-to-end requests/s : {rps:,.0f}   (target >= {TARGET_RPS:,}; 43,500 before)")
     print(f"  request-hops/s        : {hops_s:,.0f}   ({hops / requests:.2f} hops per request)")
     print(f"  bare SimPy M/M/1 loop : {baseline:,.0f} customers/s")
     print(f"  ratio hops/s / bare   : {ratio:.2f}x  (target >= {TARGET_RATIO}x)")

@@ -14,23 +14,17 @@ from heapq import heappush
 from archsim.sim.stations import ERROR, OK, TIMEOUT, Kernel
 from archsim.sim.steps import Frame, LinkStats, Op, Runner
 
-__all__ = ["Attempt", "Call", "CallStep", "TimerLane"]
-
-
-class Call:
-    """One call step being executed for a frame (over all its attempts)."""
-
-    __slots__ = ("f", "n", "t0")
-    f: Frame  # the caller's frame, resumed when the call settles
-    n: int  # retries made so far
-    t0: float  # when the first attempt started
+__all__ = ["Attempt", "CallStep", "TimerLane"]
 
 
 class Attempt:
-    """One try of a call; ``settled`` once it answered or timed out (whichever came first)."""
+    """One try of a call step for a frame; ``settled`` once it answered or timed out (whichever
+    came first). A retry is a new attempt carrying the call's start and its retry count."""
 
-    __slots__ = ("call", "settled", "status", "step")
-    call: Call
+    __slots__ = ("f", "n", "settled", "status", "step", "t0")
+    f: Frame  # the caller's frame, resumed when the call settles
+    n: int  # retries made before this attempt
+    t0: float  # when the call's first attempt started
     settled: bool
     status: int
     step: CallStep
@@ -40,7 +34,7 @@ class Attempt:
         self.status = callee.status
         step = self.step
         if step.lat:
-            heappush(step.queue, (step.env._now + step.lat, step.seq(), step._replied, self))
+            heappush(step.queue, (step.env._now + step.lat, step.seq(), step.on_replied, self))
         else:
             step._replied(self)
 
@@ -48,7 +42,7 @@ class Attempt:
         """The timeout fired first."""
         if not self.settled:
             self.settled = True
-            self.step._outcome(self.call, TIMEOUT)
+            self.step._outcome(self.f, self.t0, self.n, TIMEOUT)
 
 
 class TimerLane:
@@ -90,8 +84,9 @@ class CallStep:
     """``call target.operation``: network hop, the callee's operation, hop back; with policy."""
 
     __slots__ = (
-        "backoff", "callee", "env", "err", "failures", "k", "lane", "lat", "link", "open_until",
-        "p", "queue", "rand", "reset", "retries", "runner", "seq", "start", "threshold",
+        "backoff", "callee", "env", "err", "failures", "k", "lane", "lat", "link", "on_arrive",
+        "on_replied", "open_until", "p", "queue", "rand", "reset", "retries", "runner", "seq",
+        "start", "threshold",
     )  # fmt: skip
 
     def __init__(
@@ -128,35 +123,34 @@ class CallStep:
         self.failures = 0
         self.open_until = -1.0
         self.link = link
+        self.on_arrive, self.on_replied = self._arrive, self._replied  # bound once
 
     def run(self, f: Frame) -> bool:
         """Start the call (True: it resumes ``f``), or skip it (False, probability ``1 - p``)."""
         if self.p < 1.0 and self.rand() >= self.p:
             return False
-        c = Call()
-        c.f, c.n, c.t0 = f, 0, self.env._now
-        self._attempt(c)
+        self._attempt(f, self.env._now, 0)
         return True
 
-    def _attempt(self, c: Call) -> None:
+    def _attempt(self, f: Frame, t0: float, n: int) -> None:
         now = self.env._now
         if self.threshold and now < self.open_until:
-            self._outcome(c, ERROR)  # breaker open: fail fast, no request sent
+            self._outcome(f, t0, n, ERROR)  # breaker open: fail fast, no request sent
             return
         a = Attempt()
-        a.call, a.step, a.settled = c, self, False
+        a.f, a.t0, a.n, a.step, a.settled = f, t0, n, self, False
         lane = self.lane  # TimerLane.add, written out
         lane.q.append((now + lane.timeout, a))
         if not lane.armed:
             lane.armed = True
             self.k.later(lane.timeout, lane.fire, None)
         if self.lat:
-            heappush(self.queue, (now + self.lat, self.seq(), self._arrive, a))
+            heappush(self.queue, (now + self.lat, self.seq(), self.on_arrive, a))
         else:
-            self.start(self.callee, a.reply, c.f.depth + 1)
+            self.start(self.callee, a.reply, f.depth + 1)
 
     def _arrive(self, a: Attempt) -> None:
-        self.start(self.callee, a.reply, a.call.f.depth + 1)
+        self.start(self.callee, a.reply, a.f.depth + 1)
 
     def _replied(self, a: Attempt) -> None:
         if a.settled:
@@ -165,9 +159,12 @@ class CallStep:
         status = a.status
         if status == OK and self.err and self.rand() < self.err:
             status = ERROR
-        self._outcome(a.call, status)
+        self._outcome(a.f, a.t0, a.n, status)
 
-    def _outcome(self, c: Call, status: int) -> None:
+    def _retry(self, call: tuple[Frame, float, int]) -> None:
+        self._attempt(*call)
+
+    def _outcome(self, f: Frame, t0: float, n: int, status: int) -> None:
         if self.threshold:
             if status:
                 self.failures += 1
@@ -175,20 +172,19 @@ class CallStep:
                     self.open_until = self.env._now + self.reset
             else:
                 self.failures = 0
-        if status and c.n < self.retries:
-            c.n += 1
-            delay = self.backoff * (1 << (c.n - 1)) * (0.5 + self.rand())  # jitter ±50%
-            self.k.later(delay, self._attempt, c)
+        if status and n < self.retries:
+            n += 1
+            delay = self.backoff * (1 << (n - 1)) * (0.5 + self.rand())  # jitter ±50%
+            self.k.later(delay, self._retry, (f, t0, n))
             return
-        link, t0 = self.link, c.t0  # LinkStats.record, written out
+        link = self.link  # an interaction of the link (see LinkStats)
         if t0 >= link.warm:
             link.count += 1
-            link.hist.add(self.env._now - t0)
+            link.sample(self.env._now - t0)
             if status:
                 link.failed += 1
                 if status == 2:
                     link.timeouts += 1
-        f = c.f
         if status:
             f.status = status
         self.runner.advance(f)

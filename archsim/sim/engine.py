@@ -15,7 +15,7 @@ from typing import Any
 import simpy
 
 from archsim.model import Architecture
-from archsim.sim.compiler import CompiledModel
+from archsim.sim.compiler import CompiledModel, sampler
 from archsim.sim.config import SimConfig
 from archsim.sim.stations import OK, REJECTED, TIMEOUT, Kernel, Station
 from archsim.sim.stats import Histogram
@@ -28,21 +28,24 @@ __all__ = ["run_replication"]
 class _Entry:
     """Outcomes of one entry point."""
 
-    __slots__ = ("arrived", "errors", "hist", "ok", "rec", "rejected", "timeouts")
+    __slots__ = ("arrived", "errors", "hist", "ok", "rec", "rejected", "sample", "timeouts")
 
     def __init__(self, rec: _Recorder) -> None:
         self.rec = rec
         self.arrived = self.ok = self.errors = self.timeouts = self.rejected = 0
         self.hist = Histogram()
+        self.sample = self.hist.add
 
     def done(self, f: Frame) -> None:
         rec = self.rec
         now = rec.env._now
-        rec.leave(now)
+        rec.area += rec.inflight * (now - rec.last)  # one request fewer in flight
+        rec.last = now
+        rec.inflight -= 1
         if f.t0 < rec.warm:
             return
         latency = now - f.t0
-        self.hist.add(latency)
+        self.sample(latency)
         status = f.status
         if status == OK:
             self.ok += 1
@@ -77,11 +80,6 @@ class _Recorder:
         self.area += self.inflight * (now - self.last)
         self.last = now
         self.inflight += 1
-
-    def leave(self, now: float) -> None:
-        self.area += self.inflight * (now - self.last)
-        self.last = now
-        self.inflight -= 1
 
     def flush(self) -> float:
         now = self.env._now
@@ -147,13 +145,15 @@ def run_replication(
     def send() -> None:
         op, sink = front[min(bisect.bisect_left(cum, rand()), last)]
         now = env._now
-        rec.enter(now)
+        rec.area += rec.inflight * (now - rec.last)  # rec.enter(now), written out
+        rec.last = now
+        rec.inflight += 1
         if now >= warm:
             sink.arrived += 1
         start(op, sink.done)
 
     if workload.closed:
-        think = workload.think.sampler(rng)
+        think = sampler(workload.think, rng)
 
         def user(_: None) -> None:
             if env._now >= duration:

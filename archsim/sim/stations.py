@@ -71,10 +71,19 @@ class Kernel:
     def run(self, until: float) -> None:
         """Run every wake due before ``until``; the clock ends at ``until``."""
         queue, env, pop = self.queue, self.env, heappop
-        while queue and queue[0][0] < until:
-            env._now, _, fn, ctx = pop(queue)
+        # a stop mark before every wake due at ``until`` (sequence -1): no test per wake
+        heappush(queue, (until, -1, _stop, None))
+        while True:
+            t, _, fn, ctx = pop(queue)
+            if fn is _stop:
+                break
+            env._now = t
             fn(ctx)
         env._now = until
+
+
+def _stop(_: Any) -> None:
+    """The stop mark of ``Kernel.run`` (never called)."""
 
 
 class Replica:
@@ -124,9 +133,12 @@ class Replica:
             return REJECTED
         now = self.env._now
         dt = now - self.last
-        if dt:
-            self.busy_area += (self.workers - self.free) * dt
-            self.queue_area += len(queue) * dt
+        if dt:  # adding 0 * dt is skipped: the same sums, bit for bit
+            busy = self.workers - self.free
+            if busy:
+                self.busy_area += busy * dt
+            if queue:
+                self.queue_area += len(queue) * dt
             self.last = now
         if self.free:
             self.free -= 1
@@ -139,9 +151,12 @@ class Replica:
         queue = self.queue
         now = self.env._now
         dt = now - self.last
-        if dt:
-            self.busy_area += (self.workers - self.free) * dt
-            self.queue_area += len(queue) * dt
+        if dt:  # adding 0 * dt is skipped: the same sums, bit for bit
+            busy = self.workers - self.free
+            if busy:
+                self.busy_area += busy * dt
+            if queue:
+                self.queue_area += len(queue) * dt
             self.last = now
         if queue:
             fn, ctx = queue.popleft()
@@ -170,6 +185,7 @@ class Station:
         "least",
         "replicas",
         "rr",
+        "sample",
         "single",
         "warm",
         "workers",
@@ -197,7 +213,9 @@ class Station:
         self.factor = 1.0  # --slow multiplies service times during its window
         self.down = False  # --fail refuses every request during its window
         self.warm = warm
+        # A request that arrived at t0 >= warm and finished: completions, sample(now - t0), errors.
         self.hist = Histogram()
+        self.sample = self.hist.add
         self.completions = 0
         self.errors = 0
 
@@ -209,14 +227,6 @@ class Station:
             return min(self.replicas, key=_outstanding)
         self.rr = (self.rr + 1) % len(self.replicas)
         return self.replicas[self.rr]
-
-    def record(self, t0: float, now: float, status: int) -> None:
-        """One request finished here: it arrived at ``t0``; counted after warm-up only."""
-        if t0 >= self.warm:
-            self.completions += 1
-            self.hist.add(now - t0)
-            if status:
-                self.errors += 1
 
 
 def _outstanding(replica: Replica) -> int:

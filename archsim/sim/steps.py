@@ -45,9 +45,12 @@ MAX_CALL_DEPTH = 100
 
 
 class LinkStats:
-    """Calls over one link, seen by the caller: count, failures and latency histogram."""
+    """Calls over one link, seen by the caller: count, failures and latency histogram.
 
-    __slots__ = ("count", "failed", "hist", "key", "timeouts", "warm")
+    The steps record an interaction that started at ``t0 >= warm`` themselves: ``count``,
+    ``sample(now - t0)``, ``failed`` when its status is not OK and ``timeouts`` when TIMEOUT."""
+
+    __slots__ = ("count", "failed", "hist", "key", "sample", "timeouts", "warm")
 
     def __init__(self, key: tuple[str, str, str], warm: float) -> None:
         self.key = key
@@ -56,16 +59,7 @@ class LinkStats:
         self.failed = 0
         self.timeouts = 0
         self.hist = Histogram()
-
-    def record(self, t0: float, now: float, status: int) -> None:
-        """One interaction that started at ``t0`` finished with ``status``."""
-        if t0 >= self.warm:
-            self.count += 1
-            self.hist.add(now - t0)
-            if status:
-                self.failed += 1
-                if status == 2:
-                    self.timeouts += 1
+        self.sample = self.hist.add
 
 
 class Op:
@@ -201,11 +195,11 @@ class Runner:
         if status == OK and op.error_rate and self.k.rand() < op.error_rate:
             f.status = status = ERROR
         if op.record and not f.refused:
-            st = op.station  # Station.record, written out
+            st = op.station  # a request of the station (see Station)
             t0 = f.t0
             if t0 >= st.warm:
                 st.completions += 1
-                st.hist.add(self.env._now - t0)
+                st.sample(self.env._now - t0)
                 if status:
                     st.errors += 1
         f.done(f)
@@ -215,7 +209,7 @@ class ComputeStep:
     """Hold a worker of the operation's replica for one service time (async), or just take
     the service time when a thread is already held for the whole operation."""
 
-    __slots__ = ("_done", "draw", "env", "held", "queue", "runner", "seq", "station")
+    __slots__ = ("_done", "draw", "env", "held", "on_serve", "queue", "runner", "seq", "station")
 
     def __init__(
         self, runner: Runner, station: Station, held: bool, draw: Callable[[], float] | None = None
@@ -229,12 +223,13 @@ class ComputeStep:
         # The operation's own service time (``operation_time``) or the component's.
         self.draw = draw or station.draw
         self._done = runner.advance if held else self._done_release
+        self.on_serve = self._serve  # bound once: the hot path passes it on every hop
 
     def run(self, f: Frame) -> bool:
         """Start the step: True when it waits (it resumes ``f`` itself), False when ``f``
         goes on at once (here: refused at the replica's door)."""
         if not self.held:
-            code = f.rep.acquire(self._serve, f)
+            code = f.rep.acquire(self.on_serve, f)
             if code == REJECTED:
                 f.status = REJECTED
                 f.refused = True
@@ -267,8 +262,9 @@ class VisitStep:
     has it. Both are flags here, not hook calls: this runs for most simulated events."""
 
     __slots__ = (
-        "advance", "cache", "env", "err", "hit", "k", "lat", "link", "notify", "p", "pool",
-        "queue", "rand", "runner", "seq", "skip", "station",
+        "advance", "cache", "env", "err", "hit", "k", "lat", "link", "notify", "on_arrive",
+        "on_returned", "on_serve", "on_served", "p", "pool", "queue", "rand", "runner", "seq",
+        "skip", "station",
     )  # fmt: skip
 
     def __init__(
@@ -298,6 +294,9 @@ class VisitStep:
         self.cache = self.notify = False
         self.hit = 0.0
         self.skip = 0
+        # bound once: the hot path schedules these on every visit
+        self.on_arrive, self.on_serve = self._arrive, self._serve
+        self.on_served, self.on_returned = self._served, self._returned
 
     def run(self, f: Frame) -> bool:
         """Start the round trip (True: it resumes ``f``), or skip it (False, probability
@@ -312,14 +311,14 @@ class VisitStep:
                 return True
             pool.free -= 1
         if self.lat:
-            heappush(self.queue, (now + self.lat, self.seq(), self._arrive, f))
+            heappush(self.queue, (now + self.lat, self.seq(), self.on_arrive, f))
         else:
             self._arrive(f)
         return True
 
     def _go(self, f: Frame) -> None:
         if self.lat:
-            heappush(self.queue, (self.env._now + self.lat, self.seq(), self._arrive, f))
+            heappush(self.queue, (self.env._now + self.lat, self.seq(), self.on_arrive, f))
         else:
             self._arrive(f)
 
@@ -333,34 +332,32 @@ class VisitStep:
             rep = st.pick()
         f.aux = rep
         now = f.ta = self.env._now
-        code = rep.acquire(self._serve, f)
+        code = rep.acquire(self.on_serve, f)
         if code == GRANTED:
-            heappush(self.queue, (now + st.draw() * st.factor, self.seq(), self._served, f))
+            heappush(self.queue, (now + st.draw() * st.factor, self.seq(), self.on_served, f))
         elif code == REJECTED:
             self._back(f, REJECTED)
 
     def _serve(self, f: Frame) -> None:
         st = self.station
-        heappush(
-            self.queue, (self.env._now + st.draw() * st.factor, self.seq(), self._served, f)
-        )
+        heappush(self.queue, (self.env._now + st.draw() * st.factor, self.seq(), self.on_served, f))
 
     def _served(self, f: Frame) -> None:
         f.aux.release()
         status = ERROR if self.err and self.rand() < self.err else OK
-        st = self.station  # Station.record, written out
+        st = self.station  # a request of the station (see Station)
         now = self.env._now
         ta = f.ta
         if ta >= st.warm:
             st.completions += 1
-            st.hist.add(now - ta)
+            st.sample(now - ta)
             if status:
                 st.errors += 1
         if self.notify and not status:
             self.arrived(now)
         f.st = status
         if self.lat:
-            heappush(self.queue, (now + self.lat, self.seq(), self._returned, f))
+            heappush(self.queue, (now + self.lat, self.seq(), self.on_returned, f))
         else:
             self._returned(f)
 
@@ -370,17 +367,17 @@ class VisitStep:
     def _back(self, f: Frame, status: int) -> None:
         f.st = status
         if self.lat:
-            heappush(self.queue, (self.env._now + self.lat, self.seq(), self._returned, f))
+            heappush(self.queue, (self.env._now + self.lat, self.seq(), self.on_returned, f))
         else:
             self._returned(f)
 
     def _returned(self, f: Frame) -> None:
         if self.pool is not None:
             self.pool.release()
-        link, status, ts = self.link, f.st, f.ts  # LinkStats.record, written out
+        link, status, ts = self.link, f.st, f.ts  # an interaction of the link (see LinkStats)
         if ts >= link.warm:
             link.count += 1
-            link.hist.add(self.env._now - ts)
+            link.sample(self.env._now - ts)
             if status:
                 link.failed += 1
                 if status == 2:
