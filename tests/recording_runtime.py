@@ -166,6 +166,20 @@ class RecordingRuntime:
 
         return decorate
 
+    # -- lifecycle steps (archsim_runtime.lifecycle) ---------------------------------------
+
+    async def fetch_config(self, target: str) -> None:
+        self.records.append(("call", target, "get_config"))
+
+    async def register(self, registry: str) -> None:
+        self.records.append(("call", registry, "register"))
+
+    def start_heartbeats(self, registry: str, interval_s: float) -> None:
+        self.records.append(("periodic", registry, ("heartbeat", interval_s)))
+
+    def cache_lookups(self, registry: str, ttl_s: float) -> None:
+        self.records.append(("periodic", registry, ("lookup", ttl_s)))
+
     # -- step primitives -------------------------------------------------------------------
 
     @contextlib.asynccontextmanager
@@ -275,6 +289,7 @@ class Stack:
     root: Path
     runtimes: dict[str, RecordingRuntime] = field(default_factory=dict)
     proxy: Any = None  # the stack's own archsim_runtime.proxy (its fast path)
+    lifecycle: Any = None  # the stack's own archsim_runtime.lifecycle
 
 
 def load_stack(files: dict[str, str], root: Path) -> Stack:
@@ -292,7 +307,11 @@ def load_stack(files: dict[str, str], root: Path) -> Stack:
         fake = types.ModuleType("archsim_runtime.service")
         fake.Runtime = RecordingRuntime  # type: ignore[attr-defined]
         sys.modules["archsim_runtime.service"] = fake
-        stack = Stack(root, proxy=importlib.import_module("archsim_runtime.proxy"))
+        stack = Stack(
+            root,
+            proxy=importlib.import_module("archsim_runtime.proxy"),
+            lifecycle=importlib.import_module("archsim_runtime.lifecycle"),
+        )
         for rel in sorted(files):
             if rel.startswith("services/") and rel.endswith("/app.py"):
                 importlib.import_module(rel[: -len(".py")].replace("/", "."))

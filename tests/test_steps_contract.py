@@ -332,3 +332,37 @@ def test_handler_makes_the_calls_of_its_steps(
 
 
 _HASH = hash_password(PASSWORD, rounds=1)
+
+
+def _served(label: str) -> Iterator[Any]:
+    arch = ARCHS[label]
+    if arch is not None:
+        for proc in plan_processes(arch):
+            if proc.role == "service":
+                yield pytest.param(label, proc.component.id, id=f"{label}:{proc.component.id}")
+
+
+@pytest.mark.parametrize(("label", "component"), [c for label in ARCHS for c in _served(label)])
+def test_start_up_and_background_work_are_the_lifecycle_steps(
+    stacks: Any, label: str, component: str
+) -> None:
+    """What a service does at start-up and in the background (``archsim_runtime.lifecycle``
+    run on its SPEC) is its lifecycle in the model, in order, with the model's intervals."""
+    arch = ARCHS[label]
+    assert arch is not None
+    stack = stacks(label)
+    rt = stack.runtimes[component]
+    rt.records = []
+    spec = rt.spec["lifecycle"]
+    asyncio.run(stack.lifecycle.run_startup(rt, spec["startup"]))
+    stack.lifecycle.run_periodic(rt, spec["periodic"], {})
+    lifecycle = arch.behaviour.lifecycle(component)
+    want: list[Record] = []
+    if lifecycle is not None:
+        want = [("call", s.target, s.operation) for s in lifecycle.startup]
+        want += [
+            ("periodic", s.target, (s.operation, task.interval))
+            for task in lifecycle.periodic
+            for s in task.steps
+        ]
+    assert rt.records == want

@@ -17,13 +17,14 @@ from archsim.codegen.control import control_steps, needs_text
 from archsim.codegen.handlers import forward_route, render_handler
 from archsim.codegen.imports import import_block
 from archsim.codegen.layout import Process, plan_processes
+from archsim.codegen.lifecycle import lifecycle_spec
 from archsim.codegen.locustfile import render_locustfile
 from archsim.codegen.resources import Resource, accounts_store, resource_for
 from archsim.codegen.steps import StepWriter
 from archsim.codegen.templating import render_template
 from archsim.model import Architecture, Component, Kind, Operation, OpKind, Relation, StepAction
 from archsim.model.dataflow import SEEDED_ROWS, derive_dataflow, seeded_components
-from archsim.model.derive import HEARTBEAT_INTERVAL_S, LOOKUP_TTL_S
+from archsim.model.derive import HEARTBEAT_INTERVAL_S
 from archsim.model.naming import snake
 from archsim.runtime.auth import ENTRY_CLIENT
 from archsim.runtime.settings import env_name
@@ -51,6 +52,7 @@ _RUNTIME_FILES = (
     "front.py",
     "http1.py",
     "launcher.py",
+    "lifecycle.py",
     "limits.py",
     "logs.py",
     "mail.py",
@@ -133,6 +135,7 @@ def _spec(arch: Architecture, comp: Component) -> dict[str, Any]:
         "operation_time": {
             name: dist.model_dump(mode="json") for name, dist in (comp.operation_time or {}).items()
         },
+        "lifecycle": lifecycle_spec(arch.behaviour.lifecycle(comp.id)),
         "registers_with": [lk.target for lk in arch.links_from(comp.id, Relation.REGISTERS_WITH)],
         "reads_from": [lk.target for lk in arch.links_from(comp.id, Relation.READS_FROM)],
         "registered": registered,
@@ -290,7 +293,7 @@ def _process_entry(arch: Architecture, proc: Process) -> dict[str, Any]:
             entry["token_client"] = True  # the launcher gives it its client credential
         # Only stateless services and those whose data lives in a shared database scale out.
     elif proc.role == "registry":
-        entry["ttl_s"] = 3 * HEARTBEAT_INTERVAL_S
+        entry["ttl_s"] = 3 * HEARTBEAT_INTERVAL_S  # three heartbeats of rule lifecycle.heartbeat
     elif proc.role == "balancer":
         entry["health"] = "/_lb/health"
     elif proc.role == "redis":
@@ -310,7 +313,12 @@ def _balancer(arch: Architecture, comp: Component) -> dict[str, Any]:
     registered = {
         link.source: link.target for link in arch.links if link.relation is Relation.REGISTERS_WITH
     }
-    return {"routes": routes, "registered": registered, "timeout": 30.0}
+    spec: dict[str, Any] = {"routes": routes, "registered": registered, "timeout": 30.0}
+    lifecycle = arch.behaviour.lifecycle(comp.id)
+    discovery = [t for t in (lifecycle.periodic if lifecycle else ()) if t.name == "discovery"]
+    if discovery:  # how long its registry lookups are cached (rule lifecycle.discovery)
+        spec["lookup_ttl_s"] = discovery[0].interval
+    return spec
 
 
 def manifest(arch: Architecture) -> dict[str, Any]:
@@ -324,9 +332,7 @@ def manifest(arch: Architecture) -> dict[str, Any]:
         "architecture": arch.name,
         "front_door": front,
         "env": {
-            "ARCHSIM_HEARTBEAT_S": str(HEARTBEAT_INTERVAL_S),
-            "ARCHSIM_LOOKUP_TTL_S": str(LOOKUP_TTL_S),
-            "ARCHSIM_REDELIVER_S": "30",
+                "ARCHSIM_REDELIVER_S": "30",
             "ARCHSIM_EMULATE": "0",
         },
         "databases": _database_names(arch),

@@ -155,7 +155,8 @@ def _command(proc: dict[str, Any], inst: Instance, stack_dir: Path) -> list[str]
     if role == "service":
         return [py, "-m", "archsim_runtime.serve", proc["app"], *base]
     if role == "registry":
-        return [py, "-m", "archsim_runtime.registry", *base]  # TTL: 3 heartbeats (env)
+        ttl = ["--ttl", str(proc["ttl_s"])] if "ttl_s" in proc else []  # 3 heartbeats
+        return [py, "-m", "archsim_runtime.registry", *base, *ttl]
     if role == "balancer":
         return [
             py,

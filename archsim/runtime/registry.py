@@ -236,12 +236,15 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="archsim_runtime.registry")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
-    heartbeat = float(os.environ.get("ARCHSIM_HEARTBEAT_S") or 10.0)
-    default_ttl = float(os.environ.get("ARCHSIM_REGISTRY_TTL_S") or 3 * heartbeat)
-    parser.add_argument("--ttl", type=float, default=default_ttl, help="heartbeat TTL (s)")
+    # the launcher passes 3 of the model's heartbeat intervals (stack.json); the environment
+    # overrides it (ARCHSIM_REGISTRY_TTL_S, or 3 heartbeats of ARCHSIM_HEARTBEAT_S)
+    parser.add_argument("--ttl", type=float, default=30.0, help="heartbeat TTL (s)")
     args = parser.parse_args(argv)
+    heartbeat = os.environ.get("ARCHSIM_HEARTBEAT_S")
+    ttl = os.environ.get("ARCHSIM_REGISTRY_TTL_S") or (3 * float(heartbeat) if heartbeat else None)
     logging.basicConfig(level=logging.INFO)
-    web.run_app(make_registry_app(args.ttl), host=args.host, port=args.port, print=None)
+    app = make_registry_app(float(ttl) if ttl else args.ttl)
+    web.run_app(app, host=args.host, port=args.port, print=None)
 
 
 if __name__ == "__main__":

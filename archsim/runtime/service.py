@@ -43,6 +43,7 @@ from .context import (
 from .db import SQLITE_BUSY_MS, Database, first_delivery, inbox_table
 from .emulation import Emulator
 from .front import Front
+from .lifecycle import run_periodic, run_startup
 from .logs import configure_logging
 from .mail import send_mail
 from .metrics import Metrics, OperationTimer, render
@@ -173,18 +174,17 @@ class Runtime:
             client = RegistryClient(
                 self._session,
                 self.settings.addresses(registry),
-                self.settings.lookup_ttl_s,
                 component=registry,
                 tracer=self.tracer,
             )
             self.registries[registry] = client
             self.discovery.attach(registry, client)
-        for target in self.spec.get("reads_from", []):
-            await self._fetch_config(target)
-        for registry in self.spec.get("registers_with", []):
-            client = self.registries[registry]
-            await client.register(self.component, self.settings.instance, self.settings.self_url)
-            client.start_heartbeats(self.settings.heartbeat_s)
+        # the model's lifecycle: start-up calls in order, then its background work
+        lifecycle = self.spec.get("lifecycle", {})
+        await run_startup(self, lifecycle.get("startup", []))
+        periodic = lifecycle.get("periodic", [])
+        run_periodic(self, periodic, {"heartbeat": self.settings.heartbeat_s,
+                                      "discovery": self.settings.lookup_ttl_s})  # fmt: skip
         if self._outbox is not None:
             self.relay = Relay(self._outbox, self.databases, self.brokers)
             self.relay.start()
@@ -192,7 +192,8 @@ class Runtime:
             self.brokers[broker].subscribe(event, group, self.settings.instance, handler)
         self.log.info("started", extra={"fields": {"url": self.settings.self_url}})
 
-    async def _fetch_config(self, target: str) -> None:
+    async def fetch_config(self, target: str) -> None:
+        """A start-up ``get_config`` step: this service's settings from ``target``."""
         path = f"/config/{self.component}"
         for attempt in range(20):  # the launcher starts config first; tolerate a slow start
             try:
@@ -204,6 +205,19 @@ class Runtime:
                 pass
             await asyncio.sleep(min(0.1 * 2**attempt, 1.0))
         raise RuntimeError(f"could not fetch configuration from {target}")
+
+    async def register(self, registry: str) -> None:
+        """A start-up ``register`` step: this instance joins ``registry``."""
+        client = self.registries[registry]
+        await client.register(self.component, self.settings.instance, self.settings.self_url)
+
+    def start_heartbeats(self, registry: str, interval_s: float) -> None:
+        """A periodic ``heartbeat`` step: refresh the registration every ``interval_s``."""
+        self.registries[registry].start_heartbeats(interval_s)
+
+    def cache_lookups(self, registry: str, ttl_s: float) -> None:
+        """A periodic ``lookup`` step: look instances up again once ``ttl_s`` has passed."""
+        self.registries[registry].lookup_ttl_s = ttl_s
 
     async def stop(self) -> None:
         """Leave the registry first (no new traffic), then stop consumers and close pools."""

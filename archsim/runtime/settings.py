@@ -25,6 +25,11 @@ def _float(name: str, default: float) -> float:
     return float(value) if value else default
 
 
+def _optional(name: str) -> float | None:
+    value = os.environ.get(name)
+    return float(value) if value else None
+
+
 @dataclass
 class Settings:
     """Everything a runtime process reads from its environment (times in seconds)."""
@@ -35,8 +40,9 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 0
     emulate: bool = False
-    heartbeat_s: float = 10.0
-    lookup_ttl_s: float = 30.0
+    # set: override the model's intervals (its lifecycle, in the SPEC); None: the model's
+    heartbeat_s: float | None = None
+    lookup_ttl_s: float | None = None
     redeliver_s: float = 30.0
     token_cache_s: float = 0.0  # how long a gateway trusts a validated token; 0: ask every time
     log_level: str = "INFO"
@@ -56,8 +62,8 @@ class Settings:
             host=env.get("ARCHSIM_HOST", "127.0.0.1"),
             port=int(env.get("ARCHSIM_PORT", "0")),
             emulate=env.get("ARCHSIM_EMULATE", "0").lower() in ("1", "true", "yes", "on"),
-            heartbeat_s=_float("ARCHSIM_HEARTBEAT_S", 10.0),
-            lookup_ttl_s=_float("ARCHSIM_LOOKUP_TTL_S", 30.0),
+            heartbeat_s=_optional("ARCHSIM_HEARTBEAT_S"),
+            lookup_ttl_s=_optional("ARCHSIM_LOOKUP_TTL_S"),
             redeliver_s=_float("ARCHSIM_REDELIVER_S", 30.0),
             token_cache_s=_float("ARCHSIM_TOKEN_CACHE_S", 0.0),
             log_level=env.get("ARCHSIM_LOG_LEVEL", "INFO"),
