@@ -243,6 +243,10 @@ def test_calibrate_from_traces_writes_a_profile_the_simulator_takes(
     assert comps["order_db"]["service_time"].startswith("exp(")
     assert "product_service->cache" in fit["profile"]["links"]
     assert all(v > 0 for v in fit["fitted_ms"].values())
+    # tuned at the traces' own level: network latency, the gaps' on-path share, the spread
+    assert "network_latency" in fit["profile"]["graph"]
+    assert {"network_latency", "on_path", "cv"} <= set(fit["why"])
+    assert "gap" in fit["why"]["product_service.service_time"]
     sim = [
         "simulate",
         str(seed_path),

@@ -222,10 +222,9 @@ def _calibrate_traces(
     arch: Any, model: Path, traces: list[Path], output: Path, as_json: bool
 ) -> None:
     from archsim.cli.trace_commands import read_trace_files
-    from archsim.traces import discover
-    from archsim.traces.calibrate import fit_traces
+    from archsim.traces.tune import calibrate_traces
 
-    fit = fit_traces(arch, discover(read_trace_files(traces)))
+    fit = calibrate_traces(arch, read_trace_files(traces))
     write_atomic(output, fit.yaml(" + ".join(str(p) for p in traces)))
     if as_json:
         print_json(fit.to_dict())

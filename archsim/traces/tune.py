@@ -1,0 +1,86 @@
+"""Tune a trace fit by simulating the level the traces were taken at, as the summary-based
+calibration does (``archsim.loadtest.tuning``), against what the traces measured there: the
+entries' latency of the front door's root spans.
+
+1. **Network latency** by least squares over the entries' relative error in mean latency.
+2. **On-path share of the gaps**: each component's gap (``archsim.traces.hops``: its parsing,
+   writing and event-loop waits outside its spans, plus the network) is in its service time;
+   the share of it kept there — work that queues at the component — is chosen on a grid by
+   the entries' mean, the network latency taking what is left.
+3. **Spread**: one factor on every fitted cv, chosen by the entries' p95.
+4. The network latency again, with the spread.
+
+The root span starts after the front door parsed the request and ends before the reply
+reached the client: the client's side of that first hop is not in the traces. The entries'
+figures are raised by the typical gap of the traced hops for it (``TraceFit.gaps``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from archsim.loadtest import tuning
+from archsim.loadtest.measured import EndpointMeasured, MeasuredRun
+from archsim.loadtest.tuning import Simulate
+from archsim.model import Architecture
+from archsim.model.quantities import format_duration
+from archsim.sim import simulate
+from archsim.traces.calibrate import TraceFit, fit_traces
+from archsim.traces.discover import discover
+from archsim.traces.hops import hop_gaps
+from archsim.traces.measured import summary_from_traces
+from archsim.traces.records import Span
+
+__all__ = ["calibrate_traces", "measured_at_front", "tune"]
+
+
+def measured_at_front(arch: Architecture, spans: list[Span], gap_s: float) -> MeasuredRun:
+    """The traces' root spans as a measured run, each entry's figures raised by ``gap_s``
+    (the first hop's client side, which no span covers)."""
+    run = MeasuredRun.from_dict(summary_from_traces(arch, spans))
+    endpoints = {
+        eid: EndpointMeasured(
+            m.requests,
+            None if m.mean is None else m.mean + gap_s,
+            None if m.p95 is None else m.p95 + gap_s,
+        )
+        for eid, m in run.endpoints.items()
+    }
+    return replace(run, endpoints=endpoints)
+
+
+def tune(
+    arch: Architecture, fit: TraceFit, spans: list[Span], *, run: Simulate | None = None
+) -> TraceFit:
+    """``fit`` with its network latency, gaps' on-path share and spread fitted by simulating
+    the traces' own level (``spans`` are the traces ``fit`` came from)."""
+    runner = run or (lambda a, w, c: simulate(a, w, c, jobs=1, analytic=False))
+    measured = measured_at_front(arch, spans, fit.gaps.typical)
+    cal = fit.calibration
+    times, ops = fit.times, fit.ops
+    cal.why["entries"] = (
+        f"root spans at the front door, each raised by {format_duration(fit.gaps.typical)} "
+        "(the typical gap of a traced hop: the client's side of the first hop)"
+    )
+    tuning.write_times(cal, times, ops, 1.0)
+    tuning.set_network(arch, measured, runner, cal)
+    if any(fit.outside.values()):
+        share, source = tuning.fit_on_path(arch, measured, runner, cal, times, ops, fit.outside)
+        times, ops = tuning.on_path(times, ops, fit.outside, share)
+        cal.why["on_path"] = source.replace("CPU outside handlers", "gap")
+    tuning.write_times(cal, times, ops, 1.0)
+    tuning.set_network(arch, measured, runner, cal)
+    factor, source = tuning.fit_spread(arch, measured, runner, cal, times, ops)
+    tuning.write_times(cal, times, ops, factor)
+    cal.why["cv"] = source.replace("handler cv", "span cv")
+    tuning.set_network(arch, measured, runner, cal)
+    return replace(fit, calibration=cal, times=times, ops=ops)
+
+
+def calibrate_traces(
+    arch: Architecture, spans: list[Span], *, run: Simulate | None = None, tuned: bool = True
+) -> TraceFit:
+    """``archsim calibrate --traces``: the fit of ``spans`` (``fit_traces`` with their gaps),
+    tuned at their own level unless ``tuned`` is False."""
+    fit = fit_traces(arch, discover(spans), hop_gaps(spans))
+    return tune(arch, fit, spans, run=run) if tuned else fit
