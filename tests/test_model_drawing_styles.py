@@ -122,3 +122,51 @@ def test_a_producer_is_no_side_door_when_it_is_the_only_door() -> None:
     entries = arch.behaviour.entries
     assert {e.target.component for e in entries} == {"job", "w"}  # rule d: both, equally
     assert all("producer" not in e.reason for e in entries)
+
+
+C4 = Path(__file__).resolve().parent / "model_shapes" / "c4-banking.dot"
+
+
+def test_a_c4_container_diagram_reads_its_descriptions() -> None:
+    result = load(C4)
+    arch = result.architecture
+    links = _links(arch)
+    assert ("apiapp", "db", Relation.STORES_IN) in links  # "Reads from and writes to\n[JDBC]"
+    assert ("apiapp", "email", Relation.SENDS_VIA) in links  # "Sends e-mail using\n[SMTP]"
+    assert ("spa", "apiapp", Relation.CALLS) in links  # "Makes API calls to\n[JSON/HTTPS]"
+    assert {d.code for d in result.diagnostics} >= {"to-person"}
+    assert not [d for d in result.diagnostics if d.severity.value == "warning"]
+
+
+def test_what_a_system_sends_back_to_a_person_is_left_out() -> None:
+    arch = load(C4).architecture
+    assert arch.component("customer").kind.value == "client"
+    assert not [lk for lk in arch.links if lk.target == "customer"]
+    doors = {e.hops[0] for e in arch.behaviour.entries}
+    assert doors == {"spa", "mobile"}  # apps a person uses forward to the API application
+    assert {arch.component(d).kind.value for d in doors} == {"gateway"}
+
+
+def test_a_service_named_user_that_keeps_data_is_no_person() -> None:
+    arch = read_architecture(
+        'digraph g { front [label="Front End"]; user; user_db [shape=cylinder];'
+        ' front -> user [label="calls"]; user -> user_db; }'
+    ).architecture
+    assert ("front", "user", Relation.CALLS) in _links(arch)
+    assert arch.component("user").kind.value == "service"
+
+
+@pytest.mark.parametrize(
+    ("label", "relation"),
+    [
+        ("Makes API calls to\\n[JSON/HTTPS]", Relation.CALLS),
+        ("Reads from and writes to\\n[JDBC]", Relation.STORES_IN),
+        ("Sends e-mails to", Relation.SENDS_VIA),
+        ("send email", Relation.SENDS_VIA),
+    ],
+)
+def test_descriptions_name_their_relation(label: str, relation: Relation) -> None:
+    from archsim.model.kinds import misspells_relation, normalise_relation
+
+    assert normalise_relation(label) is relation
+    assert misspells_relation("subscibes to") == "subscribes to"  # a typo is still one

@@ -1,4 +1,14 @@
-"""Arrows drawn the way events flow: ``kafka -> shipping_worker``.
+"""Arrows drawn the way things flow: events from a broker, answers back to a person.
+
+**To a person.** C4 and hand drawings show what a system sends back to its users
+(``email_system -> customer [label="Sends e-mails to"]``). A traffic source is where requests
+come from; such an edge says nothing archsim simulates, and read as a link it would make the
+person a component that takes requests. The rule: an edge into a person or client that sends
+requests itself (its id is such a word — ``customer``, ``users``, ``browser`` — or its label
+says ``[Person]``; it keeps no data: sock-shop's ``user`` stores in ``user-db``), from one
+that is not, is left out of the model (``to-person``, info).
+
+**From a broker.** ``kafka -> shipping_worker``.
 
 Many drawings point the arrow from a broker to its consumers, in the direction the events
 travel, where archsim's relation reads the other way (``shipping_worker subscribes to kafka``).
@@ -18,10 +28,16 @@ from archsim.errors import Severity
 from archsim.model import attributes as A
 from archsim.model.checks import Reader
 from archsim.model.dot.ast import DotEdge, DotGraph
-from archsim.model.kinds import Kind, Relation, kind_from_names, names_protocol
+from archsim.model.kinds import (
+    CLIENT_WORDS,
+    Kind,
+    Relation,
+    kind_from_names,
+    names_protocol,
+)
 from archsim.model.resolve import node_names
 
-__all__ = ["read_flow_arrows"]
+__all__ = ["drop_arrows_to_people", "read_flow_arrows"]
 
 _TURNED = frozenset({None, Relation.SUBSCRIBES_TO, Relation.PUBLISHES_TO})
 _CONSUMERS = frozenset({Kind.SERVICE, Kind.EXTERNAL})
@@ -80,3 +96,46 @@ def _named_kind(graph: DotGraph, node_id: str) -> Kind | None:
         except ValueError:
             return None  # reported with the other attributes
     return kind_from_names(node_id, *node_names(graph, node_id))[0]
+
+
+def drop_arrows_to_people(graph: DotGraph, reader: Reader) -> None:
+    """Leave out of ``graph`` (in place) each edge into a person who sends requests, from a
+    component that is not one (the rule above), saying so."""
+    senders = {edge.source for edge in graph.edges}
+    kept = []
+    for edge in graph.edges:
+        if _is_person(graph, edge.target, senders) and not _is_person(graph, edge.source, senders):
+            reader.report(
+                Severity.INFO,
+                f"{edge.source} -> {edge.target} goes to a person who sends requests: what "
+                f"{edge.target} receives is not simulated, so the edge is left out of the model",
+                edge.location,
+                "nothing to do; remove the edge to silence this",
+                "to-person",
+            )
+            continue
+        kept.append(edge)
+    graph.edges[:] = kept
+
+
+def _is_person(graph: DotGraph, node_id: str, senders: set[str]) -> bool:
+    if node_id not in graph.nodes or node_id not in senders or "kind" in graph.nodes[node_id].attrs:
+        return False
+    label, _ = node_names(graph, node_id)
+    if label is not None and _C4_PERSON.search(label):
+        return True
+    if _SEPARATORS.sub(" ", node_id.lower()).strip() not in CLIENT_WORDS:
+        return False
+    # a person sends requests; sock-shop's "user" keeps data in user-db: a service
+    return not any(
+        edge.source == node_id and _named_kind(graph, edge.target) in _DATA
+        for edge in graph.edges
+    )
+
+
+_DATA = frozenset({Kind.DATABASE, Kind.CACHE, Kind.BROKER})
+
+
+# C4's element type in a label: "Customer\n[Person]", "<b>Customer</b><br/>[Person]".
+_C4_PERSON = re.compile(r"\[\s*person\b", re.IGNORECASE)
+_SEPARATORS = re.compile(r"[\s_\-]+")

@@ -13,6 +13,7 @@ from enum import StrEnum
 
 __all__ = [
     "CLIENT_WORDS",
+    "DEVICE_APP_WORDS",
     "FRONTEND_WORDS",
     "INTERACTION",
     "Interaction",
@@ -190,6 +191,18 @@ _SYNONYMS: dict[str, Relation] = {
     "mails": Relation.SENDS_VIA,
     "e mail": Relation.SENDS_VIA,
     "notifies via": Relation.SENDS_VIA,
+    # C4 (Structurizr) descriptions, read without their "[Technology]" and final preposition
+    "makes api calls": Relation.CALLS,
+    "makes calls": Relation.CALLS,
+    "calls api": Relation.CALLS,
+    "reads from and writes": Relation.STORES_IN,
+    "reads and writes": Relation.STORES_IN,
+    "reads and writes data": Relation.STORES_IN,
+    "stores data": Relation.STORES_IN,
+    "sends messages": Relation.PUBLISHES_TO,
+    "publishes events": Relation.PUBLISHES_TO,
+    "consumes events": Relation.SUBSCRIBES_TO,
+    "consumes messages": Relation.SUBSCRIBES_TO,
 }
 
 #: Protocols and styles written on edges: they say how, not which relation, so the edge is read
@@ -207,9 +220,25 @@ def _normal(text: str) -> str:
     return _SEPARATORS.sub(" ", text.strip().lower()).strip()
 
 
+# What a C4-style description adds to the words of a relation: "[JSON/HTTPS]", a second line,
+# a final preposition ("Sends e-mail using").
+_TECHNOLOGY = re.compile(r"\[[^\]]*\]|\{[^}]*\}")
+_LINE_BREAK = re.compile(r"\\[nlr]|\n")
+_FINAL_PREPOSITION = re.compile(r" (to|using|via|with|from|in|on|through|into)$")
+
+
+def _described(text: str) -> str:
+    """A description's words: its first line without ``[Technology]``, ``e-mail`` as ``email``,
+    without a final preposition (``Sends e-mail using\\n[SMTP]`` → ``sends email``)."""
+    first = next((line for line in _LINE_BREAK.split(text) if line.strip()), text)
+    words = _normal(_TECHNOLOGY.sub(" ", first)).replace("e mail", "email")
+    return _FINAL_PREPOSITION.sub("", words)
+
+
 def normalise_relation(label: str) -> Relation | None:
-    """Map a label (``"Routes To"``, ``routes_to``, ``routes-to``) to a Relation, or None."""
-    return _SYNONYMS.get(_normal(label))
+    """Map a label (``"Routes To"``, ``routes_to``, ``routes-to``, a C4 description
+    ``"Makes API calls to\\n[JSON/HTTPS]"``) to a Relation, or None."""
+    return _SYNONYMS.get(_normal(label)) or _SYNONYMS.get(_described(label))
 
 
 def suggest_relation(label: str, cutoff: float = 0.6) -> str | None:
@@ -226,7 +255,9 @@ def names_protocol(label: str) -> bool:
 
 def misspells_relation(label: str) -> str | None:
     """The relation ``label`` looks like a typo of (``subscibes to``), or None: such a label is
-    an error, while other free text is read by the target's kind."""
+    an error, while other free text (a sentence, a description) is read by the target's kind."""
+    if len(_normal(label).split()) > 3:
+        return None  # a sentence, not a mistyped relation
     return suggest_relation(label, cutoff=0.85)
 
 
@@ -298,12 +329,16 @@ CLIENT_WORDS = (
     "browser", "client", "clients", "user", "users", "customer", "customers", "mobile",
     "mobile app", "load generator", "loadgenerator", "load test", "loadtest", "locust", "wrk",
     "wrk2", "jmeter", "user sim", "user simulator", "simulator", "end user", "web client",
+    "person", "people", "actor", "visitor", "visitors", "shopper", "shoppers", "end users",
 )  # fmt: skip
 #: Words that name a front end that forwards requests to the services it ``calls``.
 FRONTEND_WORDS = (
     "frontend", "front end", "webui", "web ui", "ui", "bff", "nginx", "ingress", "web server",
     "webserver", "web app", "webapp", "portal", "edge router",
 )  # fmt: skip
+#: Apps on the user's device: a traffic source when nothing links to them (eShop's WebSPA),
+#: else a front end that forwards to what it calls (C4's "Single-Page App" a person uses).
+DEVICE_APP_WORDS = ("spa", "single page app", "single page application", "mobile app")
 
 
 def _words(component_id: str, label: str | None) -> str:

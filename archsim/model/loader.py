@@ -27,7 +27,7 @@ from archsim.model.derive import derive_behaviour
 from archsim.model.dot import MAX_INPUT_BYTES, check_size, decode_dot, parse_dot, read_dot_bytes
 from archsim.model.dot.ast import Attr, DotDocument, DotEdge, DotGraph, DotNode
 from archsim.model.entries import check_entries, sibling_groups
-from archsim.model.flow_arrows import read_flow_arrows
+from archsim.model.flow_arrows import drop_arrows_to_people, read_flow_arrows
 from archsim.model.kinds import (
     Kind,
     Layer,
@@ -271,6 +271,7 @@ def _read(text: str, file: str | None) -> LoadResult:
 def _build(graph: DotGraph, reader: Reader, file: str | None) -> LoadResult:
     """From a picked graph to the checked Architecture (every check after parsing)."""
     check_declarations(graph, reader)
+    drop_arrows_to_people(graph, reader)
     labelled = {i: _relation(e, reader) for i, e in enumerate(graph.edges)}
     carried = read_flow_arrows(graph, labelled, reader)
     relations = {i: rel for i, (rel, _) in labelled.items()}

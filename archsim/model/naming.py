@@ -42,6 +42,7 @@ def _resource(name: str) -> str:
 _GENERIC_IDS = frozenset({
     "api", "app", "application", "backend", "server", "service", "svc", "microservice", "ms",
     "node", "component", "comp", "srv", "web", "webapp", "rest", "restapi", "system",
+    "apiapp", "apiapplication", "apiserver", "webapi", "container", "softwaresystem",
 })  # fmt: skip
 # What a label says besides the name: "(Java)", ":8080", "[v2]".
 _LABEL_NOISE = re.compile(r"\(.*?\)|\[.*?\]|:\d+")

@@ -21,6 +21,7 @@ from archsim.model.checks import Reader
 from archsim.model.dot.ast import DotGraph
 from archsim.model.kinds import (
     CLIENT_WORDS,
+    DEVICE_APP_WORDS,
     FRONTEND_WORDS,
     Kind,
     Layer,
@@ -180,7 +181,7 @@ def _by_deeds(
             "a front end that forwards requests"
         )
     if kind is Kind.SERVICE and calls and rels <= {Relation.CALLS} | _FRONTEND_EXTRAS:
-        word = name_has(node_id, label, FRONTEND_WORDS)
+        word = name_has(node_id, label, FRONTEND_WORDS + DEVICE_APP_WORDS)
         if word:
             return Kind.GATEWAY, (
                 f"named like a front end ('{word}') and it only calls services: "
