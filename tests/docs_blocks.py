@@ -11,9 +11,10 @@ count (figures of different widths realign a table); the temporary folder's path
 In the page, a line that is only ``…`` stands for any number of lines, and ``…`` inside a line
 for any text. An HTML comment on the line before the fence sets options for the block:
 ``<!-- docs-test: numbers -->`` (numbers vary: every number matches any number),
-``<!-- docs-test: slow -->`` (a block that starts a stack or puts load on it: a label for
-readers and for a later fast mode; ``.ci/run`` runs every block, slow ones included),
-``<!-- docs-test: skip REASON -->`` (only where a block truly cannot run, e.g. minutes of load).
+``<!-- docs-test: slow -->`` (a block that starts a stack or puts load on it: its page's test
+is marked ``slow``, so ``pytest -m "not slow"`` leaves it out of a quick run; ``.ci/run`` runs
+every page). No block is skipped (a test says so): output too long to re-run, such as a full
+stepped run, is shown as a ``text`` block, recorded, and the page says so.
 
 A ``pycon`` block is a Python session, as the interactive interpreter shows it: each ``>>> ``
 line (with its ``... `` continuation lines) is one statement, the lines up to the next ``>>>``

@@ -13,6 +13,13 @@ from docs_blocks import PAGES, ROOT, Command, Session, blocks, matches, update_p
 
 UPDATE = os.environ.get("ARCHSIM_UPDATE_DOCS") == "1"
 WITH_BLOCKS = [p for p in PAGES if blocks(p)]
+# A page with a ``slow`` block (it starts a stack or puts load on it) is a ``slow`` test:
+# ``pytest -m "not slow"`` leaves it out for a quick run; CI runs everything.
+PAGE_PARAMS = [
+    pytest.param(p, marks=[pytest.mark.slow] if any("slow" in b.options for b in blocks(p)) else [],
+                 id=str(p.relative_to(ROOT)))
+    for p in WITH_BLOCKS
+]  # fmt: skip
 
 
 def test_the_harness_reads_the_pages():
@@ -22,6 +29,8 @@ def test_the_harness_reads_the_pages():
     assert {"README.md", "validate.md", "fmt.md", "inspect.md"} <= names
     for name in ("seed.dot", "bad.dot", "loop.dot"):
         assert (ROOT / "examples" / name).is_file(), name
+    skipped = [b.name for p in WITH_BLOCKS for b in blocks(p) if "skip" in b.options]
+    assert not skipped, f"every console block runs; skipped: {skipped}"
 
 
 def test_wildcards_and_normalising():
@@ -33,7 +42,7 @@ def test_wildcards_and_normalising():
     assert matches(["took 1.5s"], ["took 2.5s"], numbers=True)
 
 
-@pytest.mark.parametrize("page", WITH_BLOCKS, ids=lambda p: str(p.relative_to(ROOT)))
+@pytest.mark.parametrize("page", PAGE_PARAMS)
 def test_page_console_blocks(page: Path, tmp_path: Path):
     session = Session(tmp_path)
     failures: list[str] = []
