@@ -305,8 +305,8 @@ def test_a_cycle_below_probability_one_simulates_like_the_analytic_solution() ->
         jobs=1,
     )
     a = res.components["a"]
-    assert a["throughput"] == pytest.approx(40.0, rel=0.08)  # 20 requests/s × 2 visits
+    assert a.throughput == pytest.approx(40.0, rel=0.08)  # 20 requests/s × 2 visits
     entry = next(iter(res.entries.values()))
     analytic = next(iter(solve(arch, Workload(rps=20.0)).entries.values())).latency_mean
-    assert entry["latency"]["mean"] == pytest.approx(analytic, rel=0.1)
+    assert entry.latency.mean == pytest.approx(analytic, rel=0.1)
     assert res.truncated == 0

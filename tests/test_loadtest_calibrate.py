@@ -23,6 +23,7 @@ from archsim.loadtest.measured import MeasuredRun
 from archsim.loadtest.summary import SCHEMA
 from archsim.model import Architecture, apply_overrides, load, profile_overrides
 from archsim.model.attributes import parse_operation_times
+from archsim.sim.figures import Latency
 
 SEED = Path(__file__).resolve().parent.parent / "topology.dot"
 
@@ -209,7 +210,7 @@ def test_spread_factor_is_the_one_that_matches_the_measured_p95(seed: Architectu
         # a stand-in simulator whose p95 grows with the spread; measured p95s are met at cv 0.2
         scale = cv / CV_RANGE[0]
         entries = {
-            eid: {"latency": {"p95": m["p95"] * scale, "mean": m["mean"]}}
+            eid: SimpleNamespace(latency=Latency(p95=m["p95"] * scale, mean=m["mean"]))
             for eid, m in measured["endpoints"].items()
         }
         return SimpleNamespace(entries=entries)
@@ -233,13 +234,13 @@ def test_the_on_path_share_of_cpu_outside_handlers_is_fitted_to_the_entries(seed
         t = arch.component("auth_service").service_time.mean
         shares.append(t)
         entries = {
-            eid: {
-                "latency": {
-                    "p95": m["p95"],
+            eid: SimpleNamespace(
+                latency=Latency(
+                    p95=m["p95"],
                     # login waits for auth: its mean is met only at the true on-path time
-                    "mean": m["mean"] * (t / on_path if eid == "POST /users/login" else 1.0),
-                }
-            }
+                    mean=m["mean"] * (t / on_path if eid == "POST /users/login" else 1.0),
+                )
+            )
             for eid, m in measured["endpoints"].items()
         }
         return SimpleNamespace(entries=entries)

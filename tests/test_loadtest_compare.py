@@ -29,11 +29,11 @@ def _measured_from(arch: Architecture, workload: Workload, cfg: SimConfig) -> di
     result = simulate(arch, workload, cfg, jobs=1, analytic=False)
     endpoints = {
         eid: {
-            "requests": e["count"],
+            "requests": e.count,
             "failures": 0,
             "fail_ratio": 0.0,
-            "throughput": e["throughput"],
-            **{k: e["latency"][k] for k in ("mean", "p50", "p90", "p95", "p99", "p999")},
+            "throughput": e.throughput,
+            **{k: getattr(e.latency, k) for k in ("mean", "p50", "p90", "p95", "p99", "p999")},
             "cdf": [],
         }
         for eid, e in result.entries.items()
@@ -49,10 +49,10 @@ def _measured_from(arch: Architecture, workload: Workload, cfg: SimConfig) -> di
         "total": {},
         "components": {
             cid: {
-                "requests": c["count"],
-                "throughput": c["throughput"],
-                "latency": c["latency"],
-                "cpu_utilisation": c["utilisation"],
+                "requests": c.count,
+                "throughput": c.throughput,
+                "latency": c.latency.to_dict(),
+                "cpu_utilisation": c.utilisation,
             }
             for cid, c in result.components.items()
         },

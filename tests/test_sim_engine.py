@@ -75,26 +75,26 @@ def test_overload_is_reported_not_raised(seed: Architecture) -> None:
         seed, Workload(rps=1500), SimConfig(duration=20.0, warmup=2.0, replications=1), jobs=1
     )
     assert "product_service" in result.unstable
-    series = result.components["product_service"]["queue_series"]
+    series = result.components["product_service"].queue_series
     assert series[-1] > series[len(series) // 4] > 0  # the queue grows
-    assert not result.components["cache"]["unstable"]
+    assert not result.components["cache"].unstable
 
 
 def test_timeouts_and_retries() -> None:
     # back always takes 50 ms > 30 ms timeout: every attempt times out, 3 attempts per call
     result = simulate(CHAIN, Workload(rps=20), _cfg(), jobs=1)
     (entry,) = result.entries.values()
-    assert entry["timeout_rate"] == 1.0
-    assert result.components["back"]["throughput"] == pytest.approx(3 * 20, rel=0.1)
-    assert entry["latency"]["mean"] > 3 * 0.030
+    assert entry.timeout_rate == 1.0
+    assert result.components["back"].throughput == pytest.approx(3 * 20, rel=0.1)
+    assert entry.latency.mean > 3 * 0.030
 
 
 def test_circuit_breaker_fails_fast() -> None:
     arch = prepare(CHAIN, ["front->back.breaker=3", "front->back.retries=0"])
     result = simulate(arch, Workload(rps=20), _cfg(), jobs=1)
     (entry,) = result.entries.values()
-    assert entry["error_rate"] > 0.5  # most calls never reach back: breaker open
-    assert result.components["back"]["throughput"] < 10
+    assert entry.error_rate > 0.5  # most calls never reach back: breaker open
+    assert result.components["back"].throughput < 10
 
 
 def test_error_rates_propagate() -> None:
@@ -103,19 +103,19 @@ def test_error_rates_propagate() -> None:
     )
     result = simulate(arch, Workload(rps=50), _cfg(), jobs=1)
     (entry,) = result.entries.values()
-    assert entry["error_rate"] == pytest.approx(0.5, abs=0.05)
+    assert entry.error_rate == pytest.approx(0.5, abs=0.05)
 
 
 def test_fail_and_slow_windows() -> None:
     arch = prepare(CHAIN, ["back.service_time=const(1ms)", "front->back.retries=0"])
     failed = simulate(arch, Workload(rps=50), _cfg(faults=(Fault("back", 10.0, 20.0),)), jobs=1)
     (entry,) = failed.entries.values()
-    assert entry["error_rate"] == pytest.approx(10 / 28, abs=0.05)
+    assert entry.error_rate == pytest.approx(10 / 28, abs=0.05)
     slow = simulate(
         arch, Workload(rps=50), _cfg(faults=(Fault("back", 10.0, 20.0, "slow", 50.0),)), jobs=1
     )
     (entry,) = slow.entries.values()
-    assert entry["timeout_rate"] == pytest.approx(10 / 28, abs=0.05)  # 50 ms > 30 ms timeout
+    assert entry.timeout_rate == pytest.approx(10 / 28, abs=0.05)  # 50 ms > 30 ms timeout
 
 
 def test_threads_hold_the_worker_across_calls() -> None:
@@ -127,15 +127,15 @@ def test_threads_hold_the_worker_across_calls() -> None:
     asynchronous = simulate(_arch(body.format(c="async")), Workload(rps=50), _cfg(), jobs=1)
     threads = simulate(_arch(body.format(c="threads")), Workload(rps=50), _cfg(), jobs=1)
     # async: 1 ms of CPU per request; threads: the thread waits for back's 20 ms too
-    assert asynchronous.components["front"]["utilisation"] == pytest.approx(0.025, abs=0.005)
-    assert threads.components["front"]["utilisation"] == pytest.approx(0.525, abs=0.05)
+    assert asynchronous.components["front"].utilisation == pytest.approx(0.025, abs=0.005)
+    assert threads.components["front"].utilisation == pytest.approx(0.525, abs=0.05)
 
 
 def test_replicas_and_balancing() -> None:
     arch = _arch('s [kind="service", service_time="exp(10ms)", replicas=3];')
     for balancing in ("round_robin", "least_outstanding"):
         result = simulate(arch, Workload(rps=150), _cfg(balancing=balancing), jobs=1)
-        assert result.components["s"]["utilisation"] == pytest.approx(0.5, abs=0.05)
+        assert result.components["s"].utilisation == pytest.approx(0.5, abs=0.05)
     assert result.analytic is not None
     assert result.analytic.components["s"].offered_load == pytest.approx(0.5)
 
@@ -145,25 +145,25 @@ def test_database_connection_pool_and_cache(seed: Architecture) -> None:
     result = simulate(
         arch, Workload(rps=100, mix=(("GET /products/{id}", 1.0),)), _cfg(lifecycle=True), jobs=1
     )
-    assert result.components["product_db"]["throughput"] == 0
-    assert result.components["cache"]["throughput"] == pytest.approx(100, rel=0.1)
+    assert result.components["product_db"].throughput == 0
+    assert result.components["cache"].throughput == pytest.approx(100, rel=0.1)
 
 
 def test_closed_workload_and_constant_arrivals() -> None:
     arch = _arch('s [kind="service", service_time="const(10ms)"];')
     closed = simulate(arch, Workload(users=1, think=Constant(value_s=0.09)), _cfg(), jobs=1)
     (entry,) = closed.entries.values()
-    assert entry["throughput"] == pytest.approx(10, rel=0.02)  # one user: 100 ms per cycle
+    assert entry.throughput == pytest.approx(10, rel=0.02)  # one user: 100 ms per cycle
     constant = simulate(arch, Workload(rps=50, arrivals="constant"), _cfg(), jobs=1)
     (entry,) = constant.entries.values()
-    assert entry["latency"]["p999"] == pytest.approx(0.010, rel=0.01)  # never waits
+    assert entry.latency.p999 == pytest.approx(0.010, rel=0.01)  # never waits
 
 
 def test_ramp_changes_the_rate_over_time() -> None:
     arch = _arch('s [kind="service", service_time="exp(1ms)"];')
     points, steps = parse_ramp("step:0s=10,15s=100")
     result = simulate(arch, Workload(ramp=points, ramp_steps=steps), _cfg(warmup=0.0), jobs=1)
-    series = result.series["throughput"]
+    series = result.series.throughput
     assert sum(series[:20]) / 20 == pytest.approx(10, rel=0.3)
     assert sum(series[-20:]) / 20 == pytest.approx(100, rel=0.2)
 

@@ -52,7 +52,7 @@ def test_simulated_host_load_follows_the_utilisation_law():
     result = simulate(arch, Workload(rps=40.0), CFG, jobs=1)
     host = result.host
     assert host is not None
-    x = sum(e["throughput"] for e in result.entries.values())
+    x = sum(e.throughput for e in result.entries.values())
     assert abs(x - 40.0) < 2.0
     assert host.utilisation == pytest.approx((0.5 + x * 0.025) / 2)
     assert not host.unstable and host.saturation_rps == pytest.approx(60.0)

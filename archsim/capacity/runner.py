@@ -22,9 +22,10 @@ from typing import Any
 from archsim.capacity.results import Measurement
 from archsim.model import Architecture
 from archsim.sim import SimConfig, Workload, solve
+from archsim.sim.aggregate import aggregate
 from archsim.sim.engine import run_replication
 from archsim.sim.replicate import mser5_warmup
-from archsim.sim.results import QUANTILES, aggregate
+from archsim.sim.results import QUANTILES
 from archsim.sim.stats import confidence_interval, quantile_from_counts
 
 __all__ = ["Outcome", "Scenario", "measure", "run_scenarios"]
@@ -206,7 +207,7 @@ def measure(
     throughput, throughput_ci = confidence_interval(thr)
     goodput, goodput_ci = confidence_interval(good)
     # (utilisation, cannot keep up) per station; the shared machine saturates like one
-    loads = {cid: (c["utilisation"], c["unstable"]) for cid, c in result.components.items()}
+    loads = {cid: (c.utilisation, c.unstable) for cid, c in result.components.items()}
     if result.host is not None:
         loads["host"] = (result.host.utilisation, result.host.unstable)
     busiest = sorted(loads.items(), key=lambda kv: (-kv[1][0], kv[0]))

@@ -55,15 +55,14 @@ def _side_by_side(result: SimulationResult) -> list[Table]:
     for eid, a in analytic.entries.items():
         s = result.entries.get(eid)
         if s:
-            lat = s["latency"]
-            hw = lat["mean_ci"]
-            sim = short_duration(lat["mean"]) + (f" ±{short_duration(hw)}" if hw else "")
+            hw = s.latency.mean_ci
+            sim = short_duration(s.latency.mean) + (f" ±{short_duration(hw)}" if hw else "")
             t.add_row(eid, short_duration(a.latency_mean), sim)
     for cid, station in analytic.components.items():
-        s = result.components[cid]
-        if station.utilisation > 0 or s["utilisation"] > 0:
-            hw = s["utilisation_ci"]
-            sim = f"{s['utilisation']:.1%}" + (f" ±{hw:.1%}" if hw else "")
+        c = result.components[cid]
+        if station.utilisation > 0 or c.utilisation > 0:
+            hw = c.utilisation_ci
+            sim = f"{c.utilisation:.1%}" + (f" ±{hw:.1%}" if hw else "")
             u.add_row(cid, f"{station.offered_load:.1%}", sim)
     return [t, u]
 

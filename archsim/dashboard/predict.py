@@ -120,14 +120,10 @@ class Predictor:
                           jobs=1, analytic=False)  # fmt: skip
         comps = {}
         for cid, c in result.components.items():
-            lat = c.get("latency") or {}
-            comps[cid] = Predicted(c["throughput"], lat.get("mean"), lat.get("p95"),
-                                   c.get("utilisation"))  # fmt: skip
+            comps[cid] = Predicted(c.throughput, c.latency.mean, c.latency.p95, c.utilisation)
         links = {}
         for lk in result.links:
-            lat = lk.get("latency") or {}
-            key = (lk["source"], lk["target"], str(lk["relation"]))
-            links[key] = Predicted(lk["throughput"], lat.get("mean"), lat.get("p95"))
+            links[lk.key] = Predicted(lk.throughput, lk.latency.mean, lk.latency.p95)
         for link in self.arch.links:
             links.setdefault(_key(link), Predicted(0.0))
         return Prediction(f"simulation ({duration:.0f} s simulated)", rate, comps, links,

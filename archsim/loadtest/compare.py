@@ -209,17 +209,17 @@ def compare(
         p = predicted.entries.get(eid)
         if p is None or not m["requests"]:
             continue
-        entries[eid] = _row(m, p["latency"], m["throughput"], p["throughput"])
-        entries[eid]["failures"] = {"measured": m["fail_ratio"], "predicted": _failed(p)}
+        entries[eid] = _row(m, p.latency.to_dict(), m["throughput"], p.throughput)
+        entries[eid]["failures"] = {"measured": m["fail_ratio"], "predicted": p.failed_rate}
         cdf[eid] = {"measured": m.get("cdf", []), "predicted": predicted.cdf.get(eid, [])}
     components: dict[str, dict[str, Any]] = {}
     for cid, m in (measured.get("components") or {}).items():
-        p = predicted.components.get(cid)
-        if p is None or not m.get("requests"):
+        station = predicted.components.get(cid)
+        if station is None or not m.get("requests"):
             continue
-        row = _row(m["latency"], p["latency"], m["throughput"], p["throughput"])
+        row = _row(m["latency"], station.latency.to_dict(), m["throughput"], station.throughput)
         row["cpu_utilisation"] = m.get("cpu_utilisation")
-        row["utilisation"] = p["utilisation"]
+        row["utilisation"] = station.utilisation
         components[cid] = row
     missing = [e.id for e in arch.behaviour.entries if e.id not in measured["endpoints"]]
     if not entries:
@@ -239,5 +239,3 @@ def compare(
     )
 
 
-def _failed(p: Mapping[str, Any]) -> float:
-    return float(p["error_rate"] + p["timeout_rate"] + p["rejection_rate"])

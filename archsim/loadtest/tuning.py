@@ -50,7 +50,7 @@ def _fit_network(
     for eid, m in measured.endpoints.items():
         if not m.requests or eid not in means[0] or m.mean is None:
             continue
-        p0, p1 = means[0][eid]["latency"]["mean"], means[1][eid]["latency"]["mean"]
+        p0, p1 = means[0][eid].latency.mean, means[1][eid].latency.mean
         if p0 is None or p1 is None:
             continue
         slope = (p1 - p0) / (candidates[1] - candidates[0])
@@ -135,7 +135,8 @@ def _best_on_grid(
         entries = run(apply_overrides(arch, fit.overrides()), workload, cfg).entries
         err = 0.0
         for eid, m in measured.endpoints.items():
-            predicted = ((entries.get(eid) or {}).get("latency") or {}).get(figure)
+            entry = entries.get(eid)
+            predicted = getattr(entry.latency, figure) if entry is not None else None
             seen = m.figure(figure)
             if m.requests >= _MIN_REQUESTS and predicted and seen:
                 err += math.log(predicted / seen) ** 2

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from archsim.model import Host
+from archsim.sim.figures import ComponentFigures
 
 __all__ = ["HostResult", "host_load"]
 
@@ -44,13 +45,13 @@ class HostResult:
 
 
 def host_load(
-    host: Host | None, throughput: float, components: Mapping[str, Mapping[str, Any]]
+    host: Host | None, throughput: float, components: Mapping[str, ComponentFigures]
 ) -> HostResult | None:
     """The host's load at ``throughput`` requests/s, from the components' simulated busy
     fractions (``utilisation`` × ``capacity`` workers); None without a shared host."""
     if host is None:
         return None
-    busy = sum(c["utilisation"] * c["capacity"] for c in components.values())
+    busy = sum(c.utilisation * c.capacity for c in components.values())
     cpu = host.cpu_per_request
     if cpu is None:
         cpu = busy / throughput if throughput > 0 else 0.0

@@ -16,9 +16,10 @@ from typing import Any
 
 from archsim.errors import ScenarioError
 from archsim.model import Architecture
+from archsim.sim.aggregate import aggregate
 from archsim.sim.config import SimConfig
 from archsim.sim.engine import run_replication
-from archsim.sim.results import SimulationResult, aggregate
+from archsim.sim.results import SimulationResult
 from archsim.sim.stats import confidence_interval, mser5_truncation
 from archsim.sim.workload import Workload, entry_weights
 

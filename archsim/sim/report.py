@@ -9,8 +9,8 @@ import math
 from collections.abc import Callable
 from importlib.resources import files
 from string import Template
-from typing import Any
 
+from archsim.sim.figures import ComponentFigures
 from archsim.sim.results import SimulationResult, short_duration
 
 __all__ = ["render_report"]
@@ -122,10 +122,10 @@ def _table(head: list[str], rows: list[list[str]]) -> str:
 
 def render_report(result: SimulationResult) -> str:
     """The whole report as one HTML string (the caller writes it)."""
-    order = sorted(result.components.items(), key=lambda kv: -kv[1]["utilisation"])
+    order = sorted(result.components.items(), key=lambda kv: -kv[1].utilisation)
     # Requests are only recorded after the warm-up: plot from there, not a false zero before it.
-    kept = [i for i, at in enumerate(result.series["t"]) if at > result.warmup]
-    warnings, queues = _instability(result, [result.series["t"][i] for i in kept])
+    kept = [i for i, at in enumerate(result.series.t) if at > result.warmup]
+    warnings, queues = _instability(result, [result.series.t[i] for i in kept])
     ll = result.littles_law
     template = Template(files("archsim.sim").joinpath("report_template.html").read_text("utf-8"))
     return template.substitute(
@@ -148,7 +148,7 @@ def render_report(result: SimulationResult) -> str:
         analytic=_analytic_side(result),
         components=_component_table(order),
         littles=_esc(
-            f"L = {ll['L']:.3f}, λ·W = {ll['lambda_W']:.3f} ({ll['relative_error']:.1%} apart)"
+            f"L = {ll.L:.3f}, λ·W = {ll.lambda_W:.3f} ({ll.relative_error:.1%} apart)"
         ),
     )
 
@@ -160,24 +160,24 @@ def _entry_table(result: SimulationResult) -> str:
         [
             [
                 _esc(eid),
-                f"{e['throughput']:.1f}",
-                f"{e['error_rate'] + e['timeout_rate'] + e['rejection_rate']:.1%}",
-                f"{_dur(e['latency']['mean'])} ±{_dur(e['latency']['mean_ci'])}",
-                _dur(e["latency"]["p50"]),
-                _dur(e["latency"]["p90"]),
-                _dur(e["latency"]["p99"]),
-                _dur(e["latency"]["p999"]),
+                f"{e.throughput:.1f}",
+                f"{e.failed_rate:.1%}",
+                f"{_dur(e.latency.mean)} ±{_dur(e.latency.mean_ci)}",
+                _dur(e.latency.p50),
+                _dur(e.latency.p90),
+                _dur(e.latency.p99),
+                _dur(e.latency.p999),
             ]
             for eid, e in result.entries.items()
         ],
     )
 
 
-def _utilisation_bars(result: SimulationResult, order: list[tuple[str, dict[str, Any]]]) -> str:
+def _utilisation_bars(result: SimulationResult, order: list[tuple[str, ComponentFigures]]) -> str:
     """Utilisation per station, busiest first, beside the analytic offered load; the shared
     host as one more bar."""
     analytic = result.analytic.offered_loads() if result.analytic is not None else {}
-    bars = [(cid, c["utilisation"], analytic.get(cid), c["unstable"]) for cid, c in order]
+    bars = [(cid, c.utilisation, analytic.get(cid), c.unstable) for cid, c in order]
     if result.host is not None:  # the shared machine, as a bar among the stations
         h = result.host
         bars.append(("host (shared)", min(h.utilisation, 1.0), None, h.unstable))
@@ -187,18 +187,18 @@ def _utilisation_bars(result: SimulationResult, order: list[tuple[str, dict[str,
 
 def _over_time(result: SimulationResult, kept: list[int]) -> str:
     """Throughput and mean latency over the bins ``kept`` (those after the warm-up)."""
-    t = [result.series["t"][i] for i in kept]
+    t = [result.series.t[i] for i in kept]
     over_time = _lines(
         [
             (
                 "throughput (req/s)",
-                [(t[j], result.series["throughput"][i]) for j, i in enumerate(kept)],
+                [(t[j], result.series.throughput[i]) for j, i in enumerate(kept)],
             )
         ],
         xfmt=_secs,
     )
     over_time += _lines(
-        [("mean latency", [(t[j], result.series["latency_mean"][i]) for j, i in enumerate(kept)])],
+        [("mean latency", [(t[j], result.series.latency_mean[i]) for j, i in enumerate(kept)])],
         xfmt=_secs,
         yfmt=_dur,
     )
@@ -221,7 +221,7 @@ def _instability(result: SimulationResult, t: list[float]) -> tuple[str, str]:
         )
         queues = "<h2>Queues of unstable stations</h2>" + _lines(
             [
-                (c, list(zip(t, result.components[c]["queue_series"], strict=False)))
+                (c, list(zip(t, result.components[c].queue_series, strict=False)))
                 for c in result.unstable
             ],
             xfmt=_secs,
@@ -238,8 +238,8 @@ def _analytic_side(result: SimulationResult) -> str:
         [
             _esc(eid),
             _dur(v.latency_mean),
-            f"{_dur(result.entries[eid]['latency']['mean'])} "
-            f"±{_dur(result.entries[eid]['latency']['mean_ci'])}",
+            f"{_dur(result.entries[eid].latency.mean)} "
+            f"±{_dur(result.entries[eid].latency.mean_ci)}",
         ]
         for eid, v in a.entries.items()
         if eid in result.entries
@@ -249,19 +249,19 @@ def _analytic_side(result: SimulationResult) -> str:
     )
 
 
-def _component_table(order: list[tuple[str, dict[str, Any]]]) -> str:
+def _component_table(order: list[tuple[str, ComponentFigures]]) -> str:
     """Per station: utilisation, rate, queue, latency and whether it keeps up."""
     return _table(
         ["component", "utilisation", "req/s", "queue", "mean", "p99", "state"],
         [
             [
                 _esc(cid),
-                f"{c['utilisation']:.1%}",
-                f"{c['throughput']:.1f}",
-                f"{c['queue_mean']:.2f}",
-                _dur(c["latency"]["mean"]),
-                _dur(c["latency"]["p99"]),
-                '<span class="bad">UNSTABLE</span>' if c["unstable"] else "ok",
+                f"{c.utilisation:.1%}",
+                f"{c.throughput:.1f}",
+                f"{c.queue_mean:.2f}",
+                _dur(c.latency.mean),
+                _dur(c.latency.p99),
+                '<span class="bad">UNSTABLE</span>' if c.unstable else "ok",
             ]
             for cid, c in order
         ],
