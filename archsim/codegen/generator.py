@@ -57,6 +57,7 @@ _RUNTIME_FILES = (
     "logs.py",
     "mail.py",
     "metrics.py",
+    "otlp.py",
     "outbox.py",
     "ports.py",
     "prepare.py",
@@ -70,6 +71,7 @@ _RUNTIME_FILES = (
     "service.py",
     "settings.py",
     "smtp_sink.py",
+    "traced.py",
     "tracing.py",
 )
 

@@ -85,9 +85,9 @@ class Balancer:
         if self.tracer is None:
             self.client = ServiceClient(self.session, self.discovery)
         else:
-            from . import tracing
+            from . import traced
 
-            self.client = tracing.client(self.tracer, self.session, self.discovery)
+            self.client = traced.client(self.tracer, self.session, self.discovery)
             await self.tracer.start()
 
     async def stop(self) -> None:

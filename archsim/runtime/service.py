@@ -20,7 +20,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from . import tracing
+from . import traced, tracing
 from .auth import TokenCache, bearer_token, client_header, hash_rounds, rounds_warning
 from .broker import Broker
 from .cache import Cache, RawJSON
@@ -52,7 +52,8 @@ from .proxy import ForwardRoute, HopError
 from .registry import RegistryClient
 from .saga import Saga
 from .settings import Settings
-from .tracing import TracedFront, Tracer, mail_attributes
+from .traced import TracedFront, mail_attributes
+from .tracing import Tracer
 
 __all__ = ["HopError", "Runtime"]
 
@@ -145,7 +146,7 @@ class Runtime:
             self.log.warning(warning)
         connector = aiohttp.TCPConnector(limit=512, limit_per_host=128, keepalive_timeout=30)
         self._session = aiohttp.ClientSession(connector=connector)
-        self.client = tracing.client(self.tracer, self._session, self.discovery)
+        self.client = traced.client(self.tracer, self._session, self.discovery)
         if self.tracer is not None:
             await self.tracer.start()
         ns = f"{self.settings.stack}"
@@ -154,17 +155,17 @@ class Runtime:
             url = self._url(name, "database", default)
             self.databases[name] = Database(url, self.metadata, int(db.get("pool", 5)))
             if self.tracer is not None:
-                tracing.watch_database(self.tracer, name, self.databases[name])
+                traced.watch_database(self.tracer, name, self.databases[name])
             await self.databases[name].create_schema()
             if self.spec.get("seed_rows"):
                 await self.databases[name].seed(int(self.spec["seed_rows"]))
         for name in self.spec.get("caches", []):
-            self.caches[name] = tracing.cache(
+            self.caches[name] = traced.cache(
                 self.tracer, name, self._url(name, "cache"), f"{ns}:{name}"
             )
         for name in self.spec.get("brokers", []):
             url = self._url(name, "broker")
-            self.brokers[name] = tracing.broker(
+            self.brokers[name] = traced.broker(
                 self.tracer, name, url, f"{ns}:{name}", self.settings.redeliver_s
             )
         for registry in {
