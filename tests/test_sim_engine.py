@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import math
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
 from archsim.errors import ScenarioError
-from archsim.model import Architecture, read_architecture
+from archsim.model import Architecture, load, read_architecture
 from archsim.model.distributions import Constant
 from archsim.sim import Fault, SimConfig, Workload, simulate
 from archsim.sim.analytic import erlang_c, mmck
 from archsim.sim.scenario import parse_fault, prepare
 from archsim.sim.stats import Histogram, confidence_interval, mser5_truncation, t_quantile
 from archsim.sim.workload import parse_mix, parse_ramp
+
+SIM_MODELS = Path(__file__).resolve().parent / "sim_models"
 
 
 def _arch(body: str) -> Architecture:
@@ -95,6 +98,18 @@ def test_circuit_breaker_fails_fast() -> None:
     (entry,) = result.entries.values()
     assert entry.error_rate > 0.5  # most calls never reach back: breaker open
     assert result.components["back"].throughput < 10
+
+
+def test_circuit_breaker_closes_after_the_target_recovers() -> None:
+    # back fails 5-10 s; the breaker (3 failures, reset 1 s) fast-fails without counting or
+    # retrying, so its half-open trial after recovery succeeds and closes it (as the runtime
+    # client does): errors stay within the window plus one breaker_reset
+    arch = load(SIM_MODELS / "breaker_recovery.dot").architecture
+    cfg = _cfg(faults=(Fault("back", 5.0, 10.0),))
+    result = simulate(arch, Workload(rps=50), cfg, jobs=1)
+    (entry,) = result.entries.values()
+    assert entry["error_rate"] == pytest.approx(5 / 28, abs=1.2 / 28)
+    assert result.components["back"]["throughput"] > 50 * 21 / 28  # calls succeed again
 
 
 def test_error_rates_propagate() -> None:

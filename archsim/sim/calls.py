@@ -1,6 +1,12 @@
 """Synchronous calls with the protections of the generated clients: a timeout per attempt,
 retries with exponential backoff and jitter, and a consecutive-failure circuit breaker.
 
+The breaker is the runtime's (``archsim.runtime.breaker`` as ``ServiceClient.call`` uses it):
+checked once per call, not per retry; an open breaker fails the call fast, neither counted as
+a failure nor retried; after ``breaker_reset`` one trial call goes through (half-open); a
+success closes it, a failure opens it again. A failed attempt that leaves the breaker open
+ends the call (no further retries) with a 503, an ERROR here.
+
 Timeouts do not put one event per call on the heap: calls with the same timeout expire in the
 order they started, so each distinct timeout keeps a FIFO lane with a single pending wake-up
 and settled calls are dropped lazily when it fires.
@@ -85,8 +91,8 @@ class CallStep:
 
     __slots__ = (
         "backoff", "callee", "env", "err", "failures", "k", "lane", "lat", "link", "on_arrive",
-        "on_replied", "open_until", "p", "queue", "rand", "reset", "retries", "runner", "seq",
-        "start", "threshold",
+        "on_replied", "opened_at", "p", "queue", "rand", "reset", "retries", "runner", "seq",
+        "start", "threshold", "trial",
     )  # fmt: skip
 
     def __init__(
@@ -121,7 +127,8 @@ class CallStep:
         self.threshold = breaker or 0
         self.reset = breaker_reset
         self.failures = 0
-        self.open_until = -1.0
+        self.opened_at: float | None = None  # None: closed
+        self.trial = False  # half-open: the one trial call is in flight
         self.link = link
         self.on_arrive, self.on_replied = self._arrive, self._replied  # bound once
 
@@ -134,8 +141,8 @@ class CallStep:
 
     def _attempt(self, f: Frame, t0: float, n: int) -> None:
         now = self.env._now
-        if self.threshold and now < self.open_until:
-            self._outcome(f, t0, n, ERROR)  # breaker open: fail fast, no request sent
+        if not n and self.opened_at is not None and not self._allow(now):
+            self._settle(f, t0, ERROR)  # breaker open: fail fast, not counted, not retried
             return
         a = Attempt()
         a.f, a.t0, a.n, a.step, a.settled = f, t0, n, self, False
@@ -164,19 +171,39 @@ class CallStep:
     def _retry(self, call: tuple[Frame, float, int]) -> None:
         self._attempt(*call)
 
+    def _allow(self, now: float) -> bool:
+        """The breaker is not closed: may this call go through (the half-open trial)?"""
+        opened_at = self.opened_at
+        if opened_at is not None and now - opened_at >= self.reset and not self.trial:
+            self.trial = True
+            return True
+        return False
+
+    def _record(self, status: int) -> bool:
+        """Tell the breaker how an attempt ended; True when it is open now (stop retrying)."""
+        if not status:
+            self.failures, self.opened_at, self.trial = 0, None, False
+            return False
+        self.failures += 1
+        now = self.env._now
+        if self.trial or self.failures >= self.threshold:
+            self.opened_at = now
+        self.trial = False
+        return self.opened_at is not None and now - self.opened_at < self.reset
+
     def _outcome(self, f: Frame, t0: float, n: int, status: int) -> None:
-        if self.threshold:
-            if status:
-                self.failures += 1
-                if self.failures >= self.threshold:
-                    self.open_until = self.env._now + self.reset
-            else:
-                self.failures = 0
+        if self.threshold and self._record(status):
+            self._settle(f, t0, ERROR)  # the circuit opened: 503, no more retries
+            return
         if status and n < self.retries:
             n += 1
             delay = self.backoff * (1 << (n - 1)) * (0.5 + self.rand())  # jitter ±50%
             self.k.later(delay, self._retry, (f, t0, n))
             return
+        self._settle(f, t0, status)
+
+    def _settle(self, f: Frame, t0: float, status: int) -> None:
+        """The call is over: record the link's interaction and resume the caller."""
         link = self.link  # an interaction of the link (see LinkStats)
         if t0 >= link.warm:
             link.count += 1
