@@ -112,6 +112,18 @@ def test_circuit_breaker_closes_after_the_target_recovers() -> None:
     assert result.components["back"].throughput > 50 * 21 / 28  # calls succeed again
 
 
+def test_rejected_calls_give_their_thread_back() -> None:
+    # back is M/M/1/1: Erlang B rejects a/(1+a) of the calls; each rejected frame at front
+    # (concurrency=threads) must release its thread, or front stalls after 4 rejections
+    arch = load(SIM_MODELS / "threads_rejected.dot").architecture
+    result = simulate(arch, Workload(rps=50), _cfg(), jobs=1)
+    (entry,) = result.entries.values()
+    blocking, _, _ = mmck(50, 100, 1, 1)
+    assert entry.rejection_rate == pytest.approx(blocking, abs=0.05)
+    assert result.components["front"].throughput == pytest.approx(50, rel=0.05)
+    assert not result.components["front"].unstable
+
+
 def test_error_rates_propagate() -> None:
     arch = prepare(
         CHAIN, ["back.service_time=const(1ms)", "back.error_rate=0.5", "front->back.retries=0"]

@@ -189,7 +189,7 @@ class Runner:
     def finish(self, f: Frame) -> None:
         """Release what the frame holds, apply the component's error rate, report."""
         op, rep, status = f.op, f.rep, f.status
-        if op.threads and status != REJECTED:
+        if op.threads:  # held since ``start`` (a frame refused there never gets here)
             rep.release()
         rep.outstanding -= 1
         if status == OK and op.error_rate and self.k.rand() < op.error_rate:
