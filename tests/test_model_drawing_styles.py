@@ -170,3 +170,22 @@ def test_descriptions_name_their_relation(label: str, relation: Relation) -> Non
 
     assert normalise_relation(label) is relation
     assert misspells_relation("subscibes to") == "subscribes to"  # a typo is still one
+
+
+RIDES = Path(__file__).resolve().parent / "model_shapes" / "ride-hailing.dot"
+
+
+def test_nodes_drawn_only_through_edges_are_components_and_a_typo_is_still_an_error() -> None:
+    result = load(RIDES)
+    arch = result.architecture
+    assert {"Dispatch Service", "Surge Model", "Rider App"} <= {c.id for c in arch.components}
+    implicit = [d for d in result.diagnostics if d.code == "undeclared"]
+    assert implicit and all(d.severity.value == "info" for d in implicit)
+    assert ("Dispatch Service", "Event Bus", Relation.SUBSCRIBES_TO) in _links(arch)
+    assert arch.component("Push Notifications").kind.value == "external"  # "FCM / APNs"
+    with pytest.raises(InvalidModelError) as caught:
+        read_architecture(
+            'digraph g { user_service [label="Users"]; user_db [label="DB"]; other [label="x"];'
+            ' user_servce -> user_db [label="stores in"]; }'
+        )
+    assert [d.code for d in caught.value.diagnostics] == ["undeclared"]

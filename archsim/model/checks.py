@@ -219,15 +219,28 @@ def check_declarations(graph: DotGraph, reader: Reader) -> None:
             # first seen in the edges of a subgraph that styles its nodes (node [shape=…]):
             # the subgraph declares them, as Graphviz draws them
             continue
-        close = difflib.get_close_matches(node.id, sorted(declared), n=1, cutoff=0.6)
-        hint = f"did you mean '{close[0]}'?" if close else f'declare it: {node.id} [label="…"];'
-        reader.error(
-            f"edge uses '{node.id}', which is never declared "
-            "(Graphviz would silently draw a new, unconnected component)",
-            node.location,
-            hint,
-            "undeclared",
-        )
+        close = difflib.get_close_matches(node.id, sorted(declared), n=1, cutoff=_TYPO)
+        if close:  # a misspelt id: Graphviz would silently draw a second, unconnected node
+            reader.error(
+                f"edge uses '{node.id}', which is never declared "
+                "(Graphviz would silently draw a new, unconnected component)",
+                node.location,
+                f"did you mean '{close[0]}'?",
+                "undeclared",
+            )
+        else:  # a node that is only drawn through its edges, as DOT allows
+            reader.report(
+                Severity.INFO,
+                f"edge uses '{node.id}', which is never declared; read as a component of "
+                "its own, as Graphviz draws it",
+                node.location,
+                f'declare it to say so: "{node.id}" [label="…"];',
+                "undeclared",
+            )
+
+
+#: How alike an undeclared id and a declared one must be for the first to be a typo (difflib).
+_TYPO = 0.8
 
 
 def check_links(

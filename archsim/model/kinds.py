@@ -320,7 +320,8 @@ _NAME_RULES: tuple[tuple[Kind, tuple[str, ...]], ...] = (
     (Kind.AUTH, ("auth", "authentication", "identity", "oauth", "iam", "keycloak", "okta",
                  "auth0", "cognito", "sso")),
     (Kind.EXTERNAL, ("external", "provider", "third party", "smtp", "email", "mail", "stripe",
-                     "paypal", "twilio", "sendgrid", "mailgun")),
+                     "paypal", "twilio", "sendgrid", "mailgun", "fcm", "apns", "firebase",
+                     "push notifications", "adyen", "braintree", "google maps", "mapbox")),
 )  # fmt: skip
 _WORD = re.compile(r"[a-z0-9]+")
 
