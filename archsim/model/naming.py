@@ -24,7 +24,8 @@ def resource_of(component_id: str, label: str | None = None) -> str:
     (``api``, ``svc2``, ``b``) takes it from the label instead (``Orders API`` → ``order``)."""
     name = _resource(component_id)
     if label is not None and _says_nothing(component_id):
-        named = _resource(_LABEL_NOISE.sub(" ", plain_label(label)))
+        words = snake(_LABEL_NOISE.sub(" ", plain_label(label))).split("_")
+        named = _resource("_".join(w for w in words if w not in _GENERIC_IDS))
         if not _says_nothing(named):
             return named
     return name
