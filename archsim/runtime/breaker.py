@@ -43,6 +43,11 @@ class CircuitBreaker:
         self.opened_at = None
         self._trial = False
 
+    def release(self) -> None:
+        """Give back a half-open trial whose call never reached the target (its deadline had
+        passed, or it was cancelled): nothing is recorded, and the next call may try."""
+        self._trial = False
+
     def failure(self) -> None:
         """Record a failed call: opens the breaker at the threshold (or on a failed trial)."""
         self.failures += 1

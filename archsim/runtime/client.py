@@ -188,8 +188,31 @@ class ServiceClient:
         """Send one logical request; 2xx-4xx replies are returned, 5xx/timeouts are retried
         and end in CallError. Retries of one call share an ``idempotency-key``."""
         breaker = self.breaker(target, policy)
-        if breaker is not None and not breaker.allow():
+        if breaker is None:
+            return await self._send(target, method, path, json_body, data, headers, policy, None)
+        trial = breaker.state == "half_open"
+        if not breaker.allow():
             raise CallError(503, f"circuit to {target} is open")
+        try:
+            return await self._send(target, method, path, json_body, data, headers, policy, breaker)
+        finally:
+            # A trial that ended without a verdict (deadline gone before it was sent, cancelled)
+            # must not keep the half-open slot: every later call would fail fast for ever.
+            if trial:
+                breaker.release()
+
+    async def _send(
+        self,
+        target: str,
+        method: str,
+        path: str,
+        json_body: Any,
+        data: bytes | None,
+        headers: dict[str, str] | None,
+        policy: CallPolicy,
+        breaker: CircuitBreaker | None,
+    ) -> Reply:
+        """The attempts of one call (see ``call``), recording each verdict on ``breaker``."""
         send_headers = outbound_headers()
         if headers:
             send_headers.update(headers)
