@@ -339,9 +339,13 @@ def test_nodes_first_seen_in_the_edges_of_a_styled_subgraph_are_declared():
         'edge [label="stores in"]; a -> a_db; b -> b_db; } }'
     )
     assert arch.component("a_db").kind is Kind.DATABASE
-    with pytest.raises(InvalidModelError):  # outside such a subgraph, still a likely typo
-        _arch("digraph g { a [label=A]; b [label=B]; c [label=C]; a -> b [label=calls]; "
-              'b -> c [label=calls]; c -> dd [label="stores in"]; }')  # fmt: skip
+    # outside such a subgraph: a typo when close to a declared id, else a node of its own
+    with pytest.raises(InvalidModelError):
+        _arch("digraph g { a_svc [label=A]; b_svc [label=B]; c_svc [label=C]; "
+              "a_svc -> b_svc [label=calls]; b_svc -> c_svx [label=calls]; }")  # fmt: skip
+    own = _arch("digraph g { a [label=A]; b [label=B]; c [label=C]; a -> b [label=calls]; "
+                'b -> c [label=calls]; c -> dd [label="stores in"]; }')  # fmt: skip
+    assert own.component("dd").kind is Kind.DATABASE
 
 
 # -- the corpus and the seed -------------------------------------------------------------------
