@@ -51,3 +51,21 @@ def test_library_platform_serves_a_request_end_to_end(tmp_path: Path) -> None:
         assert items[0]["data"]["event"]["catalog_id"] == book.json()["id"]
     finally:
         launcher.down(tmp_path)
+
+
+def test_components_named_with_spaces_start(tmp_path: Path) -> None:
+    """Quoted ids with spaces ("Event Bus", "Location Cache") are processes and data dirs too:
+    Valkey's config could not hold the space (found on tests/model_shapes/ride-hailing.dot)."""
+    from stack_run import running_stack
+
+    model = tmp_path / "spaced.dot"
+    model.write_text(
+        'digraph g { "Trip Service"; "Event Bus" [label="Event Bus (Kafka)"];'
+        ' "Location Cache" [label="Redis"]; "Trips DB" [shape=cylinder];'
+        ' "Trip Service" -> "Trips DB"; "Trip Service" -> "Location Cache";'
+        ' "Trip Service" -> "Event Bus" [label="TripRequested"]; }'
+    )
+    with running_stack(model, tmp_path / "stack") as front:
+        created = httpx.post(front + "/trips", json={"name": "x"}, timeout=15)
+        assert created.status_code == 201, created.text
+        assert httpx.get(front + f"/trips/{created.json()['id']}", timeout=15).status_code == 200
