@@ -42,6 +42,10 @@ def test_render_is_deterministic_and_covers_every_application(
         assert name in seed_files
     assert all(f"services/{a}/Dockerfile" in seed_files for a in apps)
     assert "archsim_runtime/launcher.py" in seed_files
+    # every module of the runtime is vendored: one left out breaks the stack's imports
+    runtime = Path(__file__).resolve().parent.parent / "archsim" / "runtime"
+    for module in runtime.glob("*.py"):
+        assert f"archsim_runtime/{module.name}" in seed_files, module.name
 
 
 def test_generated_files_are_marked_and_user_files_are_not(seed_files: dict[str, str]) -> None:

@@ -2,10 +2,11 @@
 
 Everything in this package imports only itself (relative imports) and third-party libraries, so
 ``archsim generate`` can vendor it into a stack as ``archsim_runtime/`` and the stack runs
-without archsim installed. Service side: ``service`` (app factory), ``client`` (discovery-aware
-HTTP), ``registry``, ``broker``, ``cache``, ``db``, ``auth``, ``mail``, ``emulation``,
-``metrics``, ``context``. Processes: ``registry``, ``balancer``, ``smtp_sink``, ``sandbox``,
-``redis_server``, ``serve``; the launcher (``launcher``) starts and stops them all.
+without archsim installed. Service side: ``service`` (app factory; its steps in ``call_steps``
+and ``data_steps``), ``client`` (discovery-aware HTTP), ``registry``, ``broker``, ``cache``,
+``db``, ``auth``, ``mail``, ``emulation``, ``metrics``, ``context``. Processes: ``registry``,
+``balancer``, ``smtp_sink``, ``sandbox``, ``redis_server``, ``serve``; the launcher
+(``launcher``) starts and stops them all.
 """
 
 from __future__ import annotations

@@ -96,3 +96,12 @@ class Settings:
         if kind in ("cache", "broker"):
             return self.env.get("REDIS_URL")
         return None
+
+    def required_url(self, component: str, kind: str, default: str | None = None) -> str:
+        """``resource_url``, else ``default``; RuntimeError naming the variable to set."""
+        url = self.resource_url(component, kind) or default
+        if not url:
+            raise RuntimeError(
+                f"no URL for {kind} {component!r}: set ARCHSIM_URL_{env_name(component)}"
+            )
+        return url
