@@ -64,6 +64,7 @@ _RUNTIME_FILES = (
     "outbox.py",
     "ports.py",
     "prepare.py",
+    "processes.py",
     "proxy.py",
     "redis_server.py",
     "registry.py",
@@ -74,6 +75,8 @@ _RUNTIME_FILES = (
     "service.py",
     "settings.py",
     "smtp_sink.py",
+    "stack_files.py",
+    "stack_plan.py",
     "traced.py",
     "tracing.py",
 )

@@ -6,7 +6,7 @@ without archsim installed. Service side: ``service`` (app factory; its steps in 
 and ``data_steps``), ``client`` (discovery-aware HTTP), ``registry``, ``broker``, ``cache``,
 ``db``, ``auth``, ``mail``, ``emulation``, ``metrics``, ``context``. Processes: ``registry``,
 ``balancer``, ``smtp_sink``, ``sandbox``, ``redis_server``, ``serve``; the launcher
-(``launcher``) starts and stops them all.
+(``launcher``, with ``stack_files``, ``stack_plan`` and ``processes``) starts and stops them all.
 """
 
 from __future__ import annotations
