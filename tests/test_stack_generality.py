@@ -69,3 +69,22 @@ def test_components_named_with_spaces_start(tmp_path: Path) -> None:
         created = httpx.post(front + "/trips", json={"name": "x"}, timeout=15)
         assert created.status_code == 201, created.text
         assert httpx.get(front + f"/trips/{created.json()['id']}", timeout=15).status_code == 200
+
+
+def test_a_cache_backed_stack_starts_in_a_directory_with_spaces(tmp_path: Path) -> None:
+    """A project path with a space (``~/My Projects``) reaches Valkey's data directory, the
+    SQLite file and PYTHONPATH: the stack comes up and serves a read through its cache."""
+    from stack_run import running_stack
+
+    model = tmp_path / "shop.dot"
+    model.write_text(
+        "digraph g { product_service; product_cache [label=Redis];"
+        " product_db [shape=cylinder]; product_service -> product_db [label=\"stores in\"];"
+        " product_service -> product_cache [label=\"caches in\"]; }"
+    )
+    with running_stack(model, tmp_path / "My Projects" / "shop stack") as front:
+        created = httpx.post(front + "/products", json={"name": "x"}, timeout=15)
+        assert created.status_code == 201, created.text
+        for _ in range(2):  # a miss fills the cache, the second read is a hit
+            read = httpx.get(front + f"/products/{created.json()['id']}", timeout=15)
+            assert read.status_code == 200, read.text

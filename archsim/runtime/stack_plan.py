@@ -81,8 +81,7 @@ def command(proc: dict[str, Any], inst: Instance, stack_dir: Path) -> list[str]:
             proc["id"],
         ]
     if role == "redis":
-        # Valkey's config file cannot hold a space in `dir`: "Event Bus-1" becomes Event_Bus-1
-        data = stack_dir / STATE_DIR / "data" / inst.instance.replace(" ", "_")
+        data = stack_dir / STATE_DIR / "data" / inst.instance  # as prepare() made it
         return [py, "-m", "archsim_runtime.redis_server", *base, "--dir", str(data)]
     if role == "smtp_sink":
         store = stack_dir / STATE_DIR / "data" / f"{inst.instance}.mail.jsonl"
