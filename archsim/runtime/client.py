@@ -213,72 +213,111 @@ class ServiceClient:
         breaker: CircuitBreaker | None,
     ) -> Reply:
         """The attempts of one call (see ``call``), recording each verdict on ``breaker``."""
-        send_headers = outbound_headers()
-        if headers:
-            send_headers.update(headers)
-        if method != "GET":
-            # unique, not secret: random bits, not uuid4's urandom syscall per call
-            send_headers.setdefault("idempotency-key", f"{_bits(128):032x}")
-        if json_body is not None:
-            data = json.dumps(json_body).encode()
-            send_headers["content-type"] = "application/json"
+        send_headers, data = _request(method, json_body, data, headers)
         failure: CallError | None = None  # built only when a call fails (not per request)
         for attempt in range(policy.retries + 1):
             if attempt:
                 await asyncio.sleep(policy.backoff * 2 ** (attempt - 1))
-            # the callee gets what we will wait: the policy's timeout within our own budget
-            wait_s, left = policy.timeout, remaining()
-            if left is not None:
-                if left <= 0:
-                    raise failure or CallError(504, f"deadline passed before calling {target}")
-                wait_s = min(wait_s, left)
+            wait_s = _wait_s(policy, target, failure)
             send_headers[BUDGET_HEADER] = str(max(1, int(wait_s * 1000)))
-            timeout = _timeout(round(wait_s, 3))
-            tried: set[str] = set()
-            stale_retried = False
-            while True:  # fail over across instances that refuse connections
-                base = await self.discovery.pick(target, tried)
-                if base is None:
-                    break
-                tried.add(base)
-                try:
-                    if method == "HEAD" or not base.startswith("http://"):  # TLS: aiohttp
-                        async with self.session.request(
-                            method, base + path, data=data, headers=send_headers, timeout=timeout
-                        ) as resp:
-                            reply = Reply(resp.status, await resp.read(), resp.content_type)
-                    else:
-                        status, body, ctype = await self.pool.request(
-                            base, method, path, send_headers, data, wait_s
-                        )
-                        reply = Reply(status, body, ctype)
-                except (Refused, aiohttp.ClientConnectorError):
-                    self.discovery.mark_down(base)
-                    continue  # never reached the instance: safe to try another
-                except (Dropped, aiohttp.ClientConnectionError) as exc:
-                    if not stale_retried and isinstance(
-                        exc, Dropped | aiohttp.ServerDisconnectedError | aiohttp.ClientOSError
-                    ):
-                        # A pooled keep-alive connection the server had closed: the request
-                        # did not get through, so send it again once on a fresh connection.
-                        stale_retried = True
-                        tried.discard(base)
-                        continue
-                    failure = CallError(502, f"{target} dropped the connection: {exc}")
-                    break
-                except TimeoutError:
-                    why = "" if wait_s == policy.timeout else " (what was left of the deadline)"
-                    failure = CallError(504, f"{target} did not answer within {wait_s:.3g}s{why}")
-                    break
-                if reply.status >= 500:
-                    failure = CallError(502, hop_detail(target, reply.status, reply.body))
-                    break
+            reply, failed = await self._attempt(
+                target, method, path, data, send_headers, wait_s, policy
+            )
+            if reply is not None:
                 if breaker is not None:
                     breaker.success()
                 return reply
+            failure = failed or failure  # an attempt that found no instance keeps the last
             if breaker is not None:
                 breaker.failure()
                 if breaker.state == "open":
                     detail = failure.detail if failure else f"no instance of {target}"
                     raise CallError(503, f"circuit to {target} opened: {detail}")
         raise failure or CallError(503, f"no instance of {target} is available")
+
+    async def _attempt(
+        self,
+        target: str,
+        method: str,
+        path: str,
+        data: bytes | None,
+        headers: dict[str, str],
+        wait_s: float,
+        policy: CallPolicy,
+    ) -> tuple[Reply | None, CallError | None]:
+        """One attempt, failing over across instances that refuse the connection: the reply
+        (below 500), else the failure (None when no instance was left to try)."""
+        tried: set[str] = set()
+        stale_retried = False
+        while True:
+            base = await self.discovery.pick(target, tried)
+            if base is None:
+                return None, None
+            tried.add(base)
+            try:
+                reply = await self._exchange(base, method, path, data, headers, wait_s)
+            except (Refused, aiohttp.ClientConnectorError):
+                self.discovery.mark_down(base)
+                continue  # never reached the instance: safe to try another
+            except (Dropped, aiohttp.ClientConnectionError) as exc:
+                if not stale_retried and isinstance(
+                    exc, Dropped | aiohttp.ServerDisconnectedError | aiohttp.ClientOSError
+                ):
+                    # A pooled keep-alive connection the server had closed: the request
+                    # did not get through, so send it again once on a fresh connection.
+                    stale_retried = True
+                    tried.discard(base)
+                    continue
+                return None, CallError(502, f"{target} dropped the connection: {exc}")
+            except TimeoutError:
+                why = "" if wait_s == policy.timeout else " (what was left of the deadline)"
+                return None, CallError(504, f"{target} did not answer within {wait_s:.3g}s{why}")
+            if reply.status >= 500:
+                return None, CallError(502, hop_detail(target, reply.status, reply.body))
+            return reply, None
+
+    async def _exchange(
+        self,
+        base: str,
+        method: str,
+        path: str,
+        data: bytes | None,
+        headers: dict[str, str],
+        wait_s: float,
+    ) -> Reply:
+        """Send the request to one instance and read its reply (within ``wait_s``, s)."""
+        if method == "HEAD" or not base.startswith("http://"):  # TLS: aiohttp
+            async with self.session.request(
+                method, base + path, data=data, headers=headers, timeout=_timeout(round(wait_s, 3))
+            ) as resp:
+                return Reply(resp.status, await resp.read(), resp.content_type)
+        status, body, ctype = await self.pool.request(base, method, path, headers, data, wait_s)
+        return Reply(status, body, ctype)
+
+
+def _request(
+    method: str, json_body: Any, data: bytes | None, headers: dict[str, str] | None
+) -> tuple[dict[str, str], bytes | None]:
+    """The headers and body of a call: the context's headers, the caller's, an idempotency
+    key shared by its retries (not for GET) and the JSON body encoded."""
+    send_headers = outbound_headers()
+    if headers:
+        send_headers.update(headers)
+    if method != "GET":
+        # unique, not secret: random bits, not uuid4's urandom syscall per call
+        send_headers.setdefault("idempotency-key", f"{_bits(128):032x}")
+    if json_body is not None:
+        data = json.dumps(json_body).encode()
+        send_headers["content-type"] = "application/json"
+    return send_headers, data
+
+
+def _wait_s(policy: CallPolicy, target: str, failure: CallError | None) -> float:
+    """How long an attempt may wait (s): the policy's timeout within what is left of the
+    request's budget (the callee is told it); ``failure`` (or a 504) once nothing is left."""
+    wait_s, left = policy.timeout, remaining()
+    if left is not None:
+        if left <= 0:
+            raise failure or CallError(504, f"deadline passed before calling {target}")
+        wait_s = min(wait_s, left)
+    return wait_s
