@@ -25,23 +25,22 @@ import dataclasses
 import re
 
 from archsim.errors import Severity
-from archsim.model import attributes as A
 from archsim.model.checks import Reader
 from archsim.model.dot.ast import DotEdge, DotGraph
 from archsim.model.kinds import (
     CLIENT_WORDS,
+    EVENT_NAME,
     Kind,
     Relation,
     kind_from_names,
     names_protocol,
 )
-from archsim.model.resolve import node_names
+from archsim.model.resolve import explicit_kind, node_names
 
 __all__ = ["drop_arrows_to_people", "read_flow_arrows"]
 
 _TURNED = frozenset({None, Relation.SUBSCRIBES_TO, Relation.PUBLISHES_TO})
 _CONSUMERS = frozenset({Kind.SERVICE, Kind.EXTERNAL})
-_EVENT_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.:\-]*")
 
 
 def read_flow_arrows(
@@ -63,7 +62,7 @@ def read_flow_arrows(
         )
         labelled[index] = (Relation.SUBSCRIBES_TO, label)
         free = rel is None and bool(label) and not names_protocol(label)
-        if free and _EVENT_NAME.fullmatch(label) and not {"event", "events"} & edge.attrs.keys():
+        if free and EVENT_NAME.fullmatch(label) and not {"event", "events"} & edge.attrs.keys():
             carried[index] = (label,)
         reader.report(
             Severity.INFO,
@@ -88,13 +87,9 @@ def _drawn_as_flow(graph: DotGraph, edge: DotEdge) -> bool:
 
 def _named_kind(graph: DotGraph, node_id: str) -> Kind | None:
     """The kind a node's ``kind=`` attribute, or else its names and shape, say."""
-    explicit = graph.nodes[node_id].attrs.get("kind")
-    if explicit is not None:
-        try:
-            kind: Kind | None = A.NODE_ATTRIBUTES["kind"].parse(explicit.value)
-            return kind
-        except ValueError:
-            return None  # reported with the other attributes
+    node = graph.nodes[node_id]
+    if "kind" in node.attrs:
+        return explicit_kind(node)
     return kind_from_names(node_id, *node_names(graph, node_id))[0]
 
 

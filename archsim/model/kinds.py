@@ -14,6 +14,7 @@ from enum import StrEnum
 __all__ = [
     "CLIENT_WORDS",
     "DEVICE_APP_WORDS",
+    "EVENT_NAME",
     "FRONTEND_WORDS",
     "INTERACTION",
     "Interaction",
@@ -29,6 +30,10 @@ __all__ = [
     "suggest_relation",
 ]
 
+
+#: What a one-word free label on a publish/subscribe edge must look like to name the event it
+#: carries (``OrderPlaced``, ``order.placed``, ``orders:created``).
+EVENT_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.:\-]*")
 
 class Kind(StrEnum):
     """The role a component plays; it selects defaults, derived behaviour and drawing style."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from archsim.model import attributes as A
 from archsim.model.checks import Reader
-from archsim.model.dot.ast import DotGraph
+from archsim.model.dot.ast import DotGraph, DotNode
 from archsim.model.kinds import (
     CLIENT_WORDS,
     DEVICE_APP_WORDS,
@@ -31,7 +31,7 @@ from archsim.model.kinds import (
     name_has,
 )
 
-__all__ = ["node_names", "relation_for_target", "resolve_kinds"]
+__all__ = ["explicit_kind", "node_names", "relation_for_target", "resolve_kinds"]
 
 # What a traffic source does: it sends requests and nothing else.
 _CLIENT_RELATIONS = frozenset({Relation.CALLS, Relation.USES})
@@ -86,6 +86,18 @@ def node_names(graph: DotGraph, node_id: str) -> tuple[str | None, str | None]:
 _LAYERS = frozenset(layer.value for layer in Layer)
 
 
+def explicit_kind(node: DotNode) -> Kind | None:
+    """The kind a node's ``kind="…"`` names; None without one, or when it names no kind (the
+    attribute checks report that)."""
+    explicit = node.attrs.get("kind")
+    if explicit is None:
+        return None
+    try:
+        kind: Kind | None = A.NODE_ATTRIBUTES["kind"].parse(explicit.value)
+    except ValueError:
+        return None
+    return kind
+
 def resolve_kinds(
     graph: DotGraph, relations: dict[int, Relation | None], reader: Reader
 ) -> dict[str, tuple[Kind, str]]:
@@ -110,23 +122,18 @@ def resolve_kinds(
         out = outgoing.get(node.id, [])
         out_rels = [rel for rel, _ in out]
         by_rel = kind_from_relations(out_rels, incoming.get(node.id, []))
-        explicit = node.attrs.get("kind")
-        if explicit is not None:
-            try:
-                kind = A.NODE_ATTRIBUTES["kind"].parse(explicit.value)
-            except ValueError:
-                kind = None  # reported with the other attributes
-            if kind is not None:
-                kinds[node.id] = (kind, "set by kind attribute")
-                if by_rel and by_rel[0] is not kind:
-                    reader.warn(
-                        f"'{node.id}' has kind={kind.value} but is the {by_rel[1]}, "
-                        f"which usually means a {by_rel[0].value}",
-                        explicit.location,
-                        "check the kind, or the relation label",
-                        "kind-conflict",
-                    )
-                continue
+        kind = explicit_kind(node)
+        if kind is not None:
+            kinds[node.id] = (kind, "set by kind attribute")
+            if by_rel and by_rel[0] is not kind:
+                reader.warn(
+                    f"'{node.id}' has kind={kind.value} but is the {by_rel[1]}, "
+                    f"which usually means a {by_rel[0].value}",
+                    node.attrs["kind"].location,
+                    "check the kind, or the relation label",
+                    "kind-conflict",
+                )
+            continue
         label, shape = node_names(graph, node.id)
         client = _client(node.id, label, out, node.id in linked_to)
         named = kind_from_names(node.id, label, shape)
