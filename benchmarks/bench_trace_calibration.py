@@ -159,17 +159,17 @@ def _report(arch, args, first: dict, second: dict, spans: list) -> int:
     result = simulate(from_traces, workload_of(second), sim_config_of(second, 3), jobs=2)
     print(f"calibrated from traces at {args.calibrate_rps:g} req/s; "
           f"second level {args.second_rps:g} req/s")  # fmt: skip
-    misses = _table(compare(from_traces, second, result, TOLERANCE))
+    misses = _table(compare(from_traces, second, result, TOLERANCE), TOLERANCE)
     summary_fit = calibrate(arch, first)
     baseline = apply_overrides(arch, summary_fit.overrides())
     again = simulate(baseline, workload_of(second), sim_config_of(second, 3), jobs=2)
     print("same run, summary-based calibration (calibrate --measured) of the first level:")
-    _table(compare(baseline, second, again, TOLERANCE))
+    _table(compare(baseline, second, again, TOLERANCE), TOLERANCE)
     _times(fit_traces(arch, found, hop_gaps(spans)), fit, summary_fit.profile())
     for name, model in (("traces", from_traces), ("summary", baseline)):
         level = simulate(model, workload_of(first), sim_config_of(first, 3), jobs=2)
         print(f"fit check, {name}-based, at the calibration level itself (not a target):")
-        _table(compare(model, first, level, TOLERANCE))
+        _table(compare(model, first, level, TOLERANCE), TOLERANCE)
     print("PASS" if misses == 0 else f"FAIL: {misses} figures outside ±{TOLERANCE:.0%}")
     return 0 if misses == 0 else 1
 

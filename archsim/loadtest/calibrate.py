@@ -52,7 +52,7 @@ from archsim.loadtest.fit import (
     fit_operations,
     operation_times,
 )
-from archsim.loadtest.host_fit import host_fit
+from archsim.loadtest.host_fit import host_fit, host_point
 from archsim.loadtest.measured import ComponentMeasured, MeasuredRun
 from archsim.loadtest.tuning import Simulate
 from archsim.model import Architecture, Kind, Relation, StepAction
@@ -120,6 +120,7 @@ def calibrate(
     fit_spread: bool = True,
     per_operation: bool = True,
     more: Sequence[Mapping[str, Any]] = (),
+    fit_wait: bool = False,
 ) -> Calibration:
     """Fit service times (per operation where identified, with their spread), hit ratios,
     database times, network latency and the shared host to ``measured``; runs in ``more``, at
@@ -146,7 +147,8 @@ def calibrate(
         fit.why[f"{cid}.service_time"] = f"operation time left per query ({source})"
     _fit_hit_ratios(arch, comps, fit)
     _fit_call_probabilities(arch, comps, fit)
-    _fit_host(fit, [first, *(MeasuredRun.from_dict(m) for m in more)], per_front)
+    others = [MeasuredRun.from_dict(m) for m in more]
+    _fit_host(fit, [first, *others], per_front)
     tuning.write_times(fit, times, ops, 1.0)
     # the spread changes the queueing, and so the means the network latency is fitted to:
     # network latency first, then the spread with it, then the network latency again
@@ -163,7 +165,30 @@ def calibrate(
         fit.why["cv"] = source
         if fit_network:
             tuning.set_network(arch, first, runner, fit)
+    # off by default: on sock-shop it over-predicted the level between (docs/calibrate.md)
+    if fit_wait and _fit_host_wait(arch, first, others, runner, fit) and fit_network:
+        tuning.set_network(arch, first, runner, fit)  # the calibration level waits a little too
     return fit
+
+
+def _fit_host_wait(
+    arch: Architecture,
+    first: MeasuredRun,
+    others: Sequence[MeasuredRun],
+    run: Simulate,
+    fit: Calibration,
+) -> bool:
+    """The wait for a core, from the busiest run at twice the calibration rate or more;
+    False when no run is busy enough to show it."""
+    if fit.graph.host_cpu is None:
+        return False
+    rate = host_point(first)[0]
+    busy = [m for m in others if host_point(m)[0] >= 2 * rate]
+    if not busy:
+        return False
+    _, source = tuning.fit_host_wait(arch, max(busy, key=lambda m: host_point(m)[0]), run, fit)
+    fit.why["host_wait"] = source
+    return True
 
 
 Times = dict[str, tuple[float, float | None]]  # component → (mean s, cv) of its service_time

@@ -99,6 +99,7 @@ class GraphFit:
     host_cores: int | None = None
     host_cpu: float | None = None
     host_background: float | None = None
+    host_wait: float | None = None
     network_latency: float | None = None
 
     def attrs(self) -> dict[str, str]:
@@ -110,6 +111,8 @@ class GraphFit:
             out["host_cpu"] = format_duration(max(self.host_cpu, MIN_S))
         if self.host_background is not None:
             out["host_background"] = f"{self.host_background:.3f}"
+        if self.host_wait is not None:
+            out["host_wait"] = format_duration(self.host_wait)
         if self.network_latency is not None:
             out["network_latency"] = format_duration(self.network_latency)
         return out

@@ -150,6 +150,12 @@ class Host(BaseModel):
         default=None, gt=0, description="CPU per entry request, all processes (s); None: derived"
     )
     background: float = Field(default=0.0, ge=0, description="cores busy whatever the load")
+    wait: float = Field(
+        default=0.0,
+        ge=0,
+        description="with cpu_per_request: the CPU burst (s) a process that wakes to a full "
+        "machine waits behind, shared by the cores; 0: no waiting for a core",
+    )
 
 
 class Architecture(BaseModel):

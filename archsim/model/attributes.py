@@ -269,6 +269,14 @@ GRAPH_ATTRIBUTES: dict[str, AttributeSpec] = {
             "with host_cores: cores busy whatever the load (timers, a load generator's base)",
             "0.1",
         ),
+        _spec(
+            "host_wait",
+            parse_duration,
+            "with host_cores and host_cpu: the CPU burst a process that wakes to a full machine "
+            "waits behind; each compute step then waits for a core with the Erlang C "
+            "probability of the host's load (0: no waiting)",
+            "4ms",
+        ),
     )
 }
 

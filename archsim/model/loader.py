@@ -412,13 +412,21 @@ def load(path: str | Path) -> LoadResult:
 
 def _check_host(values: dict[str, Any], graph: DotGraph, reader: Reader) -> None:
     """The host attributes only mean something with ``host_cores``, and must leave a core."""
-    loose = [name for name in ("host_cpu", "host_background") if name in values]
+    loose = [name for name in ("host_cpu", "host_background", "host_wait") if name in values]
     if loose and "host_cores" not in values:
         reader.warn(
             f"{loose[0]} is ignored without host_cores",
             graph.attrs[loose[0]].location,
             "add host_cores=N (the machine's cores) to model a shared host",
             "ignored-attribute",
+        )
+    if "host_wait" in values and "host_cpu" not in values and "host_cores" in values:
+        reader.error(
+            "host_wait needs host_cpu: the wait for a core grows with the host's load, "
+            "which host_cpu gives",
+            graph.attrs["host_wait"].location,
+            "add host_cpu (CPU per entry request; archsim calibrate measures both)",
+            "invalid-host",
         )
     cores, busy = values.get("host_cores"), values.get("host_background", 0.0)
     if cores is not None and busy >= cores:
@@ -438,4 +446,5 @@ def _host(values: dict[str, Any]) -> Host | None:
         cores=values["host_cores"],
         cpu_per_request=values.get("host_cpu"),
         background=values.get("host_background", 0.0),
+        wait=values.get("host_wait", 0.0),
     )

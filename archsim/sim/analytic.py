@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from archsim.model import Architecture, Operation, Step, StepAction
 from archsim.model.cycles import import_numpy, invocation_graph
+from archsim.sim.contention import host_wait_mean
+from archsim.sim.erlang import erlang_b, erlang_c
 from archsim.sim.workload import Workload, entry_weights
 
 if TYPE_CHECKING:
@@ -143,23 +145,6 @@ class Solution:
         return out
 
 
-def erlang_b(c: int, a: float) -> float:
-    """Erlang-B blocking of M/M/c/c with offered load ``a`` = λ/μ, by the stable recursion
-    B(k) = a·B(k-1) / (k + a·B(k-1)): O(c), no factorials, no overflow at any c."""
-    b = 1.0
-    for k in range(1, c + 1):
-        b = a * b / (k + a * b)
-    return b
-
-
-def erlang_c(c: int, a: float) -> float:
-    """Probability of waiting in M/M/c with offered load ``a`` = λ/μ (requires a < c)."""
-    if a <= 0:
-        return 0.0
-    b = erlang_b(c, a)
-    return c * b / (c - a * (1 - b))
-
-
 def mmck(lam: float, mu: float, c: int, k: int) -> tuple[float, float, float]:
     """M/M/c/K: (blocking probability, mean number in system, mean queue) — exact, O(c)
     whatever ``k`` (the states past ``c`` are a geometric series, summed in closed form) and
@@ -207,8 +192,9 @@ class _Demands:
     over the invocation graph (``archsim.model.cycles``): cycles with p < 1 are solved
     exactly, and the cost does not depend on the number of call paths."""
 
-    def __init__(self, arch: Architecture) -> None:
+    def __init__(self, arch: Architecture, host_wait: float = 0.0) -> None:
         self.arch = arch
+        self.host_wait = host_wait  # s per compute step, waiting for a core (sim.contention)
         self.ops = {(op.component, op.name): op for op in arch.behaviour.operations}
         self.graph = invocation_graph(arch.behaviour)
         self.flows = self.graph.matrix()  # calls and events: how often each node runs
@@ -252,10 +238,11 @@ class _Demands:
         return visits, work
 
     def own_time(self, step: Step, comp: str) -> float:
-        """Mean service time (s) of a compute step: the operation's own, else the component's."""
+        """Mean time (s) a compute step holds its worker: the operation's own service time,
+        else the component's, plus the wait for a core on a busy shared host."""
         if step.service_time is not None:
-            return step.service_time.mean
-        return self.arch.component(comp).service_time.mean
+            return step.service_time.mean + self.host_wait
+        return self.arch.component(comp).service_time.mean + self.host_wait
 
 
 def _station_wait(
@@ -314,13 +301,14 @@ def _host(arch: Architecture, lam: float, cpu_per_request: float) -> HostLoad | 
 def solve(arch: Architecture, workload: Workload) -> Solution:
     """Mean-value prediction: per component utilisation/throughput/queue/wait, per entry mean
     response time (seconds), by open network analysis or MVA for a closed workload."""
-    demands = _Demands(arch)
+    lam = workload.peak_rate if not workload.ramp else workload.rate_at(0.0)
+    # closed: the rate is the answer, so no wait for a core (docs/simulate.md)
+    demands = _Demands(arch, 0.0 if workload.closed else host_wait_mean(arch.host, lam))
     weights = entry_weights(arch, workload)
     entries = arch.behaviour.entries
     visits, work = demands.stations(demands.flows.forward(demands.entry_vector(weights)))
     if workload.closed:
         return _closed(arch, workload, demands, weights, visits, work)
-    lam = workload.peak_rate if not workload.ramp else workload.rate_at(0.0)
     waits: dict[str, float] = defaultdict(float)
     comps: dict[str, StationLoad] = {}
     # A station's mean hold is its compute demand per visit: operations may have their own
@@ -384,7 +372,7 @@ def operations(
     solved = solved or solve(arch, workload)
     if solved.arrival_rate is None:
         raise ValueError("operations() needs the solution of an open workload")
-    demands = _Demands(arch)
+    demands = _Demands(arch, host_wait_mean(arch.host, solved.arrival_rate))
     runs = demands.flows.forward(demands.entry_vector(entry_weights(arch, workload))).tolist()
     waits = {c: v.wait_mean or 0.0 for c, v in solved.components.items()}
     hold = {c: v.latency_mean - waits[c] for c, v in solved.components.items()}
@@ -433,9 +421,9 @@ class _OpTimes:
         total = 0.0
         for s in steps:
             if s.action is StepAction.COMPUTE:
-                own = s.service_time.mean if s.service_time is not None else None
+                own = self.d.own_time(s, comp) if s.service_time is not None else None
                 if held:
-                    t = service if own is None else own
+                    t = service + self.d.host_wait if own is None else own
                 else:
                     t = self.waits[comp] + (self.hold[comp] if own is None else own)
             elif s.action is StepAction.CALL:

@@ -17,6 +17,7 @@ from archsim.model import Architecture, Distribution, Step, StepAction
 from archsim.model.distributions import Exponential
 from archsim.sim.calls import CallStep, TimerLane
 from archsim.sim.config import SimConfig
+from archsim.sim.contention import HostWaits
 from archsim.sim.stations import Consumer, Kernel, Pool, Station
 from archsim.sim.steps import (
     CacheGetStep,
@@ -43,8 +44,16 @@ def sampler(dist: Distribution, rng: random.Random) -> Callable[[], float]:
 class CompiledModel:
     """The compiled architecture: stations, operations and statistics objects of one run."""
 
-    def __init__(self, arch: Architecture, kernel: Kernel, runner: Runner, cfg: SimConfig):
+    def __init__(
+        self,
+        arch: Architecture,
+        kernel: Kernel,
+        runner: Runner,
+        cfg: SimConfig,
+        waits: HostWaits | None = None,
+    ):
         self.arch, self.k, self.runner = arch, kernel, runner
+        self.waits = waits  # each compute step waits for a core on a busy shared host
         env, warm = kernel.env, kernel.warm
         least = cfg.balancing == "least_outstanding"
         self.stations = {
@@ -145,8 +154,11 @@ class CompiledModel:
     def _compile_one(self, step: Step, comp: str, threads: bool) -> Any:
         action = step.action
         if action is StepAction.COMPUTE:
+            station = self.stations[comp]
             own = sampler(step.service_time, self.k.rng) if step.service_time else None
-            return ComputeStep(self.runner, self.stations[comp], held=threads, draw=own)
+            if self.waits is not None:
+                own = _with_waits(own or station.draw, self.waits.draw)
+            return ComputeStep(self.runner, station, held=threads, draw=own)
         target = step.target or ""
         if action is StepAction.CALL:
             policy = step.policy
@@ -187,3 +199,8 @@ class CompiledModel:
             )
         # cache set / delete: a plain round trip to the cache
         return VisitStep(self.runner, self.stations[target], **self._visit_args(comp, step))
+
+
+def _with_waits(draw: Callable[[], float], wait: Callable[[], float]) -> Callable[[], float]:
+    """A service time with the wait for a core added (both s): the worker holds through it."""
+    return lambda: draw() + wait()

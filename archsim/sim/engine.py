@@ -17,6 +17,7 @@ import simpy
 from archsim.model import Architecture
 from archsim.sim.compiler import CompiledModel, sampler
 from archsim.sim.config import SimConfig
+from archsim.sim.contention import HostWaits
 from archsim.sim.stations import OK, REJECTED, TIMEOUT, Kernel, Station
 from archsim.sim.stats import Histogram
 from archsim.sim.steps import Frame, Op, Runner
@@ -127,7 +128,8 @@ def run_replication(
     env = simpy.Environment()
     kernel = Kernel(env, rng, warm)
     runner = Runner(kernel)
-    model = CompiledModel(arch, kernel, runner, cfg)
+    waits = _host_waits(arch, kernel, workload)
+    model = CompiledModel(arch, kernel, runner, cfg, waits)
     rec = _Recorder(env, warm, duration, cfg.bins)
     if pilot:
         rec.pilot = []
@@ -150,6 +152,8 @@ def run_replication(
         rec.inflight += 1
         if now >= warm:
             sink.arrived += 1
+        if waits is not None:
+            waits.arrived += 1
         start(op, sink.done)
 
     if workload.closed:
@@ -163,6 +167,8 @@ def run_replication(
             rec.enter(now)
             if now >= warm:
                 sink.arrived += 1
+            if waits is not None:
+                waits.arrived += 1
 
             def back(f: Frame, sink: _Entry = sink) -> None:
                 sink.done(f)
@@ -220,6 +226,14 @@ def run_replication(
     out["truncated"] = runner.truncated
     out["compensations"] = runner.compensations
     return out
+
+
+def _host_waits(arch: Architecture, kernel: Kernel, workload: Workload) -> HostWaits | None:
+    """The shared host's waits for a core, when the model has ``host_wait`` (and ``host_cpu``)."""
+    host = arch.host
+    if host is None or not host.wait or not host.cpu_per_request:
+        return None
+    return HostWaits(kernel, host, 0.0 if workload.closed else workload.rate_at(0.0))
 
 
 def _background(model: CompiledModel, rng: random.Random) -> None:
