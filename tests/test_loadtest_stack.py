@@ -143,6 +143,9 @@ def test_open_run_keeps_the_rate(stack: Path, seed_path: Path, tmp_path: Path):
     assert summary["total"]["fail_ratio"] < 0.01
     assert 25 <= summary["total"]["throughput"] <= 55  # Poisson around 40/s over 6 s
     assert summary["open_model"]["count"] > 0
+    # the seed's stack at rest: heartbeats and timers only, measured once, no waiting
+    assert summary["idle_settled"] is True
+    assert sum(summary["idle_cpu"].values()) <= 0.25
 
 
 def test_stepped_run_serves_each_rate_and_records_the_knee(stack: Path, tmp_path: Path):
