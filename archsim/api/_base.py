@@ -8,7 +8,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from archsim.errors import Location, ScenarioError
 from archsim.model import Architecture, load
 
 __all__ = ["FilePath", "Measured", "Profile", "Source"]
@@ -37,16 +36,9 @@ def _profile(profile: Profile | None) -> tuple[Any, str]:
     """A profile's data and the name its errors carry: a mapping as given, or a YAML file."""
     if profile is None or isinstance(profile, Mapping):
         return profile, "profile"
-    from archsim.model.profile import parse_profile
+    from archsim.model.profile import read_profile
 
-    path = Path(profile)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ScenarioError(
-            f"cannot read profile: {exc.strerror}", Location(str(path)), code="bad-profile"
-        ) from None
-    return parse_profile(data, str(path)), str(path)
+    return read_profile(Path(profile)), str(profile)
 
 
 def _prepared(source: Source, sets: Sequence[str], profile: Any) -> Architecture:
@@ -64,28 +56,6 @@ def _measured(data: Measured) -> tuple[dict[str, Any], str]:
     """A measured run's document and the name its errors carry."""
     if isinstance(data, Mapping):
         return dict(data), "run"
-    import json
+    from archsim.loadtest.compare import read_measured
 
-    path = Path(data)
-    hint = "give the summary.json that archsim loadtest wrote"
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ScenarioError(
-            f"cannot read the measured run: {exc.strerror}",
-            Location(str(path)),
-            hint=hint,
-            code="bad-measured",
-        ) from None
-    except json.JSONDecodeError as exc:
-        raise ScenarioError(
-            f"the measured run is not JSON: {exc.msg}",
-            Location(str(path), exc.lineno, exc.colno),
-            hint=hint,
-            code="bad-measured",
-        ) from None
-    if not isinstance(doc, dict):
-        raise ScenarioError(
-            "the measured run is not a JSON object", Location(str(path)), code="bad-measured"
-        )
-    return doc, str(path)
+    return read_measured(Path(data)), str(data)

@@ -3,7 +3,6 @@ prediction of it, and fit the model to it."""
 
 from __future__ import annotations
 
-import json
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,7 +18,7 @@ from archsim.cli.common import (
     print_json,
 )
 from archsim.cli.files import read_profile, write_atomic
-from archsim.errors import Location, ScenarioError
+from archsim.errors import ScenarioError
 
 # The load-test and simulation cores are imported inside the commands that use them: importing
 # them here would cost every archsim command ~0.3 s of start-up.
@@ -30,28 +29,9 @@ _STEPS_SCHEMA = "archsim.steps/1"  # archsim.loadtest.steps.STEPS_SCHEMA, withou
 
 
 def _read_measured(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ScenarioError(
-            f"cannot read the measured run: {exc.strerror}",
-            Location(str(path)),
-            hint="give the summary.json that archsim loadtest wrote",
-            code="bad-measured",
-        ) from None
-    except json.JSONDecodeError as exc:
-        raise ScenarioError(
-            f"the measured run is not JSON: {exc.msg}",
-            Location(str(path), exc.lineno, exc.colno),
-            hint="give the summary.json that archsim loadtest wrote",
-            code="bad-measured",
-        ) from None
-    if not isinstance(data, dict):
-        raise ScenarioError(
-            "the measured run is not a JSON object", Location(str(path)), code="bad-measured"
-        )
-    return data
+    from archsim.loadtest.compare import read_measured  # lazily: see above
 
+    return read_measured(path)
 
 def compare_cmd(
     model: Annotated[Path, typer.Argument(help="Architecture file (DOT).", show_default=False)],

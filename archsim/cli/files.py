@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 from archsim.atomic import write_atomic as _write
-from archsim.errors import ArchsimError, Location, ScenarioError
-from archsim.model.profile import parse_profile
+from archsim.errors import ArchsimError, Location
+from archsim.model.profile import read_profile
 
 __all__ = ["read_profile", "write_atomic"]
 
@@ -36,14 +35,3 @@ def write_atomic(path: Path, data: str | bytes) -> None:
             code="no-file",
         ) from None
 
-
-def read_profile(path: Path) -> Any:
-    """Load a profile file (YAML mapping with sections components, links, graph), with the
-    line of every value for located errors (``archsim.model.parse_profile``)."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ScenarioError(
-            f"cannot read profile: {exc.strerror}", Location(str(path)), code="bad-profile"
-        ) from None
-    return parse_profile(data, str(path))

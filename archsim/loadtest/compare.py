@@ -8,15 +8,17 @@ Pure: ``check_measured``, ``workload_of`` and ``compare`` take data and return d
 from __future__ import annotations
 
 import difflib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.table import Table
 from rich.text import Text
 
-from archsim.errors import ScenarioError
+from archsim.errors import Location, ScenarioError
 from archsim.loadtest.summary import SCHEMA
 from archsim.model import Architecture
 from archsim.narrow import fit_table
@@ -29,12 +31,40 @@ __all__ = [
     "Comparison",
     "check_measured",
     "compare",
+    "read_measured",
     "sim_config_of",
     "workload_of",
 ]
 
 COMPARE_SCHEMA = "archsim.compare/1"
 _LATENCY = ("mean", "p50", "p95", "p99")
+
+
+def read_measured(path: Path) -> dict[str, Any]:
+    """The measured run (``summary.json`` of ``archsim loadtest``) at ``path`` as a JSON object;
+    ScenarioError (located) when it cannot be read, is not JSON or not an object."""
+    hint = "give the summary.json that archsim loadtest wrote"
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ScenarioError(
+            f"cannot read the measured run: {exc.strerror}",
+            Location(str(path)),
+            hint=hint,
+            code="bad-measured",
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise ScenarioError(
+            f"the measured run is not JSON: {exc.msg}",
+            Location(str(path), exc.lineno, exc.colno),
+            hint=hint,
+            code="bad-measured",
+        ) from None
+    if not isinstance(doc, dict):
+        raise ScenarioError(
+            "the measured run is not a JSON object", Location(str(path)), code="bad-measured"
+        )
+    return doc
 
 
 def check_measured(arch: Architecture, measured: Mapping[str, Any], source: str = "run") -> None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from archsim.errors import ArchsimError, Location, ScenarioError
@@ -39,6 +40,7 @@ __all__ = [
     "parse_override",
     "parse_profile",
     "profile_overrides",
+    "read_profile",
 ]
 
 Override = tuple[
@@ -74,6 +76,18 @@ class Profile(dict):
                 return self.locations[path]
             path = path[:-1]
         return Location(self.source)
+
+
+def read_profile(path: Path) -> Profile:
+    """Read and parse the profile file at ``path`` (``parse_profile``); ScenarioError (located)
+    when it cannot be read."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ScenarioError(
+            f"cannot read profile: {exc.strerror}", Location(str(path)), code="bad-profile"
+        ) from None
+    return parse_profile(data, str(path))
 
 
 def parse_profile(data: bytes | str, source: str = "profile") -> Profile:
