@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import difflib
 import gc
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from archsim.model.dot.ast import Attr, DotDocument, DotEdge, DotGraph, DotNode
 from archsim.model.entries import check_entries, sibling_groups
 from archsim.model.flow_arrows import drop_arrows_to_people, read_flow_arrows
 from archsim.model.kinds import (
+    EVENT_NAME,
     Kind,
     Layer,
     Relation,
@@ -86,8 +86,6 @@ def _relation(edge: DotEdge, reader: Reader) -> tuple[Relation | None, str]:
     return relation, label
 
 
-_EVENT_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.:\-]*")
-
 
 def _read_by_target(
     edge: DotEdge, rel: Relation, target: Kind, label: str, reader: Reader
@@ -119,7 +117,7 @@ def _read_by_target(
     if (
         code == "free-label"
         and pubsub
-        and _EVENT_NAME.fullmatch(label)
+        and EVENT_NAME.fullmatch(label)
         and "events" not in edge.attrs
         and "event" not in edge.attrs
     ):
