@@ -170,18 +170,18 @@ def _table(comparison, tolerance: float) -> int:
     )
     misses = 0
     for eid, row in comparison.entries.items():
-        m, p = row["mean"], row["p95"]
-        bad = [abs(c["rel_error"] or 0) > tolerance for c in (m, p)]
+        m, p = row.mean, row.p95
+        bad = [abs(c.rel_error or 0) > tolerance for c in (m, p)]
         misses += sum(bad)
         print(
-            f"{eid:28} {m['measured'] * 1e3:8.2f}m {m['predicted'] * 1e3:8.2f}m "
-            f"{m['rel_error']:+6.0%} {p['measured'] * 1e3:8.2f}m {p['predicted'] * 1e3:8.2f}m "
-            f"{p['rel_error']:+6.0%}{'  MISS' if any(bad) else ''}"
+            f"{eid:28} {m.measured * 1e3:8.2f}m {m.predicted * 1e3:8.2f}m "
+            f"{m.rel_error:+6.0%} {p.measured * 1e3:8.2f}m {p.predicted * 1e3:8.2f}m "
+            f"{p.rel_error:+6.0%}{'  MISS' if any(bad) else ''}"
         )
     s = comparison.summary()
     print(
-        f"entries within {tolerance:.0%}: mean {s['mean_within']}/{s['entries']}, "
-        f"p95 {s['p95_within']}/{s['entries']}"
+        f"entries within {tolerance:.0%}: mean {s.mean_within}/{s.entries}, "
+        f"p95 {s.p95_within}/{s.entries}"
     )
     return misses
 

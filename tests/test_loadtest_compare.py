@@ -73,10 +73,11 @@ def test_the_same_simulation_compares_as_exact(seed: Architecture, ideal: dict[s
     comparison = compare(seed, ideal, result, tolerance=0.25)
     assert set(comparison.entries) == set(ideal["endpoints"])
     for row in comparison.entries.values():
-        assert row["mean"]["rel_error"] == pytest.approx(0.0, abs=1e-9)
-        assert row["mean"]["inside_ci"] is True
+        assert row.mean.rel_error == pytest.approx(0.0, abs=1e-9)
+        assert row.mean.inside_ci is True
     summary = comparison.summary()
-    assert summary["mean_within"] == summary["entries"] == len(seed.behaviour.entries)
+    assert summary.mean_within == summary.entries == len(seed.behaviour.entries)
+    assert comparison.to_dict()["summary"] == summary.to_dict()
     html = render_compare_report(comparison)
     assert html.startswith("<!DOCTYPE html>") and "<svg" in html and "<script" not in html
 

@@ -158,16 +158,15 @@ def run_scenarios(
 
     interrupted = _run(executor, calls, done)
     out: list[Measurement | None] = []
-    for s, recs, w in zip(scenarios, records, warm, strict=True):
+    for s, recs in zip(scenarios, records, strict=True):
         complete = [r for r in recs if r is not None]
-        out.append(measure(complete, s, cfg, w) if len(complete) == reps else None)
+        out.append(measure(complete, s, cfg) if len(complete) == reps else None)
     return Outcome(tuple(out), interrupted)
 
 
-def measure(
-    records: list[dict[str, Any]], scenario: Scenario, cfg: SimConfig, warm: float
-) -> Measurement:
-    """Overall figures of one scenario from its replication records (95% CIs across them)."""
+def measure(records: list[dict[str, Any]], scenario: Scenario, cfg: SimConfig) -> Measurement:
+    """Overall figures of one scenario from its replication records (95% CIs across them; the
+    warm-up each used is in the records)."""
     arch, workload = scenario.arch, scenario.workload
     offered = None
     if not workload.closed:
@@ -175,8 +174,8 @@ def measure(
     result = aggregate(
         records,
         architecture=arch.name,
-        workload=workload.describe(),
-        config=cfg.describe() | {"warmup_s": warm},
+        workload=workload,
+        config=cfg,
         seed=cfg.seed,
         offered=offered,
         host=arch.host,

@@ -5,7 +5,8 @@ The locustfile itself is rendered by the code generator (``archsim.codegen.locus
 """
 
 from archsim.loadtest.calibrate import Calibration, calibrate
-from archsim.loadtest.compare import Comparison, compare
+from archsim.loadtest.compare import compare
+from archsim.loadtest.comparison import Comparison
 from archsim.loadtest.runner import LoadSpec, run_locust
 from archsim.loadtest.thresholds import evaluate, parse_threshold
 

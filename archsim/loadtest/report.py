@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
-from archsim.loadtest.compare import Comparison
+from archsim.loadtest.comparison import Comparison, ComponentRow, EntryRow, LatencyCell
 from archsim.sim.results import short_duration
 
 __all__ = ["render_compare_report"]
@@ -100,17 +100,17 @@ def _bars_svg(rows: list[tuple[str, float, float]]) -> str:
     )
 
 
-def _cell(c: dict, tolerance: float) -> str:
-    e = c.get("rel_error")
-    err = "–" if e is None else f"{e:+.0%}" + (" ✓" if c.get("inside_ci") else "")
+def _cell(c: LatencyCell, tolerance: float) -> str:
+    e = c.rel_error
+    err = "–" if e is None else f"{e:+.0%}" + (" ✓" if c.inside_ci else "")
     cls = "" if e is None else ("ok" if abs(e) <= tolerance else "bad")
     return (
-        f"<td>{short_duration(c['measured'])}</td><td>{short_duration(c['predicted'])}</td>"
+        f"<td>{short_duration(c.measured)}</td><td>{short_duration(c.predicted)}</td>"
         f'<td class="{cls}">{err}</td>'
     )
 
 
-def _table(rows: dict[str, dict], tolerance: float, what: str) -> str:
+def _table(rows: Mapping[str, EntryRow | ComponentRow], tolerance: float, what: str) -> str:
     head = "".join(
         f"<th>{h}</th>"
         for h in (
@@ -130,10 +130,10 @@ def _table(rows: dict[str, dict], tolerance: float, what: str) -> str:
     )
     body = []
     for name, r in rows.items():
-        t = r["throughput"]
+        t = r.throughput
         body.append(
-            f"<tr><td>{_esc(name)}</td><td>{t['measured']:.1f}</td><td>{t['predicted']:.1f}</td>"
-            + "".join(_cell(r[k], tolerance) for k in ("mean", "p95", "p99"))
+            f"<tr><td>{_esc(name)}</td><td>{t.measured:.1f}</td><td>{t.predicted:.1f}</td>"
+            + "".join(_cell(cell, tolerance) for cell in (r.mean, r.p95, r.p99))
             + "</tr>"
         )
     return f"<table><tr>{head}</tr>{''.join(body)}</table>"
@@ -144,13 +144,10 @@ def render_compare_report(comparison: Comparison) -> str:
     c = comparison
     s = c.summary()
     figures = "".join(
-        _cdf_svg(eid, c.cdf[eid]["measured"], c.cdf[eid]["predicted"]) for eid in c.entries
+        _cdf_svg(eid, c.cdf[eid].measured, c.cdf[eid].predicted) for eid in c.entries
     )
     bars = _bars_svg(
-        [
-            (eid, r["throughput"]["measured"], r["throughput"]["predicted"])
-            for eid, r in c.entries.items()
-        ]
+        [(eid, r.throughput.measured, r.throughput.predicted) for eid, r in c.entries.items()]
     )
     workload = ", ".join(f"{k}={v}" for k, v in c.workload.items() if k != "think_spec")
     return (
@@ -158,7 +155,7 @@ def render_compare_report(comparison: Comparison) -> str:
         f"<title>archsim compare: {_esc(c.architecture)}</title><style>{_CSS}</style></head><body>"
         f"<h1>{_esc(c.architecture)}: predicted vs measured</h1>"
         f"<p>Workload: {_esc(workload)}. Entries within ±{c.tolerance:.0%}: mean "
-        f"{s['mean_within']}/{s['entries']}, p95 {s['p95_within']}/{s['entries']}. "
+        f"{s.mean_within}/{s.entries}, p95 {s.p95_within}/{s.entries}. "
         "✓ marks a measurement inside the prediction's 95% confidence interval.</p>"
         f"<p class='legend'><span style='color:{_MEASURED}'>━ measured</span>"
         f"<span style='color:{_PREDICTED}'>╍ predicted</span></p>"

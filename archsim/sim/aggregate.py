@@ -9,19 +9,23 @@ from typing import Any
 
 from archsim.model import Host
 from archsim.sim.analytic import Solution
+from archsim.sim.config import Fault, SimConfig
 from archsim.sim.figures import (
     Bottleneck,
     ComponentFigures,
     EntryFigures,
     EventFigures,
+    FaultWindow,
     Latency,
     LinkFigures,
     LittlesLaw,
     Series,
+    WindowFigures,
 )
 from archsim.sim.host import host_load
 from archsim.sim.results import QUANTILES, SimulationResult
 from archsim.sim.stats import bucket_value, confidence_interval, quantile_from_counts
+from archsim.sim.workload import Workload
 
 __all__ = ["aggregate", "latency_stats"]
 
@@ -75,17 +79,20 @@ def aggregate(
     reps: list[dict[str, Any]],
     *,
     architecture: str,
-    workload: dict[str, Any],
-    config: dict[str, Any],
+    workload: Workload,
+    config: SimConfig,
     seed: int,
     offered: dict[str, float] | None = None,
     analytic: Solution | None = None,
     host: Host | None = None,
 ) -> SimulationResult:
-    """Combine replication records (``engine.run_replication``) into a SimulationResult."""
+    """Combine replication records (``engine.run_replication``) into a SimulationResult of
+    ``workload`` under ``config`` (``seed``: the run's, echoed)."""
     windows = [r["window"] for r in reps]
     entries = _entry_figures(reps, windows)
     components = _component_figures(reps, windows, offered or {})
+    series = _mean_series(reps)
+    warmup = reps[0]["warmup"]
     return SimulationResult(
         entries=entries,
         components=components,
@@ -97,14 +104,15 @@ def aggregate(
         config=config,
         seed=seed,
         replications=len(reps),
-        warmup=reps[0]["warmup"],
-        series=_mean_series(reps),
+        warmup=warmup,
+        series=series,
         architecture=architecture,
         analytic=analytic,
         cdf={eid: _cdf(_merge_hist([r["entries"][eid] for r in reps])) for eid in entries},
         host=host_load(host, sum(e.throughput for e in entries.values()), components),
         truncated=sum(r.get("truncated", 0) for r in reps),
         compensations=sum(r.get("compensations", 0) for r in reps),
+        windows=tuple(_window(f, series, components, warmup) for f in config.faults),
     )
 
 
@@ -253,6 +261,40 @@ def _mean_series(reps: list[dict[str, Any]]) -> Series:
         throughput=_bin_means(series, "throughput"),
         latency_mean=_bin_means(series, "latency_mean"),
     )
+
+
+def _window(
+    fault: Fault, series: Series, components: dict[str, ComponentFigures], warmup: float
+) -> FaultWindow:
+    """The series bins inside ``fault``'s window beside those outside it, after the warm-up."""
+    t = series.t
+    inside = [i for i, x in enumerate(t) if fault.start < x <= fault.end and x > warmup]
+    outside = [i for i, x in enumerate(t) if not fault.start < x <= fault.end and x > warmup]
+    comp = components.get(fault.component)
+    util = comp.util_series if comp is not None else ()
+
+    def means(idx: list[int]) -> WindowFigures:
+        return WindowFigures(
+            throughput=_mean_at(series.throughput, idx),
+            latency_mean=_mean_at(series.latency_mean, idx),
+            utilisation=_mean_at(util, idx),
+        )
+
+    return FaultWindow(
+        component=fault.component,
+        kind=fault.kind,
+        start_s=fault.start,
+        end_s=fault.end,
+        factor=fault.factor,
+        inside=means(inside),
+        outside=means(outside),
+    )
+
+
+def _mean_at(values: tuple[float, ...], idx: list[int]) -> float | None:
+    """The mean of ``values`` at the indexes ``idx`` (NaN skipped), None when none is there."""
+    picked = [values[i] for i in idx if i < len(values) and values[i] == values[i]]
+    return sum(picked) / len(picked) if picked else None
 
 
 def _littles(reps: list[dict[str, Any]], windows: list[float]) -> LittlesLaw:

@@ -1,7 +1,7 @@
 """The figures of a simulation, as frozen records: latency, and per entry, component, link and
-event flow, the bottlenecks and Little's law. ``to_dict()`` is the JSON edge (schema
-``archsim.simulation/1``, docs/simulation-json.md); its keys are the field names, in order
-(``lambda`` is ``lam`` here).
+event flow, the bottlenecks, Little's law and the figures inside and outside each fault
+window. ``to_dict()`` is the JSON edge (schema ``archsim.simulation/1``,
+docs/simulation-json.md); its keys are the field names, in order (``lambda`` is ``lam`` here).
 
 Readers use the attributes (``entry.latency.p99``); dicts exist only at the JSON edge.
 """
@@ -17,10 +17,12 @@ __all__ = [
     "ComponentFigures",
     "EntryFigures",
     "EventFigures",
+    "FaultWindow",
     "Latency",
     "LinkFigures",
     "LittlesLaw",
     "Series",
+    "WindowFigures",
 ]
 
 
@@ -177,3 +179,28 @@ class Series(_Record):
     t: tuple[float, ...] = ()
     throughput: tuple[float, ...] = ()
     latency_mean: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class WindowFigures(_Record):
+    """Means over the series bins on one side of a fault window, after the warm-up: overall
+    throughput (requests/s), mean latency (s) and the faulted component's utilisation (0..1);
+    None where no bin had a value."""
+
+    throughput: float | None
+    latency_mean: float | None
+    utilisation: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class FaultWindow(_Record):
+    """One ``--fail``/``--slow`` window (``kind``, times in seconds, slowdown ``factor``) with
+    the figures inside it beside those outside."""
+
+    component: str
+    kind: str
+    start_s: float
+    end_s: float
+    factor: float
+    inside: WindowFigures
+    outside: WindowFigures

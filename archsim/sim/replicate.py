@@ -112,8 +112,8 @@ def simulate(
     return aggregate(
         records,
         architecture=arch.name,
-        workload=workload.describe(),
-        config=cfg.describe() | {"warmup_s": warm, "replications_run": len(records)},
+        workload=workload,
+        config=cfg,
         seed=cfg.seed,
         offered=offered if not workload.closed else None,
         analytic=solution,

@@ -12,6 +12,7 @@ from string import Template
 
 from archsim.sim.figures import ComponentFigures
 from archsim.sim.results import SimulationResult, short_duration
+from archsim.sim.workload import Workload
 
 __all__ = ["render_report"]
 
@@ -147,9 +148,7 @@ def render_report(result: SimulationResult) -> str:
         queues=queues,
         analytic=_analytic_side(result),
         components=_component_table(order),
-        littles=_esc(
-            f"L = {ll.L:.3f}, λ·W = {ll.lambda_W:.3f} ({ll.relative_error:.1%} apart)"
-        ),
+        littles=_esc(f"L = {ll.L:.3f}, λ·W = {ll.lambda_W:.3f} ({ll.relative_error:.1%} apart)"),
     )
 
 
@@ -272,15 +271,16 @@ def _secs(x: float) -> str:
     return f"{x:g}s"
 
 
-def _workload_text(w: dict) -> str:
+def _workload_text(w: Workload) -> str:
     """The workload in words: ``open, poisson arrivals at 300 req/s`` or ``closed, 50 users``."""
-    if w.get("type") == "closed":
-        text = f"closed workload: {w.get('users')} users, think time {w.get('think')}"
-    elif w.get("ramp"):
-        points = ", ".join(f"{p['rps']:g} req/s at {p['t']:g}s" for p in w["ramp"])
-        text = f"open workload, {w.get('arrivals')} arrivals ramping: {points}"
+    if w.closed:
+        text = f"closed workload: {w.users} users, think time {w.think}"
+    elif w.ramp:
+        points = ", ".join(f"{rps:g} req/s at {t:g}s" for t, rps in w.ramp)
+        text = f"open workload, {w.arrivals} arrivals ramping: {points}"
     else:
-        text = f"open workload, {w.get('arrivals')} arrivals at {w.get('rps'):g} req/s"
-    if w.get("mix"):
-        text += ", mix " + ", ".join(f"{k}={v:g}" for k, v in w["mix"].items())
+        text = f"open workload, {w.arrivals} arrivals at {w.rps:g} req/s"
+    mix = dict(w.mix or ())  # a weight named twice counts once, the last one
+    if mix:
+        text += ", mix " + ", ".join(f"{k}={v:g}" for k, v in mix.items())
     return text

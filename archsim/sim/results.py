@@ -19,17 +19,20 @@ from rich.text import Text
 
 from archsim.narrow import fit_table
 from archsim.sim.analytic import Solution
+from archsim.sim.config import SimConfig
 from archsim.sim.figures import (
     Bottleneck,
     ComponentFigures,
     EntryFigures,
     EventFigures,
+    FaultWindow,
     Latency,
     LinkFigures,
     LittlesLaw,
     Series,
 )
 from archsim.sim.host import HostResult
+from archsim.sim.workload import Workload
 
 __all__ = ["QUANTILES", "SCHEMA", "SimulationResult", "short_duration"]
 
@@ -39,8 +42,9 @@ QUANTILES = (("p50", 0.5), ("p90", 0.9), ("p95", 0.95), ("p99", 0.99), ("p999", 
 
 @dataclass(frozen=True)
 class SimulationResult:
-    """What a simulation predicts: per entry, component, link and event flow (see schema).
-    ``workload`` and ``config`` echo the run's inputs as their JSON."""
+    """What a simulation predicts: per entry, component, link and event flow, and per fault
+    window (see schema). ``workload`` and ``config`` are the run's inputs; ``warmup`` (s) is the
+    warm-up it used (``config.warmup`` may be ``"mser5"``)."""
 
     entries: dict[str, EntryFigures]
     components: dict[str, ComponentFigures]
@@ -48,8 +52,8 @@ class SimulationResult:
     events: list[EventFigures]
     bottlenecks: list[Bottleneck]
     littles_law: LittlesLaw
-    workload: dict[str, Any]
-    config: dict[str, Any]
+    workload: Workload
+    config: SimConfig
     seed: int
     replications: int
     warmup: float
@@ -60,6 +64,7 @@ class SimulationResult:
     host: HostResult | None = None
     truncated: int = 0  # calls cut at the simulator's call-depth cap (sim.steps.MAX_CALL_DEPTH)
     compensations: int = 0  # saga undos run (a write failed after a charge), all replications
+    windows: tuple[FaultWindow, ...] = ()  # one per fault of ``config``, in its order
 
     @property
     def unstable(self) -> list[str]:
@@ -80,8 +85,9 @@ class SimulationResult:
             "seed": self.seed,
             "replications": self.replications,
             "warmup_s": self.warmup,
-            "workload": self.workload,
-            "config": self.config,
+            "workload": self.workload.describe(),
+            "config": self.config.describe()
+            | {"warmup_s": self.warmup, "replications_run": self.replications},
             "entries": {eid: e.to_dict() for eid, e in self.entries.items()},
             "components": {cid: c.to_dict() for cid, c in self.components.items()},
             "links": [lk.to_dict() for lk in self.links],
@@ -93,28 +99,8 @@ class SimulationResult:
             "host": self.host.to_dict() if self.host is not None else None,
             "truncated_calls": self.truncated,
             "compensations": self.compensations,
-            "windows": self.windows,
+            "windows": [w.to_dict() for w in self.windows],
         }
-
-    @property
-    def windows(self) -> list[dict[str, Any]]:
-        """Each --fail/--slow window with the figures inside it beside those outside (after the
-        warm-up): overall throughput and mean latency, and the faulted component's utilisation,
-        from the time series (means over replications)."""
-        t = self.series.t
-        out = []
-        for fault in self.config.get("faults") or ():
-            start, end = fault["start_s"], fault["end_s"]
-            comp = self.components.get(fault["component"])
-            inside = [i for i, x in enumerate(t) if start < x <= end and x > self.warmup]
-            outside = [i for i, x in enumerate(t) if not start < x <= end and x > self.warmup]
-            series = {"throughput": self.series.throughput,
-                      "latency_mean": self.series.latency_mean,
-                      "utilisation": comp.util_series if comp is not None else ()}  # fmt: skip
-            inside_means = {k: _mean_at(v, inside) for k, v in series.items()}
-            outside_means = {k: _mean_at(v, outside) for k, v in series.items()}
-            out.append({**fault, "inside": inside_means, "outside": outside_means})
-        return out
 
     def to_csv(self) -> str:
         """One row per entry and per component: scope, id, count, throughput, rates, latency."""
@@ -144,12 +130,6 @@ class SimulationResult:
 
 def _latency_columns(lat: Latency, names: list[str]) -> list[float | None]:
     return [*(getattr(lat, n) for n in names), *(getattr(lat, f"{n}_ci") for n in names)]
-
-
-def _mean_at(values: tuple[float, ...], idx: list[int]) -> float | None:
-    """The mean of ``values`` at the indexes ``idx`` (NaN skipped), None when none is there."""
-    picked = [values[i] for i in idx if i < len(values) and values[i] == values[i]]
-    return sum(picked) / len(picked) if picked else None
 
 
 # -- as Rich tables: entries, components (busiest first), event flows, fault windows, and the
@@ -225,10 +205,10 @@ def _component_table(result: SimulationResult) -> Table:
     order = sorted(result.components.items(), key=lambda kv: -kv[1].utilisation)
     for cid, c in order:
         state = Text("UNSTABLE", "bold red") if c.unstable else Text("ok", "green")
-        for f in result.config.get("faults") or ():
-            if f["component"] == cid and not c.unstable:
-                what = "failed" if f["kind"] == "fail" else f"slow x{f['factor']:g}"
-                state = Text(f"{what} {f['start_s']:g}s..{f['end_s']:g}s", "yellow")
+        for f in result.config.faults:
+            if f.component == cid and not c.unstable:
+                what = "failed" if f.kind == "fail" else f"slow x{f.factor:g}"
+                state = Text(f"{what} {f.start:g}s..{f.end:g}s", "yellow")
         if c.unstable and c.queue_end:
             state.append(f" queue {c.queue_end:.0f} at end", "red")
         util = Text(f"{c.utilisation:.1%}", "red" if c.utilisation > 0.8 else "")
@@ -258,13 +238,13 @@ def _window_table(result: SimulationResult) -> Table:
     for col in ("req/s in", "out", "mean in", "out", "util in", "out"):
         t.add_column(col, justify="right")
     for w in result.windows:
-        what = "fails" if w["kind"] == "fail" else f"slow x{w['factor']:g}"
-        i, o = w["inside"], w["outside"]
+        what = "fails" if w.kind == "fail" else f"slow x{w.factor:g}"
+        i, o = w.inside, w.outside
         t.add_row(
-            f"{w['component']} {what} {w['start_s']:g}s..{w['end_s']:g}s",
-            _rate(i["throughput"]), _rate(o["throughput"]),
-            _dur(i["latency_mean"]), _dur(o["latency_mean"]),
-            _pct(i["utilisation"]), _pct(o["utilisation"]),
+            f"{w.component} {what} {w.start_s:g}s..{w.end_s:g}s",
+            _rate(i.throughput), _rate(o.throughput),
+            _dur(i.latency_mean), _dur(o.latency_mean),
+            _pct(i.utilisation), _pct(o.utilisation),
         )  # fmt: skip
     return t
 
