@@ -225,7 +225,7 @@ def test_a_redelivered_mail_is_one_message(tmp_path: Path) -> None:
 def test_the_inbox_row_commits_with_the_write_or_not_at_all(tmp_path: Path) -> None:
     metadata = MetaData()
     inbox = inbox_table(metadata)
-    db = Database(f"sqlite:///{tmp_path / 'x.sqlite3'}", metadata)
+    db = Database(f"sqlite:///{tmp_path / 'x.sqlite3'}", metadata, pool_size=1)
 
     async def deliver(fail: bool) -> bool:
         try:

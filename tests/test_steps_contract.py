@@ -29,7 +29,6 @@ from archsim.model import (
     Architecture,
     Operation,
     OpKind,
-    Relation,
     Step,
     StepAction,
     load,
@@ -53,16 +52,7 @@ SECRET = "c" * 64
 MODES = {"miss": (False, True), "hit": (True, True), "no-chance": (False, False)}
 
 #: Known gaps: (predicate on the architecture, operation and way, reason): strict xfails.
-GAPS: list[tuple[Any, str]] = [
-    (
-        lambda arch, op, way: (
-            op.rule == "auth.accounts" and not arch.links_from(op.component, Relation.STORES_IN)
-        ),
-        "the private account store of an auth service that stores in nothing is decided in "
-        "codegen (resources.accounts_store), not in the model: the handler uses a database "
-        "its steps do not name",
-    ),
-]
+GAPS: list[tuple[Any, str]] = []
 
 
 def _loads(path: Path) -> Architecture | None:

@@ -21,12 +21,16 @@ __all__ = ["inspect_tables"]
 
 
 def _components(arch: Architecture) -> Table:
-    table = Table(title=f"{arch.name}: {len(arch.components)} components", title_justify="left")
+    title = f"{arch.name}: {len(arch.components)} components"
+    if arch.implied:  # rule auth.accounts: stores no statement draws, listed last
+        title += f" (+{len(arch.implied)} implied)"
+    table = Table(title=title, title_justify="left")
     table.add_column("component", no_wrap=True)
     table.add_column("kind (why)")
     table.add_column("service time")
     table.add_column("w×r", justify="right", no_wrap=True)
-    for comp in sorted(arch.components, key=lambda c: (c.kind.value, c.id)):
+    drawn = sorted(arch.components, key=lambda c: (c.kind.value, c.id))
+    for comp in [*drawn, *arch.implied]:
         explicit = set(comp.explicit)
 
         def shown(key: str, value: object, explicit: set[str] = explicit) -> str:

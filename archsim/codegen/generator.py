@@ -19,12 +19,13 @@ from archsim.codegen.imports import import_block
 from archsim.codegen.layout import Process, plan_processes
 from archsim.codegen.lifecycle import lifecycle_spec
 from archsim.codegen.locustfile import render_locustfile
-from archsim.codegen.resources import Resource, accounts_store, resource_for
+from archsim.codegen.resources import Resource, resource_for
 from archsim.codegen.steps import StepWriter
 from archsim.codegen.templating import render_template
 from archsim.model import Architecture, Component, Kind, Operation, OpKind, Relation, StepAction
+from archsim.model.accounts import account_store
 from archsim.model.dataflow import SEEDED_ROWS, derive_dataflow, seeded_components
-from archsim.model.derive import HEARTBEAT_INTERVAL_S
+from archsim.model.derive import LOOKUP_TTL_S, REGISTRY_TTL_S, TOKEN_CACHE_S
 from archsim.model.naming import snake
 from archsim.runtime.auth import ENTRY_CLIENT
 from archsim.runtime.settings import env_name
@@ -155,27 +156,29 @@ def _spec(arch: Architecture, comp: Component) -> dict[str, Any]:
         "seed_rows": SEEDED_ROWS if comp.id in seeded_components(arch) else 0,
         **({"clients": token_clients(arch, comp.id)} if comp.kind is Kind.AUTH else {}),
         "passwords": any(op.kind is OpKind.LOGIN for op in arch.behaviour.operations_of(comp.id)),
+        "lookup_ttl_s": _lookup_ttl(arch, comp),
+        "token_cache_s": TOKEN_CACHE_S,  # ARCHSIM_TOKEN_CACHE_S overrides it
     }
 
 
 def _databases_of(arch: Architecture, comp: Component) -> dict[str, dict[str, int]]:
-    """The databases ``comp`` opens, with their pool sizes: those it stores in, and the
-    private account store of an auth service that draws none."""
-    dbs = {
-        lk.target: {"pool": arch.component(lk.target).connections}
-        for lk in arch.links_from(comp.id, Relation.STORES_IN)
-    }
-    store = accounts_store(arch, comp)
-    if store is not None and store not in dbs:
-        dbs[store] = {"pool": 5}
-    return dbs
+    """The databases ``comp`` opens, with their pool sizes (the model's ``connections``): those
+    it stores in, and those its derived steps query (an auth service's private account store,
+    rule auth.accounts)."""
+    names = [lk.target for lk in arch.links_from(comp.id, Relation.STORES_IN)]
+    names += [
+        step.target
+        for op in arch.behaviour.operations_of(comp.id)
+        for step in op.steps
+        if step.action is StepAction.QUERY and step.target
+    ]
+    return {name: {"pool": arch.component(name).connections} for name in dict.fromkeys(names)}
 
 
 def _database_names(arch: Architecture) -> list[str]:
-    """Every database the stack's processes open (the launcher gives each a SQLite file)."""
-    private = (accounts_store(arch, c) for c in arch.of_kind(Kind.AUTH))
-    names = [c.id for c in arch.of_kind(Kind.DATABASE)]
-    return names + [s for s in private if s is not None and s not in names]
+    """Every database the stack's processes open (the launcher gives each a SQLite file):
+    the drawn ones and those the rules imply."""
+    return [c.id for c in arch.all_components if c.kind is Kind.DATABASE]
 
 
 def _pformat(value: Any, indent: int = 0) -> str:
@@ -198,7 +201,7 @@ def _service_files(arch: Architecture, comp: Component, header: str) -> dict[str
     files: dict[str, str] = {f"{pkg}/__init__.py": f'{header}\n"""Service `{comp.id}`."""\n'}
     spec = _spec(arch, comp)
     if comp.kind is Kind.AUTH:
-        store = accounts_store(arch, comp)
+        store = account_store(arch, comp.id)
         tables = {store: "accounts"} if store else {}
         own = [op for op in ops if op.rule != "auth.accounts"]  # accounts: the template's SQL
         files[f"{pkg}/app.py"] = render_template(
@@ -301,7 +304,7 @@ def _process_entry(arch: Architecture, proc: Process) -> dict[str, Any]:
             entry["token_client"] = True  # the launcher gives it its client credential
         # Only stateless services and those whose data lives in a shared database scale out.
     elif proc.role == "registry":
-        entry["ttl_s"] = 3 * HEARTBEAT_INTERVAL_S  # three heartbeats of rule lifecycle.heartbeat
+        entry["ttl_s"] = REGISTRY_TTL_S  # three heartbeats of rule lifecycle.heartbeat
     elif proc.role == "balancer":
         entry["health"] = "/_lb/health"
     elif proc.role == "redis":
@@ -322,11 +325,16 @@ def _balancer(arch: Architecture, comp: Component) -> dict[str, Any]:
         link.source: link.target for link in arch.links if link.relation is Relation.REGISTERS_WITH
     }
     spec: dict[str, Any] = {"routes": routes, "registered": registered, "timeout": 30.0}
+    spec["lookup_ttl_s"] = _lookup_ttl(arch, comp)
+    return spec
+
+
+def _lookup_ttl(arch: Architecture, comp: Component) -> float:
+    """How long ``comp`` caches its registry lookups (s): its discovery task's interval (rule
+    lifecycle.discovery), else the model's LOOKUP_TTL_S."""
     lifecycle = arch.behaviour.lifecycle(comp.id)
     discovery = [t for t in (lifecycle.periodic if lifecycle else ()) if t.name == "discovery"]
-    if discovery:  # how long its registry lookups are cached (rule lifecycle.discovery)
-        spec["lookup_ttl_s"] = discovery[0].interval
-    return spec
+    return discovery[0].interval if discovery else LOOKUP_TTL_S
 
 
 def manifest(arch: Architecture) -> dict[str, Any]:
@@ -384,10 +392,11 @@ def render(arch: Architecture, *, source: str | None = None) -> dict[str, str]:
         "processes": processes,
         "manifest": stack,
         "snake": snake,
-        "databases": arch.of_kind(Kind.DATABASE),
+        "databases": [c for c in arch.all_components if c.kind is Kind.DATABASE],
         "configs": [p.component.id for p in services if p.component.kind is not Kind.CONFIG],
         "env": env_name,
         "dns": _dns,
+        "registry_ttl": REGISTRY_TTL_S,  # the registry's --ttl in compose and Kubernetes
     }
     files["config/settings.json"] = render_template("settings.json.j2", **context)
     files["locustfile.py"] = render_locustfile(arch, source=src)

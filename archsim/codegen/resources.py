@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from archsim.model import Architecture, Component, OpKind, Relation
-from archsim.model.accounts import ACCOUNT, keeps_accounts
+from archsim.model.accounts import ACCOUNT, account_store
 from archsim.model.dataflow import Dataflow, derive_dataflow
 from archsim.model.naming import plural, resource_of, snake
 
-__all__ = ["Resource", "accounts_store", "resource_for"]
+__all__ = ["Resource", "resource_for"]
 
 
 def _camel(name: str) -> str:
@@ -40,20 +40,12 @@ class Resource:
         return not self.refs and not self.login
 
 
-def accounts_store(arch: Architecture, comp: Component) -> str | None:
-    """The database an auth service keeps its accounts in (rule auth.accounts): the first it
-    ``stores in``, else a private one of its own (``<id>_accounts``); None without accounts."""
-    if not keeps_accounts(arch, comp):
-        return None
-    stores = arch.links_from(comp.id, Relation.STORES_IN)
-    return stores[0].target if stores else f"{snake(comp.id)}_accounts"
-
-
 def resource_for(arch: Architecture, comp: Component, flow: Dataflow | None = None) -> Resource:
     """The resource a service serves, derived from its operations (the model's behaviour);
     its ``refs`` are the ids its create operation needs (``archsim.model.dataflow``). An auth
-    service keeping accounts serves ``account`` (with a login)."""
-    store = accounts_store(arch, comp)
+    service keeping accounts serves ``account`` (with a login), in the store its derived
+    sign-up writes."""
+    store = account_store(arch, comp.id)
     if store is not None:
         return Resource(name=ACCOUNT, many=plural(ACCOUNT), camel=_camel(ACCOUNT), login=True,
                         stores=(store,))  # fmt: skip

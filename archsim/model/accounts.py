@@ -7,8 +7,9 @@ none: a gateway validates with an "Auth Service" and nothing logs in. Then (rule
 docs/behaviour.md) the auth service keeps the accounts itself:
 
 - ``create_account`` ``POST /accounts``: sign-up, public, a write to the auth's own database
-  when it ``stores in`` one (else to a private store of its own, which the model does not
-  cost: its compute step covers it);
+  when it ``stores in`` one, else to a private store of its own (``<id>_accounts``, an
+  implied database component: ``Architecture.implied``, costed like a drawn database with the
+  kind's defaults, as the generated stack runs it: a database like any other);
 - ``login`` ``POST /accounts/login``: public, reads the account, checks the password and
   issues a token.
 
@@ -20,8 +21,11 @@ its own for them (``archsim.model.entries``).
 
 from __future__ import annotations
 
+from archsim.model import attributes as A
 from archsim.model.architecture import Architecture, Component, Link
+from archsim.model.behaviour import StepAction
 from archsim.model.kinds import Kind, Relation
+from archsim.model.naming import snake
 from archsim.model.weights import is_weighted
 
 __all__ = [
@@ -31,8 +35,11 @@ __all__ = [
     "SIGN_UP",
     "account_links",
     "account_share",
+    "account_store",
     "has_service_login",
+    "implied_stores",
     "keeps_accounts",
+    "private_stores",
 ]
 
 #: The resource, and the names of the two operations, of an auth service's accounts.
@@ -85,3 +92,50 @@ def account_share(link: Link) -> float:
     """The share of a gateway's traffic its routes to the accounts behind ``link`` take:
     the link's own ``weight`` when the file sets one (below 1), else ACCOUNTS_SHARE."""
     return min(link.weight, 0.5) if is_weighted(link) else ACCOUNTS_SHARE
+
+
+def private_stores(arch: Architecture) -> dict[str, str]:
+    """The id of the private account store of each auth service keeping accounts that stores
+    in nothing, by auth id: ``<id>_accounts``, with a number after it if a drawn id has it."""
+    taken = {c.id for c in arch.components}
+    out: dict[str, str] = {}
+    for comp in arch.of_kind(Kind.AUTH):
+        if arch.links_from(comp.id, Relation.STORES_IN) or not keeps_accounts(arch, comp):
+            continue
+        base = name = f"{snake(comp.id)}_accounts"
+        for n in range(2, len(taken) + 3):  # some number up to there is free
+            if name not in taken:
+                break
+            name = f"{base}_{n}"
+        taken.add(name)
+        out[comp.id] = name
+    return out
+
+
+def implied_stores(arch: Architecture) -> tuple[Component, ...]:
+    """Rule auth.accounts: the private account stores (``private_stores``) as database
+    components with the kind's defaults, as a drawn database without attributes has: the
+    generated stack runs each like any other database, and the simulator costs it so."""
+    defaults = A.KIND_DEFAULTS[Kind.DATABASE]
+    out = []
+    for owner, store in private_stores(arch).items():
+        auth = arch.component(owner)
+        out.append(Component(
+            id=store, label=f"{auth.title} accounts", kind=Kind.DATABASE,
+            kind_reason=f"implied: the accounts of '{owner}', which stores in no database "
+                        "(rule auth.accounts)",
+            group=auth.group, service_time=defaults.service_time, workers=defaults.workers,
+            replicas=A.DEFAULT_REPLICAS, concurrency=defaults.concurrency,
+            connections=A.DEFAULT_CONNECTIONS, cost=defaults.cost,
+        ))  # fmt: skip
+    return tuple(out)
+
+
+def account_store(arch: Architecture, component_id: str) -> str | None:
+    """The database an auth service keeps its accounts in: the one its derived sign-up
+    writes (rule auth.accounts); None when it keeps no accounts."""
+    op = next((op for op in arch.behaviour.operations_of(component_id)
+               if op.name == SIGN_UP and op.rule == "auth.accounts"), None)  # fmt: skip
+    if op is None:
+        return None
+    return next((s.target for s in op.steps if s.action is StepAction.QUERY), None)

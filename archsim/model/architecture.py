@@ -160,7 +160,8 @@ class Host(BaseModel):
 
 class Architecture(BaseModel):
     """A whole system: what the file says (components, links, groups) and what follows from it
-    (``behaviour``: operations, steps, entry points and event flows)."""
+    (``implied``: components the rules add; ``behaviour``: operations, steps, entry points and
+    event flows)."""
 
     model_config = _FROZEN
     name: str
@@ -173,6 +174,11 @@ class Architecture(BaseModel):
     components: tuple[Component, ...]
     links: tuple[Link, ...]
     groups: tuple[Group, ...] = ()
+    implied: tuple[Component, ...] = Field(
+        (),
+        description="components no statement draws that the rules imply: the private account "
+        "store of an auth service that stores in nothing (rule auth.accounts)",
+    )
     behaviour: Behaviour
 
     @cached_property
@@ -181,8 +187,19 @@ class Architecture(BaseModel):
         return {c.id: c for c in self.components}
 
     def component(self, component_id: str) -> Component:
-        """The component with this id (KeyError if there is none)."""
-        return self.by_id[component_id]
+        """The component with this id, drawn or implied (KeyError if there is none)."""
+        comp = self.by_id.get(component_id)
+        if comp is None:  # few or none: a scan, and nothing cached before ``implied`` is set
+            comp = next((c for c in self.implied if c.id == component_id), None)
+            if comp is None:
+                raise KeyError(component_id)
+        return comp
+
+    @property
+    def all_components(self) -> tuple[Component, ...]:
+        """The drawn components, then the implied ones: everything the stack runs and the
+        simulator gives a station."""
+        return self.components + self.implied if self.implied else self.components
 
     def links_from(self, component_id: str, *relations: Relation) -> list[Link]:
         """Outgoing links of a component, in file order, optionally of some relations only."""
@@ -235,12 +252,14 @@ class Architecture(BaseModel):
             exclude={
                 "file": True,
                 "components": {"__all__": {"source"}},
+                "implied": {"__all__": {"source"}},
                 "links": {"__all__": {"source_ref"}},
             },
         )
         data["components"].sort(key=lambda c: c["id"])
         data["links"].sort(key=lambda lk: (lk["source"], lk["target"], lk["relation"]))
         data["groups"].sort(key=lambda g: g["id"])
+        data["implied"].sort(key=lambda c: c["id"])
         behaviour = data["behaviour"]
         behaviour["operations"].sort(key=lambda op: (op["component"], op["name"]))
         behaviour["entries"].sort(key=lambda e: e["id"])

@@ -98,8 +98,9 @@ class Step(BaseModel):
     @property
     def checks_token(self) -> bool:
         """A token check (``validates with``): it happens on every request. Its ``p`` is the
-        share that misses the caller's token cache (``ARCHSIM_TOKEN_CACHE_S`` in the stack)
-        and reaches the auth service, never a chance of skipping the check."""
+        share that misses the caller's token cache (``derive.TOKEN_CACHE_S`` in the generated
+        spec, ``ARCHSIM_TOKEN_CACHE_S`` in the stack) and reaches the auth service, never a
+        chance of skipping the check."""
         return self.action is StepAction.CALL and self.relation is Relation.VALIDATES_WITH
 
     def describe(self) -> str:

@@ -18,6 +18,7 @@ from archsim.model.accounts import (
     account_links,
     account_share,
     keeps_accounts,
+    private_stores,
 )
 from archsim.model.architecture import Architecture, Component, Link
 from archsim.model.behaviour import (
@@ -38,7 +39,14 @@ from archsim.model.naming import plural, resource_of
 from archsim.model.saga import compensate
 from archsim.model.weights import shares
 
-__all__ = ["DEFAULT_MIX", "HEARTBEAT_INTERVAL_S", "LOOKUP_TTL_S", "derive_behaviour"]
+__all__ = [
+    "DEFAULT_MIX",
+    "HEARTBEAT_INTERVAL_S",
+    "LOOKUP_TTL_S",
+    "REGISTRY_TTL_S",
+    "TOKEN_CACHE_S",
+    "derive_behaviour",
+]
 
 #: Default request mix by operation kind (relative weights inside one component).
 DEFAULT_MIX: dict[OpKind, float] = {
@@ -48,9 +56,18 @@ DEFAULT_MIX: dict[OpKind, float] = {
     OpKind.ACTION: 1.0,
     OpKind.LOGIN: 1.0,
 }
+#: Rule lifecycle.heartbeat: how often a registered instance tells its registry it lives (s).
 HEARTBEAT_INTERVAL_S = 10.0
-_COMPUTE = Step(action=StepAction.COMPUTE)
+#: How long a registry keeps an instance without a heartbeat (s): three missed heartbeats.
+REGISTRY_TTL_S = 3 * HEARTBEAT_INTERVAL_S
+#: Rule lifecycle.discovery: how long a caller trusts a registry lookup (s), the interval of
+#: its periodic lookups.
 LOOKUP_TTL_S = 30.0
+#: How long a caller's generated stack trusts a validated token (s): 0, it asks the auth
+#: service on every request, as a ``validates with`` step without ``p`` says (the stack's
+#: ``ARCHSIM_TOKEN_CACHE_S`` overrides it; then give the link the ``p`` of the misses).
+TOKEN_CACHE_S = 0.0
+_COMPUTE = Step(action=StepAction.COMPUTE)
 
 _SYNC_CALLS = (Relation.CALLS, Relation.USES)
 _INBOUND_SYNC = (Relation.CALLS, Relation.USES, Relation.ROUTES_TO, Relation.DISTRIBUTES_TO)
@@ -360,12 +377,20 @@ class _Deriver:
 
     def derive_accounts(self, comp: Component) -> None:
         """Rule auth.accounts (archsim.model.accounts): sign-up and login on the auth service
-        itself, when its tokens are checked and no service logs in."""
+        itself, when its tokens are checked and no service logs in: sign-up writes each
+        database it stores in (else its private store), login reads the first."""
         stores = self.arch.links_from(comp.id, Relation.STORES_IN)
+        if stores:
+            writes = [self._query(s, "write") for s in stores]
+            reads = [self._query(stores[0], "read")]
+        else:  # its private store (an implied database): a transient link, not memoised
+            private = Link(source=comp.id, target=private_stores(self.arch)[comp.id],
+                           relation=Relation.STORES_IN, label="")  # fmt: skip
+            writes, reads = [self._new_query(private, "write")], [self._new_query(private, "read")]
         common = {"resource": ACCOUNT, "public": True, "rule": "auth.accounts"}
-        self._op(comp, SIGN_UP, OpKind.WRITE, [self._query(s, "write") for s in stores],
+        self._op(comp, SIGN_UP, OpKind.WRITE, writes,
                  method="POST", path="/accounts", **common)  # fmt: skip
-        self._op(comp, LOGIN, OpKind.LOGIN, [self._query(s, "read") for s in stores[:1]],
+        self._op(comp, LOGIN, OpKind.LOGIN, reads,
                  method="POST", path="/accounts/login", **common)  # fmt: skip
 
     def _targets(self, comp: Component) -> list[tuple[Link, list[Operation], float]]:

@@ -17,6 +17,7 @@ from typing import Any
 
 from archsim.errors import Diagnostic, InvalidModelError, Location, Severity
 from archsim.model import attributes as A
+from archsim.model.accounts import implied_stores
 from archsim.model.architecture import Architecture, Component, Group, Host, Link
 from archsim.model.behaviour import Behaviour
 from archsim.model.checks import Reader, check_declarations, check_links, pick_graph
@@ -337,6 +338,8 @@ def _build(graph: DotGraph, reader: Reader, file: str | None) -> LoadResult:
         ),
         behaviour=Behaviour(),
     )
+    # the components the rules imply first: derived steps name them (rule auth.accounts)
+    arch = arch.model_copy(update={"implied": implied_stores(arch)})
     arch = arch.model_copy(update={"behaviour": derive_behaviour(arch)})
     check_entries(arch, graph, reader)
     check_weights(sibling_groups(arch), graph, reader)

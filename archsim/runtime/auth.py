@@ -143,7 +143,7 @@ class TokenService:
 class TokenCache:
     """Positive validation results by token, kept until expiry (bounded size)."""
 
-    def __init__(self, max_age_s: float = 60.0, max_entries: int = 10_000) -> None:
+    def __init__(self, max_age_s: float, max_entries: int = 10_000) -> None:
         self.max_age_s = max_age_s
         self.max_entries = max_entries
         self._entries: dict[str, tuple[float, dict[str, Any]]] = {}

@@ -77,10 +77,8 @@ class Balancer:
         self.session = aiohttp.ClientSession(connector=connector, auto_decompress=False)
         for registry in set(self.spec.get("registered", {}).values()):
             # lookups cached as long as the model's lifecycle says (the environment may override)
-            ttl = self.settings.lookup_ttl_s or self.spec.get("lookup_ttl_s")
-            client = RegistryClient(self.session, self.settings.addresses(registry))
-            if ttl:
-                client.lookup_ttl_s = float(ttl)
+            ttl = self.settings.lookup_ttl_s or float(self.spec["lookup_ttl_s"])
+            client = RegistryClient(self.session, self.settings.addresses(registry), ttl)
             self.discovery.attach(registry, client)
         if self.tracer is None:
             self.client = ServiceClient(self.session, self.discovery)

@@ -59,7 +59,7 @@ def async_url(url: str) -> str:
 class Database:
     """One database component: an engine with a pool of ``pool_size`` connections."""
 
-    def __init__(self, url: str, metadata: MetaData, pool_size: int = 5) -> None:
+    def __init__(self, url: str, metadata: MetaData, pool_size: int) -> None:
         self.url = async_url(url)
         self.metadata = metadata
         kwargs: dict[str, Any] = {}

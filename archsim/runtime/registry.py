@@ -125,7 +125,8 @@ def make_registry_app(ttl_s: float) -> web.Application:
 
 class RegistryClient:
     """One service instance's view of a registry: registration with heartbeats, and lookups
-    cached for ``lookup_ttl_s`` (re-registers if the registry forgot it).
+    cached for ``lookup_ttl_s`` (the model's, from the SPEC; re-registers if the registry
+    forgot it).
 
     With a ``tracer`` (``archsim.runtime.tracing``), registering, heartbeats and leaving make
     client spans naming the registry (``component``); lookups make none (they are made on a
@@ -135,7 +136,7 @@ class RegistryClient:
         self,
         session: aiohttp.ClientSession,
         base_urls: list[str],
-        lookup_ttl_s: float = 30.0,
+        lookup_ttl_s: float,
         *,
         component: str = "registry",
         tracer: Any = None,
@@ -236,9 +237,10 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="archsim_runtime.registry")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
-    # the launcher passes 3 of the model's heartbeat intervals (stack.json); the environment
-    # overrides it (ARCHSIM_REGISTRY_TTL_S, or 3 heartbeats of ARCHSIM_HEARTBEAT_S)
-    parser.add_argument("--ttl", type=float, default=30.0, help="heartbeat TTL (s)")
+    # the model's (stack.json's ttl_s: three heartbeats), passed by the launcher, compose and
+    # Kubernetes; the environment overrides it (ARCHSIM_REGISTRY_TTL_S, or 3 heartbeats of
+    # ARCHSIM_HEARTBEAT_S)
+    parser.add_argument("--ttl", type=float, required=True, help="heartbeat TTL (s)")
     args = parser.parse_args(argv)
     heartbeat = os.environ.get("ARCHSIM_HEARTBEAT_S")
     ttl = os.environ.get("ARCHSIM_REGISTRY_TTL_S") or (3 * float(heartbeat) if heartbeat else None)

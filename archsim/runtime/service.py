@@ -74,7 +74,9 @@ class Runtime(CallSteps, DataSteps):
         )
         self.discovery = Discovery(self.settings, dict(spec.get("registered", {})))
         self.config: dict[str, Any] = {}
-        self.tokens = TokenCache(self.settings.token_cache_s)
+        # how long validated tokens are trusted: the model's (SPEC), unless the env says
+        cache_s = self.settings.token_cache_s
+        self.tokens = TokenCache(float(spec["token_cache_s"]) if cache_s is None else cache_s)
         self.databases: dict[str, Database] = {}
         self.caches: dict[str, Cache] = {}
         self.brokers: dict[str, Broker] = {}
@@ -138,7 +140,7 @@ class Runtime(CallSteps, DataSteps):
         """Each database: its pool, its schema, and its seed rows when the SPEC asks."""
         for name, db in self.spec.get("databases", {}).items():
             url = self.settings.required_url(name, "database", f"sqlite:///{name}.sqlite3")
-            self.databases[name] = Database(url, self.metadata, int(db.get("pool", 5)))
+            self.databases[name] = Database(url, self.metadata, int(db["pool"]))  # the model's
             if self.tracer is not None:
                 traced.watch_database(self.tracer, name, self.databases[name])
             await self.databases[name].create_schema()
@@ -166,6 +168,7 @@ class Runtime(CallSteps, DataSteps):
             client = RegistryClient(
                 session,
                 self.settings.addresses(registry),
+                self.settings.lookup_ttl_s or float(self.spec["lookup_ttl_s"]),
                 component=registry,
                 tracer=self.tracer,
             )

@@ -44,7 +44,8 @@ class Settings:
     heartbeat_s: float | None = None
     lookup_ttl_s: float | None = None
     redeliver_s: float = 30.0
-    token_cache_s: float = 0.0  # how long a gateway trusts a validated token; 0: ask every time
+    # set: how long a gateway trusts a validated token (0: ask every time); None: the SPEC's
+    token_cache_s: float | None = None
     log_level: str = "INFO"
     log_requests: bool = False
     env: dict[str, str] = field(default_factory=dict)
@@ -65,7 +66,7 @@ class Settings:
             heartbeat_s=_optional("ARCHSIM_HEARTBEAT_S"),
             lookup_ttl_s=_optional("ARCHSIM_LOOKUP_TTL_S"),
             redeliver_s=_float("ARCHSIM_REDELIVER_S", 30.0),
-            token_cache_s=_float("ARCHSIM_TOKEN_CACHE_S", 0.0),
+            token_cache_s=_optional("ARCHSIM_TOKEN_CACHE_S"),
             log_level=env.get("ARCHSIM_LOG_LEVEL", "INFO"),
             log_requests=env.get("ARCHSIM_LOG_REQUESTS", "0").lower() in ("1", "true", "yes"),
             env=env,

@@ -67,7 +67,7 @@ def command(proc: dict[str, Any], inst: Instance, stack_dir: Path) -> list[str]:
     if role == "service":
         return [py, "-m", "archsim_runtime.serve", proc["app"], *base]
     if role == "registry":
-        ttl = ["--ttl", str(proc["ttl_s"])] if "ttl_s" in proc else []  # 3 heartbeats
+        ttl = ["--ttl", str(proc["ttl_s"])]  # the model's: three heartbeats (stack.json)
         return [py, "-m", "archsim_runtime.registry", *base, *ttl]
     if role == "balancer":
         return [

@@ -315,18 +315,18 @@ def solve(arch: Architecture, workload: Workload) -> Solution:
     # service times (``operation_time``); infrastructure stations visited by queries keep theirs.
     hold = {
         c.id: work[c.id] / visits[c.id] if work.get(c.id) else c.service_time.mean
-        for c in arch.components
+        for c in arch.all_components
     }
     for _ in range(
         20 if any(c.concurrency == "threads" and c.is_application for c in arch.components) else 1
     ):
         op_time = _OpTimes(arch, demands, waits, hold)
-        for c in arch.components:
+        for c in arch.all_components:
             if c.concurrency == "threads" and c.is_application:
                 ops = arch.behaviour.operations_of(c.id)
                 if ops:
                     hold[c.id] = max(op_time.holding(op) for op in ops)
-        for c in arch.components:
+        for c in arch.all_components:
             rate = lam * visits.get(c.id, 0.0)
             util, queue, wait, block = _station_wait(
                 rate, hold[c.id], c.service_time.scv, c.workers, c.replicas, c.queue_limit
@@ -354,7 +354,7 @@ def solve(arch: Architecture, workload: Workload) -> Solution:
         for i, w in weights
     }
     # every station's compute per request, the model's own estimate of the host's CPU
-    cpu = sum(visits.get(c.id, 0.0) * hold[c.id] for c in arch.components)
+    cpu = sum(visits.get(c.id, 0.0) * hold[c.id] for c in arch.all_components)
     return Solution(
         method="open network (M/M/c per station)",
         arrival_rate=lam,
@@ -477,11 +477,11 @@ def _closed(
     entries = arch.behaviour.entries
     dem = {
         c.id: work[c.id] if work.get(c.id) else visits.get(c.id, 0.0) * c.service_time.mean
-        for c in arch.components
+        for c in arch.all_components
     }
-    servers = {c.id: c.workers * c.replicas for c in arch.components}
+    servers = {c.id: c.workers * c.replicas for c in arch.all_components}
     # network latency per request: a pure delay
-    zero = {k: 0.0 for k in arch.by_id}
+    zero = {c.id: 0.0 for c in arch.all_components}
     latency = _OpTimes(arch, demands, zero, zero)
     delay = sum(
         w
@@ -494,7 +494,7 @@ def _closed(
     sol = mva(active, servers, workload.users or 0, workload.think.mean, delay)
     x = sol["throughput"]
     comps: dict[str, StationLoad] = {}
-    for c in arch.components:
+    for c in arch.all_components:
         d = dem[c.id]
         resid = sol["residence"].get(c.id, 0.0)
         comps[c.id] = StationLoad(

@@ -67,7 +67,7 @@ class CompiledModel:
                 least_outstanding=least,
                 warm=warm,
             )
-            for c in arch.components
+            for c in arch.all_components  # implied stores too (rule auth.accounts)
         }
         self.ops: dict[tuple[str, str], Op] = {}
         for op in arch.behaviour.operations:
