@@ -13,9 +13,14 @@ import httpx
 import pytest
 from stack_run import run_loadtest, running_stack
 
-from archsim.model import Architecture, OpKind, StepAction, load
-from archsim.model.accounts import ACCOUNTS_SHARE
+from archsim.codegen import render
+from archsim.model import Architecture, Kind, OpKind, StepAction, load
+from archsim.model import attributes as A
+from archsim.model.accounts import ACCOUNTS_SHARE, account_store
 from archsim.model.loader import read_architecture as loads
+from archsim.model.profile import apply_overrides
+from archsim.sim.analytic import solve
+from archsim.sim.workload import Workload
 
 ROOT = Path(__file__).resolve().parent.parent
 GUARDED = ROOT / "tests" / "stack_models" / "guarded.dot"
@@ -79,6 +84,46 @@ def test_a_service_login_or_no_token_check_means_no_accounts(seed: Architecture)
     text = GUARDED.read_text().replace('gateway -> auth [label="validates with"];', "")
     arch = loads(text, "unguarded.dot").architecture
     assert "login" not in _ops(arch, "auth")  # nothing checks its tokens
+
+
+def test_an_auth_service_storing_nothing_gets_an_implied_private_store() -> None:
+    """The model, not codegen, decides the store (rule auth.accounts): an implied database
+    with a drawn database's defaults, written by sign-up, read by login, costed by the
+    simulator and opened by the generated auth service."""
+    arch = load(GUARDED).architecture
+    assert [c.id for c in arch.implied] == ["auth_accounts"]
+    store = arch.component("auth_accounts")
+    assert store.kind is Kind.DATABASE and store.connections == A.DEFAULT_CONNECTIONS
+    assert store.service_time == A.KIND_DEFAULTS[Kind.DATABASE].service_time
+    auth = _ops(arch, "auth")
+    assert [(s.action, s.target, s.mode) for s in auth["create_account"].steps[1:]] == [
+        (StepAction.QUERY, "auth_accounts", "write")
+    ]
+    assert [(s.action, s.target, s.mode) for s in auth["login"].steps[1:]] == [
+        (StepAction.QUERY, "auth_accounts", "read")
+    ]
+    assert "auth_accounts" not in {c.id for c in arch.components}  # the file's stay the file's
+    solved = solve(arch, Workload(rps=50))
+    assert solved.components["auth_accounts"].throughput > 0
+    spec = render(arch)["services/auth/app.py"]
+    assert "'databases': {'auth_accounts': {'pool': 5}}" in spec
+
+
+def test_the_private_store_takes_a_free_id_and_survives_an_override() -> None:
+    drawn = "orders_db [shape=cylinder]; auth_accounts [shape=cylinder];"
+    text = GUARDED.read_text().replace("orders_db [shape=cylinder];", drawn)
+    arch = loads(text, "clash.dot").architecture
+    assert [c.id for c in arch.implied] == ["auth_accounts_2"]
+    again = apply_overrides(arch, ["auth.workers=2"])
+    assert [c.id for c in again.implied] == ["auth_accounts_2"]
+    assert "auth_accounts_2" not in {c.id for c in again.components}
+
+
+def test_an_auth_service_that_stores_in_a_database_keeps_its_accounts_there() -> None:
+    text = GUARDED.read_text().replace("}", 'auth -> auth_db [label="stores in"];\n}')
+    arch = loads(text, "stored.dot").architecture
+    assert arch.implied == ()
+    assert account_store(arch, "auth") == "auth_db"
 
 
 def test_train_ticket_signs_up_through_its_gateway() -> None:

@@ -121,7 +121,7 @@ def implied_stores(arch: Architecture) -> tuple[Component, ...]:
     for owner, store in private_stores(arch).items():
         auth = arch.component(owner)
         out.append(Component(
-            id=store, label=f"{auth.title} accounts", kind=Kind.DATABASE,
+            id=store, label=f"{owner} accounts", kind=Kind.DATABASE,
             kind_reason=f"implied: the accounts of '{owner}', which stores in no database "
                         "(rule auth.accounts)",
             group=auth.group, service_time=defaults.service_time, workers=defaults.workers,
