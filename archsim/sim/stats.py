@@ -7,8 +7,8 @@ costs a few kilobytes and any quantile (p99.9 included) is exact to about ±0.25
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from collections.abc import Callable, Sequence
-from itertools import compress
 from statistics import NormalDist
 
 __all__ = [
@@ -36,12 +36,17 @@ def bucket_value(index: int) -> float:
 
 
 class Histogram:
-    """Counts of values (seconds) in log buckets, plus their exact count, sum and maximum."""
+    """Counts of values (seconds) in log buckets, plus their exact count, sum and maximum.
+
+    The counts are a dict of the buckets used ({index: count}): a station's latencies fill a
+    few hundred of the ~2,800 buckets, and a large architecture has thousands of histograms,
+    most of them touched by a few requests (a dense list each was 22 KB: 190 MB of lists to
+    allocate, collect and walk at 1,600 components)."""
 
     __slots__ = ("count", "counts", "max", "total")
 
     def __init__(self) -> None:
-        self.counts = [0] * BUCKETS
+        self.counts: defaultdict[int, int] = defaultdict(int)
         self.count = 0
         self.total = 0.0
         self.max = 0.0
@@ -68,11 +73,8 @@ class Histogram:
         return quantile_from_counts(self.counts, q)
 
     def sparse(self) -> dict[int, int]:
-        """Non-empty buckets as {index: count} (compact, picklable, mergeable)."""
-        if not self.count:
-            return {}
-        counts = self.counts  # compress walks the 2,800 buckets in C, yielding the non-empty
-        return {i: counts[i] for i in compress(range(BUCKETS), counts)}
+        """Non-empty buckets as {index: count} in index order (compact, picklable, mergeable)."""
+        return dict(sorted(self.counts.items()))
 
 
 def quantile_from_counts(counts: Sequence[int] | dict[int, int], q: float) -> float:
