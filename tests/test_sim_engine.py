@@ -13,6 +13,7 @@ from archsim.model import Architecture, load, read_architecture
 from archsim.model.distributions import Constant
 from archsim.sim import Fault, SimConfig, Workload, simulate
 from archsim.sim.analytic import erlang_c, mmck
+from archsim.sim.engine import run_replication
 from archsim.sim.scenario import parse_fault, prepare
 from archsim.sim.stats import Histogram, confidence_interval, mser5_truncation, t_quantile
 from archsim.sim.workload import parse_mix, parse_ramp
@@ -110,6 +111,26 @@ def test_circuit_breaker_closes_after_the_target_recovers() -> None:
     (entry,) = result.entries.values()
     assert entry.error_rate == pytest.approx(5 / 28, abs=1.2 / 28)
     assert result.components["back"].throughput > 50 * 21 / 28  # calls succeed again
+
+
+def test_a_breaker_per_caller_instance_and_target() -> None:
+    # back always fails and an open breaker stays open for the whole run: each instance of gw
+    # lets `breaker` failures through to back, then fails fast. The gateway's three routes are
+    # three call steps to back, sharing their instance's breaker (as one ServiceClient per
+    # process does): back sees 2 instances x 3 failures = 6 requests (9 with a breaker per
+    # call step, 3 with one for the whole component).
+    arch = _arch(
+        'gw [kind="gateway", service_time="exp(1ms)", replicas=2]; '
+        'back [kind="service", service_time="exp(1ms)", error_rate="1"]; '
+        'back_db [kind="database"]; back -> back_db [label="stores in"]; '
+        'gw -> back [label="routes to", breaker=3, breaker_reset="1000s"];'
+    )
+    calls = {s.operation for op in arch.behaviour.operations for s in op.steps if s.policy}
+    assert len(calls) == 3  # three distinct call steps from gw to back
+    rec = run_replication(arch, Workload(rps=2), _cfg(duration=60.0, warmup=0.0), 0)
+    assert rec["components"]["back"]["completions"] == 6
+    link = next(lk for lk in rec["links"] if lk["target"] == "back")
+    assert link["failed"] == link["count"] > 60  # the rest failed fast at the caller
 
 
 def test_rejected_calls_give_their_thread_back() -> None:

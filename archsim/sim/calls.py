@@ -2,10 +2,13 @@
 retries with exponential backoff and jitter, and a consecutive-failure circuit breaker.
 
 The breaker is the runtime's (``archsim.runtime.breaker`` as ``ServiceClient.call`` uses it):
-checked once per call, not per retry; an open breaker fails the call fast, neither counted as
-a failure nor retried; after ``breaker_reset`` one trial call goes through (half-open); a
-success closes it, a failure opens it again. A failed attempt that leaves the breaker open
-ends the call (no further retries) with a 503, an ERROR here.
+one per caller instance and target component, shared by every call that instance makes to that
+target (the generated service holds one ``ServiceClient`` per process, with a breaker per
+target, made by the first call with a breaker policy and keeping that call's threshold and
+reset). It is checked once per call, not per retry; an open breaker fails the call fast,
+neither counted as a failure nor retried; after ``breaker_reset`` one trial call goes through
+(half-open); a success closes it, a failure opens it again. A failed attempt that leaves the
+breaker open ends the call (no further retries) with a 503, an ERROR here.
 
 Timeouts do not put one event per call on the heap: calls with the same timeout expire in the
 order they started, so each distinct timeout keeps a FIFO lane with a single pending wake-up
@@ -20,7 +23,7 @@ from heapq import heappush
 from archsim.sim.stations import ERROR, OK, TIMEOUT, Kernel
 from archsim.sim.steps import Frame, LinkStats, Op, Runner
 
-__all__ = ["Attempt", "CallStep", "TimerLane"]
+__all__ = ["Attempt", "Breaker", "CallStep", "TimerLane"]
 
 
 class Attempt:
@@ -86,13 +89,46 @@ class TimerLane:
         self.armed = False
 
 
+class Breaker:
+    """A consecutive-failure circuit breaker of one caller instance for one target: closed
+    (``opened_at`` None), open, or half-open after ``reset`` seconds (one ``trial`` call)."""
+
+    __slots__ = ("failures", "opened_at", "reset", "threshold", "trial")
+
+    def __init__(self, threshold: int, reset: float) -> None:
+        self.threshold = threshold
+        self.reset = reset
+        self.failures = 0
+        self.opened_at: float | None = None  # None: closed
+        self.trial = False  # half-open: the one trial call is in flight
+
+    def allow(self, now: float) -> bool:
+        """The breaker is not closed: may this call go through (the half-open trial)?"""
+        opened_at = self.opened_at
+        if opened_at is not None and now - opened_at >= self.reset and not self.trial:
+            self.trial = True
+            return True
+        return False
+
+    def record(self, status: int, now: float) -> bool:
+        """Tell the breaker how an attempt ended; True when it is open now (stop retrying)."""
+        if not status:
+            self.failures, self.opened_at, self.trial = 0, None, False
+            return False
+        self.failures += 1
+        if self.trial or self.failures >= self.threshold:
+            self.opened_at = now
+        self.trial = False
+        return self.opened_at is not None and now - self.opened_at < self.reset
+
+
 class CallStep:
     """``call target.operation``: network hop, the callee's operation, hop back; with policy."""
 
     __slots__ = (
-        "backoff", "callee", "env", "err", "failures", "k", "lane", "lat", "link", "on_arrive",
-        "on_replied", "opened_at", "p", "queue", "rand", "reset", "retries", "runner", "seq",
-        "start", "threshold", "trial",
+        "advance", "backoff", "callee", "env", "err", "k", "lane", "lat", "link", "on_arrive",
+        "on_replied", "p", "queue", "rand", "reset", "retries", "runner", "seq", "start",
+        "target", "threshold",
     )  # fmt: skip
 
     def __init__(
@@ -111,6 +147,7 @@ class CallStep:
         link: LinkStats,
     ) -> None:
         self.runner = runner
+        self.advance = runner.advance
         self.k = runner.k
         self.env = runner.env
         self.queue = runner.k.queue
@@ -118,17 +155,15 @@ class CallStep:
         self.rand = runner.k.rand
         self.start = runner.start
         self.callee = callee
+        self.target = callee.station.id  # the breaker's key at the caller's instance
         self.p = p
         self.lat = latency
         self.err = error_rate
         self.lane = lane
         self.retries = retries
         self.backoff = backoff
-        self.threshold = breaker or 0
+        self.threshold = breaker or 0  # 0: this call has no breaker
         self.reset = breaker_reset
-        self.failures = 0
-        self.opened_at: float | None = None  # None: closed
-        self.trial = False  # half-open: the one trial call is in flight
         self.link = link
         self.on_arrive, self.on_replied = self._arrive, self._replied  # bound once
 
@@ -139,11 +174,21 @@ class CallStep:
         self._attempt(f, self.env._now, 0)
         return True
 
+    def breaker(self, f: Frame) -> Breaker:
+        """The breaker of ``f``'s instance for this call's target, made on first use."""
+        breakers = f.rep.breakers
+        b = breakers.get(self.target)
+        if b is None:
+            b = breakers[self.target] = Breaker(self.threshold, self.reset)
+        return b
+
     def _attempt(self, f: Frame, t0: float, n: int) -> None:
         now = self.env._now
-        if not n and self.opened_at is not None and not self._allow(now):
-            self._settle(f, t0, ERROR)  # breaker open: fail fast, not counted, not retried
-            return
+        if not n and self.threshold:
+            b = self.breaker(f)
+            if b.opened_at is not None and not b.allow(now):
+                self._settle(f, t0, ERROR)  # breaker open: fail fast, not counted, not retried
+                return
         a = Attempt()
         a.f, a.t0, a.n, a.step, a.settled = f, t0, n, self, False
         lane = self.lane  # TimerLane.add, written out
@@ -171,28 +216,8 @@ class CallStep:
     def _retry(self, call: tuple[Frame, float, int]) -> None:
         self._attempt(*call)
 
-    def _allow(self, now: float) -> bool:
-        """The breaker is not closed: may this call go through (the half-open trial)?"""
-        opened_at = self.opened_at
-        if opened_at is not None and now - opened_at >= self.reset and not self.trial:
-            self.trial = True
-            return True
-        return False
-
-    def _record(self, status: int) -> bool:
-        """Tell the breaker how an attempt ended; True when it is open now (stop retrying)."""
-        if not status:
-            self.failures, self.opened_at, self.trial = 0, None, False
-            return False
-        self.failures += 1
-        now = self.env._now
-        if self.trial or self.failures >= self.threshold:
-            self.opened_at = now
-        self.trial = False
-        return self.opened_at is not None and now - self.opened_at < self.reset
-
     def _outcome(self, f: Frame, t0: float, n: int, status: int) -> None:
-        if self.threshold and self._record(status):
+        if self.threshold and self.breaker(f).record(status, self.env._now):
             self._settle(f, t0, ERROR)  # the circuit opened: 503, no more retries
             return
         if status and n < self.retries:
@@ -214,4 +239,4 @@ class CallStep:
                     link.timeouts += 1
         if status:
             f.status = status
-        self.runner.advance(f)
+        self.advance(f)

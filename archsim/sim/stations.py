@@ -90,6 +90,7 @@ class Replica:
     """One instance of a component: ``workers`` slots and a FIFO queue of waiters."""
 
     __slots__ = (
+        "breakers",
         "busy_area",
         "env",
         "free",
@@ -113,6 +114,8 @@ class Replica:
         self.queue_area = 0.0
         self.outstanding = 0  # operations routed here and not finished (least-outstanding)
         self.rejected = 0
+        # this instance's circuit breakers by target component, made on first use (calls.py)
+        self.breakers: dict[str, Any] = {}
 
     def _account(self) -> None:
         now = self.env._now
