@@ -211,7 +211,14 @@ class CallStep:
         status = a.status
         if status == OK and self.err and self.rand() < self.err:
             status = ERROR
-        self._outcome(a.f, a.t0, a.n, status)
+        if status or self.threshold:
+            self._outcome(a.f, a.t0, a.n, status)
+            return
+        link, t0 = self.link, a.t0  # a success without a breaker: _settle, written out
+        if t0 >= link.warm:
+            link.count += 1
+            link.sample(self.env._now - t0)
+        self.advance(a.f)
 
     def _retry(self, call: tuple[Frame, float, int]) -> None:
         self._attempt(*call)

@@ -29,7 +29,7 @@ from archsim.sim.steps import (
     VisitStep,
 )
 
-__all__ = ["CompiledModel", "sampler"]
+__all__ = ["CompiledModel", "exp_rate", "sampler"]
 
 
 def sampler(dist: Distribution, rng: random.Random) -> Callable[[], float]:
@@ -39,6 +39,14 @@ def sampler(dist: Distribution, rng: random.Random) -> Callable[[], float]:
         rate, rand, log = 1.0 / dist.mean_s, rng.random, math.log
         return lambda: -log(1.0 - rand()) / rate
     return dist.sampler(rng)
+
+
+def exp_rate(dist: Distribution | None) -> float:
+    """The rate (1/s) of an exponential with a positive mean, else 0: the hot path draws such
+    a service time in place, with ``sampler``'s expression."""
+    if isinstance(dist, Exponential) and dist.mean_s:
+        return 1.0 / dist.mean_s
+    return 0.0
 
 
 class CompiledModel:
@@ -64,6 +72,7 @@ class CompiledModel:
                 replicas=c.replicas,
                 limit=c.queue_limit,
                 draw=sampler(c.service_time, kernel.rng),
+                rate=exp_rate(c.service_time),
                 least_outstanding=least,
                 warm=warm,
             )
@@ -155,10 +164,13 @@ class CompiledModel:
         action = step.action
         if action is StepAction.COMPUTE:
             station = self.stations[comp]
+            if step.service_time is None and self.waits is None:
+                return ComputeStep(self.runner, station, held=threads)
             own = sampler(step.service_time, self.k.rng) if step.service_time else None
+            rate = exp_rate(step.service_time)  # drawn in place (0: call ``own``)
             if self.waits is not None:
-                own = _with_waits(own or station.draw, self.waits.draw)
-            return ComputeStep(self.runner, station, held=threads, draw=own)
+                own, rate = _with_waits(own or station.draw, self.waits.draw), 0.0
+            return ComputeStep(self.runner, station, held=threads, draw=own, rate=rate)
         target = step.target or ""
         if action is StepAction.CALL:
             policy = step.policy

@@ -8,8 +8,11 @@ operations run their steps, event flows connect publishers to consumers.
 from __future__ import annotations
 
 import bisect
+import gc
 import random
+from heapq import heappush
 from itertools import accumulate
+from math import log as _log
 from typing import Any
 
 import simpy
@@ -96,7 +99,8 @@ def _snapshot(model: CompiledModel, rec: _Recorder) -> dict[str, Any]:
         busy = queue = 0.0
         rejected = waiting = 0
         for rep in st.replicas:
-            rep._account()
+            if rep.free != rep.workers or rep.queue:  # an idle replica's areas grow by 0
+                rep._account()
             busy += rep.busy_area
             queue += rep.queue_area
             rejected += rep.rejected
@@ -183,15 +187,17 @@ def run_replication(
         varying = bool(workload.ramp)
         poisson = workload.arrivals == "poisson"
         expo = rng.expovariate
+        queue, seq = kernel.queue, kernel.seq
 
-        def arrive(_: None) -> None:
+        def arrive(_: Any) -> None:
             now = env._now
             if now >= duration:
                 return
             if poisson:
                 if not varying or rand() * peak < workload.rate_at(now):
                     send()  # thinning keeps a ramped Poisson process exact
-                later(expo(peak), arrive, None)
+                # later(expo(peak), arrive, None), written out: expovariate's own expression
+                heappush(queue, (now + -_log(1.0 - rand()) / peak, seq(), arrive, None))
             else:
                 rate = workload.rate_at(now)
                 if rate > 0:
@@ -221,7 +227,18 @@ def run_replication(
     later(width, sample, 0)
     later(duration, take, "end")
     drain = min(30.0, 0.25 * duration)
-    kernel.run(duration + drain)
+    # The model, the compiled stations and steps and their statistics live through the run:
+    # frozen, the cyclic GC's full passes (triggered by the frames the run allocates) skip them;
+    # unfrozen they are traversed again and again, a cost per hop that grows with the model.
+    # Skipped when something else keeps objects frozen: unfreezing would release theirs.
+    freeze = gc.get_freeze_count() == 0
+    if freeze:
+        gc.freeze()
+    try:
+        kernel.run(duration + drain)
+    finally:
+        if freeze:
+            gc.unfreeze()
     out = _collect(model, rec, sinks, entries, snaps, series, warm, duration, width)
     out["truncated"] = runner.truncated
     out["compensations"] = runner.compensations
@@ -341,8 +358,12 @@ def _collect(
         for (s, t, r), ls in model.links.items()
     ]
     events = []
+    flows: dict[str, Any] = {}
+    for f in model.arch.behaviour.events:
+        flows.setdefault(f.event, f)  # the first flow of each event (a scan per consumer was
+        # O(consumers x events))
     for i, (event, consumer_ref, consumer) in enumerate(model.consumers):
-        flow = next(f for f in model.arch.behaviour.events if f.event == event)
+        flow = flows[event]
         _, counter = model.flows[(flow.broker, event)]
         events.append(
             {

@@ -186,6 +186,7 @@ class Station:
         "hist",
         "id",
         "least",
+        "rate",
         "replicas",
         "rr",
         "sample",
@@ -205,6 +206,7 @@ class Station:
         draw: Callable[[], float],
         least_outstanding: bool,
         warm: float,
+        rate: float = 0.0,
     ) -> None:
         self.id = component_id
         self.workers = workers
@@ -213,6 +215,9 @@ class Station:
         self.least = least_outstanding
         self.rr = 0
         self.draw = draw
+        # exponential service: its rate, so the hot path draws ``-log(1 - rand()) / rate`` (the
+        # expression ``draw`` evaluates) without a call; 0 for other distributions
+        self.rate = rate
         self.factor = 1.0  # --slow multiplies service times during its window
         self.down = False  # --fail refuses every request during its window
         self.warm = warm

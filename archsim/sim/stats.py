@@ -7,8 +7,8 @@ costs a few kilobytes and any quantile (p99.9 included) is exact to about ±0.25
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from collections.abc import Callable, Sequence
+from itertools import compress
 from statistics import NormalDist
 
 __all__ = [
@@ -26,6 +26,7 @@ _MIN_S = 1e-7
 _SCALE = 1.0 / math.log(_GROWTH)
 BUCKETS = int(math.log(1e5 / _MIN_S) * _SCALE) + 2  # 100 ns .. ~28 h
 _LOG_MIN = math.log(_MIN_S)
+_HEADROOM = 64  # buckets (+0.64 in log) a histogram grows past the highest value so far
 
 
 def bucket_value(index: int) -> float:
@@ -38,15 +39,15 @@ def bucket_value(index: int) -> float:
 class Histogram:
     """Counts of values (seconds) in log buckets, plus their exact count, sum and maximum.
 
-    The counts are a dict of the buckets used ({index: count}): a station's latencies fill a
-    few hundred of the ~2,800 buckets, and a large architecture has thousands of histograms,
-    most of them touched by a few requests (a dense list each was 22 KB: 190 MB of lists to
-    allocate, collect and walk at 1,600 components)."""
+    ``counts`` is a dense list that grows up to the highest bucket used (never shrinks): a large
+    architecture has thousands of histograms, most touched by few requests, and a full list of
+    ~2,800 buckets each was 190 MB to allocate and walk at 1,600 components. Growing costs
+    nothing per value otherwise (a ``try`` is free until it fails); a dict was 25% slower."""
 
     __slots__ = ("count", "counts", "max", "total")
 
     def __init__(self) -> None:
-        self.counts: defaultdict[int, int] = defaultdict(int)
+        self.counts: list[int] = []
         self.count = 0
         self.total = 0.0
         self.max = 0.0
@@ -59,9 +60,16 @@ class Histogram:
             self.max = value
         if value > _MIN_S:
             index = int((_log(value) - _LOG_MIN) * _SCALE) + 1
-            self.counts[index if index < BUCKETS else BUCKETS - 1] += 1
+            if index >= BUCKETS:
+                index = BUCKETS - 1
         else:
-            self.counts[0] += 1
+            index = 0
+        try:
+            self.counts[index] += 1
+        except IndexError:  # the highest bucket so far: grow the list past it
+            counts = self.counts
+            counts.extend([0] * (min(BUCKETS, index + _HEADROOM) - len(counts)))
+            counts[index] += 1
 
     @property
     def mean(self) -> float:
@@ -73,8 +81,9 @@ class Histogram:
         return quantile_from_counts(self.counts, q)
 
     def sparse(self) -> dict[int, int]:
-        """Non-empty buckets as {index: count} in index order (compact, picklable, mergeable)."""
-        return dict(sorted(self.counts.items()))
+        """Non-empty buckets as {index: count} (compact, picklable, mergeable)."""
+        counts = self.counts  # compress walks the buckets in C, yielding the non-empty
+        return {i: counts[i] for i in compress(range(len(counts)), counts)}
 
 
 def quantile_from_counts(counts: Sequence[int] | dict[int, int], q: float) -> float:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from heapq import heappush
+from math import log as _log
 from typing import Any
 
 from archsim.sim.stations import (
@@ -209,19 +210,30 @@ class ComputeStep:
     """Hold a worker of the operation's replica for one service time (async), or just take
     the service time when a thread is already held for the whole operation."""
 
-    __slots__ = ("_done", "draw", "env", "held", "on_serve", "queue", "runner", "seq", "station")
+    __slots__ = (
+        "_done", "advance", "draw", "env", "held", "on_serve", "queue", "rand", "rate", "seq",
+        "station",
+    )  # fmt: skip
 
     def __init__(
-        self, runner: Runner, station: Station, held: bool, draw: Callable[[], float] | None = None
+        self,
+        runner: Runner,
+        station: Station,
+        held: bool,
+        draw: Callable[[], float] | None = None,
+        rate: float = 0.0,
     ) -> None:
-        self.runner = runner
+        self.advance = runner.advance
         self.env = runner.env
         self.queue = runner.k.queue
         self.seq = runner.k.seq
+        self.rand = runner.k.rand
         self.station = station
         self.held = held
-        # The operation's own service time (``operation_time``) or the component's.
+        # The operation's own service time (``operation_time``) or the component's; ``rate``
+        # is its exponential rate (drawn in place, see Station.rate) or 0.
         self.draw = draw or station.draw
+        self.rate = rate if draw else station.rate
         self._done = runner.advance if held else self._done_release
         self.on_serve = self._serve  # bound once: the hot path passes it on every hop
 
@@ -236,21 +248,50 @@ class ComputeStep:
                 return False
             if code != GRANTED:
                 return True
+        rate = self.rate
         heappush(
             self.queue,
-            (self.env._now + self.draw() * self.station.factor, self.seq(), self._done, f),
+            (
+                self.env._now
+                + (-_log(1.0 - self.rand()) / rate if rate else self.draw()) * self.station.factor,
+                self.seq(),
+                self._done,
+                f,
+            ),
         )
         return True
 
     def _serve(self, f: Frame) -> None:
+        rate = self.rate
         heappush(
             self.queue,
-            (self.env._now + self.draw() * self.station.factor, self.seq(), self._done, f),
+            (
+                self.env._now
+                + (-_log(1.0 - self.rand()) / rate if rate else self.draw()) * self.station.factor,
+                self.seq(),
+                self._done,
+                f,
+            ),
         )
 
     def _done_release(self, f: Frame) -> None:
-        f.rep.release()
-        self.runner.advance(f)
+        rep = f.rep  # rep.release(), written out: this ends most operations' first step
+        queue = rep.queue
+        now = self.env._now
+        dt = now - rep.last
+        if dt:
+            busy = rep.workers - rep.free
+            if busy:
+                rep.busy_area += busy * dt
+            if queue:
+                rep.queue_area += len(queue) * dt
+            rep.last = now
+        if queue:
+            fn, ctx = queue.popleft()
+            fn(ctx)
+        else:
+            rep.free += 1
+        self.advance(f)
 
 
 class VisitStep:
@@ -334,13 +375,31 @@ class VisitStep:
         now = f.ta = self.env._now
         code = rep.acquire(self.on_serve, f)
         if code == GRANTED:
-            heappush(self.queue, (now + st.draw() * st.factor, self.seq(), self.on_served, f))
+            rate = st.rate
+            heappush(
+                self.queue,
+                (
+                    now + (-_log(1.0 - self.rand()) / rate if rate else st.draw()) * st.factor,
+                    self.seq(),
+                    self.on_served,
+                    f,
+                ),
+            )
         elif code == REJECTED:
             self._back(f, REJECTED)
 
     def _serve(self, f: Frame) -> None:
-        st = self.station
-        heappush(self.queue, (self.env._now + st.draw() * st.factor, self.seq(), self.on_served, f))
+        st, rate = self.station, self.station.rate
+        heappush(
+            self.queue,
+            (
+                self.env._now
+                + (-_log(1.0 - self.rand()) / rate if rate else st.draw()) * st.factor,
+                self.seq(),
+                self.on_served,
+                f,
+            ),
+        )
 
     def _served(self, f: Frame) -> None:
         f.aux.release()
