@@ -82,6 +82,8 @@ class Histogram:
 
     def sparse(self) -> dict[int, int]:
         """Non-empty buckets as {index: count} (compact, picklable, mergeable)."""
+        if not self.count:
+            return {}
         counts = self.counts  # compress walks the buckets in C, yielding the non-empty
         return {i: counts[i] for i in compress(range(len(counts)), counts)}
 
