@@ -22,6 +22,15 @@ what it prints (an expression's value as the interpreter echoes it, a traceback 
 exception). All the ``pycon`` blocks of a page run in one interpreter, in the page's folder,
 so later blocks see the names earlier ones bound — a notebook read top to bottom.
 
+A page whose block starts the seed's stack silently to use it (``archsim generate topology.dot
+-o DIR >/dev/null && archsim up DIR --hash-rounds 1000 >/dev/null 2>&1``: dashboard.md,
+loadtest.md) borrows the session's started seed stack instead (tests/conftest.py ``seed_stack``,
+the same generated files and hashing): ``DIR`` is a link to it, and the page's ``archsim down
+DIR`` gives it back — it prints ``stopped N processes``, N the stack's processes that still run,
+and fails unless every one of them runs and is ready. One start for the session instead of one
+a page (~10 s each on 2 cores). ``archsim down`` itself is run for real by the pages that start
+their own stack (README, up.md, down.md, status.md, logs.md).
+
 ``ARCHSIM_UPDATE_DOCS=1`` rewrites the outputs that differ with what the program printed.
 """
 
@@ -35,6 +44,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,6 +55,12 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _BORDERS = re.compile(r"([─━═│┃┏┓┗┛┡┩┠┨╇╈┳┻┣┫╋┼┬┴├┤┌┐└┘╭╮╯╰])\1+")
 _SPACES = re.compile(r"[ \t]+")
 _TIMEOUT_S = 300
+# the silent start of a stack that a page only uses, and its stop (see the module docstring)
+_BORROW = re.compile(
+    r"archsim generate topology\.dot -o (\S+) >/dev/null && "
+    r"archsim up \1 --hash-rounds 1000 >/dev/null 2>&1"
+)
+_GIVE_BACK = re.compile(r"archsim down (\S+)")
 
 
 @dataclass
@@ -142,8 +158,12 @@ def matches(expected: list[str], actual: list[str], numbers: bool) -> bool:
 class Session:
     """One page's folder and environment: commands run in it one after another."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, lend: Callable[[], Path] | None = None) -> None:
+        """``lend``: gives the directory of the session's started seed stack, for the pages
+        that borrow it (None: every page starts its own)."""
         self.folder = folder
+        self.lend = lend
+        self.borrowed: dict[str, Path] = {}  # name in the page's folder → the shared stack
         for item in (ROOT / "examples").iterdir():
             target = folder / item.name
             if item.is_dir():
@@ -173,12 +193,19 @@ class Session:
             self._python.kill()
             self._python.wait(timeout=30)
             self._python = None
+        for name in list(self.borrowed):  # not stopped here: other pages use it
+            (self.folder / name).unlink()
+            del self.borrowed[name]
         for state in self.folder.glob("**/.archsim/state.json"):
             subprocess.run([sys.executable, "-m", "archsim", "down", str(state.parent.parent)],
                            env=self.env, capture_output=True, timeout=120, check=False)  # fmt: skip
 
     def run(self, command: str) -> list[str]:
         """Run one ``$`` line; its output lines (stdout and stderr as they interleave)."""
+        if self.lend is not None and (m := _BORROW.fullmatch(command.strip())):
+            return self._borrow(m.group(1))
+        if (m := _GIVE_BACK.fullmatch(command.strip())) and m.group(1) in self.borrowed:
+            return self._give_back(m.group(1))
         # Variables a command sets (FRONT=$(...)) carry over to the next, as in one shell.
         envfile = self.folder / ".env.sh"
         script = (f'set -a; [ -f "{envfile}" ] && . "{envfile}"\n{command}\n'
@@ -193,6 +220,27 @@ class Session:
             lines.pop()
         return lines
 
+    def _borrow(self, name: str) -> list[str]:
+        """``name`` in the page's folder becomes the shared stack; prints nothing (the page's
+        command sends its output to /dev/null)."""
+        assert self.lend is not None
+        (self.folder / name).symlink_to(self.lend(), target_is_directory=True)
+        self.borrowed[name] = self.folder / name
+        return []
+
+    def _give_back(self, name: str) -> list[str]:
+        """What ``archsim down`` prints for the borrowed stack, once every process of it is
+        found running and ready; the link is removed, the stack keeps running."""
+        from archsim.runtime import launcher
+
+        state = launcher.status(self.borrowed.pop(name))
+        (self.folder / name).unlink()
+        if state is None:
+            return [f"nothing running in {name}"]
+        lines = [f"{i['instance']}: {i['state']}" for i in state["instances"]
+                 if i["state"] != "ready"]  # fmt: skip
+        running = [i for i in state["instances"] if i["state"] != "stopped"]
+        return [*lines, f"stopped {len(running)} processes"]
 
     def run_python(self, statement: str) -> list[str]:
         """Run one ``>>>`` statement in the page's interpreter; what it printed (stdout and

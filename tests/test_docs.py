@@ -43,8 +43,9 @@ def test_wildcards_and_normalising():
 
 
 @pytest.mark.parametrize("page", PAGE_PARAMS)
-def test_page_console_blocks(page: Path, tmp_path: Path):
-    session = Session(tmp_path)
+def test_page_console_blocks(page: Path, tmp_path: Path, request: pytest.FixtureRequest):
+    # the session's seed stack, started only when a page borrows it (tests/docs_blocks.py)
+    session = Session(tmp_path, lend=lambda: request.getfixturevalue("seed_stack")[0])
     failures: list[str] = []
     fixes: dict[int, list[str]] = {}
     commands: dict[int, Command] = {}

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -14,11 +14,7 @@ from typer.testing import CliRunner
 from archsim.cli.app import app
 from archsim.codegen import render
 from archsim.model import Architecture
-from archsim.runtime import launcher
 from archsim.runtime.ports import free_port
-
-# a load test: password hashing lowered (as archsim loadtest --up does, with its warning)
-LOAD_TEST_ENV = {**os.environ, "ARCHSIM_PBKDF2_ROUNDS": "1000"}
 
 runner = CliRunner()
 
@@ -32,13 +28,10 @@ def _write_stack(arch: Architecture, directory: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def stack(seed: Architecture, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    directory = _write_stack(seed, tmp_path_factory.mktemp("stack"))
-    launcher.up(directory, timeout_s=120, env=LOAD_TEST_ENV)
-    try:
-        yield directory
-    finally:
-        launcher.down(directory)
+def stack(seed_stack: tuple[Path, dict[str, Any]]) -> Path:
+    """The session's seed stack (tests/conftest.py: password hashing lowered, as archsim
+    loadtest --up does); these tests only put load on it."""
+    return seed_stack[0]
 
 
 def _loadtest(stack: Path, seed_path: Path | None, out: Path, *extra: str) -> tuple[int, str]:

@@ -11,18 +11,13 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from stack_run import embedded_env, started_stack
 
 from archsim.runtime.context import BUDGET_HEADER, enter_request, remaining
-
-SEED = Path(__file__).resolve().parent.parent / "topology.dot"
-ENV = {"ARCHSIM_PBKDF2_ROUNDS": "1000", "ARCHSIM_REDELIVER_S": "2"}
 
 
 class Shop:
@@ -63,9 +58,10 @@ class Shop:
 
 
 @pytest.fixture(scope="module")
-def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
-    with started_stack(SEED, tmp_path_factory.mktemp("shop"), embedded_env(**ENV)) as state:
-        yield Shop(state)
+def shop(seed_shop: tuple[Path, dict[str, Any]]) -> Shop:
+    """The session's seed stack (tests/conftest.py; ``ARCHSIM_REDELIVER_S`` 2 s, hashing
+    lowered): the tests count what their own orders change."""
+    return Shop(seed_shop[1])
 
 
 def _settle(shop: Shop, seconds: float = 4.0) -> tuple[int, int]:

@@ -13,18 +13,13 @@ import os
 import signal
 import sqlite3
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from stack_run import embedded_env, started_stack
 
 from archsim.runtime import launcher
-
-SEED = Path(__file__).resolve().parent.parent / "topology.dot"
-ENV = {"ARCHSIM_PBKDF2_ROUNDS": "1000", "ARCHSIM_REDELIVER_S": "2"}
 
 
 class Shop:
@@ -82,10 +77,10 @@ class Shop:
 
 
 @pytest.fixture(scope="module")
-def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
-    directory = tmp_path_factory.mktemp("shop")
-    with started_stack(SEED, directory, embedded_env(**ENV)) as state:
-        yield Shop(directory, state)
+def shop(seed_shop: tuple[Path, dict[str, Any]]) -> Shop:
+    """The session's seed stack (tests/conftest.py; ``ARCHSIM_REDELIVER_S`` 2 s, hashing
+    lowered), which test_stack_deadlines uses too: every test counts from what it found."""
+    return Shop(*seed_shop)
 
 
 def _no_charge_without_order_or_refund(counts: dict[str, int]) -> None:
@@ -94,16 +89,25 @@ def _no_charge_without_order_or_refund(counts: dict[str, int]) -> None:
     assert counts["mails"] == counts["orders"] and counts["staged"] == 0, counts
 
 
+def _compensated(shop: Shop) -> int:
+    """Compensations the order service has logged (each undone charge of a failed order)."""
+    log = (shop.dir / ".archsim" / "logs" / "order_service-1.log").read_text()
+    return log.count('"event": "compensated"')
+
+
 def test_orders_charge_once_and_mail_once(shop: Shop) -> None:
+    before = shop.settled()
     for _ in range(3):
         assert shop.order().status_code == 201
     counts = shop.settled()
-    assert counts["orders"] == 3 and counts["refunds"] == 0, counts
+    assert counts["orders"] - before["orders"] == 3, counts
+    assert counts["refunds"] == before["refunds"], counts
     _no_charge_without_order_or_refund(counts)
 
 
 def test_a_locked_order_database_refunds_every_charge_of_a_failed_order(shop: Shop) -> None:
     before = shop.settled()
+    compensated = _compensated(shop)
     lock = sqlite3.connect(shop.order_db, timeout=30)
     lock.execute("BEGIN IMMEDIATE")
     try:
@@ -119,15 +123,15 @@ def test_a_locked_order_database_refunds_every_charge_of_a_failed_order(shop: Sh
     assert after["charges"] - before["charges"] == 3, after
     assert after["refunds"] - before["refunds"] == 3, after
     _no_charge_without_order_or_refund(after)
-    log = (shop.dir / ".archsim" / "logs" / "order_service-1.log").read_text()
-    assert log.count('"event": "compensated"') == 3
+    assert _compensated(shop) - compensated == 3
 
 
 def test_an_order_placed_while_the_broker_is_down_still_gets_its_event(shop: Shop) -> None:
     """The outbox: the order's row committed, so its event exists; the relay sends it once
     the broker is back."""
     before = shop.settled()
-    broker = next(i for i in shop.state["instances"] if i["component"] == "message_broker")
+    live = launcher.read_state(shop.dir) or shop.state  # pids as they are now
+    broker = next(i for i in live["instances"] if i["component"] == "message_broker")
     os.killpg(int(broker["pid"]), signal.SIGKILL)
     try:
         replies = [shop.order() for _ in range(2)]
