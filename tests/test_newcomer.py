@@ -70,8 +70,10 @@ def test_relative_paths_from_the_working_directory(tiny: Path):
     try:
         narrow = _env(COLUMNS="80")
         for out in ([], ["-o", "runs/first"]):
-            run = archsim(tiny, "loadtest", "shop", "--users", "2", "--duration", "4s",
-                          "--warmup", "1s", *out, env=narrow, timeout=180)  # fmt: skip
+            # a short think: two users thinking 1 s each can leave a 3 s window empty
+            run = archsim(tiny, "loadtest", "shop", "--users", "2", "--think", "0.2s",
+                          "--duration", "4s", "--warmup", "1s", *out, env=narrow,
+                          timeout=180)  # fmt: skip
             assert run.returncode == 0, run.stdout + run.stderr
             folder = tiny / (out[1] if out else "loadtest-results")
             summary = json.loads((folder / "summary.json").read_text())
