@@ -8,7 +8,9 @@ the cost the simulator gives the step, on the real database.
 
 from __future__ import annotations
 
-from archsim.model import Operation, StepAction
+from dataclasses import dataclass
+
+from archsim.model import Operation, Step, StepAction, StepVisitor, visit
 
 __all__ = ["control_steps", "needs_text"]
 
@@ -19,20 +21,41 @@ def control_steps(op: Operation, tables: dict[str, str], depth: int = 2) -> str:
     """The step lines of ``op``, indented ``depth`` levels (``tables``: database → the table
     read there, when the service has one): compute, then each query."""
     pad = _IND * depth
-    lines: list[str] = []
+    lines: StepVisitor[list[str]] = _ControlLines(op, tables, pad)
+    out: list[str] = []
     for step in op.steps:
-        lines.append(f"{pad}# step: {step.describe()}")
-        if step.action is StepAction.COMPUTE:
-            lines.append(f"{pad}rt.compute({op.name!r})")
-        elif step.action is StepAction.QUERY:
-            table = tables.get(step.target or "")
-            query = f"select({table}.c.id).limit(1)" if table else 'text("SELECT 1")'
-            opener = "reading" if step.mode == "read" else "transaction"
-            lines.append(f"{pad}async with rt.{opener}({step.target!r}) as conn:")
-            lines.append(f"{pad}{_IND}await conn.execute({query})")
-        else:
-            raise ValueError(f"{op.qualified}: a control operation takes no {step.action} step")
-    return "\n".join(lines)
+        out.append(f"{pad}# step: {step.describe()}")
+        out += visit(step, lines)
+    return "\n".join(out)
+
+
+@dataclass(frozen=True)
+class _ControlLines:
+    """The lines of one step of control operation ``op`` (``StepVisitor``): it computes and
+    queries; any other step is one the model never gives a control operation."""
+
+    op: Operation
+    tables: dict[str, str]
+    pad: str
+
+    def compute(self, step: Step) -> list[str]:
+        """The operation's own service time."""
+        return [f"{self.pad}rt.compute({self.op.name!r})"]
+
+    def query(self, step: Step) -> list[str]:
+        """A read (or a write's transaction) of the store: its table, else ``SELECT 1``."""
+        table = self.tables.get(step.target or "")
+        query = f"select({table}.c.id).limit(1)" if table else 'text("SELECT 1")'
+        opener = "reading" if step.mode == "read" else "transaction"
+        return [
+            f"{self.pad}async with rt.{opener}({step.target!r}) as conn:",
+            f"{self.pad}{_IND}await conn.execute({query})",
+        ]
+
+    def _refuse(self, step: Step) -> list[str]:
+        raise ValueError(f"{self.op.qualified}: a control operation takes no {step.action} step")
+
+    call = cache_get = cache_set = cache_delete = publish = _refuse
 
 
 def needs_text(ops: list[Operation], tables: dict[str, str]) -> bool:

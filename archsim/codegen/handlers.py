@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import textwrap
+from dataclasses import dataclass
 
 from archsim.codegen.resources import Resource
 from archsim.codegen.steps import StepWriter
-from archsim.model import Operation, OpKind, StepAction
+from archsim.model import Operation, OpKind, Step, StepVisitor, visit
 
 __all__ = ["forward_route", "render_handler", "wrap"]
 
@@ -160,17 +161,11 @@ def forward_route(op: Operation, writer: StepWriter) -> str | None:
     None when a step is one the fast path does not run (the FastAPI endpoint serves it)."""
     steps: list[str] = []
     for i, step in enumerate(op.steps):
-        last = i == len(op.steps) - 1
-        if step.action is StepAction.COMPUTE and not last:
-            own = repr(op.name) if step.service_time is not None else ""
-            steps.append(f"Compute({own})")
-        elif step.checks_token and not last:
-            steps.append(f"Authorize({step.target!r}, {writer.policy(step)})")
-        elif step.action is StepAction.CALL and last and step.p == 1:
-            callee = writer.arch.behaviour.operation(step.target or "", step.operation or "")
-            steps.append(f"Forward({step.target!r}, {callee.path!r}, {writer.policy(step)})")
-        else:
+        record: StepVisitor[str | None] = _RouteStep(op, writer, last=i == len(op.steps) - 1)
+        rendered = visit(step, record)
+        if rendered is None:
             return None
+        steps.append(rendered)
     args = [repr(op.method), repr(op.path), repr(op.name)]
     line = f"ForwardRoute({', '.join(args)}, ({', '.join(steps)}{',' * (len(steps) == 1)}))"
     if len(line) <= 96:
@@ -178,6 +173,38 @@ def forward_route(op: Operation, writer: StepWriter) -> str | None:
     inner = "".join(f"{_IND * 2}{step},\n" for step in steps)
     lines = "".join(f"{_IND}{arg},\n" for arg in args)
     return f"ForwardRoute(\n{lines}{_IND}(\n{inner}{_IND}),\n)"
+
+
+@dataclass(frozen=True)
+class _RouteStep:
+    """One step of proxy operation ``op`` as the fast path's record (``RouteStep`` of
+    ``archsim_runtime.proxy``), or None when the fast path does not run it (``StepVisitor``):
+    computes and token checks before the last step, which forwards unconditionally."""
+
+    op: Operation
+    writer: StepWriter
+    last: bool
+
+    def compute(self, step: Step) -> str | None:
+        """``Compute(operation)`` (named when the operation has its own service time)."""
+        if self.last:
+            return None
+        return f"Compute({self.op.name!r})" if step.service_time is not None else "Compute()"
+
+    def call(self, step: Step) -> str | None:
+        """``Authorize`` for a token check, ``Forward`` for the final call."""
+        policy = self.writer.policy
+        if step.checks_token and not self.last:
+            return f"Authorize({step.target!r}, {policy(step)})"
+        if self.last and step.p == 1:
+            callee = self.writer.arch.behaviour.operation(step.target or "", step.operation or "")
+            return f"Forward({step.target!r}, {callee.path!r}, {policy(step)})"
+        return None
+
+    def _endpoint(self, step: Step) -> str | None:
+        return None  # the FastAPI endpoint serves an operation with such a step
+
+    query = cache_get = cache_set = cache_delete = publish = _endpoint
 
 
 def _proxy(op: Operation, body: list[str]) -> str:

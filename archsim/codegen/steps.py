@@ -15,7 +15,17 @@ from dataclasses import dataclass, field
 
 from archsim.codegen.layout import role_of
 from archsim.codegen.resources import Resource
-from archsim.model import Architecture, Component, Kind, Operation, OpKind, Step, StepAction
+from archsim.model import (
+    Architecture,
+    Component,
+    Kind,
+    Operation,
+    OpKind,
+    Step,
+    StepAction,
+    StepVisitor,
+    visit,
+)
 from archsim.model.behaviour import CallPolicy
 from archsim.model.dataflow import CallInputs, Dataflow, OpFlow, Source
 
@@ -135,43 +145,8 @@ class StepWriter:
             self._step(op, step, out, depth)
 
     def _step(self, op: Operation, step: Step, out: list[str], depth: int) -> None:
-        pad = _IND * depth
-        match step.action:
-            case StepAction.COMPUTE:
-                # An operation with its own service time (operation_time) names itself.
-                own = f"{op.name!r}" if step.service_time is not None else ""
-                out.append(f"{pad}rt.compute({own})")
-            case StepAction.CALL:
-                out.extend(pad + line for line in self._call(op, step))
-            case StepAction.QUERY:
-                if step.mode == "write":
-                    out.append(f"{pad}async with rt.transaction({step.target!r}) as conn:")
-                    self._insert(op, step, out, depth + 1)
-                else:
-                    self._select(op, step, out, depth)
-            case StepAction.CACHE_GET:
-                key = self._key(step.key or "")
-                out.append(f"{pad}cached = await rt.cache_get({step.target!r}, {key})")
-                out.append(f"{pad}if cached is not None:")
-                out.append(f"{pad}{_IND}result = cached")
-                out.append(f"{pad}else:")
-                for inner in step.on_miss:
-                    out.extend(_comment(pad + _IND, f"step (on miss): {inner.describe()}"))
-                    self._step(op, inner, out, depth + 1)
-            case StepAction.CACHE_SET:
-                # the model gives every fill its TTL (the link's, else the documented default)
-                assert step.ttl is not None, f"{op.qualified}: a cache fill without a TTL"
-                key = self._key(step.key or "")
-                out.append(f"{pad}await rt.cache_set({step.target!r}, {key}, result, {step.ttl!r})")
-            case StepAction.CACHE_DELETE:
-                key = self._key(step.key or "")
-                out.append(f"{pad}await rt.cache_delete({step.target!r}, {key})")
-            case StepAction.PUBLISH:
-                # the event carries what the operation knows and learned (the data flow)
-                data = "{**ids, **result}" if self.ids_lines(op) else "result"
-                # in a write's transaction: staged in the outbox, sent once it commits
-                conn = ", conn" if self._in_write else ""
-                out.append(f"{pad}await rt.publish({step.target!r}, {step.event!r}, {data}{conn})")
+        lines: StepVisitor[list[str]] = _StepLines(self, op, depth)
+        out.extend(visit(step, lines))
 
     # -- SQL -------------------------------------------------------------------------------
 
@@ -309,6 +284,72 @@ class StepWriter:
             f"policy={policy})",
             *learn,
         ]
+
+
+@dataclass(frozen=True)
+class _StepLines:
+    """The lines one step of ``op`` becomes in its handler, at ``depth`` (``StepVisitor``)."""
+
+    writer: StepWriter
+    op: Operation
+    depth: int
+
+    @property
+    def _pad(self) -> str:
+        return _IND * self.depth
+
+    def compute(self, step: Step) -> list[str]:
+        """``rt.compute()``; an operation with its own service time (operation_time) names
+        itself."""
+        own = f"{self.op.name!r}" if step.service_time is not None else ""
+        return [f"{self._pad}rt.compute({own})"]
+
+    def call(self, step: Step) -> list[str]:
+        """The call's runtime lines (``StepWriter._call``)."""
+        return [self._pad + line for line in self.writer._call(self.op, step)]
+
+    def query(self, step: Step) -> list[str]:
+        """An insert in its own transaction, or a select."""
+        out: list[str] = []
+        if step.mode == "write":
+            out.append(f"{self._pad}async with rt.transaction({step.target!r}) as conn:")
+            self.writer._insert(self.op, step, out, self.depth + 1)
+        else:
+            self.writer._select(self.op, step, out, self.depth)
+        return out
+
+    def cache_get(self, step: Step) -> list[str]:
+        """``rt.cache_get``; a hit is the result, a miss runs the miss steps."""
+        pad, key = self._pad, StepWriter._key(step.key or "")
+        out = [
+            f"{pad}cached = await rt.cache_get({step.target!r}, {key})",
+            f"{pad}if cached is not None:",
+            f"{pad}{_IND}result = cached",
+            f"{pad}else:",
+        ]
+        for inner in step.on_miss:
+            out.extend(_comment(pad + _IND, f"step (on miss): {inner.describe()}"))
+            self.writer._step(self.op, inner, out, self.depth + 1)
+        return out
+
+    def cache_set(self, step: Step) -> list[str]:
+        """``rt.cache_set`` of the result, with the TTL the model gave the fill."""
+        # the model gives every fill its TTL (the link's, else the documented default)
+        assert step.ttl is not None, f"{self.op.qualified}: a cache fill without a TTL"
+        key = StepWriter._key(step.key or "")
+        return [f"{self._pad}await rt.cache_set({step.target!r}, {key}, result, {step.ttl!r})"]
+
+    def cache_delete(self, step: Step) -> list[str]:
+        """``rt.cache_delete`` of the key."""
+        key = StepWriter._key(step.key or "")
+        return [f"{self._pad}await rt.cache_delete({step.target!r}, {key})"]
+
+    def publish(self, step: Step) -> list[str]:
+        """``rt.publish`` of what the operation knows and learned (the data flow)."""
+        data = "{**ids, **result}" if self.writer.ids_lines(self.op) else "result"
+        # in a write's transaction: staged in the outbox, sent once it commits
+        conn = ", conn" if self.writer._in_write else ""
+        return [f"{self._pad}await rt.publish({step.target!r}, {step.event!r}, {data}{conn})"]
 
 
 def _call(head: str, args: list[str | tuple[str, list[str], str]]) -> list[str]:

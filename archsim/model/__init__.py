@@ -20,6 +20,7 @@ from archsim.model.graph import to_networkx
 from archsim.model.kinds import Interaction, Kind, Layer, Relation
 from archsim.model.loader import LoadResult, load, read_architecture
 from archsim.model.profile import apply_overrides, parse_override, profile_overrides
+from archsim.model.visit import StepVisitor, visit
 
 __all__ = [
     "Architecture",
@@ -45,6 +46,7 @@ __all__ = [
     "SourceRef",
     "Step",
     "StepAction",
+    "StepVisitor",
     "apply_overrides",
     "load",
     "parse_distribution",
@@ -53,4 +55,5 @@ __all__ = [
     "read_architecture",
     "to_dot",
     "to_networkx",
+    "visit",
 ]

@@ -2,8 +2,9 @@
 component, an ``Op`` per operation with its steps, statistics per link, timer lanes per timeout,
 connection pools per (client, database) and consumer groups per event flow.
 
-The engine executes ``arch.behaviour`` and nothing else; a cache get's miss steps are inlined
-after it (a hit jumps over them), and each model step is compiled once per component.
+The engine executes ``arch.behaviour`` and nothing else, read through the model's
+``StepVisitor`` (``_StepCompiler``); a cache get's miss steps are inlined after it (a hit jumps
+over them), and each model step is compiled once per component.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from archsim.model import Architecture, Distribution, Step, StepAction
+from archsim.model import Architecture, Distribution, Step, StepVisitor, visit
 from archsim.model.distributions import Exponential
 from archsim.sim.calls import CallStep, TimerLane
 from archsim.sim.config import SimConfig
@@ -132,27 +134,18 @@ class CompiledModel:
 
     def compile(self, steps: tuple[Step, ...], comp: str, threads: bool) -> list[Any]:
         """Compile model steps run by ``comp``; a cache get's miss steps are inlined after it."""
-        out: list[Any] = []
-        for step in steps:
-            key = (id(step), comp)
-            if step.action is StepAction.CACHE_GET:
-                miss = self.compile(step.on_miss, comp, threads)
-                if key not in self._memo:
-                    self._memo[key] = CacheGetStep(
-                        self.runner,
-                        self.stations[step.target or ""],
-                        hit=step.hit_ratio if step.hit_ratio is not None else 0.0,
-                        skip=len(miss),
-                        **self._visit_args(comp, step),
-                    )
-                out += [self._memo[key], *miss]
-                continue
-            if key not in self._memo:
-                self._memo[key] = self._compile_one(step, comp, threads)
-            out.append(self._memo[key])
-        return out
+        compiler: StepVisitor[list[Any]] = _StepCompiler(self, comp, threads)
+        return [compiled for step in steps for compiled in visit(step, compiler)]
 
-    def _visit_args(self, comp: str, step: Step) -> dict[str, Any]:
+    def once(self, step: Step, comp: str, build: Callable[[], Any]) -> Any:
+        """The run-time step of ``step`` run by ``comp``, built by ``build`` the first time."""
+        key = (id(step), comp)
+        if key not in self._memo:
+            self._memo[key] = build()
+        return self._memo[key]
+
+    def visit_args(self, comp: str, step: Step) -> dict[str, Any]:
+        """Arguments every visit of a station shares: chance, latency, failures, the link."""
         return {
             "p": step.p,
             "latency": step.latency,
@@ -160,57 +153,109 @@ class CompiledModel:
             "link": self.link(comp, step),
         }
 
-    def _compile_one(self, step: Step, comp: str, threads: bool) -> Any:
-        action = step.action
-        if action is StepAction.COMPUTE:
-            station = self.stations[comp]
-            if step.service_time is None and self.waits is None:
-                return ComputeStep(self.runner, station, held=threads)
-            own = sampler(step.service_time, self.k.rng) if step.service_time else None
-            rate = exp_rate(step.service_time)  # drawn in place (0: call ``own``)
-            if self.waits is not None:
-                own, rate = _with_waits(own or station.draw, self.waits.draw), 0.0
-            return ComputeStep(self.runner, station, held=threads, draw=own, rate=rate)
-        target = step.target or ""
-        if action is StepAction.CALL:
-            policy = step.policy
-            assert policy is not None and step.operation is not None
-            if policy.timeout not in self.lanes:
-                self.lanes[policy.timeout] = TimerLane(self.k, policy.timeout)
-            return CallStep(
-                self.runner,
-                self.ops[(target, step.operation)],
-                p=step.p,
-                latency=step.latency,
-                error_rate=step.error_rate,
-                lane=self.lanes[policy.timeout],
-                retries=policy.retries,
-                backoff=policy.backoff,
-                breaker=policy.breaker,
-                breaker_reset=policy.breaker_reset,
-                link=self.link(comp, step),
-            )
-        if action is StepAction.QUERY:
-            if (comp, target) not in self.pools:
-                size = self.arch.component(target).connections * self.arch.component(comp).replicas
-                self.pools[(comp, target)] = Pool(size)
-            return VisitStep(
-                self.runner,
-                self.stations[target],
-                pool=self.pools[(comp, target)],
-                **self._visit_args(comp, step),
-            )
-        if action is StepAction.PUBLISH:
-            group, counter = self.flows.get((target, step.event or ""), ([], [0]))
-            return PublishStep(
-                self.runner,
-                self.stations[target],
-                consumers=group,
-                counter=counter,
-                **self._visit_args(comp, step),
-            )
-        # cache set / delete: a plain round trip to the cache
-        return VisitStep(self.runner, self.stations[target], **self._visit_args(comp, step))
+
+@dataclass(frozen=True)
+class _StepCompiler:
+    """Compiles the steps ``comp`` runs (``threads``: its workers are held through calls):
+    each model step becomes its run-time steps, in order (``StepVisitor``)."""
+
+    model: CompiledModel
+    comp: str
+    threads: bool
+
+    def compute(self, step: Step) -> list[Any]:
+        """A compute step on ``comp``'s station (its own service time, host waits added)."""
+        return [self.model.once(step, self.comp, lambda: self._compute(step))]
+
+    def _compute(self, step: Step) -> ComputeStep:
+        m, threads = self.model, self.threads
+        station = m.stations[self.comp]
+        if step.service_time is None and m.waits is None:
+            return ComputeStep(m.runner, station, held=threads)
+        own = sampler(step.service_time, m.k.rng) if step.service_time else None
+        rate = exp_rate(step.service_time)  # drawn in place (0: call ``own``)
+        if m.waits is not None:
+            own, rate = _with_waits(own or station.draw, m.waits.draw), 0.0
+        return ComputeStep(m.runner, station, held=threads, draw=own, rate=rate)
+
+    def call(self, step: Step) -> list[Any]:
+        """A call to the callee's ``Op`` with its policy's timer lane, retries and breaker."""
+        return [self.model.once(step, self.comp, lambda: self._call(step))]
+
+    def _call(self, step: Step) -> CallStep:
+        m, policy = self.model, step.policy
+        assert policy is not None and step.operation is not None
+        if policy.timeout not in m.lanes:
+            m.lanes[policy.timeout] = TimerLane(m.k, policy.timeout)
+        return CallStep(
+            m.runner,
+            m.ops[(step.target or "", step.operation)],
+            p=step.p,
+            latency=step.latency,
+            error_rate=step.error_rate,
+            lane=m.lanes[policy.timeout],
+            retries=policy.retries,
+            backoff=policy.backoff,
+            breaker=policy.breaker,
+            breaker_reset=policy.breaker_reset,
+            link=m.link(self.comp, step),
+        )
+
+    def query(self, step: Step) -> list[Any]:
+        """A visit of the database through the (client, database) connection pool."""
+        return [self.model.once(step, self.comp, lambda: self._query(step))]
+
+    def _query(self, step: Step) -> VisitStep:
+        m, comp, target = self.model, self.comp, step.target or ""
+        if (comp, target) not in m.pools:
+            size = m.arch.component(target).connections * m.arch.component(comp).replicas
+            m.pools[(comp, target)] = Pool(size)
+        pool = m.pools[(comp, target)]
+        return VisitStep(m.runner, m.stations[target], pool=pool, **m.visit_args(comp, step))
+
+    def cache_get(self, step: Step) -> list[Any]:
+        """The get, then its miss steps inlined (a hit jumps over them)."""
+        m = self.model
+        miss = m.compile(step.on_miss, self.comp, self.threads)
+        get = m.once(
+            step,
+            self.comp,
+            lambda: CacheGetStep(
+                m.runner,
+                m.stations[step.target or ""],
+                hit=step.hit_ratio if step.hit_ratio is not None else 0.0,
+                skip=len(miss),
+                **m.visit_args(self.comp, step),
+            ),
+        )
+        return [get, *miss]
+
+    def cache_set(self, step: Step) -> list[Any]:
+        """A plain round trip to the cache."""
+        return [self.model.once(step, self.comp, lambda: self._round_trip(step))]
+
+    def cache_delete(self, step: Step) -> list[Any]:
+        """A plain round trip to the cache."""
+        return [self.model.once(step, self.comp, lambda: self._round_trip(step))]
+
+    def _round_trip(self, step: Step) -> VisitStep:
+        m = self.model
+        return VisitStep(m.runner, m.stations[step.target or ""], **m.visit_args(self.comp, step))
+
+    def publish(self, step: Step) -> list[Any]:
+        """A visit of the broker that hands the event to the flow's consumer group."""
+        return [self.model.once(step, self.comp, lambda: self._publish(step))]
+
+    def _publish(self, step: Step) -> PublishStep:
+        m, target = self.model, step.target or ""
+        group, counter = m.flows.get((target, step.event or ""), ([], [0]))
+        return PublishStep(
+            m.runner,
+            m.stations[target],
+            consumers=group,
+            counter=counter,
+            **m.visit_args(self.comp, step),
+        )
 
 
 def _with_waits(draw: Callable[[], float], wait: Callable[[], float]) -> Callable[[], float]:
