@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from archsim.analysis.opgraph import OpGraph, OpKey
-from archsim.model import Architecture, Step, StepAction
+from archsim.model import Architecture, Step, StepVisitor, visit
 
 __all__ = ["CriticalPath", "PathHop", "critical_paths"]
 
@@ -69,26 +69,50 @@ class _Timer:
     def _steps(self, comp: str, steps: tuple[Step, ...], weight: float, group: set[OpKey],
                calls: list[tuple[OpKey, float]]) -> float:  # fmt: skip
         """Sum of ``weight * p * time`` over the steps; calls are recorded with their share."""
-        total = 0.0
+        walk = _Expected(self, comp, weight, group, calls)
+        checked: StepVisitor[None] = walk
         for step in steps:
-            w = weight * step.p
-            hop = 2 * step.latency
-            target = step.target or comp
-            match step.action:
-                case StepAction.COMPUTE:
-                    total += w * self.mean[comp]
-                case StepAction.CALL:
-                    callee = (target, step.operation or "")
-                    inner = 0.0 if callee in group else self.expected.get(callee, 0.0)
-                    calls.append((callee, w * (hop + inner)))
-                    total += w * (hop + inner)
-                case StepAction.CACHE_GET:
-                    miss = 1.0 - (step.hit_ratio if step.hit_ratio is not None else 0.0)
-                    total += w * (hop + self.mean[target])
-                    total += self._steps(comp, step.on_miss, w * miss, group, calls)
-                case _:
-                    total += w * (hop + self.mean.get(target, 0.0))
-        return total
+            visit(step, checked)
+        return walk.total
+
+
+@dataclass
+class _Expected:
+    """Adds up the expected time of the steps run by ``comp`` at ``weight`` (``StepVisitor``):
+    compute its mean service time, every other step its hop there and back and the target's
+    mean (a call: the callee's expected time, unless it is in the caller's cycle ``group``)."""
+
+    timer: _Timer
+    comp: str
+    weight: float
+    group: set[OpKey]
+    calls: list[tuple[OpKey, float]]
+    total: float = 0.0
+
+    def compute(self, step: Step) -> None:
+        """The component's mean service time."""
+        self.total += self.weight * step.p * self.timer.mean[self.comp]
+
+    def call(self, step: Step) -> None:
+        """The hops and the callee's expected time, recorded as a call with its share."""
+        w, hop = self.weight * step.p, 2 * step.latency
+        callee = (step.target or self.comp, step.operation or "")
+        inner = 0.0 if callee in self.group else self.timer.expected.get(callee, 0.0)
+        self.calls.append((callee, w * (hop + inner)))
+        self.total += w * (hop + inner)
+
+    def cache_get(self, step: Step) -> None:
+        """The cache's visit, then the miss steps at the miss share."""
+        w, hop, target = self.weight * step.p, 2 * step.latency, step.target or self.comp
+        miss = 1.0 - (step.hit_ratio if step.hit_ratio is not None else 0.0)
+        self.total += w * (hop + self.timer.mean[target])
+        self.total += self.timer._steps(self.comp, step.on_miss, w * miss, self.group, self.calls)
+
+    def _visit(self, step: Step) -> None:
+        w, hop, target = self.weight * step.p, 2 * step.latency, step.target or self.comp
+        self.total += w * (hop + self.timer.mean.get(target, 0.0))
+
+    query = cache_set = cache_delete = publish = _visit
 
 
 def critical_paths(arch: Architecture, ops: OpGraph) -> list[CriticalPath]:

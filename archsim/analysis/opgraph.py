@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TypeVar
 
-from archsim.model import Architecture, Operation, Step, StepAction
+from archsim.model import Architecture, Operation, Step, StepVisitor, visit
 from archsim.model.digraph import groups_callees_first
 
 __all__ = ["EventKey", "OpGraph", "OpKey", "build_op_graph", "groups_callees_first", "iter_bits"]
@@ -77,6 +77,56 @@ def _infra_bits(arch: Architecture, bit: dict[str, int]) -> dict[str, int]:
     return out
 
 
+@dataclass
+class _Touches:
+    """What the steps of operation ``key`` touch (``StepVisitor``; steps whose target has no
+    bit are skipped before): calls, queries and publishes are needed (``fail``), caches only
+    degrade it (a miss goes to the database, whose steps are walked too); callees and the
+    consumers of events published for the first time are to be walked next (``nexts``)."""
+
+    graph: OpGraph
+    key: OpKey
+    consumers: dict[EventKey, list[OpKey]]
+    published: set[EventKey]
+    fail: int
+    degrade: int
+    stack: list[Step]
+    nexts: list[OpKey] = field(default_factory=list)
+
+    def _bit(self, step: Step) -> int:
+        return 1 << self.graph.bit[step.target or ""]
+
+    def compute(self, step: Step) -> None:
+        """Nothing beyond the operation's own component."""
+
+    def call(self, step: Step) -> None:
+        """Needs the callee, an edge to walk."""
+        self.fail |= self._bit(step)
+        callee = (step.target or "", step.operation or "")
+        self.graph.calls[self.key].append(callee)
+        self.nexts.append(callee)
+
+    def query(self, step: Step) -> None:
+        """Needs the database."""
+        self.fail |= self._bit(step)
+
+    def publish(self, step: Step) -> None:
+        """Needs the broker; the event's consumers are walked once."""
+        self.fail |= self._bit(step)
+        event = (step.target or "", step.event or "")
+        self.graph.publishes.setdefault(self.key, []).append(event)
+        if event not in self.published:
+            self.published.add(event)
+            self.nexts.extend(self.consumers.get(event, ()))
+
+    def _cache(self, step: Step) -> None:
+        # Losing the cache sends reads to the database: slower, not broken.
+        self.degrade |= self._bit(step)
+        self.stack.extend(step.on_miss)
+
+    cache_get = cache_set = cache_delete = _cache
+
+
 def build_op_graph(arch: Architecture) -> OpGraph:
     """Walk every operation reachable from the entries (through calls and events)."""
     bit = {c.id: i for i, c in enumerate(arch.components)}
@@ -95,37 +145,18 @@ def build_op_graph(arch: Architecture) -> OpGraph:
         except KeyError:
             continue  # a call to an operation the callee does not offer: its bit still counts
         graph.ops[key] = op
-        callees = graph.calls.setdefault(key, [])
-        fail = 1 << bit[op.component]
-        degrade = infra.get(op.component, 0)
-        nexts: list[OpKey] = []
-        stack: list[Step] = list(op.steps)
-        while stack:
-            step = stack.pop()
+        graph.calls.setdefault(key, [])
+        walk = _Touches(graph, key, consumers, published, 1 << bit[op.component],
+                        infra.get(op.component, 0), stack=list(op.steps))  # fmt: skip
+        touches: StepVisitor[None] = walk
+        while walk.stack:
+            step = walk.stack.pop()
             if step.p == 0 or step.target is None or step.target not in bit:
                 continue
-            target = 1 << bit[step.target]
-            match step.action:
-                case StepAction.CALL:
-                    fail |= target
-                    callee = (step.target, step.operation or "")
-                    callees.append(callee)
-                    nexts.append(callee)
-                case StepAction.QUERY | StepAction.PUBLISH:
-                    fail |= target
-                    if step.action is StepAction.PUBLISH:
-                        event = (step.target, step.event or "")
-                        graph.publishes.setdefault(key, []).append(event)
-                        if event not in published:  # its consumers are walked once
-                            published.add(event)
-                            nexts.extend(consumers.get(event, ()))
-                case StepAction.CACHE_GET | StepAction.CACHE_SET | StepAction.CACHE_DELETE:
-                    # Losing the cache sends reads to the database: slower, not broken.
-                    degrade |= target
-                    stack.extend(step.on_miss)
-        graph.local_fail[key] = fail
-        graph.local_degrade[key] = degrade
-        for nxt in nexts:
+            visit(step, touches)
+        graph.local_fail[key] = walk.fail
+        graph.local_degrade[key] = walk.degrade
+        for nxt in walk.nexts:
             if nxt not in seen:
                 seen.add(nxt)
                 todo.append(nxt)

@@ -58,6 +58,7 @@ _missing = sorted(set(VISITOR_METHODS.values()) - set(vars(StepVisitor)))
 if _missing:  # pragma: no cover - a StepAction added without its StepVisitor method
     raise TypeError(f"StepVisitor has no method for step action(s) {', '.join(_missing)}")
 
+
 def visit(step: Step, visitor: StepVisitor[T_co]) -> T_co:
     """What ``visitor`` makes of ``step``: its method for the step's action."""
     name = VISITOR_METHODS[step.action]

@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from archsim.model import Architecture, Operation, Step, StepAction
+from archsim.model import Architecture, Operation, Step, StepVisitor, visit
 from archsim.model.cycles import import_numpy, invocation_graph
 from archsim.sim.contention import host_wait_mean
 from archsim.sim.erlang import erlang_b, erlang_c
@@ -207,13 +207,8 @@ class _Demands:
 
     def _local(self, node: int, steps: tuple[Step, ...], comp: str, mult: float) -> None:
         for s in steps:
-            m = mult * s.p
-            if s.action is StepAction.COMPUTE:
-                self.local.append((node, comp, m, m * self.own_time(s, comp)))
-            elif s.action is not StepAction.CALL:
-                self.local.append((node, s.target or "", m, 0.0))
-                if s.action is StepAction.CACHE_GET:
-                    self._local(node, s.on_miss, comp, m * (1 - (s.hit_ratio or 0)))
+            visits: StepVisitor[None] = _LocalVisits(self, node, comp, mult * s.p)
+            visit(s, visits)
 
     def entry_vector(self, weights: list[tuple[int, float]]) -> np.ndarray:
         """External arrivals per node: ``weights`` of entries (index, share), one column."""
@@ -419,22 +414,73 @@ class _OpTimes:
         """Own time (s) of steps: compute, visits and the network hops of calls (the callees'
         response times come from the linear solve)."""
         total = 0.0
+        own: StepVisitor[float] = _OwnTime(self, comp, held, service)
         for s in steps:
-            if s.action is StepAction.COMPUTE:
-                own = self.d.own_time(s, comp) if s.service_time is not None else None
-                if held:
-                    t = service + self.d.host_wait if own is None else own
-                else:
-                    t = self.waits[comp] + (self.hold[comp] if own is None else own)
-            elif s.action is StepAction.CALL:
-                t = 2 * s.latency
-            else:
-                target = s.target or ""
-                t = 2 * s.latency + self.waits[target] + self.hold[target]
-                if s.action is StepAction.CACHE_GET:
-                    t += (1 - (s.hit_ratio or 0)) * self.steps(s.on_miss, comp, held, service)
-            total += s.p * t
+            total += s.p * visit(s, own)
         return total
+
+
+@dataclass(frozen=True)
+class _LocalVisits:
+    """Records what one step of ``node`` (run by ``comp``, ``m`` times per execution) visits
+    in ``d.local``; calls are left to the traffic equations (``StepVisitor``)."""
+
+    d: _Demands
+    node: int
+    comp: str
+    m: float
+
+    def compute(self, s: Step) -> None:
+        """A visit of the own station with its compute seconds."""
+        self.d.local.append((self.node, self.comp, self.m, self.m * self.d.own_time(s, self.comp)))
+
+    def call(self, s: Step) -> None:
+        """Nothing local: the callee's executions come from the traffic equations."""
+
+    def _visit(self, s: Step) -> None:
+        self.d.local.append((self.node, s.target or "", self.m, 0.0))
+
+    query = cache_set = cache_delete = publish = _visit
+
+    def cache_get(self, s: Step) -> None:
+        """A visit of the cache, then the miss steps at the miss share."""
+        self._visit(s)
+        self.d._local(self.node, s.on_miss, self.comp, self.m * (1 - (s.hit_ratio or 0)))
+
+
+@dataclass(frozen=True)
+class _OwnTime:
+    """Mean own time (s) of one execution of a step run by ``comp`` (``held``: its thread
+    is held; ``service``: the component's mean service time), chance not applied
+    (``StepVisitor``)."""
+
+    times: _OpTimes
+    comp: str
+    held: bool
+    service: float
+
+    def compute(self, s: Step) -> float:
+        """The worker's holding time, or wait plus hold of the own station."""
+        d, comp = self.times.d, self.comp
+        own = d.own_time(s, comp) if s.service_time is not None else None
+        if self.held:
+            return self.service + d.host_wait if own is None else own
+        return self.times.waits[comp] + (self.times.hold[comp] if own is None else own)
+
+    def call(self, s: Step) -> float:
+        """The network hops; the callee's response comes from the linear solve."""
+        return 2 * s.latency
+
+    def _visit(self, s: Step) -> float:
+        target = s.target or ""
+        return 2 * s.latency + self.times.waits[target] + self.times.hold[target]
+
+    query = cache_set = cache_delete = publish = _visit
+
+    def cache_get(self, s: Step) -> float:
+        """The cache's visit plus the miss steps at the miss share."""
+        miss = self.times.steps(s.on_miss, self.comp, self.held, self.service)
+        return self._visit(s) + (1 - (s.hit_ratio or 0)) * miss
 
 
 def mva(
