@@ -1,11 +1,12 @@
 """Render an operation's steps (the model's behaviour) as the Python body of its handler.
 
 The simulator runs these same steps in simulated time; here each becomes a runtime call in the
-same order: compute → ``rt.compute()``, call → ``rt.call_json``/``rt.authorize``/``rt.forward``/
-``rt.send_mail``, query → SQLAlchemy, cache get/set/delete → ``rt.cache_*``, publish →
-``rt.publish``. A step with ``p < 1`` is wrapped in ``if rt.chance(p):`` (a token check never
-is: its ``p`` is the token cache's miss share). Writes run in one transaction that also covers
-the invalidation and the publish, so a failure leaves nothing half-written.
+same order, through the model's ``StepVisitor`` (``_StepLines``): compute → ``rt.compute()``,
+call → ``rt.call_json``/``rt.authorize``/``rt.forward``/``rt.send_mail``, query → SQLAlchemy,
+cache get/set/delete → ``rt.cache_*``, publish → ``rt.publish``. A step with ``p < 1`` is
+wrapped in ``if rt.chance(p):`` (a token check never is: its ``p`` is the token cache's miss
+share). Writes run in one transaction that also covers the invalidation and the publish, so a
+failure leaves nothing half-written.
 """
 
 from __future__ import annotations
