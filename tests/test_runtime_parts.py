@@ -15,6 +15,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from archsim.model import parse_distribution
+from archsim.model.derive import TOKEN_TTL_S
 from archsim.runtime.auth import (
     TokenError,
     TokenService,
@@ -68,15 +69,15 @@ def test_a_token_without_exp_iat_or_sub_is_refused(missing: str) -> None:
     del claims[missing]
     token = jwt.encode(claims, "s" * 32, algorithm="HS256")
     with pytest.raises(TokenError, match=missing):
-        TokenService("s" * 32, issuer="auth").verify(token)
+        TokenService("s" * 32, issuer="auth", ttl_s=TOKEN_TTL_S).verify(token)
 
 
 def test_tokens_are_signed_and_checked() -> None:
-    tokens = TokenService("s" * 32, issuer="auth")
+    tokens = TokenService("s" * 32, issuer="auth", ttl_s=TOKEN_TTL_S)
     token = tokens.issue("42", {"email": "a@b.c"})["access_token"]
     assert tokens.verify(token)["sub"] == "42"
     with pytest.raises(TokenError):
-        TokenService("t" * 32, issuer="auth").verify(token)  # another key
+        TokenService("t" * 32, issuer="auth", ttl_s=TOKEN_TTL_S).verify(token)  # another key
     with pytest.raises(TokenError):
         tokens.verify(token[:-2] + "xx")
     assert bearer_token(f"Bearer {token}") == token and bearer_token("Basic abc") is None
@@ -112,12 +113,12 @@ def test_trace_context_keeps_the_trace_id() -> None:
 def test_balancer_routes_prefer_literal_paths() -> None:
     routes = compile_routes(
         [
-            {"method": "POST", "path": "/users/{id}", "target": "a"},
-            {"method": "POST", "path": "/users/login", "target": "b"},
+            {"method": "POST", "path": "/users/{id}", "target": "a", "policy": {"timeout": 5.0}},
+            {"method": "POST", "path": "/users/login", "target": "b", "policy": {"timeout": 2.0}},
         ]
     )
     match = next(r for r in routes if r.method == "POST" and r.pattern.match("/users/login"))
-    assert match.target == "b"
+    assert match.target == "b" and match.policy.timeout == 2.0
     assert env_name("order-api.v2") == "ORDER_API_V2"
 
 

@@ -34,6 +34,7 @@ from archsim.model import (
     load,
 )
 from archsim.model.profile import apply_overrides
+from archsim.model.derive import TOKEN_TTL_S
 from archsim.runtime.auth import TokenService, client_header, client_secret, hash_password
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -165,7 +166,7 @@ def _matches(template: str, path: str) -> bool:
 
 
 def _token(component: str) -> str:
-    return TokenService(SECRET, issuer=component).issue("1")["access_token"]
+    return TokenService(SECRET, issuer=component, ttl_s=TOKEN_TTL_S).issue("1")["access_token"]
 
 
 _VALUES: dict[str, Any] = {

@@ -22,10 +22,25 @@ from archsim.codegen.locustfile import render_locustfile
 from archsim.codegen.resources import Resource, resource_for
 from archsim.codegen.steps import StepWriter
 from archsim.codegen.templating import render_template
-from archsim.model import Architecture, Component, Kind, Operation, OpKind, Relation, StepAction
+from archsim.model import (
+    Architecture,
+    CallPolicy,
+    Component,
+    Kind,
+    Operation,
+    OpKind,
+    Relation,
+    StepAction,
+)
 from archsim.model.accounts import account_store
 from archsim.model.dataflow import SEEDED_ROWS, derive_dataflow, seeded_components
-from archsim.model.derive import LOOKUP_TTL_S, REGISTRY_TTL_S, TOKEN_CACHE_S
+from archsim.model.derive import (
+    LOOKUP_TTL_S,
+    REDELIVER_S,
+    REGISTRY_TTL_S,
+    TOKEN_CACHE_S,
+    TOKEN_TTL_S,
+)
 from archsim.model.naming import snake
 from archsim.runtime.auth import ENTRY_CLIENT
 from archsim.runtime.settings import env_name
@@ -155,6 +170,8 @@ def _spec(arch: Architecture, comp: Component) -> dict[str, Any]:
         # stored resources start with rows, so a read finds one before anything created it
         "seed_rows": SEEDED_ROWS if comp.id in seeded_components(arch) else 0,
         **({"clients": token_clients(arch, comp.id)} if comp.kind is Kind.AUTH else {}),
+        **({"token_ttl_s": TOKEN_TTL_S} if comp.kind is Kind.AUTH else {}),
+        **({"redeliver_s": REDELIVER_S} if brokers else {}),  # ARCHSIM_REDELIVER_S overrides it
         "passwords": any(op.kind is OpKind.LOGIN for op in arch.behaviour.operations_of(comp.id)),
         "lookup_ttl_s": _lookup_ttl(arch, comp),
         "token_cache_s": TOKEN_CACHE_S,  # ARCHSIM_TOKEN_CACHE_S overrides it
@@ -316,15 +333,20 @@ def _process_entry(arch: Architecture, proc: Process) -> dict[str, Any]:
 
 
 def _balancer(arch: Architecture, comp: Component) -> dict[str, Any]:
+    """A balancer's SPEC: its routes, each with the call policy of its forward step (rule
+    load_balancer.forward: the link's timeout, else the target's, else ``default_timeout``),
+    the policy the simulator applies to the same hop."""
     routes = []
     for op in arch.behaviour.operations_of(comp.id):
         call = next((s for s in reversed(op.steps) if s.action is StepAction.CALL), None)
         if call is not None and op.method and op.path:
-            routes.append({"method": op.method, "path": op.path, "target": call.target})
+            policy = call.policy or CallPolicy(timeout=arch.default_timeout)
+            routes.append({"method": op.method, "path": op.path, "target": call.target,
+                           "policy": policy.model_dump(mode="json")})  # fmt: skip
     registered = {
         link.source: link.target for link in arch.links if link.relation is Relation.REGISTERS_WITH
     }
-    spec: dict[str, Any] = {"routes": routes, "registered": registered, "timeout": 30.0}
+    spec: dict[str, Any] = {"routes": routes, "registered": registered}
     spec["lookup_ttl_s"] = _lookup_ttl(arch, comp)
     return spec
 
@@ -348,7 +370,6 @@ def manifest(arch: Architecture) -> dict[str, Any]:
         "architecture": arch.name,
         "front_door": front,
         "env": {
-                "ARCHSIM_REDELIVER_S": "30",
             "ARCHSIM_EMULATE": "0",
         },
         "databases": _database_names(arch),
@@ -397,6 +418,7 @@ def render(arch: Architecture, *, source: str | None = None) -> dict[str, str]:
         "env": env_name,
         "dns": _dns,
         "registry_ttl": REGISTRY_TTL_S,  # the registry's --ttl in compose and Kubernetes
+        "token_ttl": TOKEN_TTL_S,  # the README's example login answer
     }
     files["config/settings.json"] = render_template("settings.json.j2", **context)
     files["locustfile.py"] = render_locustfile(arch, source=src)

@@ -43,8 +43,10 @@ __all__ = [
     "DEFAULT_MIX",
     "HEARTBEAT_INTERVAL_S",
     "LOOKUP_TTL_S",
+    "REDELIVER_S",
     "REGISTRY_TTL_S",
     "TOKEN_CACHE_S",
+    "TOKEN_TTL_S",
     "derive_behaviour",
 ]
 
@@ -67,6 +69,14 @@ LOOKUP_TTL_S = 30.0
 #: service on every request, as a ``validates with`` step without ``p`` says (the stack's
 #: ``ARCHSIM_TOKEN_CACHE_S`` overrides it; then give the link the ``p`` of the misses).
 TOKEN_CACHE_S = 0.0
+#: How long an event a consumer took stays unacknowledged before the broker hands it to
+#: another consumer (s): at-least-once delivery of ``subscribes to`` (the stack's
+#: ``ARCHSIM_REDELIVER_S`` overrides it). The simulator's consumers never crash, so it only
+#: bounds the generated stack's recovery.
+REDELIVER_S = 30.0
+#: How long a token an auth service issues is valid (s): an hour, the common access-token
+#: lifetime (the stack's ``ARCHSIM_TOKEN_TTL_S`` overrides it).
+TOKEN_TTL_S = 3600.0
 _COMPUTE = Step(action=StepAction.COMPUTE)
 
 _SYNC_CALLS = (Relation.CALLS, Relation.USES)

@@ -74,7 +74,7 @@ def client_header(client: str, secret: str) -> str:
 class TokenService:
     """Issues and verifies tokens with a secret only the auth service holds."""
 
-    def __init__(self, secret: str, issuer: str, ttl_s: float = 3600.0) -> None:
+    def __init__(self, secret: str, issuer: str, ttl_s: float) -> None:
         if len(secret) < 32:
             raise ValueError("the signing secret must be at least 32 characters")
         self.secret = secret

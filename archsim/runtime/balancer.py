@@ -36,21 +36,26 @@ _PASS = ("authorization", "content-type", "x-request-id", "traceparent", "x-arch
 
 
 class Route:
-    """One forwarding rule: ``method`` + ``path`` template → ``target``."""
+    """One forwarding rule: ``method`` + ``path`` template → ``target``, called with the
+    ``policy`` the model derives for the hop (its timeout bounds the request's budget)."""
 
-    __slots__ = ("method", "path", "pattern", "target")
+    __slots__ = ("method", "path", "pattern", "policy", "target")
 
-    def __init__(self, method: str, path: str, target: str) -> None:
+    def __init__(self, method: str, path: str, target: str, policy: CallPolicy) -> None:
         self.method = method
         self.path = path
         self.target = target
+        self.policy = policy
         parts = _PARAM.split(path)
         self.pattern = re.compile("^" + "[^/]+".join(re.escape(p) for p in parts) + "$")
 
 
-def compile_routes(routes: list[dict[str, str]]) -> list[Route]:
-    """Routes in match order: literal paths before templated ones (``/users/login`` first)."""
-    built = [Route(r["method"], r["path"], r["target"]) for r in routes]
+def compile_routes(routes: list[dict[str, Any]]) -> list[Route]:
+    """Routes in match order: literal paths before templated ones (``/users/login`` first).
+    Each carries its ``policy`` (the model's, in the manifest): the balancer has no default."""
+    built = [
+        Route(r["method"], r["path"], r["target"], CallPolicy(**r["policy"])) for r in routes
+    ]
     return sorted(built, key=lambda r: ("{" in r.path, -len(r.path)))
 
 
@@ -62,7 +67,6 @@ class Balancer:
         self.settings = settings
         self.routes = compile_routes(spec["routes"])
         self.discovery = Discovery(settings, dict(spec.get("registered", {})))
-        self.policy = CallPolicy(timeout=float(spec.get("timeout", 30.0)))
         self.session: aiohttp.ClientSession | None = None
         self.client: ServiceClient | None = None
         self.tracer: Any = None
@@ -132,7 +136,7 @@ class Balancer:
                 f"{path}?{query}" if query else path,
                 data=body or None,
                 headers=headers,
-                policy=self.policy,
+                policy=route.policy,
             )
         except CallError as exc:
             return _json(exc.status, {"detail": exc.detail})

@@ -53,7 +53,7 @@ def _messages(reply: object) -> Iterator[tuple[Any, dict[Any, Any]]]:
 class Broker:
     """One broker component (a Redis-protocol server) seen from one service instance."""
 
-    def __init__(self, url: str, namespace: str, redeliver_s: float = 30.0) -> None:
+    def __init__(self, url: str, namespace: str, redeliver_s: float) -> None:
         self.url = url
         self.namespace = namespace
         self.redeliver_s = redeliver_s

@@ -153,11 +153,11 @@ class Runtime(CallSteps, DataSteps):
         for name in self.spec.get("caches", []):
             url = self.settings.required_url(name, "cache")
             self.caches[name] = traced.cache(self.tracer, name, url, f"{ns}:{name}")
+        redeliver = self.settings.redeliver_s  # the environment's, else the model's
         for name in self.spec.get("brokers", []):
             url = self.settings.required_url(name, "broker")
-            self.brokers[name] = traced.broker(
-                self.tracer, name, url, f"{ns}:{name}", self.settings.redeliver_s
-            )
+            seconds = float(self.spec["redeliver_s"]) if redeliver is None else redeliver
+            self.brokers[name] = traced.broker(self.tracer, name, url, f"{ns}:{name}", seconds)
 
     def _attach_registries(self, session: aiohttp.ClientSession) -> None:
         """A client for each registry this service registers with or looks callees up in."""

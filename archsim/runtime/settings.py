@@ -20,11 +20,6 @@ def env_name(component: str) -> str:
     return _NON_ALNUM.sub("_", component).strip("_").upper()
 
 
-def _float(name: str, default: float) -> float:
-    value = os.environ.get(name)
-    return float(value) if value else default
-
-
 def _optional(name: str) -> float | None:
     value = os.environ.get(name)
     return float(value) if value else None
@@ -43,7 +38,9 @@ class Settings:
     # set: override the model's intervals (its lifecycle, in the SPEC); None: the model's
     heartbeat_s: float | None = None
     lookup_ttl_s: float | None = None
-    redeliver_s: float = 30.0
+    # set: override the model's event redelivery and token lifetime; None: the SPEC's
+    redeliver_s: float | None = None
+    token_ttl_s: float | None = None
     # set: how long a gateway trusts a validated token (0: ask every time); None: the SPEC's
     token_cache_s: float | None = None
     log_level: str = "INFO"
@@ -65,7 +62,8 @@ class Settings:
             emulate=env.get("ARCHSIM_EMULATE", "0").lower() in ("1", "true", "yes", "on"),
             heartbeat_s=_optional("ARCHSIM_HEARTBEAT_S"),
             lookup_ttl_s=_optional("ARCHSIM_LOOKUP_TTL_S"),
-            redeliver_s=_float("ARCHSIM_REDELIVER_S", 30.0),
+            redeliver_s=_optional("ARCHSIM_REDELIVER_S"),
+            token_ttl_s=_optional("ARCHSIM_TOKEN_TTL_S"),
             token_cache_s=_optional("ARCHSIM_TOKEN_CACHE_S"),
             log_level=env.get("ARCHSIM_LOG_LEVEL", "INFO"),
             log_requests=env.get("ARCHSIM_LOG_REQUESTS", "0").lower() in ("1", "true", "yes"),
