@@ -11,14 +11,18 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 from stack_run import run_loadtest, running_stack
 
+from archsim.capacity import parse_slos, plan
 from archsim.codegen import render
+from archsim.errors import ScenarioError
 from archsim.model import Architecture, Kind, OpKind, StepAction, load
 from archsim.model import attributes as A
 from archsim.model.accounts import ACCOUNTS_SHARE, account_store
 from archsim.model.loader import read_architecture as loads
-from archsim.model.profile import apply_overrides
+from archsim.model.profile import apply_overrides, profile_overrides
+from archsim.sim import SimConfig
 from archsim.sim.analytic import solve
 from archsim.sim.workload import Workload
 
@@ -117,6 +121,46 @@ def test_the_private_store_takes_a_free_id_and_survives_an_override() -> None:
     again = apply_overrides(arch, ["auth.workers=2"])
     assert [c.id for c in again.implied] == ["auth_accounts_2"]
     assert "auth_accounts_2" not in {c.id for c in again.components}
+
+
+def test_an_override_sizes_the_implied_store_like_a_drawn_database() -> None:
+    """``--set``/profile overrides address the implied store by its id (issue 11): the model,
+    the simulator's station and the stack's pool all take the new values, and a second round
+    of overrides keeps them."""
+    arch = load(GUARDED).architecture
+    changed = apply_overrides(arch, ["auth_accounts.connections=4", "auth_accounts.replicas=2"])
+    store = changed.component("auth_accounts")
+    assert (store.connections, store.replicas) == (4, 2)
+    assert set(store.explicit) == {"connections", "replicas"}
+    assert "'databases': {'auth_accounts': {'pool': 4}}" in render(changed)["services/auth/app.py"]
+    slower = apply_overrides(changed, ["auth_accounts.service_time=exp(20ms)"])
+    assert slower.component("auth_accounts").connections == 4  # the first round is kept
+    load_of = solve(slower, Workload(rps=50)).components["auth_accounts"].utilisation
+    assert load_of > solve(changed, Workload(rps=50)).components["auth_accounts"].utilisation
+
+
+def test_plan_sizes_the_implied_store_like_a_drawn_database() -> None:
+    """``archsim plan`` grows an overloaded implied store (before, it was neither scaled nor
+    costed), and its profile applies to the model."""
+    arch = apply_overrides(load(GUARDED).architecture, ["auth_accounts.service_time=exp(500ms)"])
+    cfg = SimConfig(duration=10.0, warmup=2.0, replications=2, seed=1)
+    result = plan(arch, 200, parse_slos("p50<1s"), config=cfg)
+    assert result.feasible and result.changes() == {"auth_accounts": {"replicas": 2}}
+    assert result.cost_after - result.cost_before == A.KIND_DEFAULTS[Kind.DATABASE].cost
+    profile = profile_overrides(yaml.safe_load(result.profile_yaml()))
+    assert apply_overrides(arch, profile).component("auth_accounts").replicas == 2
+
+
+def test_an_override_the_implied_store_cannot_take_says_what_to_do() -> None:
+    arch = load(GUARDED).architecture
+    with pytest.raises(ScenarioError, match="rule auth.accounts") as err:
+        apply_overrides(arch, ["auth_accounts.kind=cache"])
+    assert "stores in" in (err.value.diagnostics[0].hint or "")
+    with pytest.raises(ScenarioError, match="unknown component") as err:
+        apply_overrides(arch, ["auth_acounts.connections=4"])
+    assert "auth_accounts" in (err.value.diagnostics[0].hint or "")
+    with pytest.raises(ScenarioError, match="connections"):
+        apply_overrides(arch, ["auth_accounts.connections=0"])
 
 
 def test_an_auth_service_that_stores_in_a_database_keeps_its_accounts_there() -> None:

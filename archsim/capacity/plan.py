@@ -49,9 +49,10 @@ class Limits:
 
 
 def sizing_cost(arch: Architecture, sizing: Sizing) -> float:
-    """Monthly cost: per component ``cost`` × replicas × workers / the file's workers."""
+    """Monthly cost: per component ``cost`` × replicas × workers / the file's workers (the
+    components the rules imply too: an auth service's account store is a database to pay for)."""
     total = 0.0
-    for c in arch.components:
+    for c in arch.all_components:
         r, w = sizing.get(c.id, (c.replicas, c.workers))
         total += c.cost * r * w / c.workers
     return total
@@ -72,10 +73,11 @@ class _Search:
     ) -> None:
         self.arch, self.workload, self.slos, self.cfg = arch, workload, slos, cfg
         self.limits, self.executor, self.progress = limits, executor, progress
-        self.file: Sizing = {c.id: (c.replicas, c.workers) for c in arch.components}
+        # drawn and implied alike: the implied account store is sized like a drawn database
+        self.file: Sizing = {c.id: (c.replicas, c.workers) for c in arch.all_components}
         self.scalable = [
             c.id
-            for c in arch.components
+            for c in arch.all_components
             if c.kind is not Kind.EXTERNAL
             and c.id not in limits.fixed
             and (not limits.only or c.id in limits.only)
@@ -335,11 +337,12 @@ def _check(
         raise bad("limits must be >= 1 (evaluations >= 2)", "e.g. --max-replicas 10")
     if not 0 < lim.headroom < 1:
         raise bad(f"--headroom must be between 0 and 1, got {lim.headroom:g}", "e.g. 0.8")
+    known = [c.id for c in arch.all_components]  # an implied store may be fixed or named too
     for cid in (*lim.only, *lim.fixed):
-        if cid not in arch.by_id:
+        if cid not in known:
             import difflib
 
-            close = difflib.get_close_matches(cid, list(arch.by_id), n=1)
+            close = difflib.get_close_matches(cid, known, n=1)
             raise bad(
                 f"unknown component '{cid}'",
                 f"did you mean '{close[0]}'?" if close else "use a component id of the file",

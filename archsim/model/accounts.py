@@ -21,6 +21,8 @@ its own for them (``archsim.model.entries``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from archsim.model import attributes as A
 from archsim.model.architecture import Architecture, Component, Link
 from archsim.model.behaviour import StepAction
@@ -33,6 +35,7 @@ __all__ = [
     "ACCOUNTS_SHARE",
     "LOGIN",
     "SIGN_UP",
+    "STORE_ATTRIBUTES",
     "account_links",
     "account_share",
     "account_store",
@@ -112,23 +115,47 @@ def private_stores(arch: Architecture) -> dict[str, str]:
     return out
 
 
-def implied_stores(arch: Architecture) -> tuple[Component, ...]:
+#: The node attributes an implied store takes from an override (``--set``, a profile): those
+#: a drawn database honours. Its kind, and what only services and caches have, it cannot.
+STORE_ATTRIBUTES = (
+    "service_time", "workers", "replicas", "concurrency", "connections", "queue_limit",
+    "timeout", "retries", "error_rate", "latency", "cost",
+)  # fmt: skip
+
+
+def implied_stores(
+    arch: Architecture, attrs: Mapping[str, Mapping[str, str]] | None = None
+) -> tuple[Component, ...]:
     """Rule auth.accounts: the private account stores (``private_stores``) as database
-    components with the kind's defaults, as a drawn database without attributes has: the
-    generated stack runs each like any other database, and the simulator costs it so."""
+    components with the kind's defaults, as a drawn database without attributes has, and the
+    attributes ``attrs`` gives by store id (overrides, already checked: ``STORE_ATTRIBUTES``).
+    The generated stack runs each like any other database, and the simulator costs it so."""
+    given = attrs or {}
+    return tuple(
+        _store(arch.component(owner), store, given.get(store, {}))
+        for owner, store in private_stores(arch).items()
+    )
+
+
+def _store(auth: Component, store: str, attrs: Mapping[str, str]) -> Component:
+    """One implied store: a database with the kind's defaults where ``attrs`` says nothing."""
     defaults = A.KIND_DEFAULTS[Kind.DATABASE]
-    out = []
-    for owner, store in private_stores(arch).items():
-        auth = arch.component(owner)
-        out.append(Component(
-            id=store, label=f"{owner} accounts", kind=Kind.DATABASE,
-            kind_reason=f"implied: the accounts of '{owner}', which stores in no database "
-                        "(rule auth.accounts)",
-            group=auth.group, service_time=defaults.service_time, workers=defaults.workers,
-            replicas=A.DEFAULT_REPLICAS, concurrency=defaults.concurrency,
-            connections=A.DEFAULT_CONNECTIONS, cost=defaults.cost,
-        ))  # fmt: skip
-    return tuple(out)
+    values = {name: A.NODE_ATTRIBUTES[name].parse(text) for name, text in attrs.items()}
+    return Component(
+        id=store, label=f"{auth.id} accounts", kind=Kind.DATABASE,
+        kind_reason=f"implied: the accounts of '{auth.id}', which stores in no database "
+                    "(rule auth.accounts)",
+        group=auth.group,
+        service_time=values.get("service_time", defaults.service_time),
+        workers=values.get("workers", defaults.workers),
+        replicas=values.get("replicas", A.DEFAULT_REPLICAS),
+        concurrency=values.get("concurrency", defaults.concurrency),
+        connections=values.get("connections", A.DEFAULT_CONNECTIONS),
+        queue_limit=values.get("queue_limit"), timeout=values.get("timeout"),
+        retries=values.get("retries"), error_rate=values.get("error_rate", 0.0),
+        latency=values.get("latency", 0.0), cost=values.get("cost", defaults.cost),
+        explicit=tuple(attrs), attrs=dict(attrs),
+    )  # fmt: skip
 
 
 def account_store(arch: Architecture, component_id: str) -> str | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import gc
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -244,16 +244,21 @@ def read_architecture(text: str, file: str | None = None) -> LoadResult:
         return _read(text, file)
 
 
-def read_graph(graph: DotGraph, file: str | None = None) -> LoadResult:
+def read_graph(
+    graph: DotGraph,
+    file: str | None = None,
+    implied: Mapping[str, Mapping[str, str]] | None = None,
+) -> LoadResult:
     """Check a DOT syntax tree and build the Architecture from it, exactly as
     ``read_architecture`` does after parsing; a model's edits (``apply_overrides``) are read
-    this way, without writing DOT text and parsing it again."""
+    this way, without writing DOT text and parsing it again. ``implied``: attributes of the
+    components the rules imply, by id (no statement draws them, so the tree cannot hold them)."""
     reader = Reader(file)
     if not graph.nodes:
         pick_graph(DotDocument([graph], file), reader)
         raise InvalidModelError(reader.diagnostics[0].message, diagnostics=reader.diagnostics)
     with _paused_gc():
-        return _build(graph, reader, file)
+        return _build(graph, reader, file, implied)
 
 
 def _read(text: str, file: str | None) -> LoadResult:
@@ -267,7 +272,12 @@ def _read(text: str, file: str | None) -> LoadResult:
     return _build(graph, reader, file)
 
 
-def _build(graph: DotGraph, reader: Reader, file: str | None) -> LoadResult:
+def _build(
+    graph: DotGraph,
+    reader: Reader,
+    file: str | None,
+    implied: Mapping[str, Mapping[str, str]] | None = None,
+) -> LoadResult:
     """From a picked graph to the checked Architecture (every check after parsing)."""
     check_declarations(graph, reader)
     drop_arrows_to_people(graph, reader)
@@ -339,7 +349,7 @@ def _build(graph: DotGraph, reader: Reader, file: str | None) -> LoadResult:
         behaviour=Behaviour(),
     )
     # the components the rules imply first: derived steps name them (rule auth.accounts)
-    arch = arch.model_copy(update={"implied": implied_stores(arch)})
+    arch = arch.model_copy(update={"implied": implied_stores(arch, implied)})
     arch = arch.model_copy(update={"behaviour": derive_behaviour(arch)})
     check_entries(arch, graph, reader)
     check_weights(sibling_groups(arch), graph, reader)

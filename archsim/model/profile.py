@@ -16,6 +16,10 @@ Overrides are applied to the model's attributes as written (links addressed by t
 source, target and relation) and the edited model is checked and derived again by the loader's
 own rules (``read_graph``, from the model's syntax tree: no DOT text is written or parsed), so a
 value is checked exactly as it would be in the file and the behaviour is re-derived from it.
+A component the rules imply (an auth service's private account store, rule auth.accounts:
+``auth_service_accounts.connections=4``) is addressed by its id like a drawn one and takes the
+attributes a drawn database honours (``accounts.STORE_ATTRIBUTES``); the loader builds it with
+them, since no statement of the file could hold them.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from typing import Any
 
 from archsim.errors import ArchsimError, Location, ScenarioError
 from archsim.model import attributes as A
+from archsim.model.accounts import STORE_ATTRIBUTES
 from archsim.model.architecture import Architecture
 from archsim.model.export import to_dot_graph
 from archsim.model.link_address import LinkAddress, address_of, parse_address
@@ -255,6 +260,7 @@ def apply_overrides(arch: Architecture, overrides: Iterable[Override | str]) -> 
     for override in parsed:
         _check_value(override)
     comps = {c.id: dict(c.attrs) for c in arch.components}
+    stores = {c.id: dict(c.attrs) for c in arch.implied}  # rule auth.accounts: no statement
     # one dict per link, not per pair: a pair can be joined by several links
     links = [dict(lk.attrs) for lk in arch.links]
     graph = dict(arch.attrs)
@@ -264,12 +270,16 @@ def apply_overrides(arch: Architecture, overrides: Iterable[Override | str]) -> 
         if scope == "graph":
             _check_attribute(attribute, A.GRAPH_ATTRIBUTES, "the graph")
             graph[attribute] = value
+        elif scope == "component" and target in stores:
+            _check_store_attribute(override)
+            stores[target][attribute] = value
         elif scope == "component":
             if target not in comps:
+                known = [*comps, *stores]
                 raise ScenarioError(
                     f"unknown component '{target}' in override {target}.{attribute}={value}",
                     where,
-                    hint=_closest(target, comps) or f"components: {', '.join(sorted(comps))}",
+                    hint=_closest(target, known) or f"components: {', '.join(sorted(known))}",
                     code="unknown-component",
                 )
             _check_attribute(attribute, A.NODE_ATTRIBUTES, f"component '{target}'")
@@ -290,14 +300,38 @@ def apply_overrides(arch: Architecture, overrides: Iterable[Override | str]) -> 
             ),
         }
     )
+    given = {store: attrs for store, attrs in stores.items() if attrs}
     try:
-        return read_graph(to_dot_graph(updated), arch.file).architecture
+        result = read_graph(to_dot_graph(updated), arch.file, given).architecture
     except ArchsimError as exc:
         raise ScenarioError(
             "override rejected: " + "; ".join(d.message for d in exc.diagnostics),
             hint=exc.diagnostics[0].hint,
             code="bad-override",
         ) from None
+    lost = sorted(set(given) - {c.id for c in result.implied})
+    if lost:
+        raise ScenarioError(
+            f"override of '{lost[0]}' rejected: with the other overrides the rules no longer "
+            "imply that store",
+            hint="draw the store (… -> store [label=\"stores in\"]) to keep it in every case",
+            code="bad-override",
+        )
+    return result
+
+
+def _check_store_attribute(override: Override) -> None:
+    """An implied store (rule auth.accounts) takes the attributes a drawn database honours."""
+    _, target, attribute, _ = override
+    if attribute not in STORE_ATTRIBUTES:
+        raise ScenarioError(
+            f"'{attribute}' cannot be set on '{target}', the account store the model implies "
+            f"(rule auth.accounts): it takes {', '.join(STORE_ATTRIBUTES)}",
+            getattr(override, "location", None),
+            hint=f"to change its {attribute}, draw the store in the file and link its auth "
+            'service to it with [label="stores in"]',
+            code="bad-override",
+        )
 
 
 def _links_named(
