@@ -153,7 +153,7 @@ def test_plan_sizes_the_implied_store_like_a_drawn_database() -> None:
 
 def test_an_override_the_implied_store_cannot_take_says_what_to_do() -> None:
     arch = load(GUARDED).architecture
-    with pytest.raises(ScenarioError, match="rule auth.accounts") as err:
+    with pytest.raises(ScenarioError, match=r"rule auth\.accounts") as err:
         apply_overrides(arch, ["auth_accounts.kind=cache"])
     assert "stores in" in (err.value.diagnostics[0].hint or "")
     with pytest.raises(ScenarioError, match="unknown component") as err:

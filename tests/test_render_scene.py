@@ -143,3 +143,17 @@ def test_overlay_accepts_relation_labels_and_unstable_flag(seed) -> None:
     assert ("order_service", "order_db", "stores_in") in overlay.links
     line = _line(build_scene(seed, SceneOptions(overlay=overlay)), '"order_db" [')
     assert f'fillcolor="{utilisation_colour(1.2)}"' in line and "unstable" in line
+
+
+def test_the_implied_account_store_is_a_dashed_node_beside_its_auth_service() -> None:
+    """Rule auth.accounts: the store no statement draws is drawn dashed, with its ``stores in``
+    line, and goes with the data links when they are hidden (issue 11)."""
+    root = Path(__file__).resolve().parent
+    arch = load(root / "stack_models" / "guarded.dot").architecture
+    dot = build_scene(arch, SceneOptions(overlay=Overlay(utilisation={"auth_accounts": 0.5})))
+    node = next(line for line in dot.splitlines() if line.strip().startswith('"auth_accounts"'))
+    assert 'shape="cylinder"' in node and "dashed" in node and "implied" in node
+    assert "ρ 50%" in node
+    assert '"auth" -> "auth_accounts"' in dot
+    hidden = build_scene(arch, SceneOptions(hide=frozenset({Interaction.DATA})))
+    assert "auth_accounts" not in hidden

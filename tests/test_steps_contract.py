@@ -33,8 +33,8 @@ from archsim.model import (
     StepAction,
     load,
 )
-from archsim.model.profile import apply_overrides
 from archsim.model.derive import TOKEN_TTL_S
+from archsim.model.profile import apply_overrides
 from archsim.runtime.auth import TokenService, client_header, client_secret, hash_password
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -314,7 +314,7 @@ def apply_overrides(arch: Architecture, overrides: Iterable[Override | str]) -> 
         raise ScenarioError(
             f"override of '{lost[0]}' rejected: with the other overrides the rules no longer "
             "imply that store",
-            hint="draw the store (… -> store [label=\"stores in\"]) to keep it in every case",
+            hint='draw the store (… -> store [label="stores in"]) to keep it in every case',
             code="bad-override",
         )
     return result

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from html import escape
 
 from archsim.model import Architecture, Component, Interaction, Kind, Link, Relation
+from archsim.model.accounts import private_stores
 from archsim.model.naming import plain_label
 from archsim.render.overlay import Overlay
 from archsim.render.style import KIND_STYLE, THEMES, Theme, ThemeName, utilisation_colour
@@ -88,7 +89,7 @@ def _label(comp: Component, fill: str, border: str, detail: str, detail_colour: 
     )
 
 
-def _node(comp: Component, theme: Theme, overlay: Overlay) -> str:
+def _node(comp: Component, theme: Theme, overlay: Overlay, implied: bool = False) -> str:
     style = KIND_STYLE[comp.kind]
     fill, border = theme.kinds[comp.kind]
     text_colour = theme.text
@@ -101,7 +102,7 @@ def _node(comp: Component, theme: Theme, overlay: Overlay) -> str:
     worst = overlay.worst(comp.id)
     if worst is not None:
         border, penwidth = theme.finding[worst.value], 3.2
-    tooltip = f"{plain(comp.label)} ({comp.kind.value})"
+    tooltip = f"{plain(comp.label)} ({comp.kind.value}{', implied' if implied else ''})"
     # On a utilisation fill the detail takes the text colour: grey is unreadable on red.
     detail_colour = theme.muted if rho is None else text_colour
     attrs = {
@@ -109,7 +110,8 @@ def _node(comp: Component, theme: Theme, overlay: Overlay) -> str:
         # On a utilisation fill the detail takes the text colour: grey is unreadable on red.
         "label": _label(comp, fill, border, _detail(comp, overlay), detail_colour),
         "shape": style.shape,
-        "style": style.style if not style.queue else None,
+        # dashed: no statement draws it, the rules imply it (rule auth.accounts)
+        "style": (style.style + ",dashed" * implied) if not style.queue else None,
         "fillcolor": fill if not style.queue else None,
         "color": border,
         "fontcolor": text_colour,
@@ -126,6 +128,24 @@ def _seconds(value: float) -> str:
         if abs(value) >= scale:
             return f"{value / scale:.3g}{unit}"
     return "0ms"
+
+
+def _implied(arch: Architecture, shown: set[str], options: SceneOptions) -> list[str]:
+    """The stores the rules imply (rule auth.accounts), each a dashed node beside the auth
+    service that keeps it and a ``stores in`` line to it: drawn when their owner is shown
+    and data links are not hidden."""
+    if Interaction.DATA in options.hide or not arch.implied:
+        return []
+    theme = THEMES[options.theme]
+    out = []
+    for owner, store in private_stores(arch).items():
+        if owner not in shown:
+            continue
+        comp = arch.component(store)
+        link = Link(source=owner, target=store, relation=Relation.STORES_IN, label="stores in")
+        out.append("  " + _node(comp, theme, options.overlay, implied=True))
+        out.append("  " + _edge(link, theme, options.overlay))
+    return out
 
 
 def _edge(link: Link, theme: Theme, overlay: Overlay) -> str:
@@ -261,8 +281,10 @@ def build_scene(arch: Architecture, options: SceneOptions | None = None) -> str:
     for link in links:
         if link.source in shown and link.target in shown:
             out.append("  " + _edge(link, theme, options.overlay))
+    out += _implied(arch, shown, options)
     if options.legend:
-        out.append("  " + _legend(comps, links, theme, options.overlay))
+        drawn = comps if Interaction.DATA in options.hide else [*comps, *arch.implied]
+        out.append("  " + _legend(drawn, links, theme, options.overlay))
     out.append("}")
     return "\n".join(out) + "\n"
 
@@ -273,7 +295,7 @@ def node_details(
     """Per component, what hovering over it in the HTML view shows (plain data)."""
     overlay = overlay or Overlay()
     out: dict[str, dict[str, object]] = {}
-    for comp in arch.components:
+    for comp in arch.all_components:
         ops = [op.name for op in arch.behaviour.operations_of(comp.id)]
         info: dict[str, object] = {
             "label": plain(comp.label),
@@ -286,6 +308,8 @@ def node_details(
                 f"{lk.relation.label} {lk.target}" for lk in arch.links_from(comp.id)
             ),
         }
+        if comp in arch.implied:
+            info["implied"] = comp.kind_reason
         if comp.id in overlay.utilisation:
             info["utilisation"] = f"{overlay.utilisation[comp.id]:.1%}"
         if comp.id in overlay.findings:

@@ -53,9 +53,7 @@ class Route:
 def compile_routes(routes: list[dict[str, Any]]) -> list[Route]:
     """Routes in match order: literal paths before templated ones (``/users/login`` first).
     Each carries its ``policy`` (the model's, in the manifest): the balancer has no default."""
-    built = [
-        Route(r["method"], r["path"], r["target"], CallPolicy(**r["policy"])) for r in routes
-    ]
+    built = [Route(r["method"], r["path"], r["target"], CallPolicy(**r["policy"])) for r in routes]
     return sorted(built, key=lambda r: ("{" in r.path, -len(r.path)))
 
 
