@@ -14,7 +14,8 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from archsim.model import Architecture, OpKind, Step
+from archsim.model import Architecture, Kind, OpKind, Step
+from archsim.model.derive import REDELIVER_S, TOKEN_CACHE_S, TOKEN_TTL_S
 from archsim.model.quantities import format_duration
 
 __all__ = ["inspect_tables"]
@@ -139,7 +140,27 @@ def _lifecycle(arch: Architecture) -> Table:
         )
         startup = "\n".join(s.describe() for s in lc.startup)
         table.add_row(escape(lc.component), escape(startup), escape(periodic))
+    timings = _timings(arch)
+    if timings:
+        table.caption = "the model's timings the generated stack runs by: " + "; ".join(timings)
+        table.caption_justify = "left"
     return table
+
+
+def _timings(arch: Architecture) -> list[str]:
+    """The model's runtime timings (``archsim.model.derive``) that this architecture's stack
+    takes from its SPEC, for the parts it has."""
+    out = []
+    if arch.behaviour.events:
+        out.append(f"events left unacknowledged {format_duration(REDELIVER_S)} are redelivered")
+    if arch.of_kind(Kind.AUTH):
+        out.append(f"tokens are valid {format_duration(TOKEN_TTL_S)}")
+        out.append(
+            f"a validated token is trusted {format_duration(TOKEN_CACHE_S)}"
+            if TOKEN_CACHE_S
+            else "every token is checked with the auth service (no token cache)"
+        )
+    return out
 
 
 _SECTIONS: dict[str, Callable[[Architecture], RenderableType]] = {

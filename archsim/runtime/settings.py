@@ -38,9 +38,8 @@ class Settings:
     # set: override the model's intervals (its lifecycle, in the SPEC); None: the model's
     heartbeat_s: float | None = None
     lookup_ttl_s: float | None = None
-    # set: override the model's event redelivery and token lifetime; None: the SPEC's
+    # set: override the model's event redelivery (REDELIVER_S); None: the SPEC's
     redeliver_s: float | None = None
-    token_ttl_s: float | None = None
     # set: how long a gateway trusts a validated token (0: ask every time); None: the SPEC's
     token_cache_s: float | None = None
     log_level: str = "INFO"
@@ -63,7 +62,6 @@ class Settings:
             heartbeat_s=_optional("ARCHSIM_HEARTBEAT_S"),
             lookup_ttl_s=_optional("ARCHSIM_LOOKUP_TTL_S"),
             redeliver_s=_optional("ARCHSIM_REDELIVER_S"),
-            token_ttl_s=_optional("ARCHSIM_TOKEN_TTL_S"),
             token_cache_s=_optional("ARCHSIM_TOKEN_CACHE_S"),
             log_level=env.get("ARCHSIM_LOG_LEVEL", "INFO"),
             log_requests=env.get("ARCHSIM_LOG_REQUESTS", "0").lower() in ("1", "true", "yes"),
