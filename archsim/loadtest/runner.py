@@ -237,6 +237,19 @@ def _environment(spec: LoadSpec, out: Path) -> dict[str, str]:
     return env
 
 
+def tracing_environment(state: dict[str, Any]) -> dict[str, str]:
+    """The load generator's tracing switch, as the stack's state says it was started: on
+    (its CLIENT spans beside the stack's, sampled alike) or off, whatever this shell says."""
+    ratio = state.get("trace_sample")
+    if ratio is None or not state.get("trace_dir"):
+        return {"ARCHSIM_TRACE": "0"}
+    return {
+        "ARCHSIM_TRACE": "1",
+        "ARCHSIM_TRACE_DIR": str(state["trace_dir"]),
+        "ARCHSIM_TRACE_SAMPLE": f"{float(ratio):g}",
+    }
+
+
 def doors(manifest: dict[str, Any], state: dict[str, Any]) -> dict[str, str]:
     """Door component → URL for every entry's door (its first hop): a stack whose traffic
     sources call several components has several front doors."""
@@ -360,6 +373,7 @@ def run_locust(
             env={
                 **_environment(spec, out),
                 "ARCHSIM_DOORS": json.dumps(doors(manifest, state)),
+                **tracing_environment(state),
                 # signing in at the auth service itself (an entry) takes a client credential
                 "ARCHSIM_CLIENT_AUTH": launcher.client_authorization(stack_dir, ENTRY_CLIENT) or "",
             },

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .otlp import TracingError, sample_ratio
 from .prepare import prepare
 from .processes import Progress, instance_alive, ready, running, spawn, stop, wait_ready
 from .stack_files import (
@@ -106,6 +107,9 @@ def _first_state(
         "front_door_component": front,
         "emulate": env.get("ARCHSIM_EMULATE", "0"),
         "trace": env.get("ARCHSIM_TRACE", "0"),
+        # the load generator traces as the stack does: the same sampling, the same folder
+        "trace_sample": _trace_sample(env),
+        "trace_dir": str(stack_dir / env.get("ARCHSIM_TRACE_DIR", STATE_DIR + "/traces")),
         "resources": shareable({k: v for k, v in env.items() if k.startswith("ARCHSIM_URL_")}),
         "instances": [],
         # until up finishes, status compares what runs with what was planned: an up that
@@ -114,6 +118,19 @@ def _first_state(
         "launcher_pid": os.getpid(),
         "complete": False,
     }
+
+
+def _trace_sample(env: dict[str, str]) -> float | None:
+    """The share of traces the stack records (``otlp.sample_ratio``); None when tracing is off."""
+    on = ("1", "true", "yes", "on")
+    if env.get("ARCHSIM_TRACE", "0").lower() not in on:
+        return None
+    if env.get("OTEL_SDK_DISABLED", "false").lower() in on:
+        return None
+    try:
+        return sample_ratio(env)
+    except TracingError:  # the services refuse to start and say why
+        return None
 
 
 def _start_stages(
