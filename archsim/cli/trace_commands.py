@@ -101,6 +101,8 @@ def discover_cmd(
         f"{len(found.links)} links, {len(found.operations)} operations → {output}",
         soft_wrap=True,
     )
+    for client in found.clients:  # a load generator: seen, and no component of the system
+        err_console.print(f"client: {client.describe()}", markup=False, soft_wrap=True)
     for text_line in found.unclassified:
         err_console.print(f"[yellow]unclassified:[/] {text_line}", markup=True)
     for note in found.notes:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from statistics import median
 
 from archsim.traces.classify import Target, target_kind
-from archsim.traces.found import Component, Discovery, Link, Observed, Step
+from archsim.traces.found import Client, Component, Discovery, Link, Observed, Step
 from archsim.traces.records import Span
 from archsim.traces.span_index import SpanIndex
 
@@ -77,7 +77,8 @@ class LinkTally:
 class Tallies:
     """Everything the walk counts: operations, links, unclassified spans, clock skew (ms, per
     caller and callee), the kind each target looked like, and the steps of each operation
-    instance (by the entry span's trace and span id)."""
+    instance (by the entry span's trace and span id), and the durations (ms) of traffic
+    sources' requests per (source, target)."""
 
     ops: dict[tuple[str, str], OpTally] = field(default_factory=dict)
     links: defaultdict[tuple[str, str], LinkTally] = field(
@@ -89,6 +90,9 @@ class Tallies:
     )
     kinds: dict[str, str] = field(default_factory=dict)
     steps_of: defaultdict[tuple[str, str], list[tuple[Span, Target]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    clients: defaultdict[tuple[str, str], list[float]] = field(
         default_factory=lambda: defaultdict(list)
     )
 
@@ -110,8 +114,12 @@ def build(index: SpanIndex, tallies: Tallies, window_s: float) -> Discovery:
         for (source, target), acc in tallies.links.items()
     ]
     links.sort(key=lambda k: (k.source, k.order, k.target))
-    services = sorted({s.service for s in index.spans})
+    services = sorted({s.service for s in index.spans} - index.sources)
     unclassified = sorted(tallies.unclassified.items())
+    clients = [
+        Client(source, target, len(ms), len(ms) / window_s, sum(ms) / len(ms))
+        for (source, target), ms in sorted(tallies.clients.items())
+    ]
     return Discovery(
         components=tuple(_components(services, links, tallies.kinds)),
         links=tuple(links),
@@ -122,6 +130,7 @@ def build(index: SpanIndex, tallies: Tallies, window_s: float) -> Discovery:
         traces=len({s.trace_id for s in index.spans}),
         window_s=window_s,
         services=tuple(services),
+        clients=tuple(clients),
     )
 
 

@@ -5,7 +5,8 @@ fitted to what the spans measured, before tuning (``archsim.traces.tune`` tunes 
   mean of its **exclusive** time (the server span less the union of its steps' spans) **plus the
   component's gap** (``archsim.traces.hops``: the mean of its callers' client spans less its
   server spans — parsing, writing and event-loop waits no span covers, and the network; for the
-  front door, whose clients make no spans, the typical gap), and the cv of the lognormal with
+  front door, from its traffic source's client spans when the traces have them (the load
+  generator's), else the typical gap), and the cv of the lognormal with
   the exclusive time's mean and 95th percentile (clamped to 0.2–1.5); the component's
   ``service_time`` is the count-weighted mean over its operations (the cv likewise). The gap
   is kept as the operation's time *outside* its spans: tuning decides how much of it queues.

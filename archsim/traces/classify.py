@@ -105,7 +105,7 @@ def relation_of(
     out_path, in_path = path(call), path(op)
     same_method = method(call) == method(op) or method(call) is None
     if out_path and in_path and same_method:
-        if out_path == in_path and index.parent(op) is None:
+        if out_path == in_path and index.starts_trace(op):
             return "distributes to"
         if out_path != in_path and in_path.endswith(out_path):
             return "routes to"

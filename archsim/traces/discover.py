@@ -25,6 +25,10 @@ The rules, in the order they apply (docs/discover.md says the same):
    its ``p`` the share of the operation's spans that had it; times come from the caller's own
    clock, so clock skew between services changes neither (skew is reported, not corrected).
 5. Spans naming a parent the files do not hold start their own part of the trace (reported).
+6. **Traffic sources**: a service that serves nothing and starts traces with client spans that
+   another service answers (a load generator, an instrumented browser) is the client of the
+   entries, not a component: its requests are counted per target (``Discovery.clients``), and
+   the server spans under them start the system's part of the trace.
 
 Pure: spans in, a ``Discovery`` out. Here the walk over the spans; ``span_index`` holds the
 spans as a tree, ``classify`` rules 2 and 3, ``build`` rule 4 and the result.
@@ -55,6 +59,8 @@ def discover(spans: list[Span]) -> Discovery:
     for span in index.spans:
         if index.is_entry(span):
             _entry(index, span, tallies)
+        elif index.is_request_of_source(span):
+            _client(index, span, tallies)
         elif (
             span.kind in (SpanKind.CLIENT, SpanKind.PRODUCER)
             or span.attr("db.system", "db.system.name", "messaging.system") is not None
@@ -97,6 +103,14 @@ def _outbound(index: SpanIndex, span: Span, tallies: Tallies) -> None:
         tallies.steps_of[(op.trace_id, op.span_id)].append((span, target))
 
 
+def _client(index: SpanIndex, span: Span, tallies: Tallies) -> None:
+    """Count one request of a traffic source (rule 6): the client of the component that
+    answered it, not a link or a component."""
+    answers = index.answers(span)
+    target = answers[0].service if answers else (peer(span) or "?")
+    tallies.clients[(span.service, target)].append(span.duration_ns / 1e6)
+
+
 def _entry(index: SpanIndex, span: Span, tallies: Tallies) -> None:
     """Count one operation instance; a caller without a client span, or a broker a consumer
     reads from, is a link of its own."""
@@ -106,9 +120,9 @@ def _entry(index: SpanIndex, span: Span, tallies: Tallies) -> None:
     acc.durations.append(span.duration_ns / 1e6)
     acc.errors += span.error
     parent = index.parent(span)
-    if parent is None:
+    if index.starts_trace(span):
         acc.roots += 1
-    elif parent.service != span.service:
+    if parent is not None and parent.service != span.service:
         outside = max(parent.start_ns - span.start_ns, span.end_ns - parent.end_ns) / 1e6
         if trigger == "request" and outside > _SKEW_MS:  # a consumer runs after, by design
             tallies.skew[(parent.service, span.service)].append(outside)

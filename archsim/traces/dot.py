@@ -72,6 +72,8 @@ def to_dot(found: Discovery, name: str = "discovered") -> str:
                 f"//     {step.describe()}  p={step.p:.3f}{fan} at +{step.offset_ms:.2f} ms, "
                 f"{step.mean_ms:.2f} ms"
             )
+    for client in found.clients:
+        lines.append(f"// client (a traffic source, not a component): {client.describe()}")
     for text in found.unclassified:
         lines.append(f"// unclassified: {text}")
     for note in found.notes:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Component", "Discovery", "Link", "Observed", "Step"]
+__all__ = ["Client", "Component", "Discovery", "Link", "Observed", "Step"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +76,25 @@ class Observed:
         return f"{self.component}.{self.name}"
 
 
+@dataclass(frozen=True, slots=True)
+class Client:
+    """A traffic source: ``service`` sent ``count`` requests (``rate`` per second, mean
+    ``mean_ms`` as the client measured them) answered by ``target``, the front door."""
+
+    service: str
+    target: str
+    count: int
+    rate: float
+    mean_ms: float
+
+    def describe(self) -> str:
+        """``load-generator → load_balancer: 120 requests (12.00/s, mean 3.10 ms)``."""
+        return (
+            f"{self.service} → {self.target}: {self.count} requests ({self.rate:.2f}/s, "
+            f"mean {self.mean_ms:.2f} ms as the client measured them)"
+        )
+
+
 @dataclass(frozen=True)
 class Discovery:
     """Everything ``discover`` found, and what it could not place."""
@@ -89,6 +108,7 @@ class Discovery:
     traces: int
     window_s: float
     services: tuple[str, ...] = field(default=())
+    clients: tuple[Client, ...] = field(default=())  # traffic sources: not components
 
     def link(self, source: str, target: str) -> Link | None:
         """The link from ``source`` to ``target``, if discovered."""
@@ -150,6 +170,16 @@ class Discovery:
                     ],
                 }
                 for o in self.operations
+            ],
+            "clients": [
+                {
+                    "service": c.service,
+                    "target": c.target,
+                    "count": c.count,
+                    "rate": round(c.rate, 3),
+                    "mean_ms": round(c.mean_ms, 3),
+                }
+                for c in self.clients
             ],
             "unclassified": list(self.unclassified),
             "notes": list(self.notes),

@@ -26,7 +26,7 @@ class Gaps:
 
     def of(self, component: str) -> float:
         """The mean gap of calls into ``component``; the typical gap when no traced caller
-        reached it (the front door: its clients make no spans)."""
+        reached it (the front door, when its clients make no spans)."""
         seen = self.into.get(component)
         return seen[0] if seen is not None else self.typical
 

@@ -61,7 +61,8 @@ def op_name(span: Span) -> str:
 
 class SpanIndex:
     """Spans by id (the first of a duplicated id kept), children, and the operation each span
-    belongs to; ``missing`` counts, per service, spans whose parent the files do not hold."""
+    belongs to; ``missing`` counts, per service, spans whose parent the files do not hold;
+    ``sources`` are the traffic sources (services whose client spans start traces)."""
 
     def __init__(self, spans: list[Span]) -> None:
         self.by_key: dict[tuple[str, str], Span] = {}
@@ -79,6 +80,16 @@ class SpanIndex:
             else:
                 self.missing[span.service] += 1
         self.serving = {s.service for s in self.spans if self.is_entry(s)}
+        # traffic sources: services that serve nothing and start traces with client spans
+        # another service answered (a load generator, an instrumented browser or client)
+        self.sources = {
+            s.service
+            for s in self.spans
+            if s.kind is SpanKind.CLIENT
+            and s.service not in self.serving
+            and self.parent(s) is None
+            and self.answers(s)
+        }
         # (caller, callee, method, path) → the callee's operation, from calls it answered: an
         # unanswered call (a timeout, a span the callee lost) still names what it asked for
         self.answered: dict[tuple[str, str, str | None, str], str] = {}
@@ -104,6 +115,21 @@ class SpanIndex:
             return False
         parent = self.parent(span)
         return parent is None or parent.service != span.service
+
+    def is_request_of_source(self, span: Span) -> bool:
+        """Is ``span`` a request of a traffic source (a root client span of one of
+        ``sources``): the client's side of an entry, not a step of any operation?"""
+        return (
+            span.kind is SpanKind.CLIENT
+            and span.service in self.sources
+            and self.parent(span) is None
+        )
+
+    def starts_trace(self, span: Span) -> bool:
+        """Does ``span`` start its trace inside the system: a root, or the answer to a
+        traffic source's request (the front door's server span under a load generator's)?"""
+        parent = self.parent(span)
+        return parent is None or self.is_request_of_source(parent)
 
     def operation_of(self, span: Span) -> Span | None:
         """The entry span of ``span``'s service above it (None: outside any operation)."""
