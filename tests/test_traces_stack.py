@@ -1,10 +1,12 @@
 """Traces from the seed's generated stack: started with tracing on, driven by a short
 ``archsim loadtest`` through the front door, stopped (which flushes every instance's spans);
 then the spans are checked (every step has its span, parents resolve across processes and
-through the broker) and ``archsim discover`` must recover the seed from them."""
+through the broker, the load generator's client spans are the parents of the front door's) and
+``archsim discover`` must recover the seed from them."""
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 from collections.abc import Iterator
@@ -65,7 +67,8 @@ def traced(seed: Architecture, tmp_path_factory: pytest.TempPathFactory) -> Iter
 
 def test_every_service_wrote_otlp_json(traced: Path) -> None:
     names = {p.name.split("-")[0] for p in traced.glob("*.otlp.jsonl")}
-    for component in ("load_balancer", "api_gateway", "order_service", "notification_service"):
+    for component in ("load_balancer", "api_gateway", "order_service", "notification_service",
+                      "load"):  # fmt: skip
         assert any(n.startswith(component) for n in names), names
     pytest.importorskip("opentelemetry.proto")
     from google.protobuf import json_format
@@ -88,12 +91,16 @@ def test_an_order_is_one_trace_across_processes_and_the_broker(traced: Path) -> 
     def parent(span: dict[str, Any]) -> dict[str, Any] | None:
         return by_id.get(span.get("parentSpanId", ""))
 
-    # every span of the trace but its root (the load balancer's) has its parent in the files
+    # every span of the trace but its root (the load generator's request) has its parent in
+    # the files; the load balancer's server span is the request's child
     roots = [s for s in trace if parent(s) is None]
-    assert [r["service"] for r in roots] == ["load_balancer"], roots
-    # named by the route's template, as OpenTelemetry's HTTP conventions name server spans
+    assert [(r["service"], r["kind"]) for r in roots] == [("load-generator", 3)], roots
     assert roots[0]["name"] == "POST /api/orders"
-    assert roots[0]["attrs"]["http.route"] == "/api/orders"
+    front = next(s for s in trace if s.get("parentSpanId") == roots[0]["spanId"])
+    assert (front["service"], front["kind"]) == ("load_balancer", 2)
+    # named by the route's template, as OpenTelemetry's HTTP conventions name server spans
+    assert front["name"] == "POST /api/orders"
+    assert front["attrs"]["http.route"] == "/api/orders"
     products = [s for s in spans if s["service"] == "load_balancer" and s["kind"] == 2
                 and "products/" in s["attrs"]["url.path"]]  # fmt: skip
     assert products and all(s["attrs"]["http.route"].endswith("/{id}") for s in products)
@@ -111,6 +118,30 @@ def test_an_order_is_one_trace_across_processes_and_the_broker(traced: Path) -> 
     # the server span of a callee is the child of its caller's client span
     user = next(s for s in trace if s["service"] == "user_service" and s["kind"] == 2)
     assert parent(user)["service"] == "order_service" and parent(user)["kind"] == 3
+
+
+def test_the_load_generator_is_the_client_of_every_front_door_span(traced: Path) -> None:
+    spans = _spans(traced)
+    by_id = {s["spanId"]: s for s in spans}
+    sent = [s for s in spans if s["service"] == "load-generator"]
+    assert sent and all(s["kind"] == 3 and "parentSpanId" not in s for s in sent)
+    assert all(s["attrs"]["url.full"].startswith("http://127.0.0.1:") for s in sent)
+    assert {s["attrs"]["http.request.method"] for s in sent} >= {"GET", "POST"}
+    assert all(int(s["attrs"]["http.response.status_code"]) < 500 for s in sent)
+    # every request the front door served came from the load generator (every one traced)
+    front = [s for s in spans if s["service"] == "load_balancer" and s["kind"] == 2]
+    parents = [by_id.get(s.get("parentSpanId", "")) for s in front]
+    assert parents and all(p is not None and p["service"] == "load-generator" for p in parents)
+    # the client span holds the server span it caused (one clock: the same host)
+    for server, client in zip(front, parents, strict=True):
+        assert client is not None
+        assert int(client["startTimeUnixNano"]) <= int(server["startTimeUnixNano"])
+        assert int(server["endTimeUnixNano"]) <= int(client["endTimeUnixNano"]) + 1_000_000
+    # a span for every request Locust counted (sign-ups and logins too); its stats CSV, as
+    # last written, lags the end of the run (measured: 357 requests beside 400 spans)
+    with open(traced.parent.parent / "run" / "locust_stats.csv") as fh:
+        total = next(r for r in csv.DictReader(fh) if r["Name"] == "Aggregated")
+    assert len(sent) >= int(total["Request Count"]) > 0, (len(sent), total)
 
 
 def test_cache_spans_carry_the_semantic_conventions(traced: Path) -> None:
@@ -195,6 +226,11 @@ def test_discover_recovers_every_link_of_the_seed(
     assert kinds["cache"] == "cache" and kinds["order_db"] == "database"
     assert kinds["service_registry"] == "registry"  # from registration and heartbeat spans
     assert not discovered.unclassified
+    # the load generator: seen as the front door's client, not a component
+    assert "load-generator" not in kinds
+    assert [(c.service, c.target) for c in discovered.clients] == [
+        ("load-generator", "load_balancer")
+    ]
 
 
 def test_discover_recovers_each_operations_step_order(seed: Architecture, discovered: Any) -> None:
@@ -247,6 +283,8 @@ def test_calibrate_from_traces_writes_a_profile_the_simulator_takes(
     assert "network_latency" in fit["profile"]["graph"]
     assert {"network_latency", "on_path", "cv"} <= set(fit["why"])
     assert "gap" in fit["why"]["product_service.service_time"]
+    # the entries' latency is what the load generator measured, no gap added
+    assert fit["why"]["entries"].startswith("client spans of load-generator"), fit["why"]
     sim = [
         "simulate",
         str(seed_path),
