@@ -201,3 +201,24 @@ def test_sampling_follows_the_stacks_ratio_and_off_writes_nothing(tmp_path: Path
         folder, traceparent = done.stdout.split()
         assert (folder != "-") is expect_dir
         assert traceparent == "-" if flag is None else traceparent.endswith(f"-{flag}")
+
+
+def test_loadtest_traces_as_the_stack_was_started() -> None:
+    from archsim.loadtest.runner import tracing_environment
+    from archsim.runtime.launcher import _trace_sample
+
+    state = {"trace": "1", "trace_sample": 0.25, "trace_dir": "/stack/.archsim/traces"}
+    assert tracing_environment(state) == {
+        "ARCHSIM_TRACE": "1",
+        "ARCHSIM_TRACE_DIR": "/stack/.archsim/traces",
+        "ARCHSIM_TRACE_SAMPLE": "0.25",
+    }
+    # untraced (or a state file from before): off, whatever the shell says
+    assert tracing_environment({"trace": "0", "trace_sample": None}) == {"ARCHSIM_TRACE": "0"}
+    assert tracing_environment({}) == {"ARCHSIM_TRACE": "0"}
+    assert _trace_sample({"ARCHSIM_TRACE": "1"}) == 1.0
+    assert _trace_sample({"ARCHSIM_TRACE": "1", "OTEL_TRACES_SAMPLER": "traceidratio",
+                          "OTEL_TRACES_SAMPLER_ARG": "0.1"}) == 0.1  # fmt: skip
+    assert _trace_sample({"ARCHSIM_TRACE": "1", "OTEL_SDK_DISABLED": "true"}) is None
+    assert _trace_sample({"ARCHSIM_TRACE": "1", "ARCHSIM_TRACE_SAMPLE": "half"}) is None
+    assert _trace_sample({}) is None
