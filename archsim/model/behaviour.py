@@ -7,10 +7,13 @@ from the relations by written rules (docs/behaviour.md).
 
 from __future__ import annotations
 
+import dataclasses
 from enum import StrEnum
 from functools import cached_property
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.dataclasses import dataclass
 
 from archsim.model.distributions import Distribution
 from archsim.model.kinds import Relation
@@ -30,6 +33,7 @@ __all__ = [
 ]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
+_STRICT = ConfigDict(extra="forbid")  # dataclasses: frozen is the decorator's
 
 
 class StepAction(StrEnum):
@@ -68,32 +72,42 @@ class CallPolicy(BaseModel):
     breaker_reset: float = Field(10.0, gt=0)
 
 
-class Step(BaseModel):
+# A step per call, query and publication: half a million in the largest files. A validated
+# pydantic dataclass with slots holds one in ~0.2 KB where a BaseModel took ~0.7 KB (its
+# ``__dict__``); the same fields, checks, JSON and schema (``archsim schema`` unchanged).
+@dataclass(frozen=True, slots=True, config=_STRICT)
+class Step:
     """One thing an operation does, in order."""
 
-    model_config = _FROZEN
     action: StepAction
-    target: str | None = Field(None, description="component acted on (None for compute)")
-    operation: str | None = Field(None, description="callee operation (call)")
-    relation: Relation | None = Field(None, description="the link this step comes from")
-    mode: str | None = Field(None, description="query: read or write")
-    key: str | None = Field(None, description="cache key pattern, e.g. product:{id}")
+    target: str | None = Field(default=None, description="component acted on (None for compute)")
+    operation: str | None = Field(default=None, description="callee operation (call)")
+    relation: Relation | None = Field(default=None, description="the link this step comes from")
+    mode: str | None = Field(default=None, description="query: read or write")
+    key: str | None = Field(default=None, description="cache key pattern, e.g. product:{id}")
     event: str | None = None
-    p: float = Field(1.0, ge=0, le=1, description="probability the step happens")
-    hit_ratio: float | None = Field(None, ge=0, le=1)
+    p: float = Field(default=1.0, ge=0, le=1, description="probability the step happens")
+    hit_ratio: float | None = Field(default=None, ge=0, le=1)
     ttl: float | None = None
     on_miss: tuple[Step, ...] = ()
     policy: CallPolicy | None = None
-    error_rate: float = Field(0.0, ge=0, le=1, description="probability the interaction fails")
-    latency: float = Field(0.0, ge=0, description="one-way network latency of the hop (s)")
+    error_rate: float = Field(
+        default=0.0, ge=0, le=1, description="probability the interaction fails"
+    )
+    latency: float = Field(default=0.0, ge=0, description="one-way network latency of the hop (s)")
     service_time: Distribution | None = Field(
-        None, description="compute: this operation's own service time (None: the component's)"
+        default=None,
+        description="compute: this operation's own service time (None: the component's)",
     )
     compensation: Step | None = Field(
-        None,
+        default=None,
         description="saga: the call that undoes this one when a later step of the operation "
         "fails (rule saga.compensate)",
     )
+
+    def model_copy(self, *, update: dict[str, Any] | None = None) -> Step:
+        """A copy with some fields replaced (validated), as for the model's other records."""
+        return dataclasses.replace(self, **(update or {}))
 
     @property
     def checks_token(self) -> bool:

@@ -31,7 +31,6 @@ from archsim.model.behaviour import (
     Step,
     StepAction,
 )
-from archsim.model.compact import shared_fields
 from archsim.model.entries import ENTRY_KINDS, derive_entries, forwards, is_entry
 from archsim.model.events import Handler, Publication, event_flows, plan_handlers, publications
 from archsim.model.kinds import Kind, Relation
@@ -126,7 +125,7 @@ class _Deriver:
 
     def _new_call(self, link: Link, operation: str) -> Step:
         target = self.arch.component(link.target)
-        step = Step(
+        return Step(
             action=StepAction.CALL,
             target=link.target,
             operation=operation,
@@ -136,7 +135,6 @@ class _Deriver:
             error_rate=link.error_rate,
             latency=self._latency(link, target),
         )
-        return shared_fields(step)  # a step per call link: see archsim.model.compact
 
     def _query(self, link: Link, mode: str) -> Step:
         key = (id(link), mode)
@@ -161,7 +159,7 @@ class _Deriver:
         if hit is None:
             hit = node.hit_ratio if node.hit_ratio is not None else A.DEFAULT_HIT_RATIO
         ttl = cache.ttl or A.DEFAULT_TTL_S
-        common = {"target": cache.target, "relation": cache.relation, "key": key}
+        common: dict[str, Any] = {"target": cache.target, "relation": cache.relation, "key": key}
         latency = self._latency(cache, node)
         fill = Step(action=StepAction.CACHE_SET, ttl=ttl, latency=latency, **common)
         return Step(
