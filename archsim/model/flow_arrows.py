@@ -44,7 +44,7 @@ _CONSUMERS = frozenset({Kind.SERVICE, Kind.EXTERNAL})
 
 
 def read_flow_arrows(
-    graph: DotGraph, labelled: dict[int, tuple[Relation | None, str]], reader: Reader
+    graph: DotGraph, labelled: list[tuple[Relation | None, str]], reader: Reader
 ) -> dict[int, tuple[str, ...]]:
     """Turn each broker-to-consumer edge of ``graph`` round (in place) and read it as
     ``subscribes to``; return the events free labels on those edges name, by edge index."""

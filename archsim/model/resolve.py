@@ -99,7 +99,7 @@ def explicit_kind(node: DotNode) -> Kind | None:
     return kind
 
 def resolve_kinds(
-    graph: DotGraph, relations: dict[int, Relation | None], reader: Reader
+    graph: DotGraph, relations: list[Relation | None], reader: Reader
 ) -> dict[str, tuple[Kind, str]]:
     """The kind of every node with the reason, by the order of evidence above."""
     outgoing: dict[str, list[tuple[Relation, str]]] = {}
