@@ -46,7 +46,8 @@ class DotNode:
 @dataclass(slots=True)
 class DotEdge:
     """One edge ``source -> target`` (a chain ``a -> b -> c`` yields two edges; a subgraph
-    operand ``a -> {b c}`` yields one edge per pair). Ports (``a:p``) are kept in ``*_port``."""
+    operand ``a -> {b c}`` yields one edge per pair). Ports (``a:p``) are kept in ``*_port``.
+    The edges of one statement share one ``attrs`` dict: read it, never change it in place."""
 
     source: str
     target: str

@@ -8,6 +8,7 @@ Positions are character offsets; line/column are derived only when a location is
 from __future__ import annotations
 
 import re
+import sys
 from bisect import bisect_right
 
 from archsim.errors import Diagnostic, DotSyntaxError, Location, Severity
@@ -268,6 +269,9 @@ def tokenize(source: Source, line_comments: bool = True) -> Tokens:
     kadd, vadd, padd = kinds.append, values.append, positions.append
     finditer = _MASTER.finditer
     keywords = KEYWORDS
+    # Ids and strings repeat (a node is named by every edge it has): one string object each
+    # (sys.intern), not one per mention: ~50 bytes an edge of the model and of the tree.
+    intern = sys.intern
     pos = 1 if text.startswith("\ufeff") else 0
     finished = False
     while not finished:
@@ -284,7 +288,7 @@ def tokenize(source: Source, line_comments: bool = True) -> Tokens:
                     vadd(low)
                 else:
                     kadd("ID")
-                    vadd(word)
+                    vadd(intern(word))
                 padd(m.start(1))
             elif g == 4 or g == 3:
                 tok = m.group(g)
@@ -294,7 +298,7 @@ def tokenize(source: Source, line_comments: bool = True) -> Tokens:
             elif g == 2:
                 kadd("STR")
                 body = m.group(2)
-                vadd(unescape(body[1:-1]) if "\\" in body else body[1:-1])
+                vadd(intern(unescape(body[1:-1]) if "\\" in body else body[1:-1]))
                 padd(m.start(2))
             elif g != 13:
                 nxt = _rare(toks, m, g, line_comments)
