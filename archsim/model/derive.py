@@ -6,6 +6,7 @@ small function named after what it derives; the ``rule`` field of every operatio
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -238,7 +239,8 @@ class _Deriver:
             return "request"
         stores = bool(self.arch.links_from(target.id, Relation.STORES_IN))
         mode = link.mode or ("lookup" if stores else "action")
-        return f"get_{res}" if mode == "lookup" else f"create_{res}"
+        # interned: a name per call step otherwise (~60 bytes each, 900,000 at 1,000,000 links)
+        return sys.intern(f"get_{res}" if mode == "lookup" else f"create_{res}")
 
     def _publish(self, pub: Publication) -> Step:
         link = pub.link
