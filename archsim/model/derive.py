@@ -36,6 +36,7 @@ from archsim.model.entries import ENTRY_KINDS, derive_entries, forwards, is_entr
 from archsim.model.events import Handler, Publication, event_flows, plan_handlers, publications
 from archsim.model.kinds import Kind, Relation
 from archsim.model.naming import plural, resource_of
+from archsim.model.records import build
 from archsim.model.saga import compensate
 from archsim.model.weights import shares
 
@@ -126,7 +127,8 @@ class _Deriver:
 
     def _new_call(self, link: Link, operation: str) -> Step:
         target = self.arch.component(link.target)
-        return Step(
+        return build(
+            Step,
             action=StepAction.CALL,
             target=link.target,
             operation=operation,
@@ -145,7 +147,8 @@ class _Deriver:
 
     def _new_query(self, link: Link, mode: str) -> Step:
         db = self.arch.component(link.target)
-        return Step(
+        return build(
+            Step,
             action=StepAction.QUERY,
             target=link.target,
             relation=link.relation,
@@ -244,7 +247,8 @@ class _Deriver:
 
     def _publish(self, pub: Publication) -> Step:
         link = pub.link
-        return Step(
+        return build(
+            Step,
             action=StepAction.PUBLISH,
             target=link.target,
             relation=link.relation,

@@ -39,6 +39,7 @@ from archsim.model.kinds import (
     normalise_relation,
     suggest_relation,
 )
+from archsim.model.records import build
 from archsim.model.references import check_references
 from archsim.model.resolve import relation_for_target, resolve_kinds
 from archsim.model.weights import check_weights
@@ -197,7 +198,8 @@ def _link(
     named = ([values["event"]] if "event" in values else []) + list(values.get("events", carried))
     values["events"] = tuple(dict.fromkeys(named))
     try:
-        return Link(
+        return build(
+            Link,
             source=edge.source,
             target=edge.target,
             relation=relation,
@@ -205,7 +207,7 @@ def _link(
             explicit=tuple(k for k in edge.attrs if k in A.EDGE_ATTRIBUTES),
             attrs=_raw(edge.attrs),
             comments=edge.comments,
-            source_ref={"line": edge.location.line, "col": edge.location.col},  # type: ignore[arg-type]
+            source_ref={"line": edge.location.line, "col": edge.location.col},
             **values,
         )
     except ValueError as exc:
