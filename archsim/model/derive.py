@@ -6,7 +6,6 @@ small function named after what it derives; the ``rule`` field of every operatio
 
 from __future__ import annotations
 
-import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,7 +33,7 @@ from archsim.model.behaviour import (
 )
 from archsim.model.entries import ENTRY_KINDS, derive_entries, forwards, is_entry
 from archsim.model.events import Handler, Publication, event_flows, plan_handlers, publications
-from archsim.model.kinds import Kind, Relation
+from archsim.model.kinds import Interaction, Kind, Relation
 from archsim.model.naming import plural, resource_of
 from archsim.model.records import build
 from archsim.model.saga import compensate
@@ -94,6 +93,9 @@ class _Deriver:
     _memo: dict[tuple[int, str], Step] = field(default_factory=dict)
     _resources: dict[str, str] = field(default_factory=dict)
     _policies: dict[tuple, CallPolicy] = field(default_factory=dict)
+    # one callee operation name per (target, mode), shared by every call step that names it
+    # (a string per step before: ~60 bytes each, 900,000 at 1,000,000 links)
+    _callees: dict[tuple[str, str | None], str] = field(default_factory=dict)
     pubs: dict[str, list[Publication]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -233,6 +235,14 @@ class _Deriver:
     def _callee_operation(self, link: Link, target: Component) -> str:
         if link.operation:
             return link.operation
+        key = (target.id, link.mode)  # the same for every caller: one name, worked out once
+        if key not in self._callees:
+            self._callees[key] = self._default_operation(target, link.mode)
+        return self._callees[key]
+
+    def _default_operation(self, target: Component, mode: str | None) -> str:
+        """The operation a call without ``operation=`` asks ``target`` for (by its kind; a
+        service: ``get_<resource>`` when it stores data or ``mode=lookup``, else ``create_``)."""
         res = self._resource(target)
         if target.kind is Kind.AUTH:
             return "validate_token"
@@ -241,9 +251,8 @@ class _Deriver:
         if target.kind is Kind.EXTERNAL:
             return "request"
         stores = bool(self.arch.links_from(target.id, Relation.STORES_IN))
-        mode = link.mode or ("lookup" if stores else "action")
-        # interned: a name per call step otherwise (~60 bytes each, 900,000 at 1,000,000 links)
-        return sys.intern(f"get_{res}" if mode == "lookup" else f"create_{res}")
+        mode = mode or ("lookup" if stores else "action")
+        return f"get_{res}" if mode == "lookup" else f"create_{res}"
 
     def _publish(self, pub: Publication) -> Step:
         link = pub.link
@@ -547,7 +556,7 @@ def _lifecycles(arch: Architecture, d: _Deriver) -> tuple[Lifecycle, ...]:
             for link in arch.links_from(comp.id, Relation.REGISTERS_WITH)
         ]
         callees = {
-            link.target for link in arch.links_from(comp.id) if link.interaction.value == "sync"
+            link.target for link in arch.links_from(comp.id) if link.interaction is Interaction.SYNC
         }
         lookups = [
             d._call(reg, "lookup")
