@@ -13,8 +13,8 @@ from archsim.codegen.handlers import _RouteStep
 from archsim.codegen.steps import _StepLines
 from archsim.model import Step, StepAction, StepVisitor, visit
 from archsim.model.visit import VISITOR_METHODS, missing_methods
-from archsim.sim.analytic import _LocalVisits, _OwnTime
 from archsim.sim.compiler import _StepCompiler
+from archsim.sim.demands import _LocalVisits, _OwnTime
 
 CONSUMERS = [
     _StepCompiler,  # the simulator
