@@ -138,18 +138,97 @@ def run_replication(
     if pilot:
         rec.pilot = []
     weights = entry_weights(arch, workload)
-    entries = arch.behaviour.entries
     sinks = {i: _Entry(rec) for i, _ in weights}
-    front = [
-        (model.ops[(entries[i].operation.component, entries[i].operation.operation)], sinks[i])
-        for i, _ in weights
-    ]
-    cum = list(accumulate(w for _, w in weights))
+    front = _Front(model, weights, sinks)
+    if workload.closed:
+        _start_users(kernel, runner, rec, front, waits, workload, duration)
+    else:
+        _start_arrivals(kernel, runner, rec, front, waits, workload, duration)
+    if cfg.lifecycle:
+        _background(model, rng)
+    for fault in cfg.faults:
+        _schedule_fault(kernel, model.stations[fault.component], fault)
+    width = duration / cfg.bins
+    snaps, series = _schedule_snapshots(model, rec, warm, duration, cfg.bins)
+    _run_frozen(kernel, duration + min(30.0, 0.25 * duration))  # plus a drain
+    out = _collect(model, rec, sinks, arch.behaviour.entries, snaps, series, warm, duration, width)
+    out["truncated"] = runner.truncated
+    out["compensations"] = runner.compensations
+    return out
+
+
+class _Front:
+    """The front door: per entry of the mix its operation and sink (``choices``), picked by a
+    uniform draw bisected into the cumulative weights ``cum``."""
+
+    __slots__ = ("choices", "cum", "last")
+
+    def __init__(
+        self, model: CompiledModel, weights: list[tuple[int, float]], sinks: dict[int, _Entry]
+    ) -> None:
+        entries = model.arch.behaviour.entries
+        self.choices = [
+            (model.ops[(entries[i].operation.component, entries[i].operation.operation)], sinks[i])
+            for i, _ in weights
+        ]
+        self.cum = list(accumulate(w for _, w in weights))
+        self.last = len(self.choices) - 1
+
+
+def _start_users(
+    kernel: Kernel,
+    runner: Runner,
+    rec: _Recorder,
+    front: _Front,
+    waits: HostWaits | None,
+    workload: Workload,
+    duration: float,
+) -> None:
+    """Closed workload: ``workload.users`` users, each thinking, then sending one request and
+    waiting for its answer, until ``duration`` (s)."""
+    env, rng, warm = kernel.env, kernel.rng, kernel.warm
+    choices, cum, last = front.choices, front.cum, front.last
     rand, later, start = rng.random, kernel.later, runner.start
-    last = len(front) - 1
+    think = sampler(workload.think, rng)
+
+    def user(_: None) -> None:
+        if env._now >= duration:
+            return
+        op, sink = choices[min(bisect.bisect_left(cum, rand()), last)]
+        now = env._now
+        rec.enter(now)
+        if now >= warm:
+            sink.arrived += 1
+        if waits is not None:
+            waits.arrived += 1
+
+        def back(f: Frame, sink: _Entry = sink) -> None:
+            sink.done(f)
+            later(think(), user, None)
+
+        start(op, back)
+
+    for _ in range(workload.users or 0):
+        later(think(), user, None)
+
+
+def _start_arrivals(
+    kernel: Kernel,
+    runner: Runner,
+    rec: _Recorder,
+    front: _Front,
+    waits: HostWaits | None,
+    workload: Workload,
+    duration: float,
+) -> None:
+    """Open workload: Poisson (thinned under a ramp) or evenly spaced arrivals at the
+    workload's rate (requests/s) until ``duration`` (s)."""
+    env, rng, warm = kernel.env, kernel.rng, kernel.warm
+    choices, cum, last = front.choices, front.cum, front.last
+    rand, later, start = rng.random, kernel.later, runner.start
 
     def send() -> None:
-        op, sink = front[min(bisect.bisect_left(cum, rand()), last)]
+        op, sink = choices[min(bisect.bisect_left(cum, rand()), last)]
         now = env._now
         rec.area += rec.inflight * (now - rec.last)  # rec.enter(now), written out
         rec.last = now
@@ -160,73 +239,56 @@ def run_replication(
             waits.arrived += 1
         start(op, sink.done)
 
-    if workload.closed:
-        think = sampler(workload.think, rng)
+    peak = workload.peak_rate
+    varying = bool(workload.ramp)
+    poisson = workload.arrivals == "poisson"
+    expo = rng.expovariate
+    queue, seq = kernel.queue, kernel.seq
 
-        def user(_: None) -> None:
-            if env._now >= duration:
-                return
-            op, sink = front[min(bisect.bisect_left(cum, rand()), last)]
-            now = env._now
-            rec.enter(now)
-            if now >= warm:
-                sink.arrived += 1
-            if waits is not None:
-                waits.arrived += 1
+    def arrive(_: Any) -> None:
+        now = env._now
+        if now >= duration:
+            return
+        if poisson:
+            if not varying or rand() * peak < workload.rate_at(now):
+                send()  # thinning keeps a ramped Poisson process exact
+            # later(expo(peak), arrive, None), written out: expovariate's own expression
+            heappush(queue, (now + -_log(1.0 - rand()) / peak, seq(), arrive, None))
+        else:
+            rate = workload.rate_at(now)
+            if rate > 0:
+                send()
+            later(1.0 / rate if rate > 0 else duration / 1000, arrive, None)
 
-            def back(f: Frame, sink: _Entry = sink) -> None:
-                sink.done(f)
-                later(think(), user, None)
+    later(expo(peak) if poisson else 0.0, arrive, None)
 
-            start(op, back)
 
-        for _ in range(workload.users or 0):
-            later(think(), user, None)
-    else:
-        peak = workload.peak_rate
-        varying = bool(workload.ramp)
-        poisson = workload.arrivals == "poisson"
-        expo = rng.expovariate
-        queue, seq = kernel.queue, kernel.seq
-
-        def arrive(_: Any) -> None:
-            now = env._now
-            if now >= duration:
-                return
-            if poisson:
-                if not varying or rand() * peak < workload.rate_at(now):
-                    send()  # thinning keeps a ramped Poisson process exact
-                # later(expo(peak), arrive, None), written out: expovariate's own expression
-                heappush(queue, (now + -_log(1.0 - rand()) / peak, seq(), arrive, None))
-            else:
-                rate = workload.rate_at(now)
-                if rate > 0:
-                    send()
-                later(1.0 / rate if rate > 0 else duration / 1000, arrive, None)
-
-        later(expo(peak) if poisson else 0.0, arrive, None)
-
-    if cfg.lifecycle:
-        _background(model, rng)
-    for fault in cfg.faults:
-        _schedule_fault(kernel, model.stations[fault.component], fault)
-
+def _schedule_snapshots(
+    model: CompiledModel, rec: _Recorder, warm: float, duration: float, bins: int
+) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
+    """Schedule the snapshots: ``"warm"`` and ``"end"`` (filled in as the run passes them) and
+    one per time bin of ``duration / bins`` seconds (appended to the series)."""
+    later = model.k.later
     snaps: dict[str, dict[str, Any]] = {}
     series: list[dict[str, Any]] = []
-    width = duration / cfg.bins
+    width = duration / bins
 
     def take(name: str) -> None:
         snaps[name] = _snapshot(model, rec)
 
     def sample(k: int) -> None:
         series.append(_snapshot(model, rec))
-        if k + 1 < cfg.bins:
+        if k + 1 < bins:
             later(width, sample, k + 1)
 
     later(warm, take, "warm")
     later(width, sample, 0)
     later(duration, take, "end")
-    drain = min(30.0, 0.25 * duration)
+    return snaps, series
+
+
+def _run_frozen(kernel: Kernel, until: float) -> None:
+    """Run the kernel until ``until`` (s) with the objects alive so far frozen out of the GC."""
     # The model, the compiled stations and steps and their statistics live through the run:
     # frozen, the cyclic GC's full passes (triggered by the frames the run allocates) skip them;
     # unfrozen they are traversed again and again, a cost per hop that grows with the model.
@@ -235,14 +297,10 @@ def run_replication(
     if freeze:
         gc.freeze()
     try:
-        kernel.run(duration + drain)
+        kernel.run(until)
     finally:
         if freeze:
             gc.unfreeze()
-    out = _collect(model, rec, sinks, entries, snaps, series, warm, duration, width)
-    out["truncated"] = runner.truncated
-    out["compensations"] = runner.compensations
-    return out
 
 
 def _host_waits(arch: Architecture, kernel: Kernel, workload: Workload) -> HostWaits | None:
@@ -303,47 +361,15 @@ def _collect(
     duration: float,
     width: float,
 ) -> dict[str, Any]:
-    window = duration - warm
+    """The replication's plain data over the window ``[warm, duration]`` (s), from the sinks,
+    the model's counters and the difference of the ``"warm"`` and ``"end"`` snapshots."""
     a, b = snaps["warm"], snaps["end"]
-    out: dict[str, Any] = {"window": window, "warmup": warm}
-    out["entries"] = {
-        entries[i].id: {
-            "arrived": s.arrived,
-            "ok": s.ok,
-            "errors": s.errors,
-            "timeouts": s.timeouts,
-            "rejected": s.rejected,
-            "count": s.hist.count,
-            "sum": s.hist.total,
-            "hist": s.hist.sparse(),
-        }
-        for i, s in sinks.items()
+    out: dict[str, Any] = {"window": duration - warm, "warmup": warm}
+    out["entries"] = {entries[i].id: _entry_stats(s) for i, s in sinks.items()}
+    out["components"] = {
+        sid: _station_stats(st, a[sid], b[sid], [snap[sid] for snap in series], width)
+        for sid, st in model.stations.items()
     }
-    comps: dict[str, Any] = {}
-    for sid, st in model.stations.items():
-        capacity = st.workers * len(st.replicas)
-        busy, queue, rejected, _ = (y - x for x, y in zip(a[sid], b[sid], strict=True))
-        prev = 0.0
-        util_series, queue_series = [], []
-        for snap in series:
-            util_series.append((snap[sid][0] - prev) / (width * capacity))
-            prev = snap[sid][0]
-            queue_series.append(snap[sid][3])
-        comps[sid] = {
-            "busy_area": busy,
-            "queue_area": queue,
-            "capacity": capacity,
-            "rejected": rejected,
-            "completions": st.completions,
-            "count": st.hist.count,
-            "errors": st.errors,
-            "sum": st.hist.total,
-            "hist": st.hist.sparse(),
-            "queue_end": b[sid][3],
-            "util_series": util_series,
-            "queue_series": queue_series,
-        }
-    out["components"] = comps
     out["links"] = [
         {
             "source": s,
@@ -357,6 +383,68 @@ def _collect(
         }
         for (s, t, r), ls in model.links.items()
     ]
+    out["events"] = _event_stats(model, a, b)
+    out["inflight_area"] = b["inflight_area"] - a["inflight_area"]
+    out["series"] = {
+        "t": [(k + 1) * width for k in range(len(series))],
+        "throughput": [c / width for c in rec.bin_count],
+        "latency_mean": [
+            s / c if c else 0.0 for s, c in zip(rec.bin_sum, rec.bin_count, strict=True)
+        ],
+    }
+    if rec.pilot is not None:
+        out["pilot"] = rec.pilot
+    return out
+
+
+def _entry_stats(s: _Entry) -> dict[str, Any]:
+    """One entry's outcome counts and latency histogram (s)."""
+    return {
+        "arrived": s.arrived,
+        "ok": s.ok,
+        "errors": s.errors,
+        "timeouts": s.timeouts,
+        "rejected": s.rejected,
+        "count": s.hist.count,
+        "sum": s.hist.total,
+        "hist": s.hist.sparse(),
+    }
+
+
+def _station_stats(
+    st: Station, a: tuple[Any, ...], b: tuple[Any, ...], samples: list[Any], width: float
+) -> dict[str, Any]:
+    """One station's window figures from its snapshots at warm-up end ``a`` and run end ``b``,
+    and its utilisation and queue series from the per-bin ``samples`` (bins of ``width`` s)."""
+    capacity = st.workers * len(st.replicas)
+    busy, queue, rejected, _ = (y - x for x, y in zip(a, b, strict=True))
+    prev = 0.0
+    util_series, queue_series = [], []
+    for snap in samples:
+        util_series.append((snap[0] - prev) / (width * capacity))
+        prev = snap[0]
+        queue_series.append(snap[3])
+    return {
+        "busy_area": busy,
+        "queue_area": queue,
+        "capacity": capacity,
+        "rejected": rejected,
+        "completions": st.completions,
+        "count": st.hist.count,
+        "errors": st.errors,
+        "sum": st.hist.total,
+        "hist": st.hist.sparse(),
+        "queue_end": b[3],
+        "util_series": util_series,
+        "queue_series": queue_series,
+    }
+
+
+def _event_stats(
+    model: CompiledModel, a: dict[str, Any], b: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Per consumer of an event flow: published, consumed and failed counts, its backlog over
+    the window (snapshots ``a`` to ``b``) and its processing-time histogram (s)."""
     events = []
     flows: dict[str, Any] = {}
     for f in model.arch.behaviour.events:
@@ -380,15 +468,4 @@ def _collect(
                 "hist": consumer.hist.sparse(),
             }
         )
-    out["events"] = events
-    out["inflight_area"] = b["inflight_area"] - a["inflight_area"]
-    out["series"] = {
-        "t": [(k + 1) * width for k in range(len(series))],
-        "throughput": [c / width for c in rec.bin_count],
-        "latency_mean": [
-            s / c if c else 0.0 for s, c in zip(rec.bin_sum, rec.bin_count, strict=True)
-        ],
-    }
-    if rec.pilot is not None:
-        out["pilot"] = rec.pilot
-    return out
+    return events
