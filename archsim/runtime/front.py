@@ -104,44 +104,13 @@ def _endpoint(front: Front, route: APIRoute) -> Handler | None:
     """A direct caller of ``route``'s endpoint, or None when it needs FastAPI's machinery:
     inputs are only the request, typed path parameters and at most one JSON body model."""
     dep = route.dependant
-    if (
-        not inspect.iscoroutinefunction(route.endpoint)  # FastAPI runs those in a thread
-        or dep.query_params
-        or dep.header_params
-        or dep.cookie_params
-        or dep.dependencies
-        or dep.websocket_param_name
-        or dep.http_connection_param_name
-        or dep.response_param_name
-        or dep.background_tasks_param_name
-        or dep.security_scopes_param_name
-        or route.param_convertors.keys() != {p.name for p in dep.path_params}
-        or len(dep.body_params) > 1
-        or route.response_model_include is not None
-        or route.response_model_exclude is not None
-        or not route.response_model_by_alias
-        or route.response_model_exclude_unset
-        or route.response_model_exclude_defaults
-        or route.response_model_exclude_none
-    ):
+    if not _plain(route):
         return None
-    converters: dict[str, tuple[str, Callable[[str], Any]]] = {}
-    for field in dep.path_params:
-        kind = field.field_info.annotation
-        if kind is int:
-            converters[field.alias] = (field.name, _to_int)
-        elif kind is str:
-            converters[field.alias] = (field.name, str)
-        else:
-            return None
-    body_name, body_model = None, None
-    if dep.body_params:
-        field = dep.body_params[0]
-        body_model = field.field_info.annotation
-        embed = getattr(field.field_info, "embed", False)
-        if not (isinstance(body_model, type) and issubclass(body_model, BaseModel)) or embed:
-            return None
-        body_name = field.name
+    converters = _path_converters(dep)
+    body = _json_body(dep)
+    if converters is None or body is None:
+        return None
+    body_name, body_model = body
     response = TypeAdapter(route.response_model) if route.response_model is not None else None
     endpoint, request_name, status = route.endpoint, dep.request_param_name, route.status_code
     handlers, app = front.app.exception_handlers, front.app
@@ -177,18 +146,78 @@ def _endpoint(front: Front, route: APIRoute) -> Handler | None:
             result = handler(request, exc)
             if inspect.isawaitable(result):
                 result = await result
-        if isinstance(result, Response):
-            pass
-        elif response is not None:  # validated and shaped by the response model, as FastAPI
-            content = response.dump_json(response.validate_python(result), by_alias=True)
-            result = Response(content, status_code=status or 200, media_type="application/json")
-        else:
-            result = JSONResponse(jsonable_encoder(result), status_code=status or 200)
+        result = _shaped(result, response, status)
         result.raw_headers.append((b"x-request-id", rid))
         await result(scope, receive, send)
         return True
 
     return handle
+
+
+def _plain(route: APIRoute) -> bool:
+    """Whether ``route`` is a coroutine endpoint whose inputs and response shaping the fast
+    path reproduces: no query, header, cookie or special parameters, no dependencies, at most
+    one body parameter, default response-model options."""
+    dep = route.dependant
+    return not (
+        not inspect.iscoroutinefunction(route.endpoint)  # FastAPI runs those in a thread
+        or dep.query_params
+        or dep.header_params
+        or dep.cookie_params
+        or dep.dependencies
+        or dep.websocket_param_name
+        or dep.http_connection_param_name
+        or dep.response_param_name
+        or dep.background_tasks_param_name
+        or dep.security_scopes_param_name
+        or route.param_convertors.keys() != {p.name for p in dep.path_params}
+        or len(dep.body_params) > 1
+        or route.response_model_include is not None
+        or route.response_model_exclude is not None
+        or not route.response_model_by_alias
+        or route.response_model_exclude_unset
+        or route.response_model_exclude_defaults
+        or route.response_model_exclude_none
+    )
+
+
+def _path_converters(dep: Any) -> dict[str, tuple[str, Callable[[str], Any]]] | None:
+    """Per path parameter alias, (argument name, converter); None when one is neither int
+    nor str."""
+    converters: dict[str, tuple[str, Callable[[str], Any]]] = {}
+    for field in dep.path_params:
+        kind = field.field_info.annotation
+        if kind is int:
+            converters[field.alias] = (field.name, _to_int)
+        elif kind is str:
+            converters[field.alias] = (field.name, str)
+        else:
+            return None
+    return converters
+
+
+def _json_body(dep: Any) -> tuple[str | None, type[BaseModel] | None] | None:
+    """(argument name, model) of the endpoint's JSON body, (None, None) without one; None
+    when the body is not a plain (unembedded) pydantic model."""
+    if not dep.body_params:
+        return None, None
+    field = dep.body_params[0]
+    body_model = field.field_info.annotation
+    embed = getattr(field.field_info, "embed", False)
+    if not (isinstance(body_model, type) and issubclass(body_model, BaseModel)) or embed:
+        return None
+    return field.name, body_model
+
+
+def _shaped(result: Any, response: TypeAdapter[Any] | None, status: int | None) -> Response:
+    """The endpoint's result as a Response: as is, shaped by the route's response model as
+    FastAPI would, or JSON-encoded."""
+    if isinstance(result, Response):
+        return result
+    if response is not None:  # validated and shaped by the response model, as FastAPI
+        content = response.dump_json(response.validate_python(result), by_alias=True)
+        return Response(content, status_code=status or 200, media_type="application/json")
+    return JSONResponse(jsonable_encoder(result), status_code=status or 200)
 
 
 async def _read_body(receive: Any) -> bytes:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from fastapi import HTTPException
 
-from .client import DEFAULT_POLICY, CallError, CallPolicy, ServiceClient
+from .client import DEFAULT_POLICY, CallError, CallPolicy, Reply, ServiceClient
 from .metrics import OperationTimer
 
 __all__ = ["Authorize", "Compute", "Forward", "ForwardRoute", "HopError", "ProxyRuntime", "forward"]
@@ -119,15 +120,10 @@ async def forward(
     """Serve one request of a proxy operation by running its steps (compute, token checks,
     then forward the body); answer what the target answered (``request_id`` is echoed, as
     TraceMiddleware does)."""
-    authorization = content_type = None
-    for name, value in scope["headers"]:
-        if name == b"authorization":
-            authorization = value.decode("latin-1")
-        elif name == b"content-type":
-            content_type = value.decode("latin-1")
+    authorization, content_type = _auth_and_type(scope["headers"])
     body = b""
     more = True
-    while more:
+    while more:  # the whole body, however many messages it comes in
         message = await receive()
         body += message.get("body", b"")
         more = message.get("more_body", False)
@@ -141,20 +137,8 @@ async def forward(
                 elif isinstance(step, Authorize):
                     await rt.authorize_header(authorization, step.auth, step.policy)
                 else:
-                    target = step.path.format(**params) if params else step.path
-                    if scope.get("query_string"):
-                        target += "?" + scope["query_string"].decode("latin-1")
-                    out = {"content-type": content_type or "application/json"}
-                    if authorization is not None:
-                        out["authorization"] = authorization
-                    assert rt.client is not None
-                    reply = await rt.client.call(
-                        step.target,
-                        scope["method"],
-                        target,
-                        data=body or None,
-                        headers=out,
-                        policy=step.policy,
+                    reply = await _pass_on(
+                        rt, step, params, scope, body, authorization, content_type
                     )
                     status, content, ctype = reply.status, reply.body, reply.content_type
     except HTTPException as exc:
@@ -164,16 +148,62 @@ async def forward(
     except CallError as exc:
         rt.call_failed(route.target, scope["method"], scope["path"], exc.status, exc.detail)
         status, content = exc.status, json.dumps({"detail": exc.detail, "hop": True}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", ctype.encode()),
-                (b"content-length", str(len(content)).encode()),
-                (b"x-request-id", request_id),
-                *extra,
-            ],
-        }
-    )
+    await send(_response_start(status, content, ctype, request_id, extra))
     await send({"type": "http.response.body", "body": content})
+
+
+def _auth_and_type(headers: list[tuple[bytes, bytes]]) -> tuple[str | None, str | None]:
+    """The request's Authorization and Content-Type header values (None when absent)."""
+    authorization = content_type = None
+    for name, value in headers:
+        if name == b"authorization":
+            authorization = value.decode("latin-1")
+        elif name == b"content-type":
+            content_type = value.decode("latin-1")
+    return authorization, content_type
+
+
+def _pass_on(
+    rt: ProxyRuntime,
+    step: Forward,
+    params: dict[str, str],
+    scope: Any,
+    body: bytes,
+    authorization: str | None,
+    content_type: str | None,
+) -> Awaitable[Reply]:
+    """The forwarding call, to await: the request's method, body, query string, content type
+    and authorization, to ``step.target`` at the route's path with its parameters filled in
+    (a plain function returning the client's coroutine: no extra coroutine per request)."""
+    target = step.path.format(**params) if params else step.path
+    if scope.get("query_string"):
+        target += "?" + scope["query_string"].decode("latin-1")
+    out = {"content-type": content_type or "application/json"}
+    if authorization is not None:
+        out["authorization"] = authorization
+    assert rt.client is not None
+    return rt.client.call(
+        step.target,
+        scope["method"],
+        target,
+        data=body or None,
+        headers=out,
+        policy=step.policy,
+    )
+
+
+def _response_start(
+    status: int, content: bytes, ctype: str, request_id: bytes, extra: list[tuple[bytes, bytes]]
+) -> dict[str, Any]:
+    """The response's start message: status, content type and length, the request id and
+    ``extra`` headers."""
+    return {
+        "type": "http.response.start",
+        "status": status,
+        "headers": [
+            (b"content-type", ctype.encode()),
+            (b"content-length", str(len(content)).encode()),
+            (b"x-request-id", request_id),
+            *extra,
+        ],
+    }
