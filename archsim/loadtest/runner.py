@@ -350,74 +350,18 @@ def run_locust(
     # Locust runs inside ``out`` and is given paths under it: relative ones would resolve twice.
     stack_dir, out = Path(stack_dir).resolve(), Path(out).resolve()
     manifest, state = find_stack(stack_dir)
-    if architecture is not None and manifest.get("architecture") != architecture:
-        raise ScenarioError(
-            f"the stack in {stack_dir} was generated from '{manifest.get('architecture')}', "
-            f"not from '{architecture}'",
-            hint="give the model the stack was generated from, or generate it again",
-            code="wrong-architecture",
-        )
-    out.mkdir(parents=True, exist_ok=True)
-    for stale in [*out.glob("hist-*.json"), *out.glob("started-*.json"), *out.glob("locust_*")]:
-        stale.unlink()
-    locustfile = out / "locustfile.py"
-    write_atomic(locustfile, locustfile_text)
+    _check_architecture(stack_dir, manifest, architecture)
+    locustfile = _prepare_out(out, locustfile_text)
     instances = [i for i in state["instances"] if i["state"] != "stopped"]
     front = str(state["front_door"])
     idle, waited = _settled_idle(instances, idle_s, settle_s) if idle_s > 0 else ({}, 0.0)
     log = out / "locust.log"
-    with open(log, "wb") as fh:
-        proc = subprocess.Popen(
-            _command(locustfile, spec, front, out),
-            cwd=out,
-            env={
-                **_environment(spec, out),
-                "ARCHSIM_DOORS": json.dumps(doors(manifest, state)),
-                **tracing_environment(state),
-                # signing in at the auth service itself (an entry) takes a client credential
-                "ARCHSIM_CLIENT_AUTH": launcher.client_authorization(stack_dir, ENTRY_CLIENT) or "",
-            },
-            stdout=fh,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,  # its own group: stopping it stops its workers too
-        )
-    before: tuple[Snapshot, float] | None = None
-    after: tuple[Snapshot, float] | None = None
+    proc = _launch(stack_dir, manifest, state, front, locustfile, spec, out, log)
     progress = Progress(stack_dir, spec, out)  # DIR/.archsim/loadtest.json, for the dashboard
     try:
         t_launch = time.time()
-        started = None
-        while started is None:
-            if proc.poll() is not None:
-                break
-            if time.time() - t_launch > _START_TIMEOUT_S:
-                raise ScenarioError(
-                    f"Locust did not start within {_START_TIMEOUT_S:g}s",
-                    hint=f"see {log}",
-                    code="locust-failed",
-                )
-            time.sleep(0.1)
-            started = _started_at(out)
-        deadline = (started or t_launch) + spec.duration + _STOP_GRACE_S
-        while proc.poll() is None:
-            now = time.time()
-            elapsed = now - (started or now)
-            if before is None and started and elapsed >= spec.warmup:
-                before = _load_snapshot(instances, proc.pid)
-            if after is None and started and elapsed >= spec.duration - 0.5:
-                after = _load_snapshot(instances, proc.pid)
-            stats = _live_stats(out)
-            progress.update(min(elapsed, spec.duration), stats)
-            if live is not None:
-                live(min(elapsed, spec.duration), stats)
-            if now > deadline:
-                raise ScenarioError(
-                    f"Locust did not stop {_STOP_GRACE_S:g}s after the run's end",
-                    hint=f"see {log}",
-                    code="locust-failed",
-                )
-            time.sleep(0.2)
+        started = _wait_started(proc, out, log, t_launch)
+        before, after = _follow(proc, spec, instances, out, log, started, t_launch, progress, live)
     except BaseException:
         _stop(proc)
         progress.finish(None, out)
@@ -434,6 +378,118 @@ def run_locust(
     return summary
 
 
+def _check_architecture(
+    stack_dir: Path, manifest: dict[str, Any], architecture: str | None
+) -> None:
+    """Refuse a stack generated from another model than ``architecture`` (None: any)."""
+    if architecture is not None and manifest.get("architecture") != architecture:
+        raise ScenarioError(
+            f"the stack in {stack_dir} was generated from '{manifest.get('architecture')}', "
+            f"not from '{architecture}'",
+            hint="give the model the stack was generated from, or generate it again",
+            code="wrong-architecture",
+        )
+
+
+def _prepare_out(out: Path, locustfile_text: str) -> Path:
+    """Create ``out``, remove a previous run's histograms and Locust files, write the
+    locustfile; returns its path."""
+    out.mkdir(parents=True, exist_ok=True)
+    for stale in [*out.glob("hist-*.json"), *out.glob("started-*.json"), *out.glob("locust_*")]:
+        stale.unlink()
+    locustfile = out / "locustfile.py"
+    write_atomic(locustfile, locustfile_text)
+    return locustfile
+
+
+def _launch(
+    stack_dir: Path,
+    manifest: dict[str, Any],
+    state: dict[str, Any],
+    front: str,
+    locustfile: Path,
+    spec: LoadSpec,
+    out: Path,
+    log: Path,
+) -> subprocess.Popen[bytes]:
+    """Start Locust against the stack's front door, in its own process group, its output to
+    ``log``."""
+    with open(log, "wb") as fh:
+        return subprocess.Popen(
+            _command(locustfile, spec, front, out),
+            cwd=out,
+            env={
+                **_environment(spec, out),
+                "ARCHSIM_DOORS": json.dumps(doors(manifest, state)),
+                **tracing_environment(state),
+                # signing in at the auth service itself (an entry) takes a client credential
+                "ARCHSIM_CLIENT_AUTH": launcher.client_authorization(stack_dir, ENTRY_CLIENT) or "",
+            },
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # its own group: stopping it stops its workers too
+        )
+
+
+def _wait_started(
+    proc: subprocess.Popen[bytes], out: Path, log: Path, t_launch: float
+) -> float | None:
+    """When Locust started generating load (epoch s), or None when it exited first; a
+    ScenarioError when it has not started within ``_START_TIMEOUT_S``."""
+    started = None
+    while started is None:
+        if proc.poll() is not None:
+            break
+        if time.time() - t_launch > _START_TIMEOUT_S:
+            raise ScenarioError(
+                f"Locust did not start within {_START_TIMEOUT_S:g}s",
+                hint=f"see {log}",
+                code="locust-failed",
+            )
+        time.sleep(0.1)
+        started = _started_at(out)
+    return started
+
+
+def _follow(
+    proc: subprocess.Popen[bytes],
+    spec: LoadSpec,
+    instances: list[dict[str, Any]],
+    out: Path,
+    log: Path,
+    started: float | None,
+    t_launch: float,
+    progress: Progress,
+    live: Live | None,
+) -> tuple[tuple[Snapshot, float] | None, tuple[Snapshot, float] | None]:
+    """Follow the run until Locust exits: report progress, and take the load snapshots at
+    the end of warm-up and just before the end (None when the run did not reach them); a
+    ScenarioError when Locust outlives the run by ``_STOP_GRACE_S``."""
+    before: tuple[Snapshot, float] | None = None
+    after: tuple[Snapshot, float] | None = None
+    deadline = (started or t_launch) + spec.duration + _STOP_GRACE_S
+    while proc.poll() is None:
+        now = time.time()
+        elapsed = now - (started or now)
+        if before is None and started and elapsed >= spec.warmup:
+            before = _load_snapshot(instances, proc.pid)
+        if after is None and started and elapsed >= spec.duration - 0.5:
+            after = _load_snapshot(instances, proc.pid)
+        stats = _live_stats(out)
+        progress.update(min(elapsed, spec.duration), stats)
+        if live is not None:
+            live(min(elapsed, spec.duration), stats)
+        if now > deadline:
+            raise ScenarioError(
+                f"Locust did not stop {_STOP_GRACE_S:g}s after the run's end",
+                hint=f"see {log}",
+                code="locust-failed",
+            )
+        time.sleep(0.2)
+    return before, after
+
+
 def _summary(
     out: Path,
     spec: LoadSpec,
@@ -444,35 +500,13 @@ def _summary(
     exit_code: int | None,
     log: Path,
 ) -> dict[str, Any]:
-    parts, lags, starts = [], [], []
-    for path in sorted(out.glob("hist-*.json")):
-        data = json.loads(path.read_text())
-        parts.append(data["entries"])
-        lags.append(data["lag"])
-        starts.append(float(data["started"]))
-    if not parts:
-        lines = log.read_text(errors="replace").splitlines() if log.is_file() else []
-        tail = "\n".join(lines[-12:])
-        raise ScenarioError(
-            f"Locust recorded no requests (exit code {exit_code})" + (f":\n{tail}" if tail else ""),
-            hint=f"full log: {log}; is --duration longer than --warmup?",
-            code="locust-failed",
-        )
+    """The run's summary (schema ``archsim.loadtest/1``) from the workers' histograms in
+    ``out``, the stack's load snapshots and Locust's exit code."""
+    parts, lags, starts = _worker_histograms(out, exit_code, log)
     window = max(spec.duration - spec.warmup, 1e-9)
     endpoints, total = summarise_entries(merge_histograms(parts), window)
-    components: dict[str, Any] = {}
-    generator: dict[str, Any] = {}
-    if before is not None and after is not None:
-        components = component_deltas(before[0], after[0])
-        span = max(after[0].taken_at - before[0].taken_at, 1e-9)
-        cpu = max(0.0, after[1] - before[1])
-        generator = {"cpu_s": cpu, "cpu_utilisation": cpu / span, "window_s": span}
-    lag = {
-        "count": sum(x["count"] for x in lags),
-        "late": sum(x["late"] for x in lags),
-        "mean_s": sum(x["sum_s"] for x in lags) / max(1, sum(x["count"] for x in lags)),
-        "max_s": max((x["max_s"] for x in lags), default=0.0),
-    }
+    components, generator = _window_load(before, after)
+    lag = _lag(lags)
     return {
         "schema": SCHEMA,
         "architecture": manifest.get("architecture"),
@@ -502,4 +536,51 @@ def _summary(
                 "locustfile": "locustfile.py",
             },
         },
+    }
+
+
+def _worker_histograms(
+    out: Path, exit_code: int | None, log: Path
+) -> tuple[list[Any], list[dict[str, Any]], list[float]]:
+    """Per Locust worker (``hist-*.json``): its entries' histograms, its lag record and when it
+    started (epoch s); a ScenarioError, with the log's tail, when none recorded a request."""
+    parts, lags, starts = [], [], []
+    for path in sorted(out.glob("hist-*.json")):
+        data = json.loads(path.read_text())
+        parts.append(data["entries"])
+        lags.append(data["lag"])
+        starts.append(float(data["started"]))
+    if not parts:
+        lines = log.read_text(errors="replace").splitlines() if log.is_file() else []
+        tail = "\n".join(lines[-12:])
+        raise ScenarioError(
+            f"Locust recorded no requests (exit code {exit_code})" + (f":\n{tail}" if tail else ""),
+            hint=f"full log: {log}; is --duration longer than --warmup?",
+            code="locust-failed",
+        )
+    return parts, lags, starts
+
+
+def _window_load(
+    before: tuple[Snapshot, float] | None, after: tuple[Snapshot, float] | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(per component load, the load generator's CPU) over the measured window; both empty
+    when a snapshot is missing."""
+    components: dict[str, Any] = {}
+    generator: dict[str, Any] = {}
+    if before is not None and after is not None:
+        components = component_deltas(before[0], after[0])
+        span = max(after[0].taken_at - before[0].taken_at, 1e-9)
+        cpu = max(0.0, after[1] - before[1])
+        generator = {"cpu_s": cpu, "cpu_utilisation": cpu / span, "window_s": span}
+    return components, generator
+
+
+def _lag(lags: list[dict[str, Any]]) -> dict[str, Any]:
+    """The open model's schedule lag over all workers: requests, late ones, mean and max (s)."""
+    return {
+        "count": sum(x["count"] for x in lags),
+        "late": sum(x["late"] for x in lags),
+        "mean_s": sum(x["sum_s"] for x in lags) / max(1, sum(x["count"] for x in lags)),
+        "max_s": max((x["max_s"] for x in lags), default=0.0),
     }
