@@ -202,43 +202,34 @@ class StepWriter:
     # -- calls -----------------------------------------------------------------------------
 
     def _call(self, op: Operation, step: Step) -> list[str]:
+        """The lines of a call step of ``op``: a token check or issue, a mail, a forward, or
+        an HTTP call to the callee's operation."""
         target = self.arch.component(step.target or "")
         callee = self._callee(step)
         name, policy = step.operation or "request", self.policy(step)
         t = repr(target.id)
-        if target.kind is Kind.AUTH and name == "validate_token":
-            if op.kind is OpKind.CONSUME:
-                return ["pass  # events carry no bearer token to validate"]
-            if op.kind is OpKind.PROXY:
-                return [f"await rt.authorize(request, {t}, policy={policy})"]
-            return [f"calls['claims'] = await rt.authorize(request, {t}, policy={policy})"]
-        if target.kind is Kind.AUTH and name == "issue_token" and op.kind is OpKind.CONSUME:
-            # rule consume.token: the handler's later calls carry this service's own token
-            return [f"calls['token'] = await rt.service_token({t}, policy={policy})"]
-        if target.kind is Kind.AUTH and name == "issue_token":
-            return [
-                f"calls['token'] = await rt.call_json({t}, 'POST', '/tokens', "
-                f"json={{'subject': str(result['id']), 'claims': {{'email': "
-                f"result.get('email')}}}}, headers=rt.client_headers(), policy={policy})",
-                "result = calls['token']",
-            ]
+        if target.kind is Kind.AUTH:
+            token = _token_call(op, name, t, policy)
+            if token is not None:
+                return token
         if role_of(self.arch, target) == "smtp_sink":
-            consume = op.kind is OpKind.CONSUME
-            what = "event['event']" if consume else repr(op.name)
-            # a consumer's mail is keyed by its event: a redelivery sends the same message
-            key = ", key=event['event_id']" if consume else ""
-            return [
-                f"subject = f\"{{{what}}} {{payload.get('id', '')}}\"",
-                f"await rt.send_mail({t}, subject=subject, body=json.dumps(payload){key})",
-            ]
+            return _mail(op, t)
         if callee is None or callee.method is None:
             return [f"pass  # {target.id}.{name}: no HTTP operation to call"]
         if op.kind is OpKind.PROXY:
             path = _fstring(callee.path or "/")
             return [f"return await rt.forward(request, {t}, {path}, policy={policy})"]
+        return self._http_call(op, step, target.id, callee, name, policy)
+
+    def _http_call(
+        self, op: Operation, step: Step, target: str, callee: Operation, name: str, policy: str
+    ) -> list[str]:
+        """The lines of an HTTP call of ``callee`` (an operation of ``target``), its answer kept
+        as ``calls[name]`` and the id it creates learned for the operation's data flow."""
+        t = repr(target)
         key = f"calls[{name!r}]"
         path = callee.path or "/"
-        call = self._inputs(target.id, name) if self.ids_lines(op) else None
+        call = self._inputs(target, name) if self.ids_lines(op) else None
         given = {i: self._value(s, n) for i, n, s in call.inputs} if call else {}
         learn = [f"ids[{call.learns!r}] = {key}['id']"] if call is not None and call.learns else []
         if callee.kind is OpKind.READ and "{id}" in path:
@@ -257,6 +248,21 @@ class StepWriter:
                 else repr(path)
             )
             return [f"{key} = await rt.call_json({t}, 'GET', {url}, policy={policy})"]
+        return self._send(step, t, callee, path, key, policy, given, learn)
+
+    def _send(
+        self,
+        step: Step,
+        t: str,
+        callee: Operation,
+        path: str,
+        key: str,
+        policy: str,
+        given: dict[str, str],
+        learn: list[str],
+    ) -> list[str]:
+        """The lines of a call that sends a body (``given``: the ids it carries) to ``callee``
+        of target ``t`` (a repr) at ``path``; a saga step also registers its compensation."""
         sent = "{" + ", ".join(f"{k!r}: {v}" for k, v in given.items()) + "}"
         before: list[str] = []
         if len(sent) > 60:  # one id per line: generated code stays within ruff's limits
@@ -285,6 +291,40 @@ class StepWriter:
             f"policy={policy})",
             *learn,
         ]
+
+
+def _token_call(op: Operation, name: str, t: str, policy: str) -> list[str] | None:
+    """The lines of a call to the auth service ``t`` (a repr) that checks or issues a token,
+    or None when ``name`` is another of its operations."""
+    if name == "validate_token":
+        if op.kind is OpKind.CONSUME:
+            return ["pass  # events carry no bearer token to validate"]
+        if op.kind is OpKind.PROXY:
+            return [f"await rt.authorize(request, {t}, policy={policy})"]
+        return [f"calls['claims'] = await rt.authorize(request, {t}, policy={policy})"]
+    if name == "issue_token" and op.kind is OpKind.CONSUME:
+        # rule consume.token: the handler's later calls carry this service's own token
+        return [f"calls['token'] = await rt.service_token({t}, policy={policy})"]
+    if name == "issue_token":
+        return [
+            f"calls['token'] = await rt.call_json({t}, 'POST', '/tokens', "
+            f"json={{'subject': str(result['id']), 'claims': {{'email': "
+            f"result.get('email')}}}}, headers=rt.client_headers(), policy={policy})",
+            "result = calls['token']",
+        ]
+    return None
+
+
+def _mail(op: Operation, t: str) -> list[str]:
+    """The lines that send ``op``'s mail through the mail sink ``t`` (a repr)."""
+    consume = op.kind is OpKind.CONSUME
+    what = "event['event']" if consume else repr(op.name)
+    # a consumer's mail is keyed by its event: a redelivery sends the same message
+    key = ", key=event['event_id']" if consume else ""
+    return [
+        f"subject = f\"{{{what}}} {{payload.get('id', '')}}\"",
+        f"await rt.send_mail({t}, subject=subject, body=json.dumps(payload){key})",
+    ]
 
 
 @dataclass(frozen=True)
