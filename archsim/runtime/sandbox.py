@@ -29,84 +29,96 @@ def make_sandbox_app(
     name: str, latency: dict[str, Any] | None, failure_rate: float, seed: int | None = None
 ) -> web.Application:
     """The sandbox app; ``latency`` is a distribution spec (model JSON)."""
-    rng = random.Random(seed)
-    state: dict[str, Any] = {
-        "name": name,
-        "latency": latency,
-        "failure_rate": failure_rate,
-        "requests": 0,
-        "failures": 0,
-    }
-    draw = [sampler(latency, rng)]
-    replies: dict[str, tuple[int, dict[str, Any]]] = {}
-    charges: list[dict[str, Any]] = []
-    refunds: list[dict[str, Any]] = []
+    sandbox = _Sandbox(name, latency, failure_rate, seed)
+    app = web.Application()
+    app.router.add_get("/health", _health)
+    app.router.add_route("*", "/_sandbox", sandbox.settings)
+    app.router.add_get("/_sandbox/ledger", sandbox.ledger)
+    app.router.add_post("/{op:.*}", sandbox.operation)
+    return app
 
-    def refund(reference: str) -> list[dict[str, Any]]:
+
+class _Sandbox:
+    """One provider: its settings, the answers it replays by idempotency key and its ledger of
+    charges and refunds."""
+
+    def __init__(
+        self, name: str, latency: dict[str, Any] | None, failure_rate: float, seed: int | None
+    ) -> None:
+        self.name = name
+        self.rng = random.Random(seed)
+        self.state: dict[str, Any] = {
+            "name": name,
+            "latency": latency,
+            "failure_rate": failure_rate,
+            "requests": 0,
+            "failures": 0,
+        }
+        self.draw = sampler(latency, self.rng)
+        self.replies: dict[str, tuple[int, dict[str, Any]]] = {}
+        self.charges: list[dict[str, Any]] = []
+        self.refunds: list[dict[str, Any]] = []
+
+    def refund(self, reference: str) -> list[dict[str, Any]]:
+        """Refund the reference's charges not refunded yet; returns the refunds made."""
         done = []
-        for charge in charges:
+        for charge in self.charges:
             if charge["reference"] == reference and charge["refunded_by"] is None:
                 entry = {"id": uuid.uuid4().hex, "charge": charge["id"], "reference": reference,
                          "amount": charge["amount"]}  # fmt: skip
                 charge["refunded_by"] = entry["id"]
-                refunds.append(entry)
+                self.refunds.append(entry)
                 done.append(entry)
         return done
 
-    async def ledger(request: web.Request) -> web.Response:
-        return web.json_response({"charges": charges, "refunds": refunds})
+    async def ledger(self, request: web.Request) -> web.Response:
+        """``GET /_sandbox/ledger``: every charge and refund so far."""
+        return web.json_response({"charges": self.charges, "refunds": self.refunds})
 
-    async def settings(request: web.Request) -> web.Response:
+    async def settings(self, request: web.Request) -> web.Response:
+        """``GET``/``PUT /_sandbox``: the settings, after changing the failure rate or latency."""
         if request.method == "PUT":
             body = await request.json()
             if "failure_rate" in body:
-                state["failure_rate"] = float(body["failure_rate"])
+                self.state["failure_rate"] = float(body["failure_rate"])
             if "latency" in body:
-                state["latency"] = body["latency"]
-                draw[0] = sampler(body["latency"], rng)
-        return web.json_response(state)
+                self.state["latency"] = body["latency"]
+                self.draw = sampler(body["latency"], self.rng)
+        return web.json_response(self.state)
 
-    async def operation(request: web.Request) -> web.Response:
+    async def operation(self, request: web.Request) -> web.Response:
+        """``POST /{op}``: the stored answer of a known idempotency key, else a new one after
+        the latency."""
         key = request.headers.get("idempotency-key")
-        if key and key in replies:
-            status, body = replies[key]
+        if key and key in self.replies:
+            status, body = self.replies[key]
             return web.json_response(body, status=status)
-        state["requests"] += 1
+        self.state["requests"] += 1
         payload = await request.json() if request.can_read_body else {}
-        await asyncio.sleep(draw[0]())
-        if rng.random() < state["failure_rate"]:
-            state["failures"] += 1
-            status, body = 502, {"status": "failed", "error": f"{name} declined the request"}
-        elif request.match_info["op"] == "cancel":
-            done = refund(str(payload.get("reference", "")))
-            status = 200
-            body = {"status": "refunded" if done else "nothing to refund", "refunds": done}
-        else:
-            status, body = (
-                200,
-                {
-                    "id": uuid.uuid4().hex,
-                    "status": "succeeded",
-                    "operation": request.match_info["op"],
-                    "request": payload,
-                },
-            )
-            if isinstance(payload, dict) and payload.get("reference"):
-                charge = {"id": body["id"], "reference": str(payload["reference"])}
-                charges.append({**charge, "amount": payload.get("amount", 0), "refunded_by": None})
+        await asyncio.sleep(self.draw())
+        status, body = self._answer(request.match_info["op"], payload)
         if key:
-            replies[key] = (status, body)
+            self.replies[key] = (status, body)
         return web.json_response(body, status=status)
 
-    async def health(request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok"})
+    def _answer(self, op: str, payload: Any) -> tuple[int, dict[str, Any]]:
+        """(status, body) of operation ``op``: declined at the failure rate, a cancel refunds
+        the reference, anything else succeeds and charges its reference (if any)."""
+        if self.rng.random() < self.state["failure_rate"]:
+            self.state["failures"] += 1
+            return 502, {"status": "failed", "error": f"{self.name} declined the request"}
+        if op == "cancel":
+            done = self.refund(str(payload.get("reference", "")))
+            return 200, {"status": "refunded" if done else "nothing to refund", "refunds": done}
+        body = {"id": uuid.uuid4().hex, "status": "succeeded", "operation": op, "request": payload}
+        if isinstance(payload, dict) and payload.get("reference"):
+            charge = {"id": body["id"], "reference": str(payload["reference"])}
+            self.charges.append({**charge, "amount": payload.get("amount", 0), "refunded_by": None})
+        return 200, body
 
-    app = web.Application()
-    app.router.add_get("/health", health)
-    app.router.add_route("*", "/_sandbox", settings)
-    app.router.add_get("/_sandbox/ledger", ledger)
-    app.router.add_post("/{op:.*}", operation)
-    return app
+
+async def _health(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
 
 
 def main(argv: list[str] | None = None) -> None:
