@@ -118,6 +118,40 @@ def render_locustfile(
     src = source or (arch.file.rsplit("/", 1)[-1] if arch.file else f"{arch.name}.dot")
     flow = derive_dataflow(arch)
     resources = {c.id: resource_for(arch, c, flow) for c in arch.components if c.is_application}
+    entries, writers, logins, tokens = _entry_table(arch, resources)
+    by_name = {r.name: r for r in resources.values()}
+    fields = {r.name: _fields(r) for r in resources.values() if r.stores or r.action}
+    creators = {
+        name: {"entry": (e := _prefer(writers[name])).id, "method": e.method, "path": e.path}
+        for name in _creation_order(writers, fields)
+    }
+    sown = seeded_components(arch)
+    seeded = {r.name: [1, SEEDED_ROWS] for c, r in resources.items() if c in sown}
+    signup = next((n for n in creators if by_name[n].login), None)
+    tasks = _tasks(arch)
+    login = _prefer(logins) if logins else None
+    return render_template(
+        "locustfile.py.j2",
+        header=LOCUSTFILE_HEADER.format(source=src),
+        name=arch.name,
+        entries=_py(entries, prefix=37),  # after `ENTRIES: dict[str, dict[str, Any]] =`
+        creators=_py(creators, prefix=38),  # after `CREATORS: dict[str, dict[str, Any]] =`
+        seeded=_py(seeded, prefix=31),  # after `SEEDED: dict[str, list[int]] =`
+        fields=_py(fields, prefix=36),  # after `FIELDS: dict[str, dict[str, str]] =`
+        think=json.dumps(think or _DEFAULT_THINK),
+        signup=signup or "",
+        signup_entry=creators[signup]["entry"] if signup else "",
+        login={"id": login.id, "path": login.path} if login else None,
+        token={"id": tokens[0].id, "path": tokens[0].path} if tokens else None,
+        tasks=tasks,
+    )
+
+
+def _entry_table(
+    arch: Architecture, resources: dict[str, Resource]
+) -> tuple[dict[str, dict[str, Any]], dict[str, list[Entry]], list[Entry], list[Entry]]:
+    """(per entry its method, path, kind, resource, target and door; per stored resource the
+    entries that create it; the login entries; the entries that issue tokens)."""
     entries: dict[str, dict[str, Any]] = {}
     writers: dict[str, list[Entry]] = {}
     logins: list[Entry] = []
@@ -140,18 +174,14 @@ def render_locustfile(
         if _issues_tokens(arch, entry):
             entries[entry.id]["token"] = True
             tokens.append(entry)
-    by_name = {r.name: r for r in resources.values()}
-    fields = {r.name: _fields(r) for r in resources.values() if r.stores or r.action}
-    creators = {
-        name: {"entry": (e := _prefer(writers[name])).id, "method": e.method, "path": e.path}
-        for name in _creation_order(writers, fields)
-    }
-    sown = seeded_components(arch)
-    seeded = {r.name: [1, SEEDED_ROWS] for c, r in resources.items() if c in sown}
-    signup = next((n for n in creators if by_name[n].login), None)
+    return entries, writers, logins, tokens
+
+
+def _tasks(arch: Architecture) -> list[dict[str, Any]]:
+    """One Locust task per entry: its weight, a unique method name, target and mix share."""
     used: set[str] = set()
     weights = task_weights(arch)
-    tasks = [
+    return [
         {
             "id": e.id,
             "weight": weights[e.id],
@@ -161,19 +191,3 @@ def render_locustfile(
         }
         for e in arch.behaviour.entries
     ]
-    login = _prefer(logins) if logins else None
-    return render_template(
-        "locustfile.py.j2",
-        header=LOCUSTFILE_HEADER.format(source=src),
-        name=arch.name,
-        entries=_py(entries, prefix=37),  # after `ENTRIES: dict[str, dict[str, Any]] =`
-        creators=_py(creators, prefix=38),  # after `CREATORS: dict[str, dict[str, Any]] =`
-        seeded=_py(seeded, prefix=31),  # after `SEEDED: dict[str, list[int]] =`
-        fields=_py(fields, prefix=36),  # after `FIELDS: dict[str, dict[str, str]] =`
-        think=json.dumps(think or _DEFAULT_THINK),
-        signup=signup or "",
-        signup_entry=creators[signup]["entry"] if signup else "",
-        login={"id": login.id, "path": login.path} if login else None,
-        token={"id": tokens[0].id, "path": tokens[0].path} if tokens else None,
-        tasks=tasks,
-    )
