@@ -167,38 +167,7 @@ class _Deriver:
             callee = self.callee(step)
             if callee is None:
                 continue
-            wanted: list[tuple[str, str]] = []  # (input, id name)
-            if callee.kind is OpKind.READ and "{id}" in (callee.path or ""):
-                wanted.append(("id", id_name(resource_name(self.arch, callee))))
-                self.resources[wanted[-1][1]] = resource_name(self.arch, callee)
-            elif callee.kind in (OpKind.WRITE, OpKind.ACTION):
-                wanted += [(n, n) for n in self.flow(callee).needs]
-            inputs = []
-            label = f"{op.qualified} → {callee.qualified}"
-            for field_name, name in wanted:
-                if name in learned:
-                    source = Source("step", learned[name])
-                elif op.kind is OpKind.CONSUME:
-                    if name in event:
-                        source = Source("event", event[name])
-                    else:
-                        source = Source("seed", name)
-                        carried = ", ".join(sorted(event)) or "no identifiers"
-                        self.warnings.append(
-                            f"step {label}: cannot derive {name} (the event carries "
-                            f"{carried}); a seeded {self.resources.get(name, name[:-3])} is used"
-                        )
-                else:
-                    source = Source("payload", name)
-                    if name not in needs:
-                        needs.append(name)
-                inputs.append((field_name, name, source))
-            gives = None
-            if callee.kind is OpKind.READ or (callee.kind is OpKind.WRITE and _writes_row(callee)):
-                gives = id_name(resource_name(self.arch, callee))
-                self.resources[gives] = resource_name(self.arch, callee)
-                learned.setdefault(gives, step.operation or callee.name)
-            calls.append(CallInputs(label, callee.qualified, tuple(inputs), gives))
+            calls.append(self._call_inputs(op, step, callee, event, needs, learned))
         knows = tuple(event) if op.kind is OpKind.CONSUME else tuple(needs)
         return OpFlow(
             op.qualified,
@@ -208,6 +177,58 @@ class _Deriver:
             event_fields=tuple(sorted(event.items())),
             calls=tuple(calls),
         )
+
+    def _call_inputs(
+        self,
+        op: Operation,
+        step: Step,
+        callee: Operation,
+        event: dict[str, str],
+        needs: list[str],
+        learned: dict[str, str],
+    ) -> CallInputs:
+        """Where each id the call of ``callee`` sends comes from; adds to ``needs`` the ids
+        ``op``'s caller must give and to ``learned`` the id the call's answer gives."""
+        label = f"{op.qualified} → {callee.qualified}"
+        inputs = []
+        for field_name, name in self._wanted(callee):
+            if name in learned:
+                source = Source("step", learned[name])
+            elif op.kind is OpKind.CONSUME:
+                source = self._from_event(label, name, event)
+            else:
+                source = Source("payload", name)
+                if name not in needs:
+                    needs.append(name)
+            inputs.append((field_name, name, source))
+        gives = None
+        if callee.kind is OpKind.READ or (callee.kind is OpKind.WRITE and _writes_row(callee)):
+            gives = id_name(resource_name(self.arch, callee))
+            self.resources[gives] = resource_name(self.arch, callee)
+            learned.setdefault(gives, step.operation or callee.name)
+        return CallInputs(label, callee.qualified, tuple(inputs), gives)
+
+    def _wanted(self, callee: Operation) -> list[tuple[str, str]]:
+        """(input, id name) of each id a call of ``callee`` sends: a read's ``{id}``, or what
+        a write or action needs."""
+        wanted: list[tuple[str, str]] = []
+        if callee.kind is OpKind.READ and "{id}" in (callee.path or ""):
+            wanted.append(("id", id_name(resource_name(self.arch, callee))))
+            self.resources[wanted[-1][1]] = resource_name(self.arch, callee)
+        elif callee.kind in (OpKind.WRITE, OpKind.ACTION):
+            wanted += [(n, n) for n in self.flow(callee).needs]
+        return wanted
+
+    def _from_event(self, label: str, name: str, event: dict[str, str]) -> Source:
+        """A consumer's id ``name``: from its event, else (with a warning) a seeded row."""
+        if name in event:
+            return Source("event", event[name])
+        carried = ", ".join(sorted(event)) or "no identifiers"
+        self.warnings.append(
+            f"step {label}: cannot derive {name} (the event carries "
+            f"{carried}); a seeded {self.resources.get(name, name[:-3])} is used"
+        )
+        return Source("seed", name)
 
     def carried_by(self, publisher: Operation) -> dict[str, str]:
         """What a publisher's events carry: id name → field (``{**ids, **result}`` is sent)."""
