@@ -25,7 +25,7 @@ from archsim.sim import SimConfig, Workload, solve
 from archsim.sim.aggregate import aggregate
 from archsim.sim.engine import run_replication
 from archsim.sim.replicate import mser5_warmup
-from archsim.sim.results import QUANTILES
+from archsim.sim.results import QUANTILES, SimulationResult
 from archsim.sim.stats import confidence_interval, quantile_from_counts
 
 __all__ = ["Outcome", "Scenario", "measure", "run_scenarios"]
@@ -180,6 +180,31 @@ def measure(records: list[dict[str, Any]], scenario: Scenario, cfg: SimConfig) -
         offered=offered,
         host=arch.host,
     )
+    thr, good, lat, count, ok = _per_replication(records)
+    latency = _latency(lat)
+    throughput, throughput_ci = confidence_interval(thr)
+    goodput, goodput_ci = confidence_interval(good)
+    busiest = _busiest(result)
+    return Measurement(
+        offered_rps=None if workload.closed else workload.peak_rate,
+        users=workload.users,
+        throughput=throughput,
+        throughput_ci=_finite(throughput_ci),
+        goodput=goodput,
+        goodput_ci=_finite(goodput_ci),
+        error_rate=(count - ok) / count if count else 0.0,
+        latency=latency,
+        utilisation={cid: util for cid, (util, _) in busiest},
+        unstable=tuple(cid for cid, (_, unstable) in busiest if unstable),
+        replications=len(records),
+    )
+
+
+def _per_replication(
+    records: list[dict[str, Any]],
+) -> tuple[list[float], list[float], list[tuple[float | None, dict[int, int]]], int, int]:
+    """Per replication its throughput and goodput (requests/s) and (mean latency in s or None,
+    merged latency histogram); and the requests and successes over all of them."""
     thr, good, lat = [], [], []
     count = ok = 0
     for rec in records:
@@ -195,6 +220,12 @@ def measure(records: list[dict[str, Any]], scenario: Scenario, cfg: SimConfig) -
             for k, c in e["hist"].items():
                 merged[k] = merged.get(k, 0) + c
         lat.append((sum(e["sum"] for e in entries) / n if n else None, merged))
+    return thr, good, lat, count, ok
+
+
+def _latency(lat: list[tuple[float | None, dict[int, int]]]) -> dict[str, float | None]:
+    """Mean and quantile latencies (s) with their CI half-widths, across the replications
+    that completed a request."""
     latency: dict[str, float | None] = {}
     used = [(m, h) for m, h in lat if m is not None]
     for name, value in (
@@ -203,26 +234,16 @@ def measure(records: list[dict[str, Any]], scenario: Scenario, cfg: SimConfig) -
     ):
         mid, hw = confidence_interval(value)
         latency[name], latency[f"{name}_ci"] = (mid if value else None), _finite(hw)
-    throughput, throughput_ci = confidence_interval(thr)
-    goodput, goodput_ci = confidence_interval(good)
-    # (utilisation, cannot keep up) per station; the shared machine saturates like one
+    return latency
+
+
+def _busiest(result: SimulationResult) -> list[tuple[str, tuple[float, bool]]]:
+    """(station, (utilisation, cannot keep up)), busiest first; the shared machine saturates
+    like one."""
     loads = {cid: (c.utilisation, c.unstable) for cid, c in result.components.items()}
     if result.host is not None:
         loads["host"] = (result.host.utilisation, result.host.unstable)
-    busiest = sorted(loads.items(), key=lambda kv: (-kv[1][0], kv[0]))
-    return Measurement(
-        offered_rps=None if workload.closed else workload.peak_rate,
-        users=workload.users,
-        throughput=throughput,
-        throughput_ci=_finite(throughput_ci),
-        goodput=goodput,
-        goodput_ci=_finite(goodput_ci),
-        error_rate=(count - ok) / count if count else 0.0,
-        latency=latency,
-        utilisation={cid: util for cid, (util, _) in busiest},
-        unstable=tuple(cid for cid, (_, unstable) in busiest if unstable),
-        replications=len(records),
-    )
+    return sorted(loads.items(), key=lambda kv: (-kv[1][0], kv[0]))
 
 
 def _finite(x: float) -> float | None:
