@@ -423,7 +423,7 @@ def probe_entries(stack: Path, timeout: float = 120) -> dict:
     front = _state(stack).get("front_door")
     if not front:
         raise RuntimeError(f"{stack} is not running (no front door in its state file)")
-    from archsim.loadtest.runner import doors
+    from archsim.loadtest.stack_state import doors
     from archsim.runtime.auth import ENTRY_CLIENT
     from archsim.runtime.launcher import client_authorization
 

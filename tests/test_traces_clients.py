@@ -204,7 +204,7 @@ def test_sampling_follows_the_stacks_ratio_and_off_writes_nothing(tmp_path: Path
 
 
 def test_loadtest_traces_as_the_stack_was_started() -> None:
-    from archsim.loadtest.runner import tracing_environment
+    from archsim.loadtest.stack_state import tracing_environment
     from archsim.runtime.launcher import _trace_sample
 
     state = {"trace": "1", "trace_sample": 0.25, "trace_dir": "/stack/.archsim/traces"}

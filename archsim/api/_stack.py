@@ -83,7 +83,8 @@ def loadtest(
     and report), thresholds (``check``, e.g. ``"p99<300ms"``) evaluated in its ``thresholds``.
     ``start`` starts the stack first and stops it after (``--up``)."""
     from archsim.codegen.locustfile import render_locustfile
-    from archsim.loadtest.runner import run_locust, running_stack, stack_architecture
+    from archsim.loadtest.runner import run_locust
+    from archsim.loadtest.stack_state import running_stack, stack_architecture
     from archsim.loadtest.thresholds import evaluate, parse_threshold
 
     folder, target = Path(stack), Path(out)

@@ -6,6 +6,8 @@ only wires them together, so adding a command never touches another command's co
 
 from __future__ import annotations
 
+import signal
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -70,6 +72,13 @@ for _group in (
     _group.register(app)
 
 
+def _terminated(signum: int, frame: FrameType | None) -> None:
+    # SIGTERM (``timeout``, a CI runner, ``kill``) unwinds like Ctrl-C, so the cleanup of a
+    # running command happens: a load test stops its Locust, ``loadtest --up`` its stack.
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     """Console-script entry point (also ``python -m archsim``: usage lines say ``archsim``)."""
+    signal.signal(signal.SIGTERM, _terminated)
     app(prog_name="archsim")

@@ -143,7 +143,7 @@ def loadtest_cmd(
 
     Example: archsim loadtest ./stack --steps 100:1500:200 --duration 20s --users 300
     """
-    from archsim.loadtest.runner import LOAD_TEST_ROUNDS, running_stack
+    from archsim.loadtest.stack_state import LOAD_TEST_ROUNDS, running_stack
     from archsim.loadtest.thresholds import parse_threshold
 
     thresholds = [parse_threshold(text) for text in check or ()]
@@ -209,7 +209,7 @@ def _rates(steps: str | None, rps: float | None, thresholds: list[Any]) -> list[
 def _locustfile(stack: Path, model: Path | None, quiet: bool) -> tuple[str, str | None]:
     """The locustfile's text and the architecture it drives: from --model, else the stack's."""
     from archsim.codegen.locustfile import render_locustfile
-    from archsim.loadtest.runner import stack_architecture
+    from archsim.loadtest.stack_state import stack_architecture
 
     if model is not None:
         arch = load_or_exit(model, quiet=quiet).architecture

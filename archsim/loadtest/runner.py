@@ -20,37 +20,25 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from archsim.atomic import write_atomic
 from archsim.errors import ScenarioError
 from archsim.loadtest.failures import read_errors
+from archsim.loadtest.idle import SETTLED_CORES, settled_idle
 from archsim.loadtest.metrics import Snapshot, component_deltas, cpu_seconds, scrape
 from archsim.loadtest.progress import Progress
+from archsim.loadtest.stack_state import doors, find_stack, tracing_environment
 from archsim.loadtest.summary import SCHEMA, merge_histograms, summarise_entries
 from archsim.model import Distribution
 from archsim.model.distributions import Exponential
 from archsim.runtime import launcher
-from archsim.runtime.auth import ENTRY_CLIENT, ROUNDS_ENV
+from archsim.runtime.auth import ENTRY_CLIENT
 
-#: PBKDF2 rounds of a stack that ``--up`` starts for a load test: every simulated user signs
-#: up and logs in, which at the OWASP minimum would measure password hashing, not the stack.
-LOAD_TEST_ROUNDS = 1_000
-
-__all__ = [
-    "LOAD_TEST_ROUNDS",
-    "Live",
-    "LoadSpec",
-    "find_stack",
-    "run_locust",
-    "running_stack",
-    "stack_architecture",
-]
+__all__ = ["Live", "LoadSpec", "run_locust"]
 
 Live = Callable[[float, dict[str, float]], None]  # (elapsed s, aggregated live stats)
 _START_TIMEOUT_S = 60.0
@@ -118,75 +106,6 @@ class LoadSpec:
         return {"type": "open", **base, "rps": self.rps, "arrivals": self.arrivals}
 
 
-def stack_architecture(stack_dir: Path) -> str | None:
-    """The name of the architecture a stack was generated from (its manifest), if readable."""
-    try:
-        return launcher.load_manifest(stack_dir).get("architecture")
-    except (launcher.StackError, json.JSONDecodeError, OSError):
-        return None  # find_stack reports an unusable stack with a proper message
-
-
-def find_stack(stack_dir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The manifest and state of a running stack; ScenarioError naming what is wrong."""
-    if not stack_dir.is_dir():
-        raise ScenarioError(
-            f"{stack_dir} is not a directory",
-            hint="give the directory archsim generate wrote, e.g. archsim loadtest ./stack",
-            code="no-stack",
-        )
-    try:
-        manifest = launcher.load_manifest(stack_dir)
-    except launcher.StackError as exc:
-        raise ScenarioError(exc.message, hint=exc.hint, code="no-stack") from None
-    except json.JSONDecodeError as exc:
-        raise ScenarioError(
-            f"{stack_dir / 'stack.json'} is not valid JSON: {exc.msg}",
-            hint="generate the stack again: archsim generate MODEL.dot -o DIR",
-            code="no-stack",
-        ) from None
-    state = launcher.status(stack_dir)
-    if state is None or not any(i["state"] != "stopped" for i in state["instances"]):
-        raise ScenarioError(
-            f"no stack is running in {stack_dir}",
-            hint=f"start it with: archsim up {stack_dir}  (or add --up to start and stop it)",
-            code="not-running",
-        )
-    front = state.get("front_door")
-    if not front or not _reachable(front):
-        raise ScenarioError(
-            f"the front door {front or '(none)'} of the stack in {stack_dir} does not answer",
-            hint=f"check it with: archsim status {stack_dir}; restart with archsim down/up",
-            code="unreachable",
-        )
-    return manifest, state
-
-
-def _reachable(url: str) -> bool:
-    try:
-        httpx.get(url.rstrip("/") + "/_lb/health", timeout=3.0)
-        return True
-    except httpx.HTTPError:
-        return False
-
-
-@contextlib.contextmanager
-def running_stack(stack_dir: Path, start: bool, timeout_s: float = 120.0) -> Iterator[None]:
-    """Start the stack first when ``start`` (and stop it afterwards, whatever happens)."""
-    if not start:
-        yield
-        return
-    env = dict(os.environ)
-    env.setdefault(ROUNDS_ENV, str(LOAD_TEST_ROUNDS))
-    try:
-        launcher.up(stack_dir, timeout_s=timeout_s, env=env)
-    except launcher.StackError as exc:
-        raise ScenarioError(f"--up: {exc.message}", hint=exc.hint, code="no-stack") from None
-    try:
-        yield
-    finally:
-        launcher.down(stack_dir)
-
-
 def _command(locustfile: Path, spec: LoadSpec, host: str, out: Path) -> list[str]:
     users = spec.users
     cmd = [
@@ -237,29 +156,6 @@ def _environment(spec: LoadSpec, out: Path) -> dict[str, str]:
     return env
 
 
-def tracing_environment(state: dict[str, Any]) -> dict[str, str]:
-    """The load generator's tracing switch, as the stack's state says it was started: on
-    (its CLIENT spans beside the stack's, sampled alike) or off, whatever this shell says."""
-    ratio = state.get("trace_sample")
-    if ratio is None or not state.get("trace_dir"):
-        return {"ARCHSIM_TRACE": "0"}
-    return {
-        "ARCHSIM_TRACE": "1",
-        "ARCHSIM_TRACE_DIR": str(state["trace_dir"]),
-        "ARCHSIM_TRACE_SAMPLE": f"{float(ratio):g}",
-    }
-
-
-def doors(manifest: dict[str, Any], state: dict[str, Any]) -> dict[str, str]:
-    """Door component → URL for every entry's door (its first hop): a stack whose traffic
-    sources call several components has several front doors."""
-    urls: dict[str, str] = {}
-    for inst in state.get("instances", []):
-        urls.setdefault(inst["component"], inst["url"])
-    wanted = {e["hops"][0] for e in manifest.get("entries", []) if e.get("hops")}
-    return {door: urls[door] for door in sorted(wanted) if door in urls}
-
-
 def _live_stats(out: Path) -> dict[str, float]:
     """The Aggregated row of Locust's periodically written stats CSV (empty before the first)."""
     with (
@@ -295,39 +191,6 @@ def _started_at(out: Path) -> float | None:
     return min(marks) if marks else None
 
 
-def _idle_cpu(instances: list[dict[str, Any]], seconds: float) -> dict[str, float]:
-    """CPU each component burns with no load (cores): heartbeats, timers, the Redis cron.
-    Calibration subtracts it, so it is not charged to the requests."""
-    by_pid = {int(i["pid"]): str(i["component"]) for i in instances}
-    t0, first = time.monotonic(), cpu_seconds(by_pid)
-    time.sleep(seconds)
-    span, second = time.monotonic() - t0, cpu_seconds(by_pid)
-    idle: dict[str, float] = {}
-    for pid, comp in by_pid.items():
-        idle[comp] = idle.get(comp, 0.0) + max(0.0, second[pid] - first[pid]) / span
-    return idle
-
-
-#: a stack at rest burns less than this (cores, every process): heartbeats, timers, Redis cron
-SETTLED_CORES = 0.25
-
-
-def _settled_idle(
-    instances: list[dict[str, Any]], seconds: float, limit_s: float
-) -> tuple[dict[str, float], float]:
-    """The idle CPU of ``_idle_cpu`` once the stack is at rest, and how long it took (s).
-
-    After a saturated run an event-driven stack's consumers are still working off the backlog
-    (measured: 1.7 of 2 cores "idle"); measuring then would charge that work to no request and
-    the next run would share the machine with it. Waits up to ``limit_s``, then gives the last
-    reading (``idle_settled`` in the summary says which)."""
-    t0 = time.monotonic()
-    idle = _idle_cpu(instances, seconds)
-    while sum(idle.values()) > SETTLED_CORES and time.monotonic() - t0 < limit_s:
-        idle = _idle_cpu(instances, seconds)
-    return idle, time.monotonic() - t0
-
-
 def _load_snapshot(instances: list[dict[str, Any]], locust_pid: int) -> tuple[Snapshot, float]:
     snap = scrape(instances)
     return snap, cpu_seconds([locust_pid]).get(locust_pid, 0.0)
@@ -354,7 +217,7 @@ def run_locust(
     locustfile = _prepare_out(out, locustfile_text)
     instances = [i for i in state["instances"] if i["state"] != "stopped"]
     front = str(state["front_door"])
-    idle, waited = _settled_idle(instances, idle_s, settle_s) if idle_s > 0 else ({}, 0.0)
+    idle, waited = settled_idle(instances, idle_s, settle_s) if idle_s > 0 else ({}, 0.0)
     log = out / "locust.log"
     proc = _launch(stack_dir, manifest, state, front, locustfile, spec, out, log)
     progress = Progress(stack_dir, spec, out)  # DIR/.archsim/loadtest.json, for the dashboard
