@@ -41,7 +41,8 @@ from archsim.model.kinds import (
 )
 from archsim.model.records import build
 from archsim.model.references import check_references
-from archsim.model.resolve import relation_for_target, resolve_kinds
+from archsim.model.resolve import read_data_reads, relation_for_target, resolve_kinds
+from archsim.model.unused import check_unused_links
 from archsim.model.weights import check_weights
 
 __all__ = ["LoadResult", "load", "read_architecture", "read_graph"]
@@ -86,7 +87,6 @@ def _relation(edge: DotEdge, reader: Reader) -> tuple[Relation | None, str]:
             "unknown-relation",
         )
     return relation, label
-
 
 
 def _read_by_target(
@@ -281,6 +281,7 @@ def _records(
     failed), and the kinds of its nodes. What it keeps per edge on the way (relations, labels,
     events carried: ~0.2 KB an edge) is freed when it returns."""
     labelled = [_relation(e, reader) for e in graph.edges]
+    read_data_reads(graph, labelled, reader)
     carried = read_flow_arrows(graph, labelled, reader)
     relations = [rel for rel, _ in labelled]
     labels = [label for _, label in labelled]
@@ -376,6 +377,7 @@ def _build(
     check_name_clashes(arch, reader)
     check_route_clashes(arch, reader)
     check_references(arch, graph, reader)
+    check_unused_links(arch, file, reader)
     check_cycles(arch, graph, reader)
     if reader.failed:
         raise reader.failure()

@@ -16,6 +16,7 @@ The order of evidence, strongest first (docs/behaviour.md, "Kinds"):
 
 from __future__ import annotations
 
+from archsim.errors import Severity
 from archsim.model import attributes as A
 from archsim.model.checks import Reader
 from archsim.model.dot.ast import DotGraph, DotNode
@@ -31,7 +32,13 @@ from archsim.model.kinds import (
     name_has,
 )
 
-__all__ = ["explicit_kind", "node_names", "relation_for_target", "resolve_kinds"]
+__all__ = [
+    "explicit_kind",
+    "node_names",
+    "read_data_reads",
+    "relation_for_target",
+    "resolve_kinds",
+]
 
 # What a traffic source does: it sends requests and nothing else.
 _CLIENT_RELATIONS = frozenset({Relation.CALLS, Relation.USES})
@@ -97,6 +104,36 @@ def explicit_kind(node: DotNode) -> Kind | None:
     except ValueError:
         return None
     return kind
+
+
+def read_data_reads(
+    graph: DotGraph, labelled: list[tuple[Relation | None, str]], reader: Reader
+) -> None:
+    """Read a label ``reads from`` on an edge to a database as ``stores in`` (in place): in a
+    drawing, ``ratings -> MongoDB [label="reads from"]`` is a service reading its data, not its
+    configuration. A ``relation="reads from"`` written out, or a target named like config, stays."""
+    for index, edge in enumerate(graph.edges):
+        rel, label = labelled[index]
+        if rel is not Relation.READS_FROM or "relation" in edge.attrs:
+            continue
+        target = graph.nodes[edge.target]
+        names = node_names(graph, edge.target)
+        kind = explicit_kind(target) or kind_from_names(edge.target, *names)[0]
+        if kind is not Kind.DATABASE or name_has(edge.target, names[0], _CONFIG_WORDS):
+            continue
+        labelled[index] = (Relation.STORES_IN, label)
+        reader.report(
+            Severity.INFO,
+            f"{edge.source} -> {edge.target}: '{label}' on an edge to a database is read as "
+            f"'stores in' ({edge.source} keeps its data in {edge.target})",
+            edge.location,
+            f'write [relation="reads from"] if {edge.target} holds configuration',
+            "reads-data",
+        )
+
+
+_CONFIG_WORDS = ("config", "configuration", "settings")
+
 
 def resolve_kinds(
     graph: DotGraph, relations: list[Relation | None], reader: Reader
