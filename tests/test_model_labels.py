@@ -83,9 +83,33 @@ def test_a_typo_of_a_relation_or_an_unknown_relation_attribute_is_an_error() -> 
         read_architecture('digraph g { a; b; a -> b [relation="talks"]; }')
 
 
+def test_a_camel_case_name_is_a_name_not_a_typo() -> None:
+    # SQS's API name is close to "sends messages", but a CamelCase word is a name: read by the
+    # target's kind (a queue is a broker), and on a publish edge it is the event carried
+    text = 'digraph g { a -> db; queue [label="SQS queue"]; a -> queue [label="SendMessage"]; }'
+    result = read_architecture(text)
+    assert _relation(result.architecture, "a", "queue") is Relation.PUBLISHES_TO
+    (said,) = [d for d in result.diagnostics if "SendMessage" in d.message]
+    assert said.code == "free-label" and "carrying the event 'SendMessage'" in said.message
+    with pytest.raises(InvalidModelError, match="did you mean 'publishes to'"):
+        read_architecture(
+            'digraph g { a -> db; queue [kind=broker]; a -> queue [label="send mesages"]; }'
+        )
+
+
+def test_a_delivery_word_on_a_flow_arrow_takes_every_event() -> None:
+    text = (
+        'digraph g { gw -> a [label="routes to"]; a -> db; q [kind=broker]; '
+        'a -> q [label="OrderPlaced"]; q -> worker [label="trigger"]; worker -> db; }'
+    )
+    arch = read_architecture(text).architecture
+    handlers = [op for op in arch.behaviour.operations_of("worker") if op.triggers]
+    assert [op.triggers for op in handlers] == [("OrderPlaced",)]
+
+
 def test_type_names_a_kind_or_a_layer() -> None:
     text = (
-        'digraph g { api [type=application]; q [type=broker]; pay [type=external]; '
+        "digraph g { api [type=application]; q [type=broker]; pay [type=external]; "
         'x [type=gizmo]; api -> q [label="publishes to"]; api -> pay; api -> x; }'
     )
     result = read_architecture(text)

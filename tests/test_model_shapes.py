@@ -369,3 +369,18 @@ def test_the_seeds_entries_are_what_they_were_before_these_rules(seed):
     expected = json.loads((ROOT / "tests" / "model_shapes" / "seed_entries.json").read_text())
     got = [e.model_dump(mode="json", exclude={"reason"}) for e in seed.behaviour.entries]
     assert got == expected
+
+
+def test_an_aws_serverless_drawing() -> None:
+    # CDN -> API Gateway -> Lambdas; DynamoDB and an S3 bucket; SQS's SendMessage feeding a
+    # worker through an arrow labelled "trigger"; SNS to SES (tests/model_shapes/serverless-aws.dot)
+    result = load(ROOT / "tests" / "model_shapes" / "serverless-aws.dot")
+    arch = result.architecture
+    kinds = {c.id: c.kind for c in arch.components}
+    assert kinds["cloudfront"] is Kind.GATEWAY  # a CDN forwards what it is asked
+    assert kinds["s3"] is Kind.DATABASE and kinds["queue"] is Kind.BROKER
+    assert _doors(arch) == {"cloudfront"}
+    assert {e.hops[1] for e in arch.behaviour.entries} == {"apigw"}
+    worker = {op.name: op for op in arch.behaviour.operations_of("fn_worker")}
+    assert worker["on_send_message"].triggers == ("SendMessage",)  # the event orders publishes
+    assert not [d for d in result.diagnostics if d.severity.value == "error"]

@@ -35,6 +35,7 @@ __all__ = [
 #: carries (``OrderPlaced``, ``order.placed``, ``orders:created``).
 EVENT_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.:\-]*")
 
+
 class Kind(StrEnum):
     """The role a component plays; it selects defaults, derived behaviour and drawing style."""
 
@@ -216,9 +217,13 @@ _PROTOCOLS = frozenset({
     "http", "https", "http/json", "https/json", "rest", "rest api", "api", "json", "grpc", "rpc",
     "soap", "graphql", "tcp", "websocket", "websockets", "ws", "thrift", "sync", "async",
     "request", "amqp", "mqtt", "kafka", "nats", "redis", "tls", "mtls",
+    # how events are delivered, not which: "queue -> worker [label=trigger]" takes them all
+    "trigger", "triggers", "event", "events", "message", "messages", "poll", "polls", "push",
+    "pushes", "fan out", "fanout", "stream", "streams",
 })  # fmt: skip
 
 _SEPARATORS = re.compile(r"[\s_\-]+")
+_CAMEL_CASE = re.compile(r"[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*)+")
 
 
 def _normal(text: str) -> str:
@@ -263,6 +268,8 @@ def misspells_relation(label: str) -> str | None:
     an error, while other free text (a sentence, a description) is read by the target's kind."""
     if len(_normal(label).split()) > 3:
         return None  # a sentence, not a mistyped relation
+    if _CAMEL_CASE.fullmatch(label.strip()):
+        return None  # a name (SQS's SendMessage, an event OrderPlaced), not a mistyped phrase
     return suggest_relation(label, cutoff=0.85)
 
 
@@ -320,7 +327,8 @@ _NAME_RULES: tuple[tuple[Kind, tuple[str, ...]], ...] = (
     (Kind.CACHE, ("cache", "memcached", "redis", "valkey", "elasticache", "hazelcast")),
     (Kind.DATABASE, ("database", "db", "postgres", "postgresql", "mysql", "mongodb", "sql",
                      "mongo", "mariadb", "cassandra", "dynamodb", "sqlite", "oracle", "rds",
-                     "cosmosdb", "neo4j", "datastore", "data store")),
+                     "cosmosdb", "neo4j", "datastore", "data store", "s3", "bucket",
+                     "object storage", "object store", "blob storage")),
     (Kind.CONFIG, ("config", "configuration", "settings")),
     (Kind.AUTH, ("auth", "authentication", "identity", "oauth", "iam", "keycloak", "okta",
                  "auth0", "cognito", "sso")),
@@ -340,7 +348,8 @@ CLIENT_WORDS = (
 #: Words that name a front end that forwards requests to the services it ``calls``.
 FRONTEND_WORDS = (
     "frontend", "front end", "webui", "web ui", "ui", "bff", "nginx", "ingress", "web server",
-    "webserver", "web app", "webapp", "portal", "edge router",
+    "webserver", "web app", "webapp", "portal", "edge router", "cdn", "cloudfront", "akamai",
+    "fastly", "front door",
 )  # fmt: skip
 #: Apps on the user's device: a traffic source when nothing links to them (eShop's WebSPA),
 #: else a front end that forwards to what it calls (C4's "Single-Page App" a person uses).

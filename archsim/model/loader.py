@@ -76,17 +76,20 @@ def _relation(edge: DotEdge, reader: Reader) -> tuple[Relation | None, str]:
         return None, ""
     relation = normalise_relation(attr.value)
     label = edge.attrs["label"].value if "label" in edge.attrs else attr.value
-    explicit = "relation" in edge.attrs
-    if relation is None and (explicit or misspells_relation(attr.value)):
-        close = suggest_relation(attr.value)
-        known = ", ".join(r.label for r in Relation)
-        reader.error(
-            f"unknown relation '{attr.value}' on {edge.source} -> {edge.target}",
-            attr.location,
-            f"did you mean '{close}'?" if close else f"use one of: {known}",
-            "unknown-relation",
-        )
-    return relation, label
+    if relation is None and "relation" in edge.attrs:
+        _unknown_relation(edge, attr, reader)
+    return relation, label  # a label that reads like a typo is judged once kinds are known
+
+
+def _unknown_relation(edge: DotEdge, attr: Attr, reader: Reader) -> None:
+    close = suggest_relation(attr.value)
+    known = ", ".join(r.label for r in Relation)
+    reader.error(
+        f"unknown relation '{attr.value}' on {edge.source} -> {edge.target}",
+        attr.location,
+        f"did you mean '{close}'?" if close else f"use one of: {known}",
+        "unknown-relation",
+    )
 
 
 def _read_by_target(
@@ -94,7 +97,8 @@ def _read_by_target(
 ) -> tuple[str, ...]:
     """Say how an edge that states no relation is read; the events a free-text label on a
     publish/subscribe edge names (``OrderPlaced``)."""
-    how = f"read as '{rel.label}' because {edge.target} is a {target.value}"
+    article = "an" if target.value[0] in "aeiou" else "a"
+    how = f"read as '{rel.label}' because {edge.target} is {article} {target.value}"
     fix = f'write [relation="{rel.label}"] (the label stays) to say so'
     if not label:
         message, severity, code = (
@@ -291,7 +295,8 @@ def _records(
         label = labels[index]
         if relations[index] is None and "relation" not in edge.attrs:
             if label and misspells_relation(label):
-                continue  # an error already: a typo is not read as something else
+                _unknown_relation(edge, edge.attrs["label"], reader)
+                continue  # a typo is not read as something else
             rel = relation_for_target(kinds[edge.target][0])
             relations[index] = rel
             carried[index] = _read_by_target(edge, rel, kinds[edge.target][0], label, reader)
