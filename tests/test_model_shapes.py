@@ -384,3 +384,19 @@ def test_an_aws_serverless_drawing() -> None:
     worker = {op.name: op for op in arch.behaviour.operations_of("fn_worker")}
     assert worker["on_send_message"].triggers == ("SendMessage",)  # the event orders publishes
     assert not [d for d in result.diagnostics if d.severity.value == "error"]
+
+
+def test_a_chat_drawing_with_records_and_a_websocket_gateway() -> None:
+    # tests/model_shapes/chat-records.dot: record ports, "wss", a pub/sub drawn towards the
+    # gateway that subscribes to it, "send message" to a service (not "sends messages")
+    result = load(ROOT / "tests" / "model_shapes" / "chat-records.dot")
+    arch = result.architecture
+    kinds = {c.id: c.kind for c in arch.components}
+    assert kinds["ws"] is Kind.GATEWAY and kinds["redis_pubsub"] is Kind.BROKER
+    assert kinds["clients"] is Kind.CLIENT and _doors(arch) == {"ws"}
+    links = {(lk.source, lk.target): lk.relation for lk in arch.links}
+    assert links[("ws", "redis_pubsub")] is Relation.SUBSCRIBES_TO  # turned round
+    assert links[("ws", "msg")] is Relation.CALLS
+    assert links[("msg", "cassandra")] is Relation.STORES_IN  # "write"
+    codes = {d.code for d in result.diagnostics}
+    assert "flow-arrow" in codes and "unknown-relation" not in codes

@@ -14,7 +14,7 @@ Many drawings point the arrow from a broker to its consumers, in the direction t
 travel, where archsim's relation reads the other way (``shipping_worker subscribes to kafka``).
 Read literally, such an edge would make the broker call its consumer, or make the consumer a
 broker. The rule (docs/behaviour.md, "Arrows drawn as events flow"): an edge from a component
-named like a broker to one named like a service or an external system, that states no relation
+named like a broker to one named like a service, a gateway or an external system, that states no relation
 or states ``subscribes to`` / ``publishes to``, is read as the target subscribing to the source.
 A one-word free label on it (``OrderShipped``) names the event it takes.
 """
@@ -40,7 +40,8 @@ from archsim.model.resolve import explicit_kind, node_names
 __all__ = ["drop_arrows_to_people", "read_flow_arrows"]
 
 _TURNED = frozenset({None, Relation.SUBSCRIBES_TO, Relation.PUBLISHES_TO})
-_CONSUMERS = frozenset({Kind.SERVICE, Kind.EXTERNAL})
+# a WebSocket gateway subscribes to the pub/sub it pushes to clients from
+_CONSUMERS = frozenset({Kind.SERVICE, Kind.EXTERNAL, Kind.GATEWAY})
 
 
 def read_flow_arrows(
@@ -123,8 +124,7 @@ def _is_person(graph: DotGraph, node_id: str, senders: set[str]) -> bool:
         return False
     # a person sends requests; sock-shop's "user" keeps data in user-db: a service
     return not any(
-        edge.source == node_id and _named_kind(graph, edge.target) in _DATA
-        for edge in graph.edges
+        edge.source == node_id and _named_kind(graph, edge.target) in _DATA for edge in graph.edges
     )
 
 

@@ -28,6 +28,7 @@ __all__ = [
     "names_protocol",
     "normalise_relation",
     "suggest_relation",
+    "target_kind_of",
 ]
 
 
@@ -173,6 +174,7 @@ _SYNONYMS: dict[str, Relation] = {
     "reads/writes": Relation.STORES_IN,
     "read write": Relation.STORES_IN,
     "writes": Relation.STORES_IN,
+    "write": Relation.STORES_IN,
     "persists": Relation.STORES_IN,
     "queries": Relation.STORES_IN,
     "sql": Relation.STORES_IN,
@@ -217,6 +219,8 @@ _PROTOCOLS = frozenset({
     "http", "https", "http/json", "https/json", "rest", "rest api", "api", "json", "grpc", "rpc",
     "soap", "graphql", "tcp", "websocket", "websockets", "ws", "thrift", "sync", "async",
     "request", "amqp", "mqtt", "kafka", "nats", "redis", "tls", "mtls",
+    "wss", "http/2", "http2", "http/1.1", "quic", "sse", "server sent events", "webhook",
+    "webhooks",
     # how events are delivered, not which: "queue -> worker [label=trigger]" takes them all
     "trigger", "triggers", "event", "events", "message", "messages", "poll", "polls", "push",
     "pushes", "fan out", "fanout", "stream", "streams",
@@ -289,6 +293,11 @@ _ENDPOINT_KINDS: dict[Relation, tuple[Kind | None, Kind | None]] = {
     Relation.READS_FROM: (None, Kind.CONFIG),
     Relation.REGISTERS_WITH: (None, Kind.REGISTRY),
 }
+
+
+def target_kind_of(relation: Relation) -> Kind | None:
+    """The kind ``relation`` says its target is (``stores in``: a database), None if any."""
+    return _ENDPOINT_KINDS[relation][1]
 
 
 def kind_from_relations(

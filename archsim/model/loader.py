@@ -38,6 +38,7 @@ from archsim.model.kinds import (
     names_protocol,
     normalise_relation,
     suggest_relation,
+    target_kind_of,
 )
 from archsim.model.records import build
 from archsim.model.references import check_references
@@ -79,6 +80,16 @@ def _relation(edge: DotEdge, reader: Reader) -> tuple[Relation | None, str]:
     if relation is None and "relation" in edge.attrs:
         _unknown_relation(edge, attr, reader)
     return relation, label  # a label that reads like a typo is judged once kinds are known
+
+
+def _mistyped(label: str, target: Kind) -> bool:
+    """A label that looks like a typo of a relation the target could take (``subscibes to`` a
+    broker); near one it could not (``send message`` to a service is not ``sends messages``,
+    publishing to a broker) it is free text."""
+    near = misspells_relation(label)
+    relation = normalise_relation(near) if near else None
+    wants = target_kind_of(relation) if relation else None
+    return relation is not None and wants in (None, target)
 
 
 def _unknown_relation(edge: DotEdge, attr: Attr, reader: Reader) -> None:
@@ -294,7 +305,7 @@ def _records(
     for index, edge in enumerate(graph.edges):
         label = labels[index]
         if relations[index] is None and "relation" not in edge.attrs:
-            if label and misspells_relation(label):
+            if label and _mistyped(label, kinds[edge.target][0]):
                 _unknown_relation(edge, edge.attrs["label"], reader)
                 continue  # a typo is not read as something else
             rel = relation_for_target(kinds[edge.target][0])
