@@ -14,8 +14,9 @@ Many drawings point the arrow from a broker to its consumers, in the direction t
 travel, where archsim's relation reads the other way (``shipping_worker subscribes to kafka``).
 Read literally, such an edge would make the broker call its consumer, or make the consumer a
 broker. The rule (docs/behaviour.md, "Arrows drawn as events flow"): an edge from a component
-named like a broker to one named like a service, a gateway or an external system, that states no relation
-or states ``subscribes to`` / ``publishes to``, is read as the target subscribing to the source.
+named like a broker to one named like a service, a gateway or an external system, that states
+no relation or states ``subscribes to`` / ``publishes to``, is read as the target subscribing
+to the source.
 A one-word free label on it (``OrderShipped``) names the event it takes.
 """
 
