@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,6 +22,33 @@ def _roundtrip(text: str) -> None:
 
 def test_seed_roundtrips(seed_path):
     _roundtrip(seed_path.read_text())
+
+
+SHAPES = sorted((Path(__file__).parent / "model_shapes").glob("*.dot"))
+CORPUS = sorted((Path(__file__).parent.parent / "examples" / "architectures").glob("*.dot"))
+
+
+@pytest.mark.parametrize("path", SHAPES + CORPUS, ids=lambda p: p.name)
+def test_drawings_read_turned_round_roundtrip(path: Path) -> None:
+    # arrows read the other way (a broker's flow arrow, dir=back from a store) keep that
+    # reading when the model is written back: the relation is written out, dir=back dropped
+    _roundtrip(path.read_text(encoding="utf-8"))
+
+
+def test_a_back_arrow_from_a_store_is_read_the_way_it_points():
+    text = """digraph g {
+  gw -> orders [label="routes to"];
+  db -> orders [dir=back, label="stores in"];
+  orders -> cache [dir=back, label="caches in"];
+  db [shape=cylinder]; cache [label="Redis"];
+}"""
+    result = read_architecture(text)
+    links = {(lk.source, lk.target): lk.relation for lk in result.architecture.links}
+    assert links[("orders", "db")] is Relation.STORES_IN  # turned: the arrow points at db
+    assert links[("orders", "cache")] is Relation.CACHES_IN  # written right: stays
+    (said,) = [d for d in result.diagnostics if d.code == "back-arrow"]
+    assert said.location.line == 3
+    _roundtrip(text)
 
 
 def test_clusters_comments_html_labels_and_attributes_roundtrip():

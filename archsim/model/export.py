@@ -53,6 +53,9 @@ def to_dot_graph(arch: Architecture) -> DotGraph:
     for comp in arch.components:
         where = _at(arch.file, comp.source)
         attrs = _attrs(comp.attrs, where)
+        if "label" in attrs and comp.label == f"<{attrs['label'].value}>":
+            # an HTML label whose text does not end in a tag (<b>Customer</b><br/>[Person])
+            attrs["label"] = Attr("label", attrs["label"].value, where, is_html=True)
         node = DotNode(
             id=comp.id,
             location=where,

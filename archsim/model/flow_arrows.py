@@ -8,6 +8,11 @@ requests itself (its id is such a word — ``customer``, ``users``, ``browser`` 
 says ``[Person]``; it keeps no data: sock-shop's ``user`` stores in ``user-db``), from one
 that is not, is left out of the model (``to-person``, info).
 
+**Drawn backwards.** ``db -> orders [dir=back]`` draws the arrow from ``orders`` to ``db``
+(authors use it to keep a rank order): written from a store (named like a database or cache) to
+something that is not, the edge is read the way its arrow points (``back-arrow``, info); written
+the other way, ``dir=back`` only shows the data coming back, and the written order stays.
+
 **From a broker.** ``kafka -> shipping_worker``.
 
 Many drawings point the arrow from a broker to its consumers, in the direction the events
@@ -27,7 +32,7 @@ import re
 
 from archsim.errors import Severity
 from archsim.model.checks import Reader
-from archsim.model.dot.ast import DotEdge, DotGraph
+from archsim.model.dot.ast import Attr, DotEdge, DotGraph
 from archsim.model.kinds import (
     CLIENT_WORDS,
     EVENT_NAME,
@@ -38,7 +43,7 @@ from archsim.model.kinds import (
 )
 from archsim.model.resolve import explicit_kind, node_names
 
-__all__ = ["drop_arrows_to_people", "read_flow_arrows"]
+__all__ = ["drop_arrows_to_people", "read_flow_arrows", "turn_back_arrows"]
 
 _TURNED = frozenset({None, Relation.SUBSCRIBES_TO, Relation.PUBLISHES_TO})
 # a WebSocket gateway subscribes to the pub/sub it pushes to clients from
@@ -55,17 +60,15 @@ def read_flow_arrows(
         rel, label = labelled[index]
         if rel not in _TURNED or not _drawn_as_flow(graph, edge):
             continue
-        graph.edges[index] = dataclasses.replace(
-            edge,
-            source=edge.target,
-            target=edge.source,
-            source_port=edge.target_port,
-            target_port=edge.source_port,
-        )
-        labelled[index] = (Relation.SUBSCRIBES_TO, label)
+        labelled[index] = (Relation.SUBSCRIBES_TO, label or Relation.SUBSCRIBES_TO.label)
         free = rel is None and bool(label) and not names_protocol(label)
         if free and EVENT_NAME.fullmatch(label) and not {"event", "events"} & edge.attrs.keys():
             carried[index] = (label,)
+        # what it is read as, written out: the model written back (archsim fmt) reads the same
+        said = {"relation": Attr("relation", Relation.SUBSCRIBES_TO.label, edge.location)}
+        if index in carried:
+            said["event"] = Attr("event", label, edge.location)
+        graph.edges[index] = _turned(edge, {**edge.attrs, **said})
         reader.report(
             Severity.INFO,
             f"{edge.source} -> {edge.target} is drawn the way events flow; read as "
@@ -93,6 +96,48 @@ def _named_kind(graph: DotGraph, node_id: str) -> Kind | None:
     if "kind" in node.attrs:
         return explicit_kind(node)
     return kind_from_names(node_id, *node_names(graph, node_id))[0]
+
+
+def turn_back_arrows(graph: DotGraph, reader: Reader) -> None:
+    """Turn round (in place) each edge drawn with ``dir=back`` whose written order makes a
+    store act: Graphviz draws its arrow from the target to the source, and ``db -> orders
+    [dir=back]`` (written so to keep the database below) means ``orders -> db``. Written the
+    other way (``orders -> db [dir=back, label="reads"]``, the arrow showing the data come
+    back), the written order already reads right and stays."""
+    for index, edge in enumerate(graph.edges):
+        drawn = edge.attrs.get("dir")
+        if drawn is None or drawn.value.strip().lower() != "back":
+            continue
+        if edge.source not in graph.nodes or edge.target not in graph.nodes:
+            continue
+        stores = (_named_kind(graph, edge.source), _named_kind(graph, edge.target))
+        if stores[0] not in _STORES or stores[1] in _STORES:
+            continue
+        # the arrow now points the way it is drawn: without dir=back, written out as it reads
+        graph.edges[index] = _turned(edge, {k: a for k, a in edge.attrs.items() if k != "dir"})
+        reader.report(
+            Severity.INFO,
+            f"{edge.source} -> {edge.target} is drawn with dir=back (the arrow points at "
+            f"{edge.source}); read as {edge.target} -> {edge.source}",
+            drawn.location,
+            f"write {edge.target} -> {edge.source} without dir=back to say so",
+            "back-arrow",
+        )
+
+
+_STORES = frozenset({Kind.DATABASE, Kind.CACHE})
+
+
+def _turned(edge: DotEdge, attrs: dict[str, Attr]) -> DotEdge:
+    """``edge`` the other way round, with ``attrs`` (a copy: a statement's edges share one)."""
+    return dataclasses.replace(
+        edge,
+        source=edge.target,
+        target=edge.source,
+        source_port=edge.target_port,
+        target_port=edge.source_port,
+        attrs=attrs,
+    )
 
 
 def drop_arrows_to_people(graph: DotGraph, reader: Reader) -> None:

@@ -27,7 +27,7 @@ from archsim.model.derive import derive_behaviour
 from archsim.model.dot import MAX_INPUT_BYTES, check_size, decode_dot, parse_dot, read_dot_bytes
 from archsim.model.dot.ast import Attr, DotDocument, DotEdge, DotGraph, DotNode
 from archsim.model.entries import check_entries, sibling_groups
-from archsim.model.flow_arrows import drop_arrows_to_people, read_flow_arrows
+from archsim.model.flow_arrows import drop_arrows_to_people, read_flow_arrows, turn_back_arrows
 from archsim.model.kinds import (
     EVENT_NAME,
     Kind,
@@ -348,6 +348,7 @@ def _build(
 ) -> LoadResult:
     """From a picked graph to the checked Architecture (every check after parsing)."""
     check_declarations(graph, reader)
+    turn_back_arrows(graph, reader)
     drop_arrows_to_people(graph, reader)
     clusters = {s.name: s for s in graph.subgraphs if s.name and s.name.startswith("cluster")}
     node_group = _groups_of_nodes(graph, clusters)
