@@ -84,6 +84,7 @@ _RUNTIME_FILES = (
     "proxy.py",
     "redis_server.py",
     "registry.py",
+    "resp.py",
     "rows.py",
     "saga.py",
     "sandbox.py",

@@ -7,6 +7,8 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from .resp import RespPool, lean_url
+
 __all__ = ["Cache", "RawJSON"]
 
 
@@ -21,6 +23,8 @@ class Cache:
         self.url = url
         self.namespace = namespace
         self.redis = aioredis.Redis.from_url(url)
+        # reads (every request's hot path) over the lean client; the rest over redis-py
+        self._reads = RespPool(url) if lean_url(url) else None
         self.hits = 0
         self.misses = 0
 
@@ -29,7 +33,8 @@ class Cache:
 
     async def get(self, key: str) -> RawJSON | None:
         """The cached value as JSON bytes (``json.loads`` it to read it), or None on a miss."""
-        raw = await self.redis.get(self._key(key))
+        key = self._key(key)
+        raw = await (self.redis.get(key) if self._reads is None else self._reads.get(key))
         if raw is None:
             self.misses += 1
             return None
@@ -51,5 +56,7 @@ class Cache:
         return bool(await self.redis.ping())
 
     async def close(self) -> None:
-        """Close the connection pool."""
+        """Close the connection pools."""
+        if self._reads is not None:
+            self._reads.close()
         await self.redis.aclose()

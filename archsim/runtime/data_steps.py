@@ -36,7 +36,9 @@ async def within(what: str, work: Coroutine[Any, Any, Any]) -> Any:
         work.close()
         raise HopError(504, f"deadline passed before {what}")
     try:
-        return await asyncio.wait_for(work, left)
+        # a timeout scope, not wait_for: no task per step (wait_for made one per cache read)
+        async with asyncio.timeout(left):
+            return await work
     except TimeoutError:
         raise HopError(504, f"deadline passed waiting for {what}") from None
 
