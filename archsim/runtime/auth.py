@@ -161,7 +161,9 @@ class TokenCache:
         return entry[1]
 
     def put(self, token: str, claims: dict[str, Any]) -> None:
-        """Remember a valid token until min(exp, now + max_age_s)."""
+        """Remember a valid token until min(exp, now + max_age_s) (nothing when 0)."""
+        if self.max_age_s <= 0:
+            return
         if len(self._entries) >= self.max_entries:
             self._entries.clear()
         until = min(float(claims.get("exp", 0)) or 1e18, time.time() + self.max_age_s)

@@ -138,10 +138,26 @@ class Discovery:
         """Skip ``url`` for a few seconds (it refused a connection)."""
         self._down[url] = time.monotonic() + _DOWN_S
 
+    def _cached(self, component: str) -> list[str] | None:
+        """The instances of ``component`` without waiting: static ones, or a registry lookup
+        still fresh; None when the registry must be asked (``instances``)."""
+        registry = self.registered.get(component)
+        if registry is None or registry not in self.registries:
+            return self.settings.addresses(component)
+        urls = self.registries[registry].cached(component)
+        return urls or None  # none registered: ``instances`` asks again, then falls back
+
     async def pick(self, component: str, exclude: set[str]) -> str | None:
         """The next instance round-robin, skipping excluded and recently-down ones."""
-        urls = await self.instances(component)
+        urls = self._cached(component)
+        if urls is None:
+            urls = await self.instances(component)
+        if not exclude and not self._down and urls:  # the usual case: every instance is live
+            counter = self._rr.get(component) or self._rr.setdefault(component, itertools.count())
+            return urls[next(counter) % len(urls)]
         now = time.monotonic()
+        if self._down and min(self._down.values()) <= now:  # forget skips that have run out
+            self._down = {u: until for u, until in self._down.items() if until > now}
         live = [u for u in urls if u not in exclude and self._down.get(u, 0) <= now]
         if not live:
             urls = await self.instances(component, fresh=True)
@@ -255,7 +271,13 @@ class ServiceClient:
                 return None, None
             tried.add(base)
             try:
-                reply = await self._exchange(base, method, path, data, headers, wait_s)
+                if method == "HEAD" or not base.startswith("http://"):
+                    reply = await self._exchange(base, method, path, data, headers, wait_s)
+                else:  # the lean pool, awaited here: one coroutine less per call
+                    status, body, ctype = await self.pool.request(
+                        base, method, path, headers, data, wait_s
+                    )
+                    reply = Reply(status, body, ctype)
             except (Refused, aiohttp.ClientConnectorError):
                 self.discovery.mark_down(base)
                 continue  # never reached the instance: safe to try another
@@ -285,7 +307,8 @@ class ServiceClient:
         headers: dict[str, str],
         wait_s: float,
     ) -> Reply:
-        """Send the request to one instance and read its reply (within ``wait_s``, s)."""
+        """Send the request to one instance and read its reply (within ``wait_s``, s):
+        over aiohttp for HEAD and TLS, else over the lean pool (``_attempt`` calls it itself)."""
         if method == "HEAD" or not base.startswith("http://"):  # TLS: aiohttp
             async with self.session.request(
                 method, base + path, data=data, headers=headers, timeout=_timeout(round(wait_s, 3))

@@ -7,6 +7,7 @@ the gateway; ``client.ServiceClient`` uses it for its calls (aiohttp stays for t
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -17,6 +18,8 @@ __all__ = ["Dropped", "Pool", "Refused"]
 #: Connections open at once per instance (as aiohttp's ``limit_per_host``); more requests wait.
 _MAX_OPEN = 256
 _SAFE_PATH = "/%:@!$&'()*+,;=-._~"
+# a path of only these is what quote() would give back unchanged (a "%" may start an escape)
+_PLAIN = re.compile(r"[A-Za-z0-9/:@!$&'()*+,;=._~-]*")
 
 
 class Refused(ConnectionError):
@@ -91,17 +94,17 @@ class Pool:
 
     def __init__(self) -> None:
         self._idle: dict[str, list[_Conn]] = {}
-        self._hosts: dict[str, tuple[str, int, bytes]] = {}
+        self._hosts: dict[str, tuple[str, int, str]] = {}
         self._slots: dict[str, asyncio.Semaphore] = {}
 
-    def _host(self, base: str) -> tuple[str, int, bytes]:
+    def _host(self, base: str) -> tuple[str, int, str]:
         entry = self._hosts.get(base)
         if entry is None:
             parts = urlsplit(base)
             if parts.scheme != "http" or not parts.hostname:
                 raise ValueError(f"the lean client speaks plain http only, not {base!r}")
             port = parts.port or 80
-            entry = self._hosts[base] = (parts.hostname, port, parts.netloc.encode("latin-1"))
+            entry = self._hosts[base] = (parts.hostname, port, parts.netloc)
         return entry
 
     async def request(
@@ -117,15 +120,19 @@ class Pool:
         Raises Refused (never connected), Dropped (connection lost mid-way), TimeoutError."""
         host, port, netloc = self._host(base)
         target, _, query = path.partition("?")
-        target = quote(target, safe=_SAFE_PATH) + ("?" + query if query else "")
-        lines = [f"{method} {target} HTTP/1.1\r\nhost: ".encode("latin-1") + netloc]
-        lines += [f"\r\n{k}: {v}".encode("latin-1") for k, v in headers.items()]
+        if _PLAIN.fullmatch(target) is None:  # most paths need no quoting: skip quote()
+            target = quote(target, safe=_SAFE_PATH)
+        if query:
+            target += "?" + query
+        # the head as one string, encoded once (not a bytes object per header line)
+        head = f"{method} {target} HTTP/1.1\r\nhost: {netloc}" + "".join(
+            [f"\r\n{k}: {v}" for k, v in headers.items()]
+        )
         if body or method in ("POST", "PUT", "PATCH"):
-            lines.append(b"\r\ncontent-length: %d" % len(body or b""))
-        lines.append(b"\r\n\r\n")
+            head += f"\r\ncontent-length: {len(body or b'')}"
+        raw = (head + "\r\n\r\n").encode("latin-1")
         if body:
-            lines.append(body)
-        raw = b"".join(lines)
+            raw += body
         slots = self._slots.get(base)
         if slots is None:
             slots = self._slots[base] = asyncio.Semaphore(_MAX_OPEN)

@@ -220,6 +220,14 @@ class RegistryClient:
                 await self._traced("DELETE", f"/services/{self._me['id']}", "/services/{id}")
         self.registered = False
 
+    def cached(self, name: str) -> list[str] | None:
+        """The instances of ``name`` from a lookup younger than ``lookup_ttl_s``, or None
+        (then ``lookup`` asks the registry): a call's way without a coroutine."""
+        cached = self._cache.get(name)
+        if cached is not None and time.monotonic() - cached[0] < self.lookup_ttl_s:
+            return cached[1]
+        return None
+
     async def lookup(self, name: str, *, fresh: bool = False) -> list[str]:
         """Base URLs of the live instances of ``name`` (cached for ``lookup_ttl_s``)."""
         now = time.monotonic()
