@@ -32,6 +32,9 @@ from .settings import Settings
 __all__ = ["Balancer", "Route", "compile_routes", "main", "serve"]
 
 _PARAM = re.compile(r"\{[^}/]+\}")
+_UNSEEN = object()
+#: (method, path) pairs whose route is remembered (cleared when full).
+_MAX_MATCHED = 4096
 _PASS = ("authorization", "content-type", "x-request-id", "traceparent", "x-archsim-budget-ms")
 
 
@@ -64,6 +67,7 @@ class Balancer:
         self.spec = spec
         self.settings = settings
         self.routes = compile_routes(spec["routes"])
+        self._matched: dict[tuple[str, str], Route | None] = {}  # (method, path) → route
         self.discovery = Discovery(settings, dict(spec.get("registered", {})))
         self.session: aiohttp.ClientSession | None = None
         self.client: ServiceClient | None = None
@@ -113,8 +117,19 @@ class Balancer:
         return await self._route(method, path, query, headers, body)
 
     def _match(self, method: str, path: str) -> Route | None:
-        """The first route (in match order) for ``method`` and ``path``."""
-        return next((r for r in self.routes if r.method == method and r.pattern.match(path)), None)
+        """The first route (in match order) for ``method`` and ``path`` (remembered: a read
+        of the same resource does not try every pattern again)."""
+        key = (method, path)
+        route = self._matched.get(key, _UNSEEN)
+        if route is _UNSEEN:
+            route = next(
+                (r for r in self.routes if r.method == method and r.pattern.match(path)), None
+            )
+            if len(path) <= 256:  # bounded: at most _MAX_MATCHED short paths
+                if len(self._matched) >= _MAX_MATCHED:
+                    self._matched.clear()
+                self._matched[key] = route
+        return route  # type: ignore[return-value]
 
     async def _route(
         self, method: str, path: str, query: str, headers: dict[str, str], body: bytes

@@ -42,14 +42,18 @@ def _int64(text: str) -> int:
     return value
 
 
+_CHECKER = json.JSONDecoder(parse_constant=_no_constant, parse_int=_int64)
+
+
 def check_json(body: bytes) -> None:
     """Raise BodyRejected for a JSON body with non-finite numbers or out-of-range integers
     (a body that is not JSON at all is left to the handler's own 422)."""
     if not body:
         return
     try:
-        json.loads(body, parse_constant=_no_constant, parse_int=_int64)
-    except ValueError:
+        # json.loads(body, **hooks) without building a decoder for every body
+        _CHECKER.decode(body.decode(json.detect_encoding(body), "surrogatepass"))
+    except ValueError:  # UnicodeDecodeError too
         return  # not JSON: the endpoint's validation answers it
 
 

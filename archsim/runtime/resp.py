@@ -122,16 +122,16 @@ class RespPool:
         self.setup: list[bytes] = []  # sent once on every new connection
         if parts.password is not None:
             secret = unquote(parts.password).encode()
-            user = unquote(parts.username).encode() if parts.username else None
-            self.setup.append(_command(b"AUTH", user, secret) if user else _command(b"AUTH", secret))
+            user = [unquote(parts.username).encode()] if parts.username else []
+            self.setup.append(_command(b"AUTH", *user, secret))
         if db and db != "0":
             self.setup.append(_command(b"SELECT", db.encode()))
         self._idle: list[_Conn] = []
 
     async def get(self, key: str) -> bytes | None:
         """The value at ``key`` (None when there is none)."""
-        value = await self._execute(_command(b"GET", key.encode()))
-        return value  # type: ignore[no-any-return]
+        value: bytes | None = await self._execute(_command(b"GET", key.encode()))
+        return value
 
     async def _execute(self, raw: bytes) -> Any:
         conn = self._take() or await self._connect()

@@ -1,6 +1,7 @@
 """Serve an ASGI app the way every generated service is served: uvicorn, one worker, uvloop +
 httptools, no access log (metrics and structured logs replace it), graceful shutdown. A
-generated service (an app carrying ``state.runtime``) is served through ``Runtime.front()``.
+generated service (an app carrying ``state.runtime``) is served through ``Runtime.front()``,
+by uvicorn's httptools protocol writing each response in one piece (``OneWriteProtocol``).
 
 ``python -m archsim_runtime.serve services.order_service.app:app --port 8001``
 """
@@ -8,12 +9,14 @@ generated service (an app carrying ``state.runtime``) is served through ``Runtim
 from __future__ import annotations
 
 import argparse
+import asyncio
 from typing import Any
 
 import uvicorn
 from uvicorn.importer import import_from_string
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-__all__ = ["SERVER_SETTINGS", "main"]
+__all__ = ["SERVER_SETTINGS", "OneWriteProtocol", "main"]
 
 #: The server settings of every service (the benchmark serves its baseline with the same).
 SERVER_SETTINGS: dict[str, Any] = {
@@ -29,6 +32,51 @@ SERVER_SETTINGS: dict[str, Any] = {
 }
 
 
+class _HeldHead:
+    """A connection's transport that holds a response head until its body follows, so that
+    both go out in one write (uvicorn writes them apart: two sends, two segments, the peer
+    woken twice); a head alone goes out on the loop's next turn. Order is kept: what is held
+    is always written first. Everything else is the transport's own."""
+
+    __slots__ = ("_head", "_loop", "_transport")
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._head: bytes | None = None
+
+    def write(self, data: bytes) -> None:
+        head = self._head
+        if head is not None:
+            self._head = None
+            self._transport.write(head + data)
+        elif data[-4:] == b"\r\n\r\n" and data[:5] == b"HTTP/":  # a head: hold it
+            self._head = data
+            self._loop.call_soon(self._flush)
+        else:
+            self._transport.write(data)
+
+    def _flush(self) -> None:
+        head, self._head = self._head, None
+        if head is not None and not self._transport.is_closing():
+            self._transport.write(head)
+
+    def close(self) -> None:
+        self._flush()
+        self._transport.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
+class OneWriteProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, each response head written with its body (one send)."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        held: Any = _HeldHead(transport, self.loop)
+        super().connection_made(held)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run ``APP`` (``module:attribute``) on ``--host``/``--port`` until SIGTERM."""
     parser = argparse.ArgumentParser(prog="archsim_runtime.serve")
@@ -38,9 +86,11 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     app = import_from_string(args.app)
     runtime = getattr(getattr(app, "state", None), "runtime", None)
+    settings = SERVER_SETTINGS
     if runtime is not None:  # a generated service: serve its fast path in front of FastAPI
         app = runtime.front()
-    uvicorn.run(app, host=args.host, port=args.port, **SERVER_SETTINGS)
+        settings = {**SERVER_SETTINGS, "http": OneWriteProtocol}
+    uvicorn.run(app, host=args.host, port=args.port, **settings)
 
 
 if __name__ == "__main__":
