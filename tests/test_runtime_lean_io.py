@@ -131,3 +131,25 @@ def test_held_head_goes_out_with_its_body() -> None:
     assert alone == one
     assert flushed[-1] == b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n"
     assert last[-1] == b"HTTP/1.1 204 No Content\r\n\r\n"
+
+
+def test_a_stale_pooled_connection_is_replaced_once() -> None:
+    async def run() -> tuple[bytes | None, int]:
+        accepted: list[asyncio.StreamWriter] = []
+
+        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            accepted.append(writer)
+            while await reader.read(65536):
+                writer.write(b"$2\r\nok\r\n")
+
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        pool = RespPool(f"redis://127.0.0.1:{server.sockets[0].getsockname()[1]}/0")
+        try:
+            assert await pool.get("k") == b"ok"
+            accepted[0].transport.abort()  # the server drops the idle connection
+            return await pool.get("k"), len(accepted)
+        finally:
+            pool.close()
+            server.close()
+
+    assert asyncio.run(run()) == (b"ok", 2)

@@ -134,12 +134,25 @@ class RespPool:
         return value
 
     async def _execute(self, raw: bytes) -> Any:
-        conn = self._take() or await self._connect()
+        """One command's reply; sent once more on a fresh connection when a pooled one turns
+        out closed (the server restarted): only idempotent reads come this way."""
+        pooled = self._take()
+        conn = pooled or await self._connect()
         try:
             value = await conn.execute(raw)
         except ResponseError:
             self._idle.append(conn)  # an error reply leaves the connection in step
             raise
+        except RedisConnectionError:
+            conn.close()
+            if pooled is None:
+                raise
+            conn = await self._connect()
+            try:
+                value = await conn.execute(raw)
+            except BaseException:
+                conn.close()
+                raise
         except BaseException:
             conn.close()  # cancelled or dropped mid-reply: a late reply must not be read
             raise
