@@ -112,3 +112,12 @@ def test_every_command_has_help_with_an_example():
     for command in ("validate", "inspect", "fmt", "schema"):
         result = runner.invoke(app, [command, "--help"])
         assert result.exit_code == 0 and "Example:" in result.output
+
+
+def test_inspect_says_there_is_no_background_work_in_a_line(tmp_path):
+    model = tmp_path / "plain.dot"
+    model.write_text('digraph g {\n gw -> orders [label="routes to"];\n orders -> db;\n}\n')
+    result = runner.invoke(app, ["inspect", str(model)])
+    assert result.exit_code == 0, result.output
+    assert "start-up and background work (not per request): none" in result.output
+    assert "┃ component ┃ at start-up" not in result.output  # no empty table

@@ -125,3 +125,28 @@ def test_plurals_of_words_ending_in_ie() -> None:
         "movie", "cookie", "party", "category"
     ]  # fmt: skip
     assert plural("movie") == "movies"
+
+
+@pytest.mark.parametrize(
+    ("label", "events"),
+    [
+        ("AccountOpened, MoneyDeposited", ("AccountOpened", "MoneyDeposited")),
+        ("order.placed / order.paid", ("order.placed", "order.paid")),
+        ("OrderPlaced and OrderPaid", ("OrderPlaced", "OrderPaid")),
+        ("OrderPlaced", ("OrderPlaced",)),
+        ("read and write", ()),  # words, not names of events
+    ],
+)
+def test_a_label_listing_events_carries_each(label: str, events: tuple[str, ...]) -> None:
+    from archsim.model.kinds import events_named
+
+    assert events_named(label) == events
+
+
+def test_events_listed_on_publish_and_flow_edges_reach_their_consumers() -> None:
+    result = load(HERE / "model_shapes" / "cqrs-event-sourcing.dot")
+    flows = {(f.event, f.broker): f for f in result.architecture.behaviour.events}
+    assert set(flows) == {("AccountOpened", "es"), ("MoneyDeposited", "es")}
+    fraud = [str(c) for c in flows[("MoneyDeposited", "es")].consumers]
+    assert any(c.startswith("fraud.") for c in fraud)  # its arrow named only MoneyDeposited
+    assert not any(str(c).startswith("fraud.") for c in flows[("AccountOpened", "es")].consumers)

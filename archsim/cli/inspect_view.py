@@ -129,7 +129,11 @@ def _events(arch: Architecture) -> Table:
     return table
 
 
-def _lifecycle(arch: Architecture) -> Table:
+def _lifecycle(arch: Architecture) -> RenderableType:
+    if not arch.behaviour.lifecycles:  # an empty table says less than a line
+        timings = _timings(arch)
+        line = "start-up and background work (not per request): none"
+        return Text(line + ("; the model's timings: " + "; ".join(timings) if timings else ""))
     table = Table(title="start-up and background work (not per request)", title_justify="left")
     for column in ("component", "at start-up", "periodically"):
         table.add_column(column)

@@ -35,9 +35,9 @@ from archsim.model.checks import Reader
 from archsim.model.dot.ast import Attr, DotEdge, DotGraph
 from archsim.model.kinds import (
     CLIENT_WORDS,
-    EVENT_NAME,
     Kind,
     Relation,
+    events_named,
     kind_from_names,
     names_protocol,
 )
@@ -62,23 +62,28 @@ def read_flow_arrows(
             continue
         labelled[index] = (Relation.SUBSCRIBES_TO, label or Relation.SUBSCRIBES_TO.label)
         free = rel is None and bool(label) and not names_protocol(label)
-        if free and EVENT_NAME.fullmatch(label) and not {"event", "events"} & edge.attrs.keys():
-            carried[index] = (label,)
+        if free and not {"event", "events"} & edge.attrs.keys() and events_named(label):
+            carried[index] = events_named(label)
         # what it is read as, written out: the model written back (archsim fmt) reads the same
         said = {"relation": Attr("relation", Relation.SUBSCRIBES_TO.label, edge.location)}
         if index in carried:
-            said["event"] = Attr("event", label, edge.location)
+            said["events"] = Attr("events", ",".join(carried[index]), edge.location)
         graph.edges[index] = _turned(edge, {**edge.attrs, **said})
         reader.report(
             Severity.INFO,
             f"{edge.source} -> {edge.target} is drawn the way events flow; read as "
             f"'{edge.target} subscribes to {edge.source}'"
-            + (f", taking the event '{label}'" if index in carried else ""),
+            + (f", taking {_listed(carried[index])}" if index in carried else ""),
             edge.location,
             f'write {edge.target} -> {edge.source} [relation="subscribes to"] to say so',
             "flow-arrow",
         )
     return carried
+
+
+def _listed(events: tuple[str, ...]) -> str:
+    names = ", ".join(f"'{e}'" for e in events)
+    return f"the event{'s' if len(events) > 1 else ''} {names}"
 
 
 def _drawn_as_flow(graph: DotGraph, edge: DotEdge) -> bool:

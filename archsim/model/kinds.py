@@ -21,6 +21,7 @@ __all__ = [
     "Kind",
     "Layer",
     "Relation",
+    "events_named",
     "kind_from_names",
     "kind_from_relations",
     "misspells_relation",
@@ -35,6 +36,18 @@ __all__ = [
 #: What a one-word free label on a publish/subscribe edge must look like to name the event it
 #: carries (``OrderPlaced``, ``order.placed``, ``orders:created``).
 EVENT_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.:\-]*")
+_EVENT_LIST = re.compile(r"\s*(?:,|/|\||;|\band\b)\s*")
+
+
+def events_named(label: str) -> tuple[str, ...]:
+    """The events a free label names: one name (``OrderPlaced``) or a list of them
+    (``AccountOpened, MoneyDeposited``; ``/``, ``|`` and ``and`` separate too); () otherwise."""
+    parts = [p for p in _EVENT_LIST.split(label.strip()) if p]
+    if not parts or not all(EVENT_NAME.fullmatch(p) for p in parts):
+        return ()
+    if len(parts) > 1 and not all(any(c.isupper() for c in p) or "." in p for p in parts):
+        return ()  # "read and write": words, not a list of event names
+    return tuple(dict.fromkeys(parts))
 
 
 class Kind(StrEnum):

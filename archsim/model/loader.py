@@ -29,10 +29,10 @@ from archsim.model.dot.ast import Attr, DotDocument, DotEdge, DotGraph, DotNode
 from archsim.model.entries import check_entries, sibling_groups
 from archsim.model.flow_arrows import drop_arrows_to_people, read_flow_arrows, turn_back_arrows
 from archsim.model.kinds import (
-    EVENT_NAME,
     Kind,
     Layer,
     Relation,
+    events_named,
     kind_from_names,
     misspells_relation,
     names_protocol,
@@ -131,15 +131,11 @@ def _read_by_target(
         )
     events: tuple[str, ...] = ()
     pubsub = rel in (Relation.PUBLISHES_TO, Relation.SUBSCRIBES_TO)
-    if (
-        code == "free-label"
-        and pubsub
-        and EVENT_NAME.fullmatch(label)
-        and "events" not in edge.attrs
-        and "event" not in edge.attrs
-    ):
-        events = (label,)
-        message += f", carrying the event '{label}'"
+    if code == "free-label" and pubsub and not {"event", "events"} & edge.attrs.keys():
+        events = events_named(label)
+    if events:
+        named = ", ".join(f"'{e}'" for e in events)
+        message += f", carrying the event{'s' if len(events) > 1 else ''} {named}"
     reader.report(severity, message, edge.location, fix, code)
     return events
 
