@@ -400,3 +400,23 @@ def test_a_chat_drawing_with_records_and_a_websocket_gateway() -> None:
     assert links[("msg", "cassandra")] is Relation.STORES_IN  # "write"
     codes = {d.code for d in result.diagnostics}
     assert "flow-arrow" in codes and "unknown-relation" not in codes
+
+
+def test_a_kubernetes_drawing() -> None:
+    # tests/model_shapes/kubernetes.dot: Services balance over their Deployments' pods, a call
+    # through a Service reaches the workload behind it, the HPA and Prometheus send no requests
+    result = load(ROOT / "tests" / "model_shapes" / "kubernetes.dot")
+    arch = result.architecture
+    kinds = {c.id: c.kind for c in arch.components}
+    assert kinds["svc_web"] is Kind.LOAD_BALANCER and kinds["svc_api"] is Kind.LOAD_BALANCER
+    assert kinds["cm"] is Kind.CONFIG and kinds["pg"] is Kind.DATABASE
+    assert "hpa" not in kinds and "prom" not in kinds  # left out: they watch, not serve
+    links = {(lk.source, lk.target): lk.relation for lk in arch.links}
+    assert links[("svc_web", "web")] is Relation.DISTRIBUTES_TO
+    assert _doors(arch) == {"ingress"}
+    (create_web,) = [op for op in arch.behaviour.operations_of("web") if op.name == "create_web"]
+    calls = [(s.target, s.operation) for s in create_web.steps if s.target]
+    assert calls == [("svc_api", "api__get_api")]  # through the Service to the api's read
+    assert next(op.resource for op in arch.behaviour.operations_of("api")) == "api"
+    said = [d for d in result.diagnostics if d.code == "observer-edge"]
+    assert len(said) == 4  # two edges, two components

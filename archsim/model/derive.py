@@ -244,6 +244,12 @@ class _Deriver:
         """The operation a call without ``operation=`` asks ``target`` for (by its kind; a
         service: ``get_<resource>`` when it stores data or ``mode=lookup``, else ``create_``)."""
         res = self._resource(target)
+        behind = self.arch.links_from(target.id, Relation.DISTRIBUTES_TO)
+        if target.kind is Kind.LOAD_BALANCER and len(behind) == 1:
+            # a call through a balancer (a Kubernetes Service in front of its pods) asks for
+            # its forward of what the call would ask the component behind it
+            inner = self.arch.component(behind[0].target)
+            return f"{inner.id}__{self._default_operation(inner, mode)}"
         if target.kind is Kind.AUTH:
             return "validate_token"
         if target.kind is Kind.CONFIG:

@@ -35,15 +35,22 @@ from archsim.model.checks import Reader
 from archsim.model.dot.ast import Attr, DotEdge, DotGraph
 from archsim.model.kinds import (
     CLIENT_WORDS,
+    OBSERVER_WORDS,
     Kind,
     Relation,
     events_named,
     kind_from_names,
+    name_has,
     names_protocol,
 )
 from archsim.model.resolve import explicit_kind, node_names
 
-__all__ = ["drop_arrows_to_people", "read_flow_arrows", "turn_back_arrows"]
+__all__ = [
+    "drop_arrows_to_people",
+    "drop_observer_arrows",
+    "read_flow_arrows",
+    "turn_back_arrows",
+]
 
 _TURNED = frozenset({None, Relation.SUBSCRIBES_TO, Relation.PUBLISHES_TO})
 # a WebSocket gateway subscribes to the pub/sub it pushes to clients from
@@ -143,6 +150,47 @@ def _turned(edge: DotEdge, attrs: dict[str, Attr]) -> DotEdge:
         target_port=edge.source_port,
         attrs=attrs,
     )
+
+
+def drop_observer_arrows(graph: DotGraph, reader: Reader) -> None:
+    """Leave out of ``graph`` (in place) each edge from a tool that watches or scales the
+    system (Prometheus scraping, an autoscaler, a tracing UI: named so, and nothing links to
+    it), saying so: read as requests, they would make it a traffic source sending a share of
+    the load straight to what it watches."""
+    watched = {edge.target for edge in graph.edges}
+    kept = []
+    for edge in graph.edges:
+        if edge.source not in watched and _is_observer(graph, edge.source):
+            reader.report(
+                Severity.INFO,
+                f"{edge.source} -> {edge.target}: {edge.source} watches or scales the system "
+                f"(its name says so); what it does is not a request, so the edge is left out",
+                edge.location,
+                f'set kind="client" on {edge.source} if it does send requests',
+                "observer-edge",
+            )
+            continue
+        kept.append(edge)
+    graph.edges[:] = kept
+    linked = {e.source for e in kept} | {e.target for e in kept}
+    for node_id in [n for n in graph.nodes if n not in linked and _is_observer(graph, n)]:
+        reader.report(
+            Severity.INFO,
+            f"{node_id} is left out of the model: it only watches or scales the system",
+            graph.nodes[node_id].location,
+            f'set kind="…" on {node_id} to keep it',
+            "observer-edge",
+        )
+        del graph.nodes[node_id]  # nothing left to simulate: no process in the stack either
+        for sub in graph.subgraphs:
+            if node_id in sub.nodes:
+                sub.nodes.remove(node_id)
+
+
+def _is_observer(graph: DotGraph, node_id: str) -> bool:
+    if node_id not in graph.nodes or "kind" in graph.nodes[node_id].attrs:
+        return False
+    return name_has(node_id, node_names(graph, node_id)[0], OBSERVER_WORDS) is not None
 
 
 def drop_arrows_to_people(graph: DotGraph, reader: Reader) -> None:

@@ -17,6 +17,7 @@ __all__ = [
     "EVENT_NAME",
     "FRONTEND_WORDS",
     "INTERACTION",
+    "OBSERVER_WORDS",
     "Interaction",
     "Kind",
     "Layer",
@@ -351,7 +352,8 @@ _NAME_RULES: tuple[tuple[Kind, tuple[str, ...]], ...] = (
                      "mongo", "mariadb", "cassandra", "dynamodb", "sqlite", "oracle", "rds",
                      "cosmosdb", "neo4j", "datastore", "data store", "s3", "bucket",
                      "object storage", "object store", "blob storage")),
-    (Kind.CONFIG, ("config", "configuration", "settings")),
+    (Kind.CONFIG, ("config", "configuration", "settings", "configmap", "config map", "secret",
+                   "secrets")),
     (Kind.AUTH, ("auth", "authentication", "identity", "oauth", "iam", "keycloak", "okta",
                  "auth0", "cognito", "sso")),
     (Kind.EXTERNAL, ("external", "provider", "third party", "smtp", "email", "mail", "stripe",
@@ -359,6 +361,9 @@ _NAME_RULES: tuple[tuple[Kind, tuple[str, ...]], ...] = (
                      "push notifications", "adyen", "braintree", "google maps", "mapbox")),
 )  # fmt: skip
 _WORD = re.compile(r"[a-z0-9]+")
+# "Service: web", "svc/web", svc_web: the Kubernetes object in front of a workload's pods
+_K8S_SERVICE = re.compile(r"\s*(?:k8s\s+)?(?:service|svc)\s*[:/]", re.IGNORECASE)
+_K8S_SERVICE_ID = re.compile(r"svc[_\-]", re.IGNORECASE)
 
 #: Words that name a traffic source: taken only when its links agree (archsim.model.resolve).
 CLIENT_WORDS = (
@@ -366,6 +371,12 @@ CLIENT_WORDS = (
     "mobile app", "load generator", "loadgenerator", "load test", "loadtest", "locust", "wrk",
     "wrk2", "jmeter", "user sim", "user simulator", "simulator", "end user", "web client",
     "person", "people", "actor", "visitor", "visitors", "shopper", "shoppers", "end users",
+)  # fmt: skip
+#: Tools that watch or scale a system: their arrows (scrapes, scales) are not requests.
+OBSERVER_WORDS = (
+    "prometheus", "grafana", "alertmanager", "datadog", "new relic", "newrelic", "dynatrace",
+    "jaeger", "zipkin", "kibana", "splunk", "nagios", "zabbix", "pingdom", "monitoring",
+    "hpa", "autoscaler", "horizontal pod autoscaler", "cluster autoscaler", "keda",
 )  # fmt: skip
 #: Words that name a front end that forwards requests to the services it ``calls``.
 FRONTEND_WORDS = (
@@ -395,6 +406,8 @@ def name_has(component_id: str, label: str | None, words: tuple[str, ...]) -> st
 def kind_from_names(component_id: str, label: str | None, shape: str | None) -> tuple[Kind, str]:
     """The kind suggested by the id, label and shape alone (``service`` when nothing matches)."""
     plain = re.sub(r"<[^>]*>", " ", label or "")  # an HTML label's tags are not its words
+    if _K8S_SERVICE.match(plain) or _K8S_SERVICE_ID.match(component_id):
+        return Kind.LOAD_BALANCER, "a Kubernetes Service: it spreads requests over its pods"
     words = " ".join(_WORD.findall(f"{component_id} {plain}".lower().replace("_", " ")))
     padded = f" {words} "
     for kind, keys in _NAME_RULES:

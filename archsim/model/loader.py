@@ -27,7 +27,12 @@ from archsim.model.derive import derive_behaviour
 from archsim.model.dot import MAX_INPUT_BYTES, check_size, decode_dot, parse_dot, read_dot_bytes
 from archsim.model.dot.ast import Attr, DotDocument, DotEdge, DotGraph, DotNode
 from archsim.model.entries import check_entries, sibling_groups
-from archsim.model.flow_arrows import drop_arrows_to_people, read_flow_arrows, turn_back_arrows
+from archsim.model.flow_arrows import (
+    drop_arrows_to_people,
+    drop_observer_arrows,
+    read_flow_arrows,
+    turn_back_arrows,
+)
 from archsim.model.kinds import (
     Kind,
     Layer,
@@ -42,7 +47,7 @@ from archsim.model.kinds import (
 )
 from archsim.model.records import build
 from archsim.model.references import check_references
-from archsim.model.resolve import read_data_reads, relation_for_target, resolve_kinds
+from archsim.model.resolve import read_data_reads, relation_for, resolve_kinds
 from archsim.model.unused import check_unused_links
 from archsim.model.weights import check_weights
 
@@ -104,12 +109,14 @@ def _unknown_relation(edge: DotEdge, attr: Attr, reader: Reader) -> None:
 
 
 def _read_by_target(
-    edge: DotEdge, rel: Relation, target: Kind, label: str, reader: Reader
+    edge: DotEdge, rel: Relation, kinds: tuple[Kind, Kind], label: str, reader: Reader
 ) -> tuple[str, ...]:
-    """Say how an edge that states no relation is read; the events a free-text label on a
-    publish/subscribe edge names (``OrderPlaced``)."""
-    article = "an" if target.value[0] in "aeiou" else "a"
-    how = f"read as '{rel.label}' because {edge.target} is {article} {target.value}"
+    """Say how an edge that states no relation is read (``kinds``: of its source and target);
+    the events a free-text label on a publish/subscribe edge names (``OrderPlaced``)."""
+    spread = rel is Relation.DISTRIBUTES_TO
+    who, kind = (edge.source, kinds[0]) if spread else (edge.target, kinds[1])
+    article = "an" if kind.value[0] in "aeiou" else "a"
+    how = f"read as '{rel.label}' because {who} is {article} {kind.value.replace('_', ' ')}"
     fix = f'write [relation="{rel.label}"] (the label stays) to say so'
     if not label:
         message, severity, code = (
@@ -304,9 +311,10 @@ def _records(
             if label and _mistyped(label, kinds[edge.target][0]):
                 _unknown_relation(edge, edge.attrs["label"], reader)
                 continue  # a typo is not read as something else
-            rel = relation_for_target(kinds[edge.target][0])
+            ends = (kinds[edge.source][0], kinds[edge.target][0])
+            rel = relation_for(*ends)
             relations[index] = rel
-            carried[index] = _read_by_target(edge, rel, kinds[edge.target][0], label, reader)
+            carried[index] = _read_by_target(edge, rel, ends, label, reader)
     components = [
         _component(node, kinds[node.id], node_group.get(node.id), reader)
         for node in graph.nodes.values()
@@ -346,6 +354,7 @@ def _build(
     check_declarations(graph, reader)
     turn_back_arrows(graph, reader)
     drop_arrows_to_people(graph, reader)
+    drop_observer_arrows(graph, reader)
     clusters = {s.name: s for s in graph.subgraphs if s.name and s.name.startswith("cluster")}
     node_group = _groups_of_nodes(graph, clusters)
     components, links, kinds = _records(graph, node_group, reader)

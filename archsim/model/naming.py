@@ -44,6 +44,8 @@ _GENERIC_IDS = frozenset({
     "api", "app", "application", "backend", "server", "service", "svc", "microservice", "ms",
     "node", "component", "comp", "srv", "web", "webapp", "rest", "restapi", "system",
     "apiapp", "apiapplication", "apiserver", "webapi", "container", "softwaresystem",
+    # Kubernetes objects in labels ("Deployment: api"): the workload's kind, not its resource
+    "deployment", "statefulset", "daemonset", "replicaset", "pod", "pods", "k8s",
 })  # fmt: skip
 # What a label says besides the name: "(Java)", ":8080", "[v2]".
 _LABEL_NOISE = re.compile(r"\(.*?\)|\[.*?\]|:\d+")

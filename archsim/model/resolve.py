@@ -36,6 +36,7 @@ __all__ = [
     "explicit_kind",
     "node_names",
     "read_data_reads",
+    "relation_for",
     "relation_for_target",
     "resolve_kinds",
 ]
@@ -76,6 +77,15 @@ def relation_for_target(kind: Kind) -> Relation:
         Kind.AUTH: Relation.VALIDATES_WITH,
     }
     return by_kind.get(kind, Relation.CALLS)
+
+
+def relation_for(source: Kind, target: Kind) -> Relation:
+    """The relation an unlabelled edge between components of these kinds is read as: by the
+    target's kind, except that a load balancer (a Kubernetes Service, an ALB) spreads its
+    requests over what it points at."""
+    if source is Kind.LOAD_BALANCER and target in (Kind.SERVICE, Kind.GATEWAY):
+        return Relation.DISTRIBUTES_TO
+    return relation_for_target(target)
 
 
 def node_names(graph: DotGraph, node_id: str) -> tuple[str | None, str | None]:
@@ -143,12 +153,18 @@ def resolve_kinds(
     incoming: dict[str, list[Relation]] = {}
     linked_to: set[str] = set()
     counted: set[tuple[str, str, Relation]] = set()
+    by_name: dict[str, Kind] = {}
+
+    def named(node_id: str) -> Kind:
+        if node_id not in by_name:
+            by_name[node_id] = kind_from_names(node_id, *node_names(graph, node_id))[0]
+        return by_name[node_id]
+
     for index, edge in enumerate(graph.edges):
         linked_to.add(edge.target)
         rel = relations[index]
-        if rel is None:  # unlabelled: what the target's name suggests (the loader says so)
-            target_kind = kind_from_names(edge.target, *node_names(graph, edge.target))[0]
-            rel = relation_for_target(target_kind)
+        if rel is None:  # unlabelled: what the names suggest (the loader says so)
+            rel = relation_for(named(edge.source), named(edge.target))
         # A duplicated link counts once, as it does in the model (and after ``archsim fmt``).
         if (edge.source, edge.target, rel) not in counted:
             counted.add((edge.source, edge.target, rel))
