@@ -372,11 +372,12 @@ CLIENT_WORDS = (
     "wrk2", "jmeter", "user sim", "user simulator", "simulator", "end user", "web client",
     "person", "people", "actor", "visitor", "visitors", "shopper", "shoppers", "end users",
 )  # fmt: skip
-#: Tools that watch or scale a system: their arrows (scrapes, scales) are not requests.
+#: Tools that watch or scale a system: their arrows (scrapes, scales) are not requests. Not
+#: dashboards (Grafana, Kibana): their queries can be the system's own traffic (iot-telemetry).
 OBSERVER_WORDS = (
-    "prometheus", "grafana", "alertmanager", "datadog", "new relic", "newrelic", "dynatrace",
-    "jaeger", "zipkin", "kibana", "splunk", "nagios", "zabbix", "pingdom", "monitoring",
-    "hpa", "autoscaler", "horizontal pod autoscaler", "cluster autoscaler", "keda",
+    "prometheus", "alertmanager", "datadog", "new relic", "newrelic", "dynatrace", "jaeger",
+    "zipkin", "splunk", "nagios", "zabbix", "pingdom", "monitoring", "hpa", "autoscaler",
+    "horizontal pod autoscaler", "cluster autoscaler", "keda",
 )  # fmt: skip
 #: Words that name a front end that forwards requests to the services it ``calls``.
 FRONTEND_WORDS = (
