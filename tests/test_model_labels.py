@@ -150,3 +150,9 @@ def test_events_listed_on_publish_and_flow_edges_reach_their_consumers() -> None
     fraud = [str(c) for c in flows[("MoneyDeposited", "es")].consumers]
     assert any(c.startswith("fraud.") for c in fraud)  # its arrow named only MoneyDeposited
     assert not any(str(c).startswith("fraud.") for c in flows[("AccountOpened", "es")].consumers)
+
+
+@pytest.mark.parametrize("verb", ["produce", "emit", "enqueue"])
+def test_verbs_of_publishing_are_publishes_to(verb: str) -> None:
+    text = f'digraph g {{ a -> db; kafka; a -> kafka [label="{verb}"]; }}'
+    assert _relation(read_architecture(text).architecture, "a", "kafka") is Relation.PUBLISHES_TO
