@@ -15,7 +15,14 @@ from archsim.sim import Fault, SimConfig, Workload, simulate
 from archsim.sim.analytic import erlang_c, mmck
 from archsim.sim.engine import run_replication
 from archsim.sim.scenario import parse_fault, prepare
-from archsim.sim.stats import Histogram, confidence_interval, mser5_truncation, t_quantile
+from archsim.sim.stats import (
+    BUCKETS,
+    Histogram,
+    bucket_value,
+    confidence_interval,
+    mser5_truncation,
+    t_quantile,
+)
 from archsim.sim.workload import parse_mix, parse_ramp
 
 SIM_MODELS = Path(__file__).resolve().parent / "sim_models"
@@ -260,6 +267,22 @@ def test_parsers(seed: Architecture) -> None:
     with pytest.raises(ScenarioError, match="unknown component"):
         prepare(seed, ["nosuch.workers=2"])
     assert parse_ramp("0s=5,10s=20") == (((0.0, 5.0), (10.0, 20.0)), False)
+
+
+def test_histogram_grows_both_ways() -> None:
+    """Values arriving below and above the buckets kept so far land in their own buckets."""
+    picks = [1500, 1400, 1600, 900, 900, 2200, 5, 1, BUCKETS - 1, 1400]
+    h = Histogram()
+    for i in picks:
+        h.add(bucket_value(i))  # a bucket's middle: no doubt which bucket it is
+    h.add(0.0)  # below 100 ns: bucket 0
+    h.add(1e9)  # beyond the last bucket: the last
+    expected: dict[int, int] = {}
+    for i in sorted([*picks, 0, BUCKETS - 1]):
+        expected[i] = expected.get(i, 0) + 1
+    assert h.sparse() == expected and list(h.sparse()) == sorted(expected)
+    assert h.count == len(picks) + 2 and h.quantile(0.0) == 0.0
+    assert Histogram().sparse() == {} and Histogram().quantile(0.5) == 0.0
 
 
 def test_statistics_helpers() -> None:

@@ -26,7 +26,7 @@ _MIN_S = 1e-7
 _SCALE = 1.0 / math.log(_GROWTH)
 BUCKETS = int(math.log(1e5 / _MIN_S) * _SCALE) + 2  # 100 ns .. ~28 h
 _LOG_MIN = math.log(_MIN_S)
-_HEADROOM = 64  # buckets (+0.64 in log) a histogram grows past the highest value so far
+_HEADROOM = 64  # buckets (0.64 in log) a histogram grows past the lowest and highest values
 
 
 def bucket_value(index: int) -> float:
@@ -39,15 +39,18 @@ def bucket_value(index: int) -> float:
 class Histogram:
     """Counts of values (seconds) in log buckets, plus their exact count, sum and maximum.
 
-    ``counts`` is a dense list that grows up to the highest bucket used (never shrinks): a large
-    architecture has thousands of histograms, most touched by few requests, and a full list of
-    ~2,800 buckets each was 190 MB to allocate and walk at 1,600 components. Growing costs
-    nothing per value otherwise (a ``try`` is free until it fails); a dict was 25% slower."""
+    ``counts`` is a dense list of the buckets from ``lo`` up to the highest used (plus headroom):
+    a large architecture has thousands of histograms, most touched by few requests and each
+    spanning a few decades (a decade is 231 buckets), so neither a full list of ~2,800 buckets
+    (190 MB at 1,600 components) nor one from bucket 0 (the ~900 below a millisecond are empty
+    for most components) is kept. Growing costs nothing per value otherwise (a ``try`` is free
+    until it fails); a dict was 25% slower."""
 
-    __slots__ = ("count", "counts", "max", "total")
+    __slots__ = ("count", "counts", "lo", "max", "total")
 
     def __init__(self) -> None:
         self.counts: list[int] = []
+        self.lo = BUCKETS  # bucket of counts[0]; BUCKETS: nothing recorded yet
         self.count = 0
         self.total = 0.0
         self.max = 0.0
@@ -58,18 +61,32 @@ class Histogram:
         self.total += value
         if value > self.max:
             self.max = value
-        if value > _MIN_S:
-            index = int((_log(value) - _LOG_MIN) * _SCALE) + 1
-            if index >= BUCKETS:
-                index = BUCKETS - 1
-        else:
-            index = 0
-        try:
-            self.counts[index] += 1
-        except IndexError:  # the highest bucket so far: grow the list past it
-            counts = self.counts
-            counts.extend([0] * (min(BUCKETS, index + _HEADROOM) - len(counts)))
-            counts[index] += 1
+        # i: the bucket's place in counts. The clamp to the last bucket is _grow's: an index past
+        # it is past the list too, so the hot path makes one comparison, not two.
+        lo = self.lo
+        i = int((_log(value) - _LOG_MIN) * _SCALE) + 1 - lo if value > _MIN_S else -lo
+        if i >= 0:  # a negative i would index from the end: below lo, grow instead
+            try:
+                self.counts[i] += 1
+                return
+            except IndexError:
+                pass
+        self._grow(i + lo)
+
+    def _grow(self, index: int) -> None:
+        """Extend ``counts`` to cover bucket ``index`` (the last one when past it, with headroom
+        either side), and count it."""
+        index = min(index, BUCKETS - 1)
+        counts, lo = self.counts, self.lo
+        if index < lo:
+            new_lo = max(0, index - _HEADROOM)
+            if counts:
+                counts[:0] = [0] * (lo - new_lo)
+            self.lo = lo = new_lo
+        high = min(BUCKETS, index + _HEADROOM) - lo
+        if high > len(counts):
+            counts.extend([0] * (high - len(counts)))
+        counts[index - lo] += 1
 
     @property
     def mean(self) -> float:
@@ -78,14 +95,15 @@ class Histogram:
 
     def quantile(self, q: float) -> float:
         """The ``q``-quantile (0..1) in seconds, 0 when empty."""
-        return quantile_from_counts(self.counts, q)
+        return quantile_from_counts(self.sparse(), q)
 
     def sparse(self) -> dict[int, int]:
         """Non-empty buckets as {index: count} (compact, picklable, mergeable)."""
         if not self.count:
             return {}
-        counts = self.counts  # compress walks the buckets in C, yielding the non-empty
-        return {i: counts[i] for i in compress(range(len(counts)), counts)}
+        counts, lo = self.counts, self.lo  # walked in C: the indices and counts of non-empty
+        index = compress(range(lo, lo + len(counts)), counts)
+        return dict(zip(index, filter(None, counts), strict=True))
 
 
 def quantile_from_counts(counts: Sequence[int] | dict[int, int], q: float) -> float:
