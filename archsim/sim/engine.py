@@ -24,7 +24,7 @@ from archsim.model import Architecture
 from archsim.sim.compiler import CompiledModel, sampler
 from archsim.sim.config import SimConfig
 from archsim.sim.contention import HostWaits
-from archsim.sim.recorder import EntrySink, Recorder, collect, snapshot
+from archsim.sim.recorder import EntrySink, Recorder, Snapshot, Snapshots, collect
 from archsim.sim.stations import Kernel, Station
 from archsim.sim.steps import Frame, Op, Runner
 from archsim.sim.workload import Workload, entry_weights
@@ -189,19 +189,19 @@ def _start_arrivals(
 
 def _schedule_snapshots(
     model: CompiledModel, rec: Recorder, warm: float, duration: float, bins: int
-) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
+) -> tuple[dict[str, Snapshot], list[Snapshot]]:
     """Schedule the snapshots: ``"warm"`` and ``"end"`` (filled in as the run passes them) and
     one per time bin of ``duration / bins`` seconds (appended to the series)."""
-    later = model.k.later
-    snaps: dict[str, dict[str, Any]] = {}
-    series: list[dict[str, Any]] = []
+    later, snapshot = model.k.later, Snapshots(model, rec).take
+    snaps: dict[str, Snapshot] = {}
+    series: list[Snapshot] = []
     width = duration / bins
 
     def take(name: str) -> None:
-        snaps[name] = snapshot(model, rec)
+        snaps[name] = snapshot()
 
     def sample(k: int) -> None:
-        series.append(snapshot(model, rec))
+        series.append(snapshot())
         if k + 1 < bins:
             later(width, sample, k + 1)
 

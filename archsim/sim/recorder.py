@@ -6,7 +6,9 @@ the replication's statistics over the measured window.
 
 from __future__ import annotations
 
-from typing import Any
+from itertools import chain, compress, repeat
+from operator import add, attrgetter, ne, or_, sub, truediv
+from typing import Any, NamedTuple
 
 import simpy
 
@@ -15,7 +17,7 @@ from archsim.sim.stations import OK, REJECTED, TIMEOUT, Station
 from archsim.sim.stats import Histogram
 from archsim.sim.steps import Frame
 
-__all__ = ["EntrySink", "Recorder", "collect", "snapshot"]
+__all__ = ["EntrySink", "Recorder", "Snapshot", "Snapshots", "collect"]
 
 
 class EntrySink:
@@ -85,24 +87,57 @@ class Recorder:
         return self.area
 
 
-def snapshot(model: CompiledModel, rec: Recorder) -> dict[str, Any]:
-    """Cumulative areas and counters now (differences of two snapshots give window values)."""
-    out: dict[str, Any] = {"t": model.k.env._now, "inflight_area": rec.flush()}
-    for sid, st in model.stations.items():
-        busy = queue = 0.0
-        rejected = waiting = 0
-        for rep in st.replicas:
-            if rep.free != rep.workers or rep.queue:  # an idle replica's areas grow by 0
-                rep._account()
-            busy += rep.busy_area
-            queue += rep.queue_area
-            rejected += rep.rejected
-            waiting += len(rep.queue)
-        out[sid] = (busy, queue, rejected, waiting)
-    for i, (_, _, consumer) in enumerate(model.consumers):
-        consumer._account()
-        out[f"consumer:{i}"] = (consumer.backlog_area, len(consumer.backlog))
-    return out
+class Snapshot(NamedTuple):
+    """Cumulative figures at time ``t`` (s): per replica (every station's, in station order)
+    busy and queue areas (worker-s, request-s), rejections and requests waiting; per consumer
+    its backlog area (message-s) and backlog. Differences of two give window values."""
+
+    t: float
+    inflight_area: float
+    busy: list[float]
+    queue: list[float]
+    rejected: list[int]
+    waiting: list[int]
+    backlog_area: list[float]
+    backlog: list[int]
+
+
+_free, _queue, _backlog = attrgetter("free"), attrgetter("queue"), attrgetter("backlog")
+_busy_area, _queue_area = attrgetter("busy_area"), attrgetter("queue_area")
+_rejected, _backlog_area = attrgetter("rejected"), attrgetter("backlog_area")
+
+
+class Snapshots:
+    """Takes ``Snapshot``s of a compiled model. Each reads every replica's and consumer's
+    figures in C (``map`` over attribute getters); only a replica or consumer that is not idle
+    is brought up to date first (an idle one's areas grow by 0, bit for bit): at 1,600
+    components a Python loop over every station was 1.3 ms a snapshot, 62 a run."""
+
+    def __init__(self, model: CompiledModel, rec: Recorder) -> None:
+        self.env, self.rec = model.k.env, rec
+        self.replicas = [rep for st in model.stations.values() for rep in st.replicas]
+        self.workers = [rep.workers for rep in self.replicas]
+        self.consumers = [consumer for _, _, consumer in model.consumers]
+
+    def take(self) -> Snapshot:
+        """The cumulative figures now."""
+        reps, consumers = self.replicas, self.consumers
+        waiting = list(map(len, map(_queue, reps)))
+        for rep in compress(reps, map(or_, map(ne, map(_free, reps), self.workers), waiting)):
+            rep._account()
+        backlog = list(map(len, map(_backlog, consumers)))
+        for consumer in compress(consumers, backlog):
+            consumer._account()
+        return Snapshot(
+            self.env._now,
+            self.rec.flush(),
+            list(map(_busy_area, reps)),
+            list(map(_queue_area, reps)),
+            list(map(_rejected, reps)),
+            waiting,
+            list(map(_backlog_area, consumers)),
+            backlog,
+        )
 
 
 def collect(
@@ -110,8 +145,8 @@ def collect(
     rec: Recorder,
     sinks: dict[int, EntrySink],
     entries: Any,
-    snaps: dict[str, dict[str, Any]],
-    series: list[dict[str, Any]],
+    snaps: dict[str, Snapshot],
+    series: list[Snapshot],
     warm: float,
     duration: float,
     width: float,
@@ -121,10 +156,7 @@ def collect(
     a, b = snaps["warm"], snaps["end"]
     out: dict[str, Any] = {"window": duration - warm, "warmup": warm}
     out["entries"] = {entries[i].id: _entry_stats(s) for i, s in sinks.items()}
-    out["components"] = {
-        sid: _station_stats(st, a[sid], b[sid], [snap[sid] for snap in series], width)
-        for sid, st in model.stations.items()
-    }
+    out["components"] = _components(model, a, b, series, width)
     out["links"] = [
         {
             "source": s,
@@ -139,7 +171,7 @@ def collect(
         for (s, t, r), ls in model.links.items()
     ]
     out["events"] = _event_stats(model, a, b)
-    out["inflight_area"] = b["inflight_area"] - a["inflight_area"]
+    out["inflight_area"] = b.inflight_area - a.inflight_area
     out["series"] = {
         "t": [(k + 1) * width for k in range(len(series))],
         "throughput": [c / width for c in rec.bin_count],
@@ -166,22 +198,74 @@ def _entry_stats(s: EntrySink) -> dict[str, Any]:
     }
 
 
+def _components(
+    model: CompiledModel, a: Snapshot, b: Snapshot, series: list[Snapshot], width: float
+) -> dict[str, dict[str, Any]]:
+    """Per station its window figures (snapshots ``a`` to ``b``) and its utilisation and queue
+    series (one sample per bin of ``width`` s), its replicas' figures added up in order."""
+    # per replica, its busy area and requests waiting at each bin's end (transposed in C)
+    busy_cols = list(zip(*(snap.busy for snap in series), strict=True)) or None
+    wait_cols = list(zip(*(snap.waiting for snap in series), strict=True)) or None
+    out, j = {}, 0
+    for sid, st in model.stations.items():
+        r = len(st.replicas)
+        busy = _added_cols(busy_cols, j, r, 0.0)
+        waiting = _added_cols(wait_cols, j, r, 0)
+        out[sid] = _station_stats(st, _sums(a, j, r), _sums(b, j, r), busy, waiting, width)
+        j += r
+    return out
+
+
+def _sums(snap: Snapshot, j: int, r: int) -> tuple[float, float, int, int]:
+    """Busy and queue areas, rejections and requests waiting of the replicas ``j .. j + r - 1``
+    in ``snap``, added up."""
+    return (
+        _added(snap.busy, j, r, 0.0),
+        _added(snap.queue, j, r, 0.0),
+        _added(snap.rejected, j, r, 0),
+        _added(snap.waiting, j, r, 0),
+    )
+
+
+def _added(values: list[Any], j: int, r: int, zero: Any) -> Any:
+    """``values[j] + ... + values[j + r - 1]``, added in order from ``zero``."""
+    total = zero
+    for v in values[j : j + r]:
+        total += v
+    return total
+
+
+def _added_cols(cols: list[tuple[Any, ...]] | None, j: int, r: int, zero: Any) -> list[Any]:
+    """The columns ``cols[j:j + r]`` added up element by element, in order from ``zero``."""
+    if cols is None:
+        return []
+    if r == 1:
+        return list(cols[j])  # zero + x is x: areas and counts are never -0.0
+    total: list[Any] = [zero] * len(cols[j])
+    for col in cols[j : j + r]:
+        total = list(map(add, total, col))
+    return total
+
+
 def _station_stats(
-    st: Station, a: tuple[Any, ...], b: tuple[Any, ...], samples: list[Any], width: float
+    st: Station,
+    a: tuple[Any, ...],
+    b: tuple[Any, ...],
+    busy: list[float],
+    waiting: list[int],
+    width: float,
 ) -> dict[str, Any]:
-    """One station's window figures from its snapshots at warm-up end ``a`` and run end ``b``,
-    and its utilisation and queue series from the per-bin ``samples`` (bins of ``width`` s)."""
+    """One station's window figures from its sums at warm-up end ``a`` and run end ``b``, and
+    its utilisation and queue series from its busy area and requests waiting at each bin's end
+    (bins of ``width`` s)."""
     capacity = st.workers * len(st.replicas)
-    busy, queue, rejected, _ = (y - x for x, y in zip(a, b, strict=True))
-    prev = 0.0
-    util_series, queue_series = [], []
-    for snap in samples:
-        util_series.append((snap[0] - prev) / (width * capacity))
-        prev = snap[0]
-        queue_series.append(snap[3])
+    busy_w, queue_w, rejected, _ = (y - x for x, y in zip(a, b, strict=True))
+    # (area - area at the bin before) / (width * capacity) per bin, walked in C
+    deltas = map(sub, busy, chain((0.0,), busy))
+    util_series = list(map(truediv, deltas, repeat(width * capacity)))
     return {
-        "busy_area": busy,
-        "queue_area": queue,
+        "busy_area": busy_w,
+        "queue_area": queue_w,
         "capacity": capacity,
         "rejected": rejected,
         "completions": st.completions,
@@ -191,12 +275,12 @@ def _station_stats(
         "hist": st.hist.sparse(),
         "queue_end": b[3],
         "util_series": util_series,
-        "queue_series": queue_series,
+        "queue_series": waiting,
     }
 
 
 def _event_stats(
-    model: CompiledModel, a: dict[str, Any], b: dict[str, Any]
+    model: CompiledModel, a: Snapshot, b: Snapshot
 ) -> list[dict[str, Any]]:
     """Per consumer of an event flow: published, consumed and failed counts, its backlog over
     the window (snapshots ``a`` to ``b``) and its processing-time histogram (s)."""
@@ -216,8 +300,8 @@ def _event_stats(
                 "published": counter[0],
                 "consumed": consumer.consumed,
                 "failed": consumer.failed,
-                "backlog_area": b[f"consumer:{i}"][0] - a[f"consumer:{i}"][0],
-                "backlog_end": b[f"consumer:{i}"][1],
+                "backlog_area": b.backlog_area[i] - a.backlog_area[i],
+                "backlog_end": b.backlog[i],
                 "sum": consumer.hist.total,
                 "count": consumer.hist.count,
                 "hist": consumer.hist.sparse(),
