@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import gc
 import random
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from heapq import heappush
@@ -211,27 +212,44 @@ def _schedule_snapshots(
     return snaps, series
 
 
+_GEN0 = 100_000  # the GC's first threshold during a replication (CPython's default is 700)
+_gc_lock = threading.Lock()
+_gc_users = [0]  # replications inside _gc_frozen now, in this process's threads
+
+
 @contextmanager
 def _gc_frozen() -> Iterator[Callable[[], None]]:
-    """Freeze the objects alive now out of the cyclic GC, until the block ends; the block can
-    call what this yields to freeze the ones alive by then too."""
+    """Freeze the objects alive now out of the cyclic GC, and collect the young generation
+    less often, until the block ends; the block can call what this yields to freeze the
+    objects alive by then too."""
     # The architecture, then the compiled model and its statistics, live through the run:
     # frozen, the GC's full passes (set off by what the compile, the run and the collection
     # allocate) skip them; unfrozen they are traversed again and again, a cost that grows with
-    # the model (at 1,600 components a full pass is ~0.1-0.2 s). Skipped when something else
-    # keeps objects frozen: unfreezing would release theirs.
-    owned = gc.get_freeze_count() == 0
+    # the model (at 1,600 components a full pass is ~0.1-0.2 s). A young pass every 700
+    # allocations walks what the run keeps alive (frames and attempts in flight, the timer
+    # lanes, new histogram buckets) again and again too; every 100,000, the cyclic garbage
+    # waits longer (a few MB). Only the first replication in when nothing else is frozen
+    # changes either, and it restores both: unfreezing would release other code's objects.
+    with _gc_lock:
+        owned = _gc_users[0] == 0 and gc.get_freeze_count() == 0
+        _gc_users[0] += 1
+    threshold = gc.get_threshold()
 
     def freeze() -> None:
         if owned:
             gc.freeze()
 
-    freeze()
+    if owned:
+        gc.set_threshold(max(threshold[0], _GEN0), *threshold[1:])
+        freeze()
     try:
         yield freeze
     finally:
+        with _gc_lock:
+            _gc_users[0] -= 1
         if owned:
             gc.unfreeze()
+            gc.set_threshold(*threshold)
 
 
 def _host_waits(arch: Architecture, kernel: Kernel, workload: Workload) -> HostWaits | None:
