@@ -26,7 +26,7 @@ from archsim.sim.compiler import CompiledModel, sampler
 from archsim.sim.config import SimConfig
 from archsim.sim.contention import HostWaits
 from archsim.sim.recorder import EntrySink, Recorder, Snapshot, Snapshots, collect
-from archsim.sim.stations import Kernel, Station
+from archsim.sim.stations import Kernel, Lane, Station
 from archsim.sim.steps import Frame, Op, Runner
 from archsim.sim.workload import Workload, entry_weights
 
@@ -261,8 +261,14 @@ def _host_waits(arch: Architecture, kernel: Kernel, workload: Workload) -> HostW
 
 
 def _background(model: CompiledModel, rng: random.Random) -> None:
-    """Start-up calls at t=0 and periodic tasks (heartbeats, discovery lookups) per replica."""
-    arch, runner, later = model.arch, model.runner, model.k.later
+    """Start-up calls at t=0 and periodic tasks (heartbeats, discovery lookups) per replica.
+
+    Their wakes wait in lanes, not on the heap (``Lane``): the first ones sorted into one lane,
+    each task's next ones in the lane of its interval (now + interval only grows)."""
+    arch, runner, kernel = model.arch, model.runner, model.k
+    env, seq = kernel.env, kernel.seq
+    lanes: dict[float, Lane] = {}
+    first: list[tuple[float, int, Any, None]] = []
     for lc in arch.behaviour.lifecycles:
         comp = arch.component(lc.component)
         station = model.stations[comp.id]
@@ -272,16 +278,30 @@ def _background(model: CompiledModel, rng: random.Random) -> None:
             op = Op(f"{comp.id}.background", station, False, 0.0)
             op.record = False
             op.set_steps(model.compile(steps, comp.id, False))
+            lane = lanes.setdefault(interval, Lane(kernel)) if interval else None
             for _ in range(comp.replicas):
 
-                def go(_: None, op: Op = op, interval: float = interval) -> None:
+                def go(
+                    _: None, op: Op = op, lane: Lane | None = lane, interval: float = interval
+                ) -> None:
                     def again(f: Frame) -> None:
-                        if interval:
-                            later(interval, go, None)
+                        if lane is not None:  # later(interval, go, None) through the lane
+                            lane.push((env._now + interval, seq(), go, None))
 
                     runner.start(op, again)
 
-                later(rng.uniform(0, interval) if interval else 0.0, go, None)
+                delay = rng.uniform(0, interval) if interval else 0.0
+                if delay < 0:
+                    raise ValueError(f"negative delay {delay}")
+                first.append((env._now + delay, seq(), go, None))  # later(delay, go, None)
+    start = Lane(kernel)
+    for wake in sorted(first, key=_due):
+        start.push(wake)
+
+
+def _due(wake: tuple[float, int, Any, Any]) -> tuple[float, int]:
+    """A wake's place in the kernel's order: time, then sequence."""
+    return wake[0], wake[1]
 
 
 def _schedule_fault(kernel: Kernel, station: Station, fault: Any) -> None:
