@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+import random
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+import simpy
 
 from archsim.errors import ScenarioError
 from archsim.model import Architecture, load, read_architecture
@@ -15,6 +17,7 @@ from archsim.sim import Fault, SimConfig, Workload, simulate
 from archsim.sim.analytic import erlang_c, mmck
 from archsim.sim.engine import run_replication
 from archsim.sim.scenario import parse_fault, prepare
+from archsim.sim.stations import Kernel, Lane
 from archsim.sim.stats import (
     BUCKETS,
     Histogram,
@@ -267,6 +270,27 @@ def test_parsers(seed: Architecture) -> None:
     with pytest.raises(ScenarioError, match="unknown component"):
         prepare(seed, ["nosuch.workers=2"])
     assert parse_ramp("0s=5,10s=20") == (((0.0, 5.0), (10.0, 20.0)), False)
+
+
+def _wakes(in_lane: bool) -> list[tuple[str, float | None]]:
+    """40 wakes due in order (some at the same time) through a lane, or all on the heap,
+    among 40 wakes at random times on the heap; what ran, in order."""
+    kernel, ran = Kernel(simpy.Environment(), random.Random(1), 0.0), []
+    lane, rng = Lane(kernel), random.Random(2)
+    for t in sorted(round(rng.uniform(0, 10), 1) for _ in range(40)):
+        if in_lane:
+            lane.push((t, kernel.seq(), ran.append, ("lane", t)))
+        else:
+            kernel.later(t, ran.append, ("lane", t))
+        kernel.later(round(rng.uniform(0, 10), 1), ran.append, ("heap", None))
+    kernel.run(11.0)
+    return ran
+
+
+def test_lane_runs_wakes_in_the_heaps_order() -> None:
+    """Wakes in a lane run in the order they would on the heap alone: by time, then sequence."""
+    ran = _wakes(in_lane=True)
+    assert len(ran) == 80 and ran == _wakes(in_lane=False)
 
 
 def test_histogram_grows_both_ways() -> None:
