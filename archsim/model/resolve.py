@@ -155,7 +155,7 @@ def resolve_kinds(
     counted: set[tuple[str, str, Relation]] = set()
     by_name: dict[str, Kind] = {}
 
-    def named(node_id: str) -> Kind:
+    def kind_by_name(node_id: str) -> Kind:
         if node_id not in by_name:
             by_name[node_id] = kind_from_names(node_id, *node_names(graph, node_id))[0]
         return by_name[node_id]
@@ -164,7 +164,7 @@ def resolve_kinds(
         linked_to.add(edge.target)
         rel = relations[index]
         if rel is None:  # unlabelled: what the names suggest (the loader says so)
-            rel = relation_for(named(edge.source), named(edge.target))
+            rel = relation_for(kind_by_name(edge.source), kind_by_name(edge.target))
         # A duplicated link counts once, as it does in the model (and after ``archsim fmt``).
         if (edge.source, edge.target, rel) not in counted:
             counted.add((edge.source, edge.target, rel))
