@@ -107,3 +107,12 @@ def test_generated_handler_requires_its_one_id_as_a_tuple() -> None:
     app = render(arch)["services/loan_svc/app.py"]
     assert "need(payload, ('catalog_id',), 'loan-svc.create_loan')" in app
     assert "ref = ids['catalog_id']" in app
+
+
+def test_a_call_through_a_balancer_sends_what_the_operation_behind_it_needs() -> None:
+    arch = load(Path(__file__).parent / "model_shapes" / "kubernetes.dot").architecture
+    flow = derive_dataflow(arch).of("web", "create_web")
+    (call,) = flow.calls
+    assert call.callee == "svc_api.api__get_api"  # the step's own target: the Service
+    assert call.inputs[0][:2] == ("id", "api_id") and call.learns == "api_id"
+    assert flow.needs == ("api_id",)

@@ -88,3 +88,15 @@ def test_a_cache_backed_stack_starts_in_a_directory_with_spaces(tmp_path: Path) 
         for _ in range(2):  # a miss fills the cache, the second read is a hit
             read = httpx.get(front + f"/products/{created.json()['id']}", timeout=15)
             assert read.status_code == 200, read.text
+
+
+def test_a_call_through_a_kubernetes_service_reaches_the_workload(tmp_path: Path) -> None:
+    """tests/model_shapes/kubernetes.dot: web calls api through its Service (a load balancer);
+    the call is a read of one api row, so it must send that row's id (it sent the builtin
+    ``id`` before: 422 from the api, 502 at the front door)."""
+    from stack_run import running_stack
+
+    model = Path(__file__).resolve().parent / "model_shapes" / "kubernetes.dot"
+    with running_stack(model, tmp_path / "stack") as front:
+        created = httpx.post(front + "/webs", json={"reference": "r-1", "api_id": 2}, timeout=15)
+        assert created.status_code == 201, created.text

@@ -28,7 +28,7 @@ from archsim.model import (
     visit,
 )
 from archsim.model.behaviour import CallPolicy
-from archsim.model.dataflow import CallInputs, Dataflow, OpFlow, Source
+from archsim.model.dataflow import CallInputs, Dataflow, OpFlow, Source, served_by
 
 __all__ = ["StepWriter"]
 
@@ -232,7 +232,9 @@ class StepWriter:
         call = self._inputs(target, name) if self.ids_lines(op) else None
         given = {i: self._value(s, n) for i, n, s in call.inputs} if call else {}
         learn = [f"ids[{call.learns!r}] = {key}['id']"] if call is not None and call.learns else []
-        if callee.kind is OpKind.READ and "{id}" in path:
+        # through a balancer or gateway, the operation behind it says what the call is
+        served = served_by(self.arch, target, name) or callee
+        if served.kind is OpKind.READ and "{id}" in path:
             if "id" not in given:  # an operation with no data flow (a read calling a read)
                 given["id"] = "payload['id']"
             url = "f" + repr(path.replace("{id}", "{ref}"))

@@ -38,6 +38,7 @@ __all__ = [
     "id_name",
     "resource_name",
     "seeded_components",
+    "served_by",
 ]
 
 #: Rows every stored resource has from start-up (ids 1…SEEDED_ROWS on a fresh database).
@@ -202,9 +203,10 @@ class _Deriver:
                     needs.append(name)
             inputs.append((field_name, name, source))
         gives = None
-        if callee.kind is OpKind.READ or (callee.kind is OpKind.WRITE and _writes_row(callee)):
-            gives = id_name(resource_name(self.arch, callee))
-            self.resources[gives] = resource_name(self.arch, callee)
+        served = served_by(self.arch, callee.component, callee.name) or callee
+        if served.kind is OpKind.READ or (served.kind is OpKind.WRITE and _writes_row(served)):
+            gives = id_name(resource_name(self.arch, served))
+            self.resources[gives] = resource_name(self.arch, served)
             learned.setdefault(gives, step.operation or callee.name)
         return CallInputs(label, callee.qualified, tuple(inputs), gives)
 
@@ -212,6 +214,8 @@ class _Deriver:
         """(input, id name) of each id a call of ``callee`` sends: a read's ``{id}``, or what
         a write or action needs."""
         wanted: list[tuple[str, str]] = []
+        # through a balancer or gateway: what the operation it forwards to wants
+        callee = served_by(self.arch, callee.component, callee.name) or callee
         if callee.kind is OpKind.READ and "{id}" in (callee.path or ""):
             wanted.append(("id", id_name(resource_name(self.arch, callee))))
             self.resources[wanted[-1][1]] = resource_name(self.arch, callee)
@@ -286,10 +290,24 @@ def seeded_components(arch: Architecture) -> set[str]:
 
 
 def _kind(arch: Architecture, component: str, name: str) -> OpKind | None:
-    try:
-        return arch.behaviour.operation(component, name).kind
-    except KeyError:
-        return None
+    served = served_by(arch, component, name)
+    return served.kind if served is not None else None
+
+
+def served_by(arch: Architecture, component: str, name: str) -> Operation | None:
+    """The operation that answers a call of ``component.name``: itself, or for a proxy's
+    forward (a call through a load balancer or gateway) the operation it forwards to."""
+    seen: set[str] = set()
+    while True:
+        try:
+            op = arch.behaviour.operation(component, name)
+        except KeyError:
+            return None
+        forward = [s for s in op.steps if s.action is StepAction.CALL]
+        if op.kind is not OpKind.PROXY or not forward or op.qualified in seen:
+            return op
+        seen.add(op.qualified)
+        component, name = forward[-1].target or "", forward[-1].operation or ""
 
 
 def derive_dataflow(arch: Architecture) -> Dataflow:
