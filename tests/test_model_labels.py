@@ -156,3 +156,19 @@ def test_events_listed_on_publish_and_flow_edges_reach_their_consumers() -> None
 def test_verbs_of_publishing_are_publishes_to(verb: str) -> None:
     text = f'digraph g {{ a -> db; kafka; a -> kafka [label="{verb}"]; }}'
     assert _relation(read_architecture(text).architecture, "a", "kafka") is Relation.PUBLISHES_TO
+
+
+@pytest.mark.parametrize(
+    ("label", "kind"),
+    [
+        ("Key Vault", Kind.CONFIG),
+        ("AWS Secrets Manager", Kind.CONFIG),
+        ("Application Insights", Kind.EXTERNAL),
+        ("CloudWatch", Kind.EXTERNAL),
+        ("Blob Storage", Kind.DATABASE),
+        ("S3 bucket", Kind.DATABASE),
+    ],
+)
+def test_cloud_products_have_the_kind_they_are(label: str, kind: Kind) -> None:
+    text = f'digraph g {{ gw -> app [label="routes to"]; app -> x; x [label="{label}"]; }}'
+    assert read_architecture(text).architecture.component("x").kind is kind

@@ -357,12 +357,15 @@ _NAME_RULES: tuple[tuple[Kind, tuple[str, ...]], ...] = (
                      "cosmosdb", "neo4j", "datastore", "data store", "s3", "bucket",
                      "object storage", "object store", "blob storage")),
     (Kind.CONFIG, ("config", "configuration", "settings", "configmap", "config map", "secret",
-                   "secrets")),
+                   "secrets", "vault", "key vault", "secrets manager", "parameter store",
+                   "app configuration")),
     (Kind.AUTH, ("auth", "authentication", "identity", "oauth", "iam", "keycloak", "okta",
                  "auth0", "cognito", "sso")),
     (Kind.EXTERNAL, ("external", "provider", "third party", "smtp", "email", "mail", "stripe",
                      "paypal", "twilio", "sendgrid", "mailgun", "fcm", "apns", "firebase",
-                     "push notifications", "adyen", "braintree", "google maps", "mapbox")),
+                     "push notifications", "adyen", "braintree", "google maps", "mapbox",
+                     "application insights", "app insights", "cloudwatch", "sentry",
+                     "honeycomb", "datadog", "new relic", "newrelic")),
 )  # fmt: skip
 _WORD = re.compile(r"[a-z0-9]+")
 # "Service: web", "svc/web", svc_web: the Kubernetes object in front of a workload's pods
