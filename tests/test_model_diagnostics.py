@@ -72,6 +72,26 @@ def test_invalid_attribute_values_are_all_reported_with_locations():
     assert [e.location.line for e in errors] == sorted(e.location.line for e in errors)
 
 
+def test_a_chain_reports_its_bad_or_misspelt_attributes_once_per_edge():
+    # the edges of one statement share its attributes, read once when they are fine
+    text = (
+        "digraph g {\n"
+        ' a -> b -> c [label="calls", p=2];\n'
+        ' a -> c -> d [label="calls", tiemout="1s"];\n'
+        ' b -> d -> e [label="calls", p=0.5];\n'
+        "}\n"
+    )
+    with pytest.raises(InvalidModelError) as info:
+        read_architecture(text)
+    found = [(d.severity, d.message) for d in info.value.diagnostics if d.location.line in (2, 3)]
+    assert found == [
+        (Severity.ERROR, "invalid p on a -> b: probability 2 is outside [0, 1]"),
+        (Severity.ERROR, "invalid p on b -> c: probability 2 is outside [0, 1]"),
+        (Severity.WARNING, "unknown attribute 'tiemout' on a -> c is ignored"),
+        (Severity.WARNING, "unknown attribute 'tiemout' on c -> d is ignored"),
+    ]
+
+
 def test_undirected_graph_is_refused_with_a_fix():
     (err,) = _errors('graph g { a -- b [label="calls"]; }')
     assert "undirected" in err.message and "digraph" in err.hint

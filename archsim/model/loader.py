@@ -207,14 +207,45 @@ def _component(
         return None
 
 
+class _EdgeReading:
+    """What one statement's attributes say for a link: its typed values, explicit keys and
+    attributes as written. The edges of a statement share its attrs dict (a chain of 40
+    calls), so this is read once per statement and (relation, label, events carried) when the
+    reading reported nothing; an attribute that is reported is read, and reported, per edge."""
+
+    __slots__ = ("attrs", "key", "read")
+
+    def __init__(self) -> None:
+        self.attrs: dict[str, Attr] | None = None
+        self.key: tuple[Relation, str, tuple[str, ...]] | None = None
+        self.read: tuple[dict[str, Any], tuple[str, ...], dict[str, str]] = ({}, (), {})
+
+
 def _link(
-    edge: DotEdge, relation: Relation, label: str, reader: Reader, carried: tuple[str, ...] = ()
+    edge: DotEdge,
+    relation: Relation,
+    label: str,
+    reader: Reader,
+    carried: tuple[str, ...] = (),
+    last: _EdgeReading | None = None,
 ) -> Link | None:
-    what = f"{edge.source} -> {edge.target}"
-    values = reader.typed(edge.attrs, A.EDGE_ATTRIBUTES, what)
-    values.pop("relation", None)
-    named = ([values["event"]] if "event" in values else []) + list(values.get("events", carried))
-    values["events"] = tuple(dict.fromkeys(named))
+    key = (relation, label, carried)
+    if last is not None and last.attrs is edge.attrs and last.key == key:
+        values, explicit, raw = last.read
+    else:
+        reported = len(reader.diagnostics)
+        values = reader.typed(edge.attrs, A.EDGE_ATTRIBUTES, f"{edge.source} -> {edge.target}")
+        values.pop("relation", None)
+        named = ([values["event"]] if "event" in values else []) + list(
+            values.get("events", carried)
+        )
+        values["events"] = tuple(dict.fromkeys(named))
+        explicit = tuple(k for k in edge.attrs if k in A.EDGE_ATTRIBUTES)
+        raw = _raw(edge.attrs)
+        if last is not None:
+            clean = len(reader.diagnostics) == reported
+            last.attrs, last.key = (edge.attrs, key) if clean else (None, None)
+            last.read = (values, explicit, raw)
     try:
         return build(
             Link,
@@ -222,14 +253,14 @@ def _link(
             target=edge.target,
             relation=relation,
             label=label,
-            explicit=tuple(k for k in edge.attrs if k in A.EDGE_ATTRIBUTES),
-            attrs=_raw(edge.attrs),
+            explicit=explicit,
+            attrs=raw,  # validation copies it: each link has its own
             comments=edge.comments,
             source_ref={"line": edge.location.line, "col": edge.location.col},
             **values,
         )
     except ValueError as exc:
-        reader.error(f"{what}: {exc}", edge.location, code="bad-attribute")
+        reader.error(f"{edge.source} -> {edge.target}: {exc}", edge.location, code="bad-attribute")
         return None
 
 
@@ -319,8 +350,9 @@ def _records(
         _component(node, kinds[node.id], node_group.get(node.id), reader)
         for node in graph.nodes.values()
     ]
+    last = _EdgeReading()
     links = [
-        _link(edge, known, labels[i], reader, carried.get(i, ()))
+        _link(edge, known, labels[i], reader, carried.get(i, ()), last)
         for i, edge in enumerate(graph.edges)
         if (known := relations[i]) is not None
     ]
