@@ -8,6 +8,7 @@ tools can tell "you wrote this" from "archsim assumed this". Times are seconds.
 from __future__ import annotations
 
 import dataclasses
+from collections import defaultdict
 from functools import cached_property
 from typing import Annotated, Any
 
@@ -230,18 +231,19 @@ class Architecture(BaseModel):
     def _outgoing(self) -> dict[tuple[str, Relation | None], list[Link]]:
         # Keyed by (component, relation) and (component, None) for "any relation": derivation
         # and analysis ask these questions for every component, so they must not scan.
-        index: dict[tuple[str, Relation | None], list[Link]] = {}
+        # (a defaultdict: ``setdefault(key, [])`` built a list per call, 4 per link)
+        index: dict[tuple[str, Relation | None], list[Link]] = defaultdict(list)
         for link in self.links:
-            index.setdefault((link.source, None), []).append(link)
-            index.setdefault((link.source, link.relation), []).append(link)
+            index[(link.source, None)].append(link)
+            index[(link.source, link.relation)].append(link)
         return index
 
     @cached_property
     def _incoming(self) -> dict[tuple[str, Relation | None], list[Link]]:
-        index: dict[tuple[str, Relation | None], list[Link]] = {}
+        index: dict[tuple[str, Relation | None], list[Link]] = defaultdict(list)
         for link in self.links:
-            index.setdefault((link.target, None), []).append(link)
-            index.setdefault((link.target, link.relation), []).append(link)
+            index[(link.target, None)].append(link)
+            index[(link.target, link.relation)].append(link)
         return index
 
     def structure(self) -> dict[str, object]:

@@ -16,6 +16,8 @@ The order of evidence, strongest first (docs/behaviour.md, "Kinds"):
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from archsim.errors import Severity
 from archsim.model import attributes as A
 from archsim.model.checks import Reader
@@ -149,8 +151,8 @@ def resolve_kinds(
     graph: DotGraph, relations: list[Relation | None], reader: Reader
 ) -> dict[str, tuple[Kind, str]]:
     """The kind of every node with the reason, by the order of evidence above."""
-    outgoing: dict[str, list[tuple[Relation, str]]] = {}
-    incoming: dict[str, list[Relation]] = {}
+    outgoing: dict[str, list[tuple[Relation, str]]] = defaultdict(list)
+    incoming: dict[str, list[Relation]] = defaultdict(list)
     linked_to: set[str] = set()
     counted: set[tuple[str, str, Relation]] = set()
     by_name: dict[str, Kind] = {}
@@ -168,8 +170,8 @@ def resolve_kinds(
         # A duplicated link counts once, as it does in the model (and after ``archsim fmt``).
         if (edge.source, edge.target, rel) not in counted:
             counted.add((edge.source, edge.target, rel))
-            outgoing.setdefault(edge.source, []).append((rel, edge.target))
-            incoming.setdefault(edge.target, []).append(rel)
+            outgoing[edge.source].append((rel, edge.target))
+            incoming[edge.target].append(rel)
     kinds: dict[str, tuple[Kind, str]] = {}
     for node in graph.nodes.values():
         out = outgoing.get(node.id, [])

@@ -172,7 +172,6 @@ class _Parser:
         attrs: dict[str, Attr] = {}
         while kinds[self.i] == "[":
             open_pos = positions[self.i]
-            closing = f" to close the attribute list opened at {self.src.where(open_pos)}"
             self.i += 1
             sep = -1  # index of the last ';' separator, the likely end of a broken list
             while True:
@@ -185,7 +184,7 @@ class _Parser:
                 if key is None:
                     if sep >= 0:
                         self.i = sep
-                    self.expected("an attribute name or ']'", closing)
+                    self.expected("an attribute name or ']'", self._closing(open_pos))
                 if kinds[self.i] != "=":
                     if kinds[self.i] in (",", "]", ";"):
                         self.expected(
@@ -197,7 +196,7 @@ class _Parser:
                     k, v = kinds[self.i], self.values[self.i]
                     self.error(
                         positions[self.i],
-                        f"expected ']'{closing}, found {_describe(k, v)}",
+                        f"expected ']'{self._closing(open_pos)}, found {_describe(k, v)}",
                         "close the attribute list with ']'",
                         resume=key_i,
                     )
@@ -215,6 +214,10 @@ class _Parser:
                     sep = self.i
                     self.i += 1
         return attrs
+
+    def _closing(self, open_pos: int) -> str:
+        # worked out only for an error: a line/column lookup per attribute list otherwise
+        return f" to close the attribute list opened at {self.src.where(open_pos)}"
 
     def node_ref(self) -> tuple[str, str | None, int]:
         """``id[:port[:compass]]`` at the cursor."""
