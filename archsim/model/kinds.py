@@ -411,17 +411,21 @@ def name_has(component_id: str, label: str | None, words: tuple[str, ...]) -> st
     return next((w for w in words if f" {w} " in padded or f" {w} " in squashed), None)
 
 
+# The rules' words as whole words (" db "), in order: built once, not per component.
+_NAME_KEYS = tuple((kind, key, f" {key} ") for kind, keys in _NAME_RULES for key in keys)
+_TAG = re.compile(r"<[^>]*>")
+
+
 def kind_from_names(component_id: str, label: str | None, shape: str | None) -> tuple[Kind, str]:
     """The kind suggested by the id, label and shape alone (``service`` when nothing matches)."""
-    plain = re.sub(r"<[^>]*>", " ", label or "")  # an HTML label's tags are not its words
+    plain = _TAG.sub(" ", label or "")  # an HTML label's tags are not its words
     if _K8S_SERVICE.match(plain) or _K8S_SERVICE_ID.match(component_id):
         return Kind.LOAD_BALANCER, "a Kubernetes Service: it spreads requests over its pods"
     words = " ".join(_WORD.findall(f"{component_id} {plain}".lower().replace("_", " ")))
     padded = f" {words} "
-    for kind, keys in _NAME_RULES:
-        for key in keys:
-            if f" {key} " in padded:
-                return kind, f"name contains '{key}'"
+    for kind, key, whole in _NAME_KEYS:
+        if whole in padded:
+            return kind, f"name contains '{key}'"
     if shape and shape.lower() in ("cylinder", "database"):
         return Kind.DATABASE, f"shape '{shape}'"
     return Kind.SERVICE, "default for a component with no other evidence"
