@@ -577,6 +577,8 @@ def derive_behaviour(arch: Architecture) -> Behaviour:
 def _lifecycles(arch: Architecture, d: _Deriver) -> tuple[Lifecycle, ...]:
     """Rules lifecycle.*: config at start-up, registration, heartbeats and discovery lookups."""
     out = []
+    # only a callee that registers with a registry is looked up (most files have none)
+    registered = {link.source for link in arch.links if link.relation is Relation.REGISTERS_WITH}
     for comp in arch.components:
         startup = [
             d._call(link, "get_config") for link in arch.links_from(comp.id, Relation.READS_FROM)
@@ -591,7 +593,9 @@ def _lifecycles(arch: Architecture, d: _Deriver) -> tuple[Lifecycle, ...]:
             for link in arch.links_from(comp.id, Relation.REGISTERS_WITH)
         ]
         callees = {
-            link.target for link in arch.links_from(comp.id) if link.interaction is Interaction.SYNC
+            link.target
+            for link in (arch.links_from(comp.id) if registered else ())
+            if link.target in registered and link.interaction is Interaction.SYNC
         }
         lookups = [
             d._call(reg, "lookup")
