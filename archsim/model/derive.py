@@ -85,20 +85,13 @@ _INBOUND_SYNC = (Relation.CALLS, Relation.USES, Relation.ROUTES_TO, Relation.DIS
 _ENTRY_KINDS = ENTRY_KINDS
 
 
-def _exact(x: float) -> float | str:
-    """A float as a key that tells 0.0 from -0.0 (equal, but written differently in JSON)."""
-    return x or str(x)
-
-
 @dataclass
 class _Deriver:
     arch: Architecture
     ops: dict[str, list[Operation]] = field(default_factory=dict)
-    # Steps are immutable, so the same call or query is one shared object in every operation
-    # that takes it: a 2,000-component model then builds a few thousand steps, not ~50,000.
-    _memo: dict[tuple[int, str], Step] = field(default_factory=dict)
-    # ... and links that make equal steps (every caller of one service with the default
-    # policy: 900,000 calls at 1,000,000 links, 10,000 distinct) share one, validated once
+    # Steps are immutable, so equal calls, queries and publications are one shared object, in
+    # every operation and for every link that makes them (every caller of one service with the
+    # default policy: 900,000 calls at 1,000,000 links, ~10,000 distinct), validated once.
     _steps: dict[tuple[Any, ...], Step] = field(default_factory=dict)
     _resources: dict[str, str] = field(default_factory=dict)
     _policies: dict[tuple, CallPolicy] = field(default_factory=dict)
@@ -131,18 +124,16 @@ class _Deriver:
         return self._policies[values]
 
     def _call(self, link: Link, operation: str) -> Step:
-        key = (id(link), operation)
-        if key not in self._memo:
-            self._memo[key] = self._new_call(link, operation)
-        return self._memo[key]
-
-    def _new_call(self, link: Link, operation: str) -> Step:
-        target = self.arch.component(link.target)
+        """The call step of ``link`` to ``operation``: one object for every link that makes the
+        same step (the key is its fields; ``x or str(x)`` tells 0.0 from -0.0, written apart)."""
+        arch = self.arch
+        target = arch.by_id.get(link.target) or arch.component(link.target)
         policy = self._policy(link, target)
-        latency = self._latency(link, target)
+        hop = link.latency
+        latency = (hop if hop is not None else arch.network_latency) + target.latency
         p, error_rate = link.p, link.error_rate
-        key = (StepAction.CALL, link.target, operation, link.relation, _exact(p), id(policy),
-               _exact(error_rate), _exact(latency))  # fmt: skip
+        key = (StepAction.CALL, link.target, operation, link.relation, p or str(p), id(policy),
+               error_rate or str(error_rate), latency or str(latency))  # fmt: skip
         step = self._steps.get(key)
         if step is None:
             step = self._steps[key] = build(
@@ -159,16 +150,11 @@ class _Deriver:
         return step
 
     def _query(self, link: Link, mode: str) -> Step:
-        key = (id(link), mode)
-        if key not in self._memo:
-            self._memo[key] = self._new_query(link, mode)
-        return self._memo[key]
-
-    def _new_query(self, link: Link, mode: str) -> Step:
+        """The query step of ``link`` in ``mode``, shared as ``_call``'s are."""
         latency = self._latency(link, self.arch.component(link.target))
         error_rate = link.error_rate
-        key = (StepAction.QUERY, link.target, link.relation, mode, _exact(error_rate),
-               _exact(latency))  # fmt: skip
+        key = (StepAction.QUERY, link.target, link.relation, mode, error_rate or str(error_rate),
+               latency or str(latency))  # fmt: skip
         step = self._steps.get(key)
         if step is None:
             step = self._steps[key] = build(
@@ -286,8 +272,8 @@ class _Deriver:
     def _publish(self, pub: Publication) -> Step:
         link = pub.link
         latency = self._latency(link, self.arch.component(link.target))
-        key = (StepAction.PUBLISH, link.target, link.relation, pub.event, _exact(link.p),
-               _exact(latency))  # fmt: skip
+        key = (StepAction.PUBLISH, link.target, link.relation, pub.event, link.p or str(link.p),
+               latency or str(latency))  # fmt: skip
         step = self._steps.get(key)
         if step is None:
             step = self._steps[key] = build(
@@ -396,7 +382,7 @@ class _Deriver:
             if checks and checks[0].target:
                 own = Link(source=comp.id, target=checks[0].target, relation=Relation.CALLS,
                            label="")  # fmt: skip
-                return [self._new_call(own, "issue_token")]  # not by link: ``own`` is transient
+                return [self._call(own, "issue_token")]
         return []
 
     def derive_control(self, comp: Component) -> None:
@@ -441,10 +427,10 @@ class _Deriver:
         if stores:
             writes = [self._query(s, "write") for s in stores]
             reads = [self._query(stores[0], "read")]
-        else:  # its private store (an implied database): a transient link, not memoised by link
+        else:  # its private store (an implied database): a transient link
             private = Link(source=comp.id, target=private_stores(self.arch)[comp.id],
                            relation=Relation.STORES_IN, label="")  # fmt: skip
-            writes, reads = [self._new_query(private, "write")], [self._new_query(private, "read")]
+            writes, reads = [self._query(private, "write")], [self._query(private, "read")]
         common = {"resource": ACCOUNT, "public": True, "rule": "auth.accounts"}
         self._op(comp, SIGN_UP, OpKind.WRITE, writes,
                  method="POST", path="/accounts", **common)  # fmt: skip
