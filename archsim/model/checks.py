@@ -250,7 +250,7 @@ def check_links(
     seen: dict[tuple[str, str, Relation], Link] = {}
     named: dict[tuple[str, str, Relation], set[str]] = {}
     for link, edge in zip(links, graph.edges, strict=False):
-        key = link.key
+        key = (link.source, link.target, link.relation)  # ``link.key``, without a call per link
         new_events = False  # one edge per event is not a duplicate
         if link.events:  # (a set per link without events cost 200 bytes each, for nothing)
             events = named.setdefault(key, set())

@@ -363,7 +363,7 @@ def _merged(links: list[Link]) -> tuple[Link, ...]:
     """Each link once, by (source, target, relation); the first wins, with every event."""
     unique: dict[tuple[str, str, Relation], Link] = {}
     for link in links:
-        first = unique.setdefault(link.key, link)
+        first = unique.setdefault((link.source, link.target, link.relation), link)  # link.key
         if first is not link and link.events:
             # The same pair linked once per event (minishop's routing keys): one link, all events.
             merged = tuple(dict.fromkeys(first.events + link.events))
