@@ -83,12 +83,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("app", help="import string, module:attribute")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument(
+        "--one-write", action="store_true", help="write each response in one send, as a "
+        "generated service always does (for a baseline served the same way)"
+    )  # fmt: skip
     args = parser.parse_args(argv)
     app = import_from_string(args.app)
     runtime = getattr(getattr(app, "state", None), "runtime", None)
     settings = SERVER_SETTINGS
     if runtime is not None:  # a generated service: serve its fast path in front of FastAPI
         app = runtime.front()
+    if runtime is not None or args.one_write:
         settings = {**SERVER_SETTINGS, "http": OneWriteProtocol}
     uvicorn.run(app, host=args.host, port=args.port, **settings)
 
