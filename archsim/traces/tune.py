@@ -98,7 +98,9 @@ def tune(
         cal.why["on_path"] = source.replace("CPU outside handlers", "gap")
     tuning.write_times(cal, times, ops, 1.0)
     tuning.set_network(arch, measured, runner, cal)
-    factor, source = tuning.fit_spread(arch, measured, runner, cal, times, ops)
+    factor, source = tuning.fit_spread(
+        arch, measured, runner, cal, times, ops, tuning.TRACE_SPREAD_FACTORS
+    )
     tuning.write_times(cal, times, ops, factor)
     cal.why["cv"] = source.replace("handler cv", "span cv")
     tuning.set_network(arch, measured, runner, cal)
