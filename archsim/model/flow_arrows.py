@@ -158,9 +158,12 @@ def drop_observer_arrows(graph: DotGraph, reader: Reader) -> None:
     it), saying so: read as requests, they would make it a traffic source sending a share of
     the load straight to what it watches."""
     watched = {edge.target for edge in graph.edges}
+    observers = {n for n in graph.nodes if n not in watched and _is_observer(graph, n)}
+    if not observers:
+        return
     kept = []
     for edge in graph.edges:
-        if edge.source not in watched and _is_observer(graph, edge.source):
+        if edge.source in observers:
             reader.report(
                 Severity.INFO,
                 f"{edge.source} -> {edge.target}: {edge.source} watches or scales the system "
@@ -173,7 +176,7 @@ def drop_observer_arrows(graph: DotGraph, reader: Reader) -> None:
         kept.append(edge)
     graph.edges[:] = kept
     linked = {e.source for e in kept} | {e.target for e in kept}
-    for node_id in [n for n in graph.nodes if n not in linked and _is_observer(graph, n)]:
+    for node_id in [n for n in observers if n not in linked]:
         reader.report(
             Severity.INFO,
             f"{node_id} is left out of the model: it only watches or scales the system",

@@ -124,14 +124,19 @@ def read_data_reads(
     """Read a label ``reads from`` on an edge to a database as ``stores in`` (in place): in a
     drawing, ``ratings -> MongoDB [label="reads from"]`` is a service reading its data, not its
     configuration. A ``relation="reads from"`` written out, or a target named like config, stays."""
+    data: dict[str, bool] = {}  # by target: a database not named like config
     for index, edge in enumerate(graph.edges):
         rel, label = labelled[index]
         if rel is not Relation.READS_FROM or "relation" in edge.attrs:
             continue
-        target = graph.nodes[edge.target]
-        names = node_names(graph, edge.target)
-        kind = explicit_kind(target) or kind_from_names(edge.target, *names)[0]
-        if kind is not Kind.DATABASE or name_has(edge.target, names[0], _CONFIG_WORDS):
+        if edge.target not in data:
+            names = node_names(graph, edge.target)
+            kind = (
+                explicit_kind(graph.nodes[edge.target]) or kind_from_names(edge.target, *names)[0]
+            )
+            config = name_has(edge.target, names[0], _CONFIG_WORDS)
+            data[edge.target] = kind is Kind.DATABASE and config is None
+        if not data[edge.target]:
             continue
         labelled[index] = (Relation.STORES_IN, label)
         reader.report(
