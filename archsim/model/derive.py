@@ -134,19 +134,16 @@ class _Deriver:
         p, error_rate = link.p, link.error_rate
         key = (StepAction.CALL, link.target, operation, link.relation, p or str(p), id(policy),
                error_rate or str(error_rate), latency or str(latency))  # fmt: skip
+        return self._shared(key, action=StepAction.CALL, target=link.target, operation=operation,
+                            relation=link.relation, p=p, policy=policy, error_rate=error_rate,
+                            latency=latency)  # fmt: skip
+
+    def _shared(self, key: tuple[object, ...], **fields: Any) -> Step:
+        """The step of these ``fields``, built and validated once per ``key`` (the fields as
+        the builders above key them) and shared by every link that makes it."""
         step = self._steps.get(key)
         if step is None:
-            step = self._steps[key] = build(
-                Step,
-                action=StepAction.CALL,
-                target=link.target,
-                operation=operation,
-                relation=link.relation,
-                p=p,
-                policy=policy,
-                error_rate=error_rate,
-                latency=latency,
-            )
+            step = self._steps[key] = build(Step, **fields)
         return step
 
     def _query(self, link: Link, mode: str) -> Step:
@@ -155,18 +152,9 @@ class _Deriver:
         error_rate = link.error_rate
         key = (StepAction.QUERY, link.target, link.relation, mode, error_rate or str(error_rate),
                latency or str(latency))  # fmt: skip
-        step = self._steps.get(key)
-        if step is None:
-            step = self._steps[key] = build(
-                Step,
-                action=StepAction.QUERY,
-                target=link.target,
-                relation=link.relation,
-                mode=mode,
-                error_rate=error_rate,
-                latency=latency,
-            )
-        return step
+        return self._shared(key, action=StepAction.QUERY, target=link.target,
+                            relation=link.relation, mode=mode, error_rate=error_rate,
+                            latency=latency)  # fmt: skip
 
     def _cached_read(self, cache: Link, key: str, miss: list[Step]) -> Step:
         node = self.arch.component(cache.target)
@@ -253,12 +241,13 @@ class _Deriver:
         """The operation a call without ``operation=`` asks ``target`` for (by its kind; a
         service: ``get_<resource>`` when it stores data or ``mode=lookup``, else ``create_``)."""
         res = self._resource(target)
-        behind = self.arch.links_from(target.id, Relation.DISTRIBUTES_TO)
-        if target.kind is Kind.LOAD_BALANCER and len(behind) == 1:
-            # a call through a balancer (a Kubernetes Service in front of its pods) asks for
-            # its forward of what the call would ask the component behind it
-            inner = self.arch.component(behind[0].target)
-            return f"{inner.id}__{self._default_operation(inner, mode)}"
+        if target.kind is Kind.LOAD_BALANCER:
+            behind = self.arch.links_from(target.id, Relation.DISTRIBUTES_TO)
+            if len(behind) == 1:
+                # a call through a balancer (a Kubernetes Service in front of its pods) asks
+                # for its forward of what the call would ask the component behind it
+                inner = self.arch.component(behind[0].target)
+                return f"{inner.id}__{self._default_operation(inner, mode)}"
         if target.kind is Kind.AUTH:
             return "validate_token"
         if target.kind is Kind.CONFIG:
@@ -274,18 +263,9 @@ class _Deriver:
         latency = self._latency(link, self.arch.component(link.target))
         key = (StepAction.PUBLISH, link.target, link.relation, pub.event, link.p or str(link.p),
                latency or str(latency))  # fmt: skip
-        step = self._steps.get(key)
-        if step is None:
-            step = self._steps[key] = build(
-                Step,
-                action=StepAction.PUBLISH,
-                target=link.target,
-                relation=link.relation,
-                event=pub.event,
-                p=link.p,
-                latency=latency,
-            )
-        return step
+        return self._shared(key, action=StepAction.PUBLISH, target=link.target,
+                            relation=link.relation, event=pub.event, p=link.p,
+                            latency=latency)  # fmt: skip
 
     def _publishes(self, comp: Component) -> list[Step]:
         return [self._publish(pub) for pub in self.pubs.get(comp.id, ())]

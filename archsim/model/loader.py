@@ -45,6 +45,7 @@ from archsim.model.kinds import (
     suggest_relation,
     target_kind_of,
 )
+from archsim.model.naming import a_kind
 from archsim.model.records import build
 from archsim.model.references import check_references
 from archsim.model.resolve import read_data_reads, relation_for, resolve_kinds
@@ -115,8 +116,7 @@ def _read_by_target(
     the events a free-text label on a publish/subscribe edge names (``OrderPlaced``)."""
     spread = rel is Relation.DISTRIBUTES_TO
     who, kind = (edge.source, kinds[0]) if spread else (edge.target, kinds[1])
-    article = "an" if kind.value[0] in "aeiou" else "a"
-    how = f"read as '{rel.label}' because {who} is {article} {kind.value.replace('_', ' ')}"
+    how = f"read as '{rel.label}' because {who} is {a_kind(kind.value)}"
     fix = f'write [relation="{rel.label}"] (the label stays) to say so'
     if not label:
         message, severity, code = (

@@ -5,12 +5,27 @@ from __future__ import annotations
 import re
 from html import unescape
 
-__all__ = ["event_name", "plain_label", "plural", "resource_of", "singular", "snake"]
+__all__ = [
+    "a_kind",
+    "event_name",
+    "plain_label",
+    "plural",
+    "resource_of",
+    "singular",
+    "snake",
+]
 
 _SUFFIXES = ("_service", "_svc", "_server", "_api", "_app", "service")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 # Domain verbs that read better than "Created" in event names; anything else is "<X>Created".
 _EVENT_VERBS = {"order": "Placed", "payment": "Completed", "user": "Registered"}
+
+
+def a_kind(kind: str) -> str:
+    """A kind's value as a phrase with its article: ``auth`` → "an auth", ``load_balancer`` →
+    "a load balancer"."""
+    words = kind.replace("_", " ")
+    return f"{'an' if words[:1] in ('a', 'e', 'i', 'o', 'u') else 'a'} {words}"
 
 
 def snake(text: str) -> str:

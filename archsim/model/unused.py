@@ -18,6 +18,7 @@ from archsim.errors import Location
 from archsim.model.architecture import Architecture, Link
 from archsim.model.checks import Reader
 from archsim.model.kinds import Kind, Relation
+from archsim.model.naming import a_kind
 from archsim.model.references import walk_steps
 
 __all__ = ["check_unused_links"]
@@ -94,9 +95,8 @@ def _reason(arch: Architecture, link: Link, kinds: dict[str, Kind]) -> tuple[str
             f'draw the work on a service behind {source}, or set kind="service" on {source}',
         )
     if kind is not None and kind is not Kind.SERVICE:
-        article = "an" if kind.value[0] in "aeiou" else "a"
         return (
-            f"{source} is {article} {kind.value}, whose operations ({kind.value}.* rules) do "
+            f"{source} is {a_kind(kind.value)}, whose operations ({kind.value}.* rules) do "
             f"their work themselves: the link is drawn, not simulated",
             f"to simulate it, let a service do this work, or fold its cost into {source}'s "
             f"time (operation_time=… on {source})",
