@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -153,8 +154,8 @@ def test_the_shared_host_is_fitted_and_bounds_the_prediction(seed: Architecture)
     one = host_fit([MeasuredRun.from_dict(low)])
     assert one.cpu_per_request_s == pytest.approx((2.7 / 10 - 0.01) / 100)
     assert one.background == pytest.approx(0.01)
-    # a second run at twice the rate costing less than twice the CPU: least squares separates
-    # the per-request CPU from the background
+    # a second run at twice the rate costing less than twice the CPU: CPU per request falls
+    # with the rate, and the curve above the idle CPU passes through both runs
     high = json.loads(json.dumps(low))
     for e in high["endpoints"].values():
         e["requests"] *= 2
@@ -162,25 +163,34 @@ def test_the_shared_host_is_fitted_and_bounds_the_prediction(seed: Architecture)
         c["cpu_s"] *= 1.5
     high["load_generator"]["cpu_s"] *= 1.5
     two = host_fit([MeasuredRun.from_dict(low), MeasuredRun.from_dict(high)])
-    assert two.cpu_per_request_s == pytest.approx(0.27 * 0.5 / 100)
-    assert two.background == pytest.approx(0.27 - 0.135)
-    assert two.host_bound_rps == pytest.approx((2 - 0.135) / 0.00135)
+    assert two.background == pytest.approx(0.01)  # the idle CPU, not an intercept
+    assert two.power == pytest.approx(math.log2(0.395 / 0.26))
+    assert (two.rate, two.cpu_per_request_s) == (pytest.approx(200), pytest.approx(0.395 / 200))
+    assert two.host.busy(100) == pytest.approx(0.27) and two.host.busy(200) == pytest.approx(0.405)
+    # the rate where the curve reaches the 2 cores, not where a straight line would
+    knee = 200 * ((2 - 0.01) / 0.395) ** (1 / two.power)
+    assert two.host_bound_rps == pytest.approx(knee)
     fit = calibrate(seed, low, more=[high], fit_network=False, fit_spread=False)
-    assert fit.graph.host_cores == 2 and fit.graph.host_cpu == pytest.approx(0.00135)
+    assert fit.graph.host_cores == 2 and fit.graph.host_cpu == pytest.approx(0.395 / 200)
     assert fit.graph.attrs() == {
-        "host_cores": "2", "host_cpu": "1.35ms", "host_background": "0.135"
+        "host_cores": "2",
+        "host_cpu": "1.975ms",
+        "host_background": "0.010",
+        "host_cpu_power": f"{two.power:.4f}",
+        "host_cpu_at": "200",
     }
     calibrated = apply_overrides(seed, fit.overrides())
     assert calibrated.host is not None and calibrated.host.cores == 2
     host = solve(calibrated, Workload(rps=100.0)).host
     assert host is not None
-    assert host.saturation_rps == pytest.approx((2 - 0.135) / 0.00135)
-    assert host.utilisation == pytest.approx((0.135 + 100 * 0.00135) / 2)
+    assert host.saturation_rps == pytest.approx(knee, rel=1e-3)  # the profile rounds the power
+    assert host.utilisation == pytest.approx(0.27 / 2, rel=1e-3)
     # the balancer (1 ms per request, one worker) saturates first at 1,000 req/s; a slower
     # host would be the bound
     assert saturation(calibrated, Workload(rps=1.0)) == (pytest.approx(1000.0), "load_balancer")
-    slow = apply_overrides(calibrated, ["host_cpu=4ms"])
-    assert saturation(slow, Workload(rps=1.0)) == (pytest.approx((2 - 0.135) / 0.004), "host")
+    slow = apply_overrides(calibrated, ["host_cpu=8ms"])
+    slow_knee = 200 * ((2 - 0.01) / (0.008 * 200)) ** (1 / float(f"{two.power:.4f}"))
+    assert saturation(slow, Workload(rps=1.0)) == (pytest.approx(slow_knee), "host")
 
 
 def test_calibration_needs_inside_measurements(seed: Architecture):

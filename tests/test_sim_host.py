@@ -47,6 +47,27 @@ def test_the_host_bounds_saturation_when_it_is_the_tighter_limit():
     assert saturation(_with("host_cores=2;"), Workload()) == (pytest.approx(2 / 0.030), "host")
 
 
+def test_cpu_per_request_that_falls_with_the_rate_moves_the_host_knee():
+    # 25 ms at 40 req/s, busy cores ∝ rate^0.5: 1 core at 40 req/s, 2 cores at 160 req/s
+    curve = 'host_cores=2; host_cpu="25ms"; host_cpu_at=40; host_cpu_power=0.5;'
+    arch = _with(curve)
+    assert arch.host is not None
+    assert arch.host.busy(40.0) == pytest.approx(1.0) and arch.host.busy(160.0) == pytest.approx(2.0)
+    assert arch.host.cpu_at(160.0) == pytest.approx(0.0125)  # half the CPU per request
+    # the server (100 req/s) is now the bound; a straight line at 25 ms would say 80 req/s
+    assert saturation(arch, Workload()) == (pytest.approx(100.0), "server")
+    result = simulate(arch, Workload(rps=40.0), CFG, jobs=1).host
+    assert result is not None and result.saturation_rps == pytest.approx(160.0)
+    x = 40.0
+    assert result.utilisation == pytest.approx(arch.host.busy(x) / 2, rel=0.05)
+    with pytest.raises(InvalidModelError) as err:
+        _with('host_cores=2; host_cpu="25ms"; host_cpu_power=0.5;')
+    assert "host_cpu_power needs host_cpu_at" in str(err.value)
+    with pytest.raises(InvalidModelError) as err:
+        _with("host_cores=2; host_cpu_at=40;")
+    assert "host_cpu_at needs host_cpu" in str(err.value)
+
+
 def test_simulated_host_load_follows_the_utilisation_law():
     arch = _with('host_cores=2; host_cpu="25ms"; host_background=0.5;')
     result = simulate(arch, Workload(rps=40.0), CFG, jobs=1)

@@ -20,10 +20,11 @@ Method (docs/calibrate.md):
    visits, per query.
 6. **Shared host.** All processes of a local stack (and the load generator) share ``C``
    cores; the simulator gives every component its own workers. The host's busy cores are
-   fitted as ``background + X · cpu`` over the runs (least squares when runs at two or more
-   rates are given; with one run, the line through its idle CPU and the run itself) and
-   written as ``host_cores``, ``host_cpu`` and ``host_background``: a throughput bound,
-   ``(C − background) / cpu``, for the simulator and the analytic solver.
+   fitted as the idle CPU plus ``A · X ** power`` over the runs (least squares in log-log when
+   runs at two or more rates are given: CPU per request falls with the rate; with one run, the
+   line through its idle CPU and the run itself) and written as ``host_cores``, ``host_cpu``,
+   ``host_background`` and (power below 1) ``host_cpu_power`` and ``host_cpu_at``: a
+   throughput bound, where the busy cores reach ``C``, for the simulator and the solver.
 7. **On-path share** of the CPU spent outside the handlers' timers (a proxy's framing,
    metrics, logging; part of it follows the response): one share for all components, chosen by
    simulating the calibration level and matching every entry's mean alike.
@@ -283,9 +284,11 @@ def _fit_host(
     fit.graph.host_background = fit.host.background
     fit.why["host_cores"] = "cores of the machine the run was measured on"
     fit.why["host_cpu"] = f"host CPU (every process and Locust) per request: {h.how}"
-    fit.why["host_background"] = (
-        "the same line's intercept: cores that do not scale with the rate in the measured range"
-    )
+    fit.why["host_background"] = "idle CPU of every process, measured before the load"
+    if h.power != 1.0:
+        fit.graph.host_cpu_power, fit.graph.host_cpu_at = h.power, h.rate
+        fit.why["host_cpu_power"] = "the same curve's power"
+        fit.why["host_cpu_at"] = "the rate host_cpu holds at: the busiest run's"
 
 
 def _op_fits(

@@ -18,7 +18,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from archsim.loadtest.host_fit import HostLine
+from archsim.loadtest.host_fit import HostCurve
 from archsim.model.distributions import Distribution, Exponential, Gamma
 from archsim.model.quantities import format_duration
 
@@ -100,6 +100,8 @@ class GraphFit:
     host_cpu: float | None = None
     host_background: float | None = None
     host_wait: float | None = None
+    host_cpu_power: float | None = None
+    host_cpu_at: float | None = None
     network_latency: float | None = None
 
     def attrs(self) -> dict[str, str]:
@@ -113,6 +115,9 @@ class GraphFit:
             out["host_background"] = f"{self.host_background:.3f}"
         if self.host_wait is not None:
             out["host_wait"] = format_duration(self.host_wait)
+        if self.host_cpu_power is not None and self.host_cpu_at is not None:
+            out["host_cpu_power"] = f"{self.host_cpu_power:.4f}"
+            out["host_cpu_at"] = f"{self.host_cpu_at:.0f}"
         if self.network_latency is not None:
             out["network_latency"] = format_duration(self.network_latency)
         return out
@@ -122,23 +127,28 @@ class GraphFit:
 class HostFit:
     """The shared host fitted over the runs (``archsim.loadtest.host_fit``) and the bounds it
     sets: requests/s where the host's cores run out, and where the busiest process alone
-    would (one core)."""
+    would (one core). CPU per request (s) holds at ``rate`` requests/s and changes as the rate
+    to ``power − 1``."""
 
     cpus: int
     cpu_per_request_s: float
+    rate: float
+    power: float
     background: float
     host_bound_rps: float
     process_bound_rps: float
 
     @classmethod
-    def of(cls, line: HostLine, busiest_cpu_s: float) -> HostFit:
-        """From the host's fitted line and the largest CPU per front-door request (s). The
+    def of(cls, curve: HostCurve, busiest_cpu_s: float) -> HostFit:
+        """From the host's fitted curve and the largest CPU per front-door request (s). The
         figures are kept as they are (a background of ``0`` stays an int in the JSON)."""
         return cls(
-            cpus=line.cpus,
-            cpu_per_request_s=line.cpu_per_request_s,
-            background=line.background,
-            host_bound_rps=line.host_bound_rps,
+            cpus=curve.cpus,
+            cpu_per_request_s=curve.cpu_per_request_s,
+            rate=curve.rate,
+            power=curve.power,
+            background=curve.background,
+            host_bound_rps=curve.host_bound_rps,
             process_bound_rps=1.0 / busiest_cpu_s if busiest_cpu_s else float("inf"),
         )
 
@@ -147,6 +157,8 @@ class HostFit:
         return {
             "cpus": self.cpus,
             "cpu_per_request_s": self.cpu_per_request_s,
+            "rate": self.rate,
+            "power": self.power,
             "background": self.background,
             "host_bound_rps": self.host_bound_rps,
             "process_bound_rps": self.process_bound_rps,
@@ -234,8 +246,14 @@ class Calibration:
         if h is not None:
             yield Text(
                 f"host: {h.cpus} cores, {format_duration(h.cpu_per_request_s)} CPU per "
-                f"request + {h.background:.2f} cores → saturates near "
+                f"request at {h.rate:.0f} req/s{_falling(h.power)} + {h.background:.2f} "
+                "cores → saturates near "
                 f"{h.host_bound_rps:.0f} req/s; busiest process alone near "
                 f"{h.process_bound_rps:.0f} req/s",
                 "dim",
             )
+
+
+def _falling(power: float) -> str:
+    """How CPU per request changes with the rate, in words (nothing when it does not)."""
+    return "" if power == 1.0 else f" (busy cores ∝ rate^{power:.2f})"

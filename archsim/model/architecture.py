@@ -8,6 +8,7 @@ tools can tell "you wrote this" from "archsim assumed this". Times are seconds.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections import defaultdict
 from functools import cached_property
 from typing import Annotated, Any
@@ -142,8 +143,12 @@ class Group(BaseModel):
 
 
 class Host(BaseModel):
-    """One machine every process shares (graph attribute ``host_cores``): a throughput bound,
-    ``(cores − background) / cpu_per_request``, on top of each station's own."""
+    """One machine every process shares (graph attribute ``host_cores``): a throughput bound
+    on top of each station's own, where ``background + X · cpu(X)`` cores fill the machine.
+
+    CPU per request may fall with the rate (fixed costs per wake-up shared by more requests):
+    ``cpu(X) = cpu_per_request · (X / cpu_rate) ** (cpu_power − 1)``, so the busy cores grow as
+    ``X ** cpu_power``; ``cpu_power = 1`` is CPU per request that does not depend on the rate."""
 
     model_config = _FROZEN
     cores: int = Field(ge=1, description="cores of the machine")
@@ -157,6 +162,37 @@ class Host(BaseModel):
         description="with cpu_per_request: the CPU burst (s) a process that wakes to a full "
         "machine waits behind, shared by the cores; 0: no waiting for a core",
     )
+    cpu_power: float = Field(
+        default=1.0, gt=0, description="busy cores grow as the rate to this power (1: in step)"
+    )
+    cpu_rate: float | None = Field(
+        default=None, gt=0, description="with cpu_power: the rate (req/s) cpu_per_request holds at"
+    )
+
+    def cpu_at(self, rate: float, cpu: float | None = None) -> float:
+        """CPU per entry request (s) at ``rate`` requests/s; ``cpu`` stands in for a
+        ``cpu_per_request`` the model does not give (then the power does not apply)."""
+        if self.cpu_per_request is None:
+            return cpu or 0.0
+        if self.cpu_power == 1.0 or self.cpu_rate is None or rate <= 0:
+            return self.cpu_per_request
+        return self.cpu_per_request * (rate / self.cpu_rate) ** (self.cpu_power - 1.0)
+
+    def busy(self, rate: float, cpu: float | None = None) -> float:
+        """Cores busy at ``rate`` requests/s (background included)."""
+        return self.background + rate * self.cpu_at(rate, cpu)
+
+    def saturation_rps(self, cpu: float | None = None) -> float:
+        """The rate (requests/s) whose busy cores fill the machine; inf with no CPU per request."""
+        free = self.cores - self.background
+        if self.cpu_per_request is None:
+            return free / cpu if cpu else math.inf
+        if self.cpu_power == 1.0 or self.cpu_rate is None:
+            return free / self.cpu_per_request
+        # background + cpu · rate0 · (X / rate0) ** power = cores, solved for X
+        return self.cpu_rate * (free / (self.cpu_per_request * self.cpu_rate)) ** (
+            1.0 / self.cpu_power
+        )
 
 
 class Architecture(BaseModel):

@@ -245,6 +245,17 @@ def _cores(text: str) -> float:
     return value
 
 
+MIN_CPU_POWER, MAX_CPU_POWER = 0.1, 2.0
+MAX_RATE = 1e9  # requests/s
+
+
+def _cpu_power(text: str) -> float:
+    value = parse_positive_number(text, maximum=MAX_CPU_POWER)
+    if value < MIN_CPU_POWER:
+        raise ValueError(f"{text} is below the minimum of {MIN_CPU_POWER:g}")
+    return value
+
+
 GRAPH_ATTRIBUTES: dict[str, AttributeSpec] = {
     s.name: s
     for s in (
@@ -268,6 +279,19 @@ GRAPH_ATTRIBUTES: dict[str, AttributeSpec] = {
             _cores,
             "with host_cores: cores busy whatever the load (timers, a load generator's base)",
             "0.1",
+        ),
+        _spec(
+            "host_cpu_power",
+            _cpu_power,
+            "with host_cpu and host_cpu_at: the host's busy cores grow as the rate to this power "
+            "(below 1: CPU per request falls as the rate rises; 1: it does not)",
+            "0.85",
+        ),
+        _spec(
+            "host_cpu_at",
+            lambda t: parse_positive_number(t, maximum=MAX_RATE),
+            "with host_cpu_power: the rate (requests/s) host_cpu was measured at",
+            "500",
         ),
         _spec(
             "host_wait",

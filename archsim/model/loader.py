@@ -496,9 +496,12 @@ def load(path: str | Path) -> LoadResult:
     return read_architecture(decode_dot(data, str(path)), str(path))
 
 
+_HOST_ATTRIBUTES = ("host_cpu", "host_background", "host_wait", "host_cpu_power", "host_cpu_at")
+
+
 def _check_host(values: dict[str, Any], graph: DotGraph, reader: Reader) -> None:
     """The host attributes only mean something with ``host_cores``, and must leave a core."""
-    loose = [name for name in ("host_cpu", "host_background", "host_wait") if name in values]
+    loose = [name for name in _HOST_ATTRIBUTES if name in values]
     if loose and "host_cores" not in values:
         reader.warn(
             f"{loose[0]} is ignored without host_cores",
@@ -514,12 +517,36 @@ def _check_host(values: dict[str, Any], graph: DotGraph, reader: Reader) -> None
             "add host_cpu (CPU per entry request; archsim calibrate measures both)",
             "invalid-host",
         )
+    if "host_cores" in values:
+        _check_cpu_curve(values, graph, reader)
     cores, busy = values.get("host_cores"), values.get("host_background", 0.0)
     if cores is not None and busy >= cores:
         reader.error(
             f"host_background {busy:g} leaves none of the {cores} host_cores for requests",
             graph.attrs["host_background"].location,
             f"give fewer than {cores} background cores",
+            "invalid-host",
+        )
+
+
+def _check_cpu_curve(values: dict[str, Any], graph: DotGraph, reader: Reader) -> None:
+    """``host_cpu_power`` and ``host_cpu_at`` describe ``host_cpu``'s curve: all three or none."""
+    power, at = values.get("host_cpu_power"), values.get("host_cpu_at")
+    if power is None and at is None:
+        return
+    given = "host_cpu_power" if power is not None else "host_cpu_at"
+    if "host_cpu" not in values:
+        reader.error(
+            f"{given} needs host_cpu: it says how host_cpu changes with the rate",
+            graph.attrs[given].location,
+            "add host_cpu (CPU per entry request at host_cpu_at; archsim calibrate measures it)",
+            "invalid-host",
+        )
+    elif power is not None and at is None and power != 1.0:
+        reader.error(
+            "host_cpu_power needs host_cpu_at: the rate host_cpu was measured at",
+            graph.attrs["host_cpu_power"].location,
+            "add host_cpu_at=RATE (requests/s), or drop host_cpu_power",
             "invalid-host",
         )
 
@@ -533,4 +560,6 @@ def _host(values: dict[str, Any]) -> Host | None:
         cpu_per_request=values.get("host_cpu"),
         background=values.get("host_background", 0.0),
         wait=values.get("host_wait", 0.0),
+        cpu_power=values.get("host_cpu_power", 1.0),
+        cpu_rate=values.get("host_cpu_at"),
     )

@@ -80,19 +80,20 @@ def saturation(arch: Architecture, workload: Workload) -> tuple[float, str | Non
 
 
 def _host(arch: Architecture, lam: float, cpu_per_request: float) -> HostLoad | None:
-    """The shared machine's load: ``(background + λ·cpu) / cores`` and the rate that fills it."""
+    """The shared machine's load: ``(background + λ·cpu(λ)) / cores`` and the rate that fills
+    it; ``cpu_per_request`` (s) is the model's own compute, used without ``host_cpu``."""
     host = arch.host
     if host is None:
         return None
-    cpu = host.cpu_per_request if host.cpu_per_request is not None else cpu_per_request
-    free = host.cores - host.background
+    cpu = host.cpu_at(lam, cpu_per_request)
+    load = host.busy(lam, cpu_per_request) / host.cores
     return HostLoad(
         cores=host.cores,
         background=host.background,
         cpu_per_request_s=cpu,
-        utilisation=min(1.0, (host.background + lam * cpu) / host.cores),
-        offered_load=(host.background + lam * cpu) / host.cores,
-        saturation_rps=free / cpu if cpu > 0 else math.inf,
+        utilisation=min(1.0, load),
+        offered_load=load,
+        saturation_rps=host.saturation_rps(cpu_per_request),
     )
 
 

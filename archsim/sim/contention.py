@@ -1,7 +1,7 @@
 """Waiting for a core on a shared host (graph attribute ``host_wait``; docs/model.md).
 
 Every process of a system on one machine competes for its ``cores``. At ``X`` requests/s the
-host is busy ``u = (background + X · cpu) / cores`` (``archsim.sim.host``); a process that wakes
+host is busy ``u = (background + X · cpu(X)) / cores`` (``Host.busy``); a process that wakes
 to do a compute step finds every core busy with the Erlang C probability of an M/M/c at that
 load, and then waits an exponential time of mean ``wait / cores`` (``wait``: the CPU burst it
 waits behind, shared by the cores) — holding its worker meanwhile, as a process waiting for a
@@ -29,7 +29,7 @@ _SMOOTH = 0.5  # weight of the newest second in that estimate
 
 def host_utilisation(host: Host, rate: float) -> float:
     """The host's busy fraction at ``rate`` entry requests/s (needs ``cpu_per_request``)."""
-    return (host.background + rate * (host.cpu_per_request or 0.0)) / host.cores
+    return host.busy(rate) / host.cores
 
 
 def host_wait_probability(host: Host, rate: float) -> float:

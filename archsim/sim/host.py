@@ -1,15 +1,15 @@
 """The shared machine (graph attribute ``host_cores``) in a simulation's results.
 
 The simulator gives every component its own workers; when every process of a system shares one
-machine, the machine bounds throughput as well: it is busy ``background + X · cpu`` cores at
-``X`` requests/s. ``cpu`` is the model's ``host_cpu`` when given (a calibration measures it,
-load generator included), else what the simulated stations were busy per request. The bound is
+machine, the machine bounds throughput as well: it is busy ``background + X · cpu(X)`` cores at
+``X`` requests/s (``Host.busy``). ``cpu`` is the model's ``host_cpu`` when given (a calibration
+measures it, load generator included, and how it falls with the rate), else what the simulated
+stations were busy per request. The bound is
 a capacity limit, not a queue: below it the host does not slow requests down (docs/model.md).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -52,15 +52,13 @@ def host_load(
     if host is None:
         return None
     busy = sum(c.utilisation * c.capacity for c in components.values())
-    cpu = host.cpu_per_request
-    if cpu is None:
-        cpu = busy / throughput if throughput > 0 else 0.0
-    load = (host.background + throughput * cpu) / host.cores
+    simulated = busy / throughput if throughput > 0 else 0.0
+    load = host.busy(throughput, simulated) / host.cores
     return HostResult(
         cores=host.cores,
         background=host.background,
-        cpu_per_request_s=cpu,
+        cpu_per_request_s=host.cpu_at(throughput, simulated),
         utilisation=load,
-        saturation_rps=(host.cores - host.background) / cpu if cpu > 0 else math.inf,
+        saturation_rps=host.saturation_rps(host.cpu_at(throughput, simulated)),
         unstable=load >= 1.0,
     )
