@@ -420,3 +420,117 @@ def test_a_kubernetes_drawing() -> None:
     assert next(op.resource for op in arch.behaviour.operations_of("api")) == "api"
     said = [d for d in result.diagnostics if d.code == "observer-edge"]
     assert len(said) == 4  # two edges, two components
+
+
+# -- drawings users bring (session 10): task queues, routes on edges, banks, pipelines --------
+
+SHAPES = ROOT / "tests" / "model_shapes"
+
+
+def test_routes_protocol_lists_and_a_protocol_with_a_call_name_are_protocol_labels() -> None:
+    result = read_architecture(
+        'digraph g { web -> gw [label="HTTPS, mTLS"]; gw -> orders [label="GET /orders"]; '
+        'gw -> accounts [label="/accounts"]; orders -> stock [label="gRPC: ReserveStock"]; '
+        'orders -> s3 [label="PUT object"]; orders -> db; accounts -> db; stock -> db; '
+        'gw [label="API Gateway"]; s3 [label="S3 bucket"]; }',
+        "routes.dot",
+    )
+    codes = {d.code for d in result.diagnostics}
+    assert "free-label" not in codes and "protocol-label" in codes
+    links = {(lk.source, lk.target): lk.relation for lk in result.architecture.links}
+    assert links[("gw", "orders")] is Relation.CALLS
+    assert links[("orders", "s3")] is Relation.STORES_IN
+    # "event: OrderPlaced" names an event, not a protocol: still said to be free text
+    said = read_architecture('digraph g { a -> q [label="event: OrderPlaced"]; q [label=SQS]; }')
+    assert "free-label" in {d.code for d in said.diagnostics}
+
+
+def test_a_celery_worker_drawn_from_its_redis_broker_takes_every_task() -> None:
+    # tests/model_shapes/django-celery.dot: "redis -> celery_worker [label=tasks]" names how
+    # the work arrives, not an event called "tasks"; before, the worker consumed nothing
+    arch = load(SHAPES / "django-celery.dot").architecture
+    kinds = {c.id: c.kind for c in arch.components}
+    assert kinds["redis"] is Kind.BROKER and kinds["nginx"] is Kind.LOAD_BALANCER
+    assert kinds["celery_beat"] is Kind.SERVICE and kinds["browser"] is Kind.CLIENT
+    (handler,) = [op for op in arch.behaviour.operations_of("celery_worker") if op.triggers]
+    assert set(handler.triggers) == {"DjangoCreated", "CeleryBeatCreated"}
+    assert [s.target for s in handler.steps if s.target] == ["smtp", "postgres"]
+    assert _doors(arch) == {"nginx", "celery_beat"}  # beat: a producer side door
+
+
+def test_a_graphql_gateway_with_grpc_and_route_labels() -> None:
+    result = load(SHAPES / "graphql-shop.dot")
+    arch = result.architecture
+    assert _doors(arch) == {"GraphQLGateway"}
+    assert {e.hops[1] for e in arch.behaviour.entries} == {
+        "ProductService", "OrderService", "UserService", "ReviewService"}  # fmt: skip
+    warned = [d for d in result.diagnostics if d.severity.value == "warning"]
+    assert [d.code for d in warned] == ["free-label"]  # only "cache-aside": not a protocol
+
+
+def test_an_open_banking_api_with_a_mainframe_core_and_an_accounts_api() -> None:
+    # tests/model_shapes/open-banking.dot: Apigee in front, an OAuth server that introspects
+    # tokens, an "Accounts API" of the bank's own, a mainframe core (z/OS, CICS)
+    result = load(SHAPES / "open-banking.dot")
+    arch = result.architecture
+    kinds = {c.id: c.kind for c in arch.components}
+    assert kinds["apigee"] is Kind.GATEWAY and kinds["oauth-server"] is Kind.AUTH
+    assert kinds["core-banking"] is Kind.EXTERNAL  # a system of record: called, not generated
+    assert kinds["tpp-app"] is Kind.CLIENT
+    paths = [(op.method, op.path) for op in arch.behaviour.operations_of("apigee")]
+    assert len(paths) == len(set(paths))  # the bank's /accounts and the sign-up both reachable
+    assert ("POST", "/api/accounts") in paths and ("POST", "/api/auth/accounts") in paths
+    said = {d.code for d in result.diagnostics}
+    assert "route-clash" not in said
+
+
+def test_two_services_of_one_resource_behind_a_validating_gateway_clash() -> None:
+    # the route's token check comes first; the clash is about where it forwards
+    with pytest.raises(InvalidModelError) as caught:
+        _arch(
+            'digraph g { gw -> auth [label="validates with"]; '
+            'gw -> orders [label="routes to"]; gw -> order_service [label="routes to"]; '
+            'orders -> db1 [label="stores in"]; order_service -> db2 [label="stores in"]; }'
+        )
+    assert "route-clash" in {d.code for d in caught.value.diagnostics}
+
+
+def test_a_video_pipeline_in_html_labels() -> None:
+    arch = load(SHAPES / "video-pipeline.dot").architecture
+    kinds = {c.id: c.kind for c in arch.components}
+    assert kinds["transcode_queue"] is Kind.BROKER and kinds["raw_bucket"] is Kind.DATABASE
+    assert {c.id for c in arch.of_kind(Kind.CLIENT)} == {"viewer", "creator"}
+    for worker in ("transcoder", "thumbnailer"):
+        (handler,) = [op for op in arch.behaviour.operations_of(worker) if op.triggers]
+        assert handler.triggers == ("VideoUploaded",)
+    links = {(lk.source, lk.target): lk.relation for lk in arch.links}
+    assert links[("catalog_api", "catalog_db")] is Relation.STORES_IN  # "query"
+
+
+def test_a_fan_out_with_a_redrive_job() -> None:
+    result = load(SHAPES / "notifications-fanout.dot")
+    arch = result.architecture
+    links = {(lk.source, lk.target): lk.relation for lk in arch.links}
+    assert links[("redrive", "sns")] is Relation.PUBLISHES_TO  # "republish" is no typo
+    assert links[("analytics", "notif_events")] is Relation.SUBSCRIBES_TO  # turned round
+    takes = {
+        c: {e for op in arch.behaviour.operations_of(c) for e in op.triggers}
+        for c in ("email_worker", "sms_worker", "push_worker", "analytics")
+    }
+    assert all("OrderShipped" in takes[w] for w in ("email_worker", "sms_worker", "push_worker"))
+    assert takes["analytics"] == {"NotificationSent"}
+
+
+def test_a_search_index_by_its_name_and_a_team_drawing_without_labels() -> None:
+    arch = _arch(
+        'digraph g { a -> es; es [label="Elasticsearch"]; b -> ch; ch [label=ClickHouse]; }'
+    )
+    assert arch.component("es").kind is Kind.DATABASE
+    assert arch.component("ch").kind is Kind.DATABASE
+    result = load(SHAPES / "team-clusters.dot")
+    arch = result.architecture
+    assert _doors(arch) == {"edge_proxy"}
+    writers = {lk.source for lk in arch.links if lk.target == "maindb"}
+    assert writers == {"listings", "checkout", "billing"}
+    (indexing,) = [op for op in arch.behaviour.operations_of("indexer") if op.triggers]
+    assert [s.target for s in indexing.steps if s.target] == ["es"]

@@ -51,7 +51,8 @@ def check_route_clashes(arch: Architecture, reader: Reader) -> None:
     for front in arch.components:
         first: dict[tuple[str | None, str | None], str] = {}
         for op in arch.behaviour.operations_of(front.id):
-            target = next((s.target for s in op.steps if s.target in comps), None)
+            # the forward is the last call: a route's token check comes before it
+            target = next((s.target for s in reversed(op.steps) if s.target in comps), None)
             if op.path is None or target is None:
                 continue
             earlier = first.setdefault((op.method, op.path), target)

@@ -172,6 +172,10 @@ _SYNONYMS: dict[str, Relation] = {
     "authenticates": Relation.VALIDATES_WITH,
     "authorizes with": Relation.VALIDATES_WITH,
     "checks token": Relation.VALIDATES_WITH,
+    "introspect token": Relation.VALIDATES_WITH,
+    "introspects token": Relation.VALIDATES_WITH,
+    "introspects tokens": Relation.VALIDATES_WITH,
+    "token introspection": Relation.VALIDATES_WITH,
     "validate token": Relation.VALIDATES_WITH,
     "publish": Relation.PUBLISHES_TO,
     "emits": Relation.PUBLISHES_TO,
@@ -180,6 +184,11 @@ _SYNONYMS: dict[str, Relation] = {
     "emit": Relation.PUBLISHES_TO,
     "enqueue": Relation.PUBLISHES_TO,
     "enqueues": Relation.PUBLISHES_TO,
+    # a redrive job puts dead letters back on their topic: a publish, not a typo of one
+    "republish": Relation.PUBLISHES_TO,
+    "republishes": Relation.PUBLISHES_TO,
+    "re publish": Relation.PUBLISHES_TO,
+    "re publishes": Relation.PUBLISHES_TO,
     "sends events to": Relation.PUBLISHES_TO,
     "subscribe": Relation.SUBSCRIBES_TO,
     "consumes": Relation.SUBSCRIBES_TO,
@@ -196,6 +205,7 @@ _SYNONYMS: dict[str, Relation] = {
     "write": Relation.STORES_IN,
     "persists": Relation.STORES_IN,
     "queries": Relation.STORES_IN,
+    "query": Relation.STORES_IN,
     "sql": Relation.STORES_IN,
     "jdbc": Relation.STORES_IN,
     "orm": Relation.STORES_IN,
@@ -234,16 +244,30 @@ _SYNONYMS: dict[str, Relation] = {
 
 #: Protocols and styles written on edges: they say how, not which relation, so the edge is read
 #: by its target's kind like an unlabelled one.
-_PROTOCOLS = frozenset({
+_TRANSPORTS = frozenset({
     "http", "https", "http/json", "https/json", "rest", "rest api", "api", "json", "grpc", "rpc",
     "soap", "graphql", "tcp", "websocket", "websockets", "ws", "thrift", "sync", "async",
     "request", "amqp", "mqtt", "kafka", "nats", "redis", "tls", "mtls",
     "wss", "http/2", "http2", "http/1.1", "quic", "sse", "server sent events", "webhook",
-    "webhooks",
+    "webhooks", "hls", "rtmp", "webrtc", "smtp", "ftp", "sftp",
+})  # fmt: skip
+_PROTOCOLS = _TRANSPORTS | frozenset({
     # how events are delivered, not which: "queue -> worker [label=trigger]" takes them all
     "trigger", "triggers", "event", "events", "message", "messages", "poll", "polls", "push",
     "pushes", "fan out", "fanout", "stream", "streams",
+    # a task queue's work items (Celery, Sidekiq): "redis -> worker [label=tasks]" takes them all
+    "task", "tasks", "job", "jobs",
 })  # fmt: skip
+# A route written on the edge ("GET /orders", "POST /v1/charges", "/accounts"): it says how
+# the call is made, like a protocol, so the edge is read by its target's kind.
+_ROUTE = re.compile(
+    r"(?:get|post|put|patch|delete|head|options)\s+\S+|(?:(?:get|post|put|patch|delete)\s+)?/\S*",
+    re.IGNORECASE,
+)
+# Several protocols at once ("HTTPS, mTLS", "REST + JSON"), or a transport with the call's name
+# after a colon ("gRPC: ReserveStock"; "event: OrderPlaced" names an event, not a protocol).
+_PROTOCOL_LIST = re.compile(r"\s*(?:,|;|\+|&|\band\b)\s*")
+_PROTOCOL_PREFIX = re.compile(r"([^:]+):\s*\S.*")
 
 _SEPARATORS = re.compile(r"[\s_\-]+")
 _CAMEL_CASE = re.compile(r"[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*)+")
@@ -282,10 +306,21 @@ def suggest_relation(label: str, cutoff: float = 0.6) -> str | None:
     return _SYNONYMS[matches[0]].label if matches else None
 
 
+@lru_cache(maxsize=4096)
 def names_protocol(label: str) -> bool:
     """True for a label that names a protocol or style (``REST``, ``gRPC``, ``HTTPS``) rather
-    than a relation."""
-    return _normal(label) in _PROTOCOLS
+    than a relation: also a route (``GET /orders``), several protocols (``HTTPS, mTLS``) and a
+    protocol with the call's name (``gRPC: ReserveStock``)."""
+    text = label.strip()
+    if _normal(text) in _PROTOCOLS or _ROUTE.fullmatch(text):
+        return True
+    prefix = _PROTOCOL_PREFIX.fullmatch(text)
+    if prefix and _normal(prefix.group(1)) in _TRANSPORTS:
+        return True
+    parts = [part for part in _PROTOCOL_LIST.split(text) if part]
+    return len(parts) > 1 and all(
+        _normal(part) in _PROTOCOLS or _ROUTE.fullmatch(part) for part in parts
+    )
 
 
 def misspells_relation(label: str) -> str | None:
@@ -360,7 +395,12 @@ _NAME_RULES: tuple[tuple[Kind, tuple[str, ...]], ...] = (
     (Kind.DATABASE, ("database", "db", "postgres", "postgresql", "mysql", "mongodb", "sql",
                      "mongo", "mariadb", "cassandra", "dynamodb", "sqlite", "oracle", "rds",
                      "cosmosdb", "neo4j", "datastore", "data store", "s3", "bucket",
-                     "object storage", "object store", "blob storage")),
+                     "object storage", "object store", "blob storage",
+                     # search indexes and analytic stores: queried and written like a database
+                     "elasticsearch", "opensearch", "solr", "search index", "clickhouse",
+                     "influxdb", "timescaledb", "cockroachdb", "couchdb", "couchbase",
+                     "firestore", "bigtable", "hbase", "spanner", "scylladb", "redshift",
+                     "bigquery")),
     (Kind.CONFIG, ("config", "configuration", "settings", "configmap", "config map", "secret",
                    "secrets", "vault", "key vault", "secrets manager", "parameter store",
                    "app configuration")),
@@ -370,7 +410,9 @@ _NAME_RULES: tuple[tuple[Kind, tuple[str, ...]], ...] = (
                      "paypal", "twilio", "sendgrid", "mailgun", "fcm", "apns", "firebase",
                      "push notifications", "adyen", "braintree", "google maps", "mapbox",
                      "application insights", "app insights", "cloudwatch", "sentry",
-                     "honeycomb", "datadog", "new relic", "newrelic")),
+                     "honeycomb", "datadog", "new relic", "newrelic",
+                     # a bank's core system of record: called, never generated
+                     "mainframe", "z os", "cics", "as 400", "as400", "cobol")),
 )  # fmt: skip
 _WORD = re.compile(r"[a-z0-9]+")
 # "Service: web", "svc/web", svc_web: the Kubernetes object in front of a workload's pods
