@@ -534,3 +534,40 @@ def test_a_search_index_by_its_name_and_a_team_drawing_without_labels() -> None:
     assert writers == {"listings", "checkout", "billing"}
     (indexing,) = [op for op in arch.behaviour.operations_of("indexer") if op.triggers]
     assert [s.target for s in indexing.steps if s.target] == ["es"]
+
+
+def test_a_publish_to_a_dead_letter_queue_takes_the_share_that_fails() -> None:
+    # before, email_worker dead-lettered every notification and the redrive job sent each
+    # one a second time
+    result = load(SHAPES / "notifications-fanout.dot")
+    arch = result.architecture
+
+    def dlq_p(a: Architecture) -> list[float]:
+        ops = a.behaviour.operations_of("email_worker")
+        return [s.p for op in ops for s in op.steps if s.target == "dlq"]
+
+    assert dlq_p(arch) == [0.0]  # email_worker's error_rate: none drawn
+    assert "dead-letter" in {d.code for d in result.diagnostics}
+    text = (
+        "digraph g { w -> q [label=consumes]; a -> q; a -> d; w -> dead [p=0.3]; "
+        "v -> q [label=consumes]; v -> DeadLetterQueue; v [error_rate=0.02]; d [shape=cylinder]; "
+        "q [label=SQS]; dead [label=DLQ]; }"
+    )
+    arch = _arch(text)
+    steps = {
+        op.component: s.p
+        for c in ("w", "v")
+        for op in arch.behaviour.operations_of(c)
+        for s in op.steps
+        if s.target in ("dead", "DeadLetterQueue")
+    }
+    assert steps == {"w": 0.3, "v": 0.02}  # the file's p wins; else the error_rate
+
+
+@pytest.mark.parametrize("path", sorted(SHAPES.glob("*.dot")), ids=lambda p: p.stem)
+def test_every_operation_name_is_an_identifier(path: Path) -> None:
+    # the generated handlers are functions of these names; open-banking's gateway forwarded
+    # 'accounts-api__create_account', and its generated app did not compile
+    arch = load(path).architecture
+    names = [op.name for c in arch.components for op in arch.behaviour.operations_of(c.id)]
+    assert names and all(name.isidentifier() for name in names)

@@ -32,10 +32,11 @@ from archsim.model.behaviour import (
     Step,
     StepAction,
 )
+from archsim.model.dead_letters import dead_letter_p
 from archsim.model.entries import ENTRY_KINDS, derive_entries, forwards, is_entry
 from archsim.model.events import Handler, Publication, event_flows, plan_handlers, publications
 from archsim.model.kinds import Interaction, Kind, Relation
-from archsim.model.naming import plural, resource_of
+from archsim.model.naming import plural, resource_of, snake
 from archsim.model.records import build
 from archsim.model.saga import compensate
 from archsim.model.weights import shares
@@ -248,7 +249,7 @@ class _Deriver:
                 # a call through a balancer (a Kubernetes Service in front of its pods) asks
                 # for its forward of what the call would ask the component behind it
                 inner = self.arch.component(behind[0].target)
-                return f"{inner.id}__{self._default_operation(inner, mode)}"
+                return f"{snake(inner.id)}__{self._default_operation(inner, mode)}"
         if target.kind is Kind.AUTH:
             return "validate_token"
         if target.kind is Kind.CONFIG:
@@ -262,10 +263,13 @@ class _Deriver:
     def _publish(self, pub: Publication) -> Step:
         link = pub.link
         latency = self._latency(link, self.arch.component(link.target))
-        key = (StepAction.PUBLISH, link.target, link.relation, pub.event, link.p or str(link.p),
+        # a dead-letter queue takes only what fails (archsim.model.dead_letters)
+        p = dead_letter_p(self.arch, link)
+        p = link.p if p is None else p
+        key = (StepAction.PUBLISH, link.target, link.relation, pub.event, p or str(p),
                latency or str(latency))  # fmt: skip
         return self._shared(key, action=StepAction.PUBLISH, target=link.target,
-                            relation=link.relation, event=pub.event, p=link.p,
+                            relation=link.relation, event=pub.event, p=p,
                             latency=latency)  # fmt: skip
 
     def _publishes(self, comp: Component) -> list[Step]:
@@ -455,7 +459,8 @@ class _Deriver:
         for link, ops, part in routes:
             op_total = sum(op.weight for op in ops) or 1.0
             for op in ops:
-                name = op.name if seen[op.name] == 1 else f"{link.target}__{op.name}"
+                # an identifier: the generated handler is a function of this name
+                name = op.name if seen[op.name] == 1 else f"{snake(link.target)}__{op.name}"
                 path = op.path if op.kind is OpKind.PROXY else f"/api{op.path}"
                 public = self._public(op)
                 check = () if public else guard
@@ -484,7 +489,7 @@ class _Deriver:
         for link, ops, part in self._targets(comp):
             op_total = sum(op.weight for op in ops) or 1.0
             for op in ops:
-                name = f"{link.target}__{op.name}"
+                name = f"{snake(link.target)}__{op.name}"
                 self._add(Operation(
                     component=comp.id, name=name, kind=OpKind.PROXY, public=op.public,
                     method=op.method, path=op.path, resource=op.resource,

@@ -23,6 +23,7 @@ from archsim.model.behaviour import Behaviour
 from archsim.model.checks import Reader, check_declarations, check_links, pick_graph
 from archsim.model.clashes import check_name_clashes, check_route_clashes
 from archsim.model.cycles import check_cycles
+from archsim.model.dead_letters import check_dead_letters
 from archsim.model.derive import derive_behaviour
 from archsim.model.dot import MAX_INPUT_BYTES, check_size, decode_dot, parse_dot, read_dot_bytes
 from archsim.model.dot.ast import Attr, DotDocument, DotEdge, DotGraph, DotNode
@@ -432,6 +433,7 @@ def _build(
     check_route_clashes(arch, reader)
     check_references(arch, graph, reader)
     check_unused_links(arch, file, reader)
+    check_dead_letters(arch, file, reader)
     check_cycles(arch, graph, reader)
     if reader.failed:
         raise reader.failure()
