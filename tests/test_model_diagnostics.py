@@ -92,6 +92,35 @@ def test_a_chain_reports_its_bad_or_misspelt_attributes_once_per_edge():
     ]
 
 
+def test_a_repeated_edge_is_checked_per_edge_when_its_reading_is_shared():
+    # the same attributes in several statements are read once; each repeat is still warned
+    # about where it is written, and its checks (self link, target kind) still run
+    text = (
+        "digraph g {\n"
+        ' a -> b [label="calls"];\n'
+        ' a -> b [label="calls"];\n'
+        ' c -> c -> c [label="calls"];\n'
+        ' a -> b -> b [label="calls", event="Paid"];\n'
+        ' a -> s [label="stores in"]; a -> s [label="stores in"]; s [kind=service];\n'
+        "}\n"
+    )
+    with pytest.raises(InvalidModelError) as info:
+        read_architecture(text)
+    checked = {"duplicate-link", "self-link", "relation-target"}
+    found = [(d.code, d.location.line, d.message) for d in info.value.diagnostics
+             if d.code in checked]  # fmt: skip
+    assert found == [
+        ("duplicate-link", 3, "duplicate link a -> b [calls] (first at 2:2); it counts once"),
+        ("self-link", 4, "'c' calls itself"),
+        ("duplicate-link", 4, "duplicate link c -> c [calls] (first at 4:2); it counts once"),
+        ("self-link", 4, "'c' calls itself"),
+        ("self-link", 5, "'b' calls itself"),
+        ("relation-target", 6, "'s' is a service, but 'stores in' needs a database"),
+        ("duplicate-link", 6, "duplicate link a -> s [stores in] (first at 6:2); it counts once"),
+        ("relation-target", 6, "'s' is a service, but 'stores in' needs a database"),
+    ]
+
+
 def test_undirected_graph_is_refused_with_a_fix():
     (err,) = _errors('graph g { a -- b [label="calls"]; }')
     assert "undirected" in err.message and "digraph" in err.hint

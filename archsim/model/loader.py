@@ -20,7 +20,13 @@ from archsim.model import attributes as A
 from archsim.model.accounts import implied_stores
 from archsim.model.architecture import Architecture, Component, Group, Host, Link
 from archsim.model.behaviour import Behaviour
-from archsim.model.checks import Reader, check_declarations, check_links, pick_graph
+from archsim.model.checks import (
+    Reader,
+    RepeatedLink,
+    check_declarations,
+    check_links,
+    pick_graph,
+)
 from archsim.model.clashes import check_name_clashes, check_route_clashes
 from archsim.model.cycles import check_cycles
 from archsim.model.dead_letters import check_dead_letters
@@ -208,18 +214,44 @@ def _component(
         return None
 
 
-class _EdgeReading:
-    """What one statement's attributes say for a link: its typed values, explicit keys and
-    attributes as written. The edges of a statement share its attrs dict (a chain of 40
-    calls), so this is read once per statement and (relation, label, events carried) when the
-    reading reported nothing; an attribute that is reported is read, and reported, per edge."""
+class _Reading:
+    """A clean reading of a link's attributes: typed values, explicit keys, attributes as
+    written; ``valid`` once a link built from it passed validation."""
 
-    __slots__ = ("attrs", "key", "read")
+    __slots__ = ("explicit", "raw", "valid", "values")
+
+    def __init__(self, values: dict[str, Any], explicit: tuple[str, ...], raw: dict[str, str]):
+        self.values, self.explicit, self.raw = values, explicit, raw
+        self.valid = False
+
+
+class _EdgeReadings:
+    """The readings of the links read so far, by what decides them: the attributes as written
+    (keys and values), relation, label and events carried. A reading that reported nothing is
+    kept and reused (a chain of 40 calls shares its statement's attrs; a file repeats a few
+    labels); one that reported something is read, and reported, per edge. ``seen``: the keys
+    of the links built, to know a repeated edge."""
+
+    __slots__ = ("attrs", "clean", "content", "seen")
 
     def __init__(self) -> None:
-        self.attrs: dict[str, Attr] | None = None
-        self.key: tuple[Relation, str, tuple[str, ...]] | None = None
-        self.read: tuple[dict[str, Any], tuple[str, ...], dict[str, str]] = ({}, (), {})
+        self.attrs: dict[str, Attr] | None = None  # the attrs dict ``content`` is of
+        self.content: tuple[tuple[str, str], ...] = ()
+        self.clean: dict[tuple[Any, ...], _Reading] = {}
+        self.seen: set[tuple[str, str, Relation]] = set()
+
+
+def _read_edge(
+    edge: DotEdge, reader: Reader, carried: tuple[str, ...]
+) -> tuple[dict[str, Any], tuple[str, ...], dict[str, str]]:
+    """An edge's typed values (with the events it names or carries), explicit keys and
+    attributes as written."""
+    values = reader.typed(edge.attrs, A.EDGE_ATTRIBUTES, f"{edge.source} -> {edge.target}")
+    values.pop("relation", None)
+    named = ([values["event"]] if "event" in values else []) + list(values.get("events", carried))
+    values["events"] = tuple(dict.fromkeys(named))
+    explicit = tuple(k for k in edge.attrs if k in A.EDGE_ATTRIBUTES)
+    return values, explicit, _raw(edge.attrs)
 
 
 def _link(
@@ -228,27 +260,32 @@ def _link(
     label: str,
     reader: Reader,
     carried: tuple[str, ...] = (),
-    last: _EdgeReading | None = None,
-) -> Link | None:
-    key = (relation, label, carried)
-    if last is not None and last.attrs is edge.attrs and last.key == key:
-        values, explicit, raw = last.read
+    readings: _EdgeReadings | None = None,
+) -> Link | RepeatedLink | None:
+    """The link an edge says (None when it is invalid, reported); a ``RepeatedLink`` for an
+    edge that repeats a link already built, names no event and reads as one that validated:
+    only its key and place matter (``check_links`` warns, ``_merged`` drops it)."""
+    reading = None
+    if readings is None:
+        values, explicit, raw = _read_edge(edge, reader, carried)
     else:
-        reported = len(reader.diagnostics)
-        values = reader.typed(edge.attrs, A.EDGE_ATTRIBUTES, f"{edge.source} -> {edge.target}")
-        values.pop("relation", None)
-        named = ([values["event"]] if "event" in values else []) + list(
-            values.get("events", carried)
-        )
-        values["events"] = tuple(dict.fromkeys(named))
-        explicit = tuple(k for k in edge.attrs if k in A.EDGE_ATTRIBUTES)
-        raw = _raw(edge.attrs)
-        if last is not None:
-            clean = len(reader.diagnostics) == reported
-            last.attrs, last.key = (edge.attrs, key) if clean else (None, None)
-            last.read = (values, explicit, raw)
+        if readings.attrs is not edge.attrs:  # once per statement: its edges share the dict
+            readings.attrs = edge.attrs
+            readings.content = tuple([(k, a.value) for k, a in edge.attrs.items()])
+        how = (readings.content, relation, label, carried)
+        reading = readings.clean.get(how)
+        if reading is None:
+            reported = len(reader.diagnostics)
+            values, explicit, raw = _read_edge(edge, reader, carried)
+            if len(reader.diagnostics) == reported:
+                reading = readings.clean[how] = _Reading(values, explicit, raw)
+        else:
+            values, explicit, raw = reading.values, reading.explicit, reading.raw
+            key = (edge.source, edge.target, relation)
+            if reading.valid and not values["events"] and key in readings.seen:
+                return RepeatedLink(edge.source, edge.target, relation)
     try:
-        return build(
+        link = build(
             Link,
             source=edge.source,
             target=edge.target,
@@ -263,6 +300,11 @@ def _link(
     except ValueError as exc:
         reader.error(f"{edge.source} -> {edge.target}: {exc}", edge.location, code="bad-attribute")
         return None
+    if readings is not None:
+        readings.seen.add((edge.source, edge.target, relation))
+        if reading is not None:
+            reading.valid = True
+    return link
 
 
 @contextmanager
@@ -326,7 +368,7 @@ def _read(text: str, file: str | None) -> LoadResult:
 
 def _records(
     graph: DotGraph, node_group: dict[str, str], reader: Reader
-) -> tuple[list[Component | None], list[Link], dict[str, tuple[Kind, str]]]:
+) -> tuple[list[Component | None], list[Link | RepeatedLink], dict[str, tuple[Kind, str]]]:
     """The components and links the statements of ``graph`` say (None for a component that
     failed), and the kinds of its nodes. What it keeps per edge on the way (relations, labels,
     events carried: ~0.2 KB an edge) is freed when it returns."""
@@ -351,19 +393,21 @@ def _records(
         _component(node, kinds[node.id], node_group.get(node.id), reader)
         for node in graph.nodes.values()
     ]
-    last = _EdgeReading()
+    readings = _EdgeReadings()
     links = [
-        _link(edge, known, labels[i], reader, carried.get(i, ()), last)
+        _link(edge, known, labels[i], reader, carried.get(i, ()), readings)
         for i, edge in enumerate(graph.edges)
         if (known := relations[i]) is not None
     ]
     return components, [link for link in links if link is not None], kinds
 
 
-def _merged(links: list[Link]) -> tuple[Link, ...]:
+def _merged(links: list[Link | RepeatedLink]) -> tuple[Link, ...]:
     """Each link once, by (source, target, relation); the first wins, with every event."""
     unique: dict[tuple[str, str, Relation], Link] = {}
     for link in links:
+        if isinstance(link, RepeatedLink):  # no events: nothing to merge
+            continue
         first = unique.setdefault((link.source, link.target, link.relation), link)  # link.key
         if first is not link and link.events:
             # The same pair linked once per event (minishop's routing keys): one link, all events.
