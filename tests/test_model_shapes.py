@@ -571,3 +571,19 @@ def test_every_operation_name_is_an_identifier(path: Path) -> None:
     arch = load(path).architecture
     names = [op.name for c in arch.components for op in arch.behaviour.operations_of(c.id)]
     assert names and all(name.isidentifier() for name in names)
+
+
+def test_a_rails_monolith_whose_sidekiq_fetches_jobs_from_a_kind_broker_redis() -> None:
+    # tests/model_shapes/rails-sidekiq.dot: "Sidekiq -> Redis (jobs) [label="fetch jobs"]"
+    # was a publish (Sidekiq a producer with 5% of the requests, the jobs consumed by nobody);
+    # kind=broker on a Redis drew a kind-conflict warning about a cache it is not
+    result = load(SHAPES / "rails-sidekiq.dot")
+    arch = result.architecture
+    links = {(lk.source, lk.target): lk.relation for lk in arch.links}
+    assert links[("Sidekiq", "Redis (jobs)")] is Relation.SUBSCRIBES_TO
+    assert links[("Rails (Puma)", "Redis (jobs)")] is Relation.PUBLISHES_TO
+    assert _doors(arch) == {"AWS ALB"}
+    (job,) = [op for op in arch.behaviour.operations_of("Sidekiq") if op.triggers]
+    assert [s.target for s in job.steps if s.target] == ["Postgres", "Elasticsearch"]
+    assert "kind-conflict" not in {d.code for d in result.diagnostics}
+    assert arch.component("Elasticsearch").kind is Kind.DATABASE

@@ -55,7 +55,7 @@ from archsim.model.kinds import (
 from archsim.model.naming import a_kind
 from archsim.model.records import build
 from archsim.model.references import check_references
-from archsim.model.resolve import read_data_reads, relation_for, resolve_kinds
+from archsim.model.resolve import read_data_reads, relation_for_label, resolve_kinds
 from archsim.model.unused import check_unused_links
 from archsim.model.weights import check_weights
 
@@ -124,6 +124,8 @@ def _read_by_target(
     spread = rel is Relation.DISTRIBUTES_TO
     who, kind = (edge.source, kinds[0]) if spread else (edge.target, kinds[1])
     how = f"read as '{rel.label}' because {who} is {a_kind(kind.value)}"
+    if rel is Relation.SUBSCRIBES_TO:  # only a label of taking reads so (relation_for_label)
+        how += f" and '{label.split()[0]}' takes from it"
     fix = f'write [relation="{rel.label}"] (the label stays) to say so'
     if not label:
         message, severity, code = (
@@ -386,7 +388,7 @@ def _records(
                 _unknown_relation(edge, edge.attrs["label"], reader)
                 continue  # a typo is not read as something else
             ends = (kinds[edge.source][0], kinds[edge.target][0])
-            rel = relation_for(*ends)
+            rel = relation_for_label(*ends, label)
             relations[index] = rel
             carried[index] = _read_by_target(edge, rel, ends, label, reader)
     components = [

@@ -39,6 +39,7 @@ __all__ = [
     "node_names",
     "read_data_reads",
     "relation_for",
+    "relation_for_label",
     "relation_for_target",
     "resolve_kinds",
 ]
@@ -79,6 +80,24 @@ def relation_for_target(kind: Kind) -> Relation:
         Kind.AUTH: Relation.VALIDATES_WITH,
     }
     return by_kind.get(kind, Relation.CALLS)
+
+
+#: First words of a label on an edge to a broker that say the source takes from it: a worker
+#: drawn towards its queue (``sidekiq -> redis [label="fetch jobs"]``) consumes, not publishes.
+_TAKING = frozenset(
+    {"fetch", "fetches", "pull", "pulls", "poll", "polls", "dequeue", "dequeues", "receive",
+     "receives"}
+)  # fmt: skip
+
+
+def relation_for_label(source: Kind, target: Kind, label: str) -> Relation:
+    """``relation_for``, except that an edge to a broker whose label starts with a word of
+    taking (``fetch jobs``, ``polls``, ``pull messages``) subscribes to it."""
+    rel = relation_for(source, target)
+    words = label.lower().split()
+    if rel is Relation.PUBLISHES_TO and words and words[0] in _TAKING:
+        return Relation.SUBSCRIBES_TO
+    return rel
 
 
 def relation_for(source: Kind, target: Kind) -> Relation:
@@ -164,7 +183,11 @@ def resolve_kinds(
 
     def kind_by_name(node_id: str) -> Kind:
         if node_id not in by_name:
-            by_name[node_id] = kind_from_names(node_id, *node_names(graph, node_id))[0]
+            # kind= first: an unlabelled edge to a kind=broker "Redis" is a publish, as the
+            # loader reads it, not a cache write voting against the kind the file gives
+            node = graph.nodes.get(node_id)
+            given = explicit_kind(node) if node is not None else None
+            by_name[node_id] = given or kind_from_names(node_id, *node_names(graph, node_id))[0]
         return by_name[node_id]
 
     for index, edge in enumerate(graph.edges):
