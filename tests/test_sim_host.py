@@ -52,7 +52,8 @@ def test_cpu_per_request_that_falls_with_the_rate_moves_the_host_knee():
     curve = 'host_cores=2; host_cpu="25ms"; host_cpu_at=40; host_cpu_power=0.5;'
     arch = _with(curve)
     assert arch.host is not None
-    assert arch.host.busy(40.0) == pytest.approx(1.0) and arch.host.busy(160.0) == pytest.approx(2.0)
+    assert arch.host.busy(40.0) == pytest.approx(1.0)
+    assert arch.host.busy(160.0) == pytest.approx(2.0)
     assert arch.host.cpu_at(160.0) == pytest.approx(0.0125)  # half the CPU per request
     # the server (100 req/s) is now the bound; a straight line at 25 ms would say 80 req/s
     assert saturation(arch, Workload()) == (pytest.approx(100.0), "server")

@@ -69,6 +69,7 @@ _RUNTIME_FILES = (
     "emulation.py",
     "error_answers.py",
     "front.py",
+    "heap.py",
     "http1.py",
     "launcher.py",
     "lifecycle.py",

@@ -25,6 +25,7 @@ import httptools
 
 from .client import CallError, CallPolicy, Discovery, ServiceClient
 from .context import BUDGET_HEADER, new_traceparent, set_budget, set_context
+from .heap import freeze_startup_heap
 from .limits import MAX_BODY_BYTES, BodyRejected, too_large
 from .registry import RegistryClient
 from .settings import Settings
@@ -281,6 +282,7 @@ async def serve(spec: dict[str, Any], settings: Settings, host: str, port: int) 
     server = await loop.create_server(
         lambda: _Connection(balancer), host, port, backlog=2048, reuse_address=True
     )
+    freeze_startup_heap()
     try:
         await stop.wait()
     finally:

@@ -16,7 +16,9 @@ import uvicorn
 from uvicorn.importer import import_from_string
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-__all__ = ["SERVER_SETTINGS", "OneWriteProtocol", "main"]
+from .heap import freeze_startup_heap
+
+__all__ = ["SERVER_SETTINGS", "OneWriteProtocol", "Server", "main"]
 
 #: The server settings of every service (the benchmark serves its baseline with the same).
 SERVER_SETTINGS: dict[str, Any] = {
@@ -77,6 +79,14 @@ class OneWriteProtocol(HttpToolsProtocol):
         super().connection_made(held)
 
 
+class Server(uvicorn.Server):
+    """uvicorn's server, the start-up heap frozen once the app has started (``heap``)."""
+
+    async def startup(self, sockets: Any = None) -> None:
+        await super().startup(sockets)
+        freeze_startup_heap()
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run ``APP`` (``module:attribute``) on ``--host``/``--port`` until SIGTERM."""
     parser = argparse.ArgumentParser(prog="archsim_runtime.serve")
@@ -95,7 +105,7 @@ def main(argv: list[str] | None = None) -> None:
         app = runtime.front()
     if runtime is not None or args.one_write:
         settings = {**SERVER_SETTINGS, "http": OneWriteProtocol}
-    uvicorn.run(app, host=args.host, port=args.port, **settings)
+    Server(uvicorn.Config(app, host=args.host, port=args.port, **settings)).run()
 
 
 if __name__ == "__main__":
