@@ -121,3 +121,20 @@ def test_inspect_says_there_is_no_background_work_in_a_line(tmp_path):
     assert result.exit_code == 0, result.output
     assert "start-up and background work (not per request): none" in result.output
     assert "┃ component ┃ at start-up" not in result.output  # no empty table
+
+
+def test_inspect_shows_the_shared_host_and_where_it_saturates(tmp_path):
+    model = tmp_path / "hosted.dot"
+    model.write_text(
+        'digraph g {\n host_cores=2; host_cpu="2ms"; host_cpu_at=500; host_cpu_power=0.8;\n'
+        ' gw -> orders [label="routes to"];\n orders -> db;\n}\n'
+    )
+    result = runner.invoke(app, ["inspect", str(model), "--section", "components"])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    # 2 cores = 2 ms · 500 · (X / 500)^0.8 → X = 500 · 2^(1/0.8) ≈ 1189 req/s
+    assert "shared host: 2 cores, 2ms CPU per request at 500 req/s" in text
+    assert "rate^0.8" in text and "saturates near 1189 req/s" in text
+    model.write_text('digraph g {\n gw -> orders [label="routes to"];\n orders -> db;\n}\n')
+    plain = runner.invoke(app, ["inspect", str(model), "--section", "components"])
+    assert plain.exit_code == 0 and "shared host" not in plain.output

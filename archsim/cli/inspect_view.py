@@ -46,8 +46,26 @@ def _components(arch: Architecture) -> Table:
         )
     table.caption = (
         "w×r = workers per replica × replicas; [dim]dim = default, not set in the file[/]"
+        + _host(arch)
     )
     return table
+
+
+def _host(arch: Architecture) -> str:
+    """The shared host the graph's attributes describe, as a caption line ('' without one)."""
+    host = arch.host
+    if host is None:
+        return ""
+    if host.cpu_per_request is None:
+        return f"\nshared host: {host.cores} cores, CPU per request from the model's own compute"
+    cpu = f"{format_duration(host.cpu_per_request)} CPU per request"
+    if host.cpu_rate is not None and host.cpu_power != 1.0:
+        cpu += f" at {host.cpu_rate:g} req/s (busy cores ∝ rate^{host.cpu_power:g})"
+    background = f" + {host.background:g} cores idle" if host.background else ""
+    return (
+        f"\nshared host: {host.cores} cores, {cpu}{background}; "
+        f"saturates near {host.saturation_rps():.0f} req/s"
+    )
 
 
 def _links(arch: Architecture) -> Table:
