@@ -18,6 +18,8 @@ FILES = [
     ROOT / "topology.dot",
     *sorted((ROOT / "tests" / "stack_models").glob("*.dot")),
     *sorted((ROOT / "tests" / "contract_models").glob("*.dot")),
+    # drawings in other styles: open-banking's gateway once forwarded 'accounts-api__…'
+    *sorted((ROOT / "tests" / "model_shapes").glob("*.dot")),
 ]
 
 
@@ -33,3 +35,11 @@ def test_generated_code_passes_ruff(path: Path, tmp_path: Path) -> None:
         timeout=120, check=False,
     )  # fmt: skip
     assert lint.returncode == 0, lint.stdout[-2000:]
+
+
+def test_an_auth_service_serves_its_accounts_at_the_models_paths() -> None:
+    # the template wrote "/accounts" itself; the paths are the model's (rule auth.accounts)
+    arch = load(ROOT / "tests" / "model_shapes" / "open-banking.dot").architecture
+    app = render(arch, source="open-banking.dot")["services/oauth_server/app.py"]
+    ops = [o for o in arch.behaviour.operations_of("oauth-server") if o.rule == "auth.accounts"]
+    assert len(ops) == 2 and all(f"@app.post({o.path!r}," in app for o in ops)

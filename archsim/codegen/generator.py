@@ -226,6 +226,8 @@ def _service_files(arch: Architecture, comp: Component, header: str) -> dict[str
         files[f"{pkg}/app.py"] = render_template(
             "auth_app.py.j2", header=header, comp=comp, spec=_pformat(spec), ops=ops,
             store=store, module=f"services.{snake(comp.id)}", text=needs_text(own, tables),
+            # the paths of its accounts are the model's (rule auth.accounts), not the template's
+            paths={op.name: op.path for op in ops if op.rule == "auth.accounts"},
             steps={op.name: control_steps(op, tables) for op in own},
         )  # fmt: skip
         if store is not None:

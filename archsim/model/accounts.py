@@ -13,10 +13,9 @@ docs/behaviour.md) the auth service keeps the accounts itself:
 - ``login`` ``POST /accounts/login``: public, reads the account, checks the password and
   issues a token.
 
-When the drawing has a service of its own whose resource is ``account`` (a bank's Accounts
-API), it serves ``/accounts``; the auth service's two then sit under ``/auth`` (``POST
-/auth/accounts``, ``POST /auth/accounts/login``), so no front door has two handlers for one
-path (``accounts_path``).
+A drawn service whose resource is ``account`` (a bank's Accounts API) would serve the same
+resource and path: a ``route-clash`` error (``archsim.model.clashes``) asks for another
+resource name on it.
 
 A gateway that validates tokens with that auth service routes both, as if it were drawn
 ``routes to`` (its callers need a token before their first guarded request), with
@@ -26,7 +25,7 @@ its own for them (``archsim.model.entries``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 from archsim.model import attributes as A
 from archsim.model.architecture import Architecture, Component, Link
@@ -44,7 +43,6 @@ __all__ = [
     "account_links",
     "account_share",
     "account_store",
-    "accounts_path",
     "has_service_login",
     "implied_stores",
     "keeps_accounts",
@@ -58,17 +56,6 @@ LOGIN = "login"
 #: A gateway's share of traffic that goes to the accounts it routes without a drawn link: a
 #: sign-up or login starts a session of many requests (``weight`` on the link overrides it).
 ACCOUNTS_SHARE = 0.05
-
-
-def accounts_path(
-    arch: Architecture, comp: Component, resource: Callable[[Component], str]
-) -> str:
-    """The path of ``comp``'s sign-up (its login's is under it): ``/accounts``, or
-    ``/auth/accounts`` when a drawn service's resource (``resource(c)``) is ``account``."""
-    drawn = any(
-        other.id != comp.id and resource(other) == ACCOUNT for other in arch.of_kind(Kind.SERVICE)
-    )
-    return "/auth/accounts" if drawn else "/accounts"
 
 
 def has_service_login(arch: Architecture) -> bool:

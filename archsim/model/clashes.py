@@ -10,11 +10,15 @@ naming both. Likewise two services behind one gateway that serve one resource (`
 from __future__ import annotations
 
 from archsim.errors import Location
+from archsim.model.accounts import ACCOUNT
 from archsim.model.architecture import Architecture, Component
 from archsim.model.checks import Reader
-from archsim.model.naming import snake
+from archsim.model.kinds import Kind
+from archsim.model.naming import resource_of, snake
 
-__all__ = ["check_name_clashes", "check_route_clashes"]
+__all__ = ["check_account_clashes", "check_name_clashes", "check_route_clashes"]
+
+ACCOUNTS_RULE = "auth.accounts"
 
 
 def check_name_clashes(arch: Architecture, reader: Reader) -> None:
@@ -56,8 +60,8 @@ def check_route_clashes(arch: Architecture, reader: Reader) -> None:
             if op.path is None or target is None:
                 continue
             earlier = first.setdefault((op.method, op.path), target)
-            if earlier == target:
-                continue
+            if earlier == target or ACCOUNTS_RULE in (_rule(arch, earlier), _rule(arch, target)):
+                continue  # the accounts an auth service keeps: check_account_clashes
             reader.error(
                 f"'{front.id}' would forward {op.method} {op.path} to both '{earlier}' and "
                 f"'{target}': they serve the same resource",
@@ -66,3 +70,31 @@ def check_route_clashes(arch: Architecture, reader: Reader) -> None:
                 code="route-clash",
             )
             break  # one error per pair of components is enough
+
+
+def _rule(arch: Architecture, component: str) -> str | None:
+    """``auth.accounts`` when ``component`` keeps accounts (its sign-up), else None."""
+    ops = arch.behaviour.operations_of(component)
+    return ACCOUNTS_RULE if any(op.rule == ACCOUNTS_RULE for op in ops) else None
+
+
+def check_account_clashes(arch: Architecture, reader: Reader) -> None:
+    """Report a drawn service whose resource is ``account`` beside an auth service that keeps
+    accounts (rule auth.accounts): both would serve ``/accounts``, and the generated stack
+    has one shape (email, password) per resource."""
+    keepers = [c.id for c in arch.of_kind(Kind.AUTH) if _rule(arch, c.id)]
+    if not keepers:
+        return
+    for comp in arch.of_kind(Kind.SERVICE):
+        if (comp.resource or resource_of(comp.id, comp.label)) != ACCOUNT:
+            continue
+        reader.error(
+            f"'{comp.id}' serves the resource '{ACCOUNT}' (/accounts), as do the accounts "
+            f"'{keepers[0]}' keeps because tokens are checked and no service logs in: "
+            "one path and one resource for two components",
+            _where(comp, reader),
+            hint=f'name another resource for it: "{comp.id}" [resource="bank_{ACCOUNT}"], '
+            f"or draw the service that logs users in (one that stores data and uses "
+            f"{keepers[0]})",
+            code="route-clash",
+        )

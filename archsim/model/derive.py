@@ -17,7 +17,6 @@ from archsim.model.accounts import (
     SIGN_UP,
     account_links,
     account_share,
-    accounts_path,
     keeps_accounts,
     private_stores,
 )
@@ -417,11 +416,10 @@ class _Deriver:
                            relation=Relation.STORES_IN, label="")  # fmt: skip
             writes, reads = [self._query(private, "write")], [self._query(private, "read")]
         common = {"resource": ACCOUNT, "public": True, "rule": "auth.accounts"}
-        base = accounts_path(self.arch, comp, self._resource)
         self._op(comp, SIGN_UP, OpKind.WRITE, writes,
-                 method="POST", path=base, **common)  # fmt: skip
+                 method="POST", path="/accounts", **common)  # fmt: skip
         self._op(comp, LOGIN, OpKind.LOGIN, reads,
-                 method="POST", path=f"{base}/login", **common)  # fmt: skip
+                 method="POST", path="/accounts/login", **common)  # fmt: skip
 
     def _targets(self, comp: Component) -> list[tuple[Link, list[Operation], float]]:
         """The links a proxy forwards over that reach request operations, with their shares;

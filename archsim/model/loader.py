@@ -27,7 +27,11 @@ from archsim.model.checks import (
     check_links,
     pick_graph,
 )
-from archsim.model.clashes import check_name_clashes, check_route_clashes
+from archsim.model.clashes import (
+    check_account_clashes,
+    check_name_clashes,
+    check_route_clashes,
+)
 from archsim.model.cycles import check_cycles
 from archsim.model.dead_letters import check_dead_letters
 from archsim.model.derive import derive_behaviour
@@ -477,6 +481,7 @@ def _build(
     _check_operation_times(arch, graph, reader)
     check_name_clashes(arch, reader)
     check_route_clashes(arch, reader)
+    check_account_clashes(arch, reader)
     check_references(arch, graph, reader)
     check_unused_links(arch, file, reader)
     check_dead_letters(arch, file, reader)

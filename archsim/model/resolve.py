@@ -17,6 +17,7 @@ The order of evidence, strongest first (docs/behaviour.md, "Kinds"):
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 
 from archsim.errors import Severity
 from archsim.model import attributes as A
@@ -190,6 +191,19 @@ def resolve_kinds(
             by_name[node_id] = given or kind_from_names(node_id, *node_names(graph, node_id))[0]
         return by_name[node_id]
 
+    for node_id, users in _primary_stores(graph, relations, kind_by_name).items():
+        by_name[node_id] = Kind.DATABASE  # its unlabelled edges store in it
+        who = " and ".join(sorted(users))
+        reader.report(
+            Severity.INFO,
+            f"'{node_id}' is named like a cache but drawn as a store, and {who} keep"
+            f"{'s' if len(users) == 1 else ''} data nowhere else: read as the database "
+            f"{who} store{'s' if len(users) == 1 else ''} in",
+            graph.nodes[node_id].location,
+            f'write [relation="caches in"] on the edge, and draw the database behind '
+            f"{node_id}, if it is a cache",
+            "primary-store",
+        )
     for index, edge in enumerate(graph.edges):
         linked_to.add(edge.target)
         rel = relations[index]
@@ -222,6 +236,42 @@ def resolve_kinds(
         named = kind_from_names(node.id, label, shape)
         kinds[node.id] = client or by_rel or _by_deeds(node.id, label, named, out, incoming)
     return kinds
+
+
+#: Words of a label that say a component keeps data (besides ``shape=cylinder``).
+_STORE_WORDS = ("store", "storage", "database", "db", "primary", "persistent", "persistence")
+_CACHE_WORDS = ("cache", "caches", "caching", "memcached")
+
+
+def _primary_stores(
+    graph: DotGraph, relations: list[Relation | None], kind_by_name: Callable[[str], Kind]
+) -> dict[str, set[str]]:
+    """Nodes named like a cache (Redis) but drawn as a store (a cylinder, "cart store") whose
+    edges state no relation, and whose users keep data in no database: their primary store
+    (Online Boutique's ``caches in`` a cylinder stays a cache). Id → the users."""
+    users: dict[str, set[str]] = defaultdict(set)
+    stated: set[str] = set()
+    keep_data: set[str] = set()
+    for index, edge in enumerate(graph.edges):
+        rel, target = relations[index], kind_by_name(edge.target)
+        if rel is None and target is Kind.CACHE:
+            users[edge.target].add(edge.source)
+        elif rel is not None:
+            stated.add(edge.target)
+        if rel is Relation.STORES_IN or (rel is None and target is Kind.DATABASE):
+            keep_data.add(edge.source)
+    found: dict[str, set[str]] = {}
+    for node_id, sources in users.items():
+        node = graph.nodes[node_id]
+        if node_id in stated or sources & keep_data or explicit_kind(node) is not None:
+            continue
+        label, shape = node_names(graph, node_id)
+        if name_has(node_id, label, _CACHE_WORDS):
+            continue  # "Cache (redis)": called a cache, whatever its shape
+        drawn = (shape or "").lower() in ("cylinder", "database")
+        if drawn or name_has(node_id, label, _STORE_WORDS):
+            found[node_id] = sources
+    return found
 
 
 def _client(
