@@ -18,7 +18,7 @@ from typing import Any
 from archsim.errors import Diagnostic, InvalidModelError, Location, Severity
 from archsim.model import attributes as A
 from archsim.model.accounts import implied_stores
-from archsim.model.architecture import Architecture, Component, Group, Host, Link
+from archsim.model.architecture import Architecture, Component, Group, Host, Link, SourceRef
 from archsim.model.behaviour import Behaviour
 from archsim.model.checks import (
     Reader,
@@ -57,7 +57,7 @@ from archsim.model.kinds import (
     target_kind_of,
 )
 from archsim.model.naming import a_kind
-from archsim.model.records import build
+from archsim.model.records import build, replacer
 from archsim.model.references import check_references
 from archsim.model.resolve import read_data_reads, relation_for_label, resolve_kinds
 from archsim.model.unused import check_unused_links
@@ -222,13 +222,19 @@ def _component(
 
 class _Reading:
     """A clean reading of a link's attributes: typed values, explicit keys, attributes as
-    written; ``valid`` once a link built from it passed validation."""
+    written; ``template``: the first link built from it that passed validation."""
 
-    __slots__ = ("explicit", "raw", "valid", "values")
+    __slots__ = ("explicit", "raw", "template", "values")
 
     def __init__(self, values: dict[str, Any], explicit: tuple[str, ...], raw: dict[str, str]):
         self.values, self.explicit, self.raw = values, explicit, raw
-        self.valid = False
+        self.template: Link | None = None
+
+
+# A link that reads as one validated differs from it only in where it is (ends, place,
+# comments): a copy with those set, unvalidated (any string and position is valid).
+_like = replacer(Link, "source", "target", "attrs", "comments", "source_ref")
+_at = replacer(SourceRef, "line", "col")
 
 
 class _EdgeReadings:
@@ -268,9 +274,10 @@ def _link(
     carried: tuple[str, ...] = (),
     readings: _EdgeReadings | None = None,
 ) -> Link | RepeatedLink | None:
-    """The link an edge says (None when it is invalid, reported); a ``RepeatedLink`` for an
-    edge that repeats a link already built, names no event and reads as one that validated:
-    only its key and place matter (``check_links`` warns, ``_merged`` drops it)."""
+    """The link an edge says (None when it is invalid, reported). An edge that reads as a link
+    already validated (``readings``) is a copy of it with its own ends, place and comments; a
+    ``RepeatedLink`` when it also repeats a link built and names no event: only its key and
+    place matter (``check_links`` warns, ``_merged`` drops it)."""
     reading = None
     if readings is None:
         values, explicit, raw = _read_edge(edge, reader, carried)
@@ -285,11 +292,18 @@ def _link(
             values, explicit, raw = _read_edge(edge, reader, carried)
             if len(reader.diagnostics) == reported:
                 reading = readings.clean[how] = _Reading(values, explicit, raw)
+        elif (template := reading.template) is not None:
+            key = (edge.source, edge.target, relation)
+            if key in readings.seen:
+                if not template.events:
+                    return RepeatedLink(edge.source, edge.target, relation)
+            else:
+                readings.seen.add(key)
+            place = _at(template.source_ref, edge.location.line, edge.location.col)
+            raw = dict(reading.raw)  # each link has its own, as validation gives it
+            return _like(template, edge.source, edge.target, raw, edge.comments, place)
         else:
             values, explicit, raw = reading.values, reading.explicit, reading.raw
-            key = (edge.source, edge.target, relation)
-            if reading.valid and not values["events"] and key in readings.seen:
-                return RepeatedLink(edge.source, edge.target, relation)
     try:
         link = build(
             Link,
@@ -309,7 +323,7 @@ def _link(
     if readings is not None:
         readings.seen.add((edge.source, edge.target, relation))
         if reading is not None:
-            reading.valid = True
+            reading.template = link
     return link
 
 
