@@ -284,3 +284,16 @@ def test_measured_on_another_architecture_exits_2(tmp_path: Path, ideal: dict[st
     out = runner.invoke(app, ["compare", str(other), "--measured", str(run)])
     assert out.exit_code == 2
     assert "another architecture" in out.output
+
+
+def test_a_host_curve_steeper_than_the_range_is_kept_in_it_and_says_so(seed: Architecture):
+    low = _measured_for_calibration(seed)
+    # ten times the rate for the same CPU: a power near 0, which no stack's wake-ups explain
+    high = json.loads(json.dumps(low))
+    for e in high["endpoints"].values():
+        e["requests"] *= 10
+    curve = host_fit([MeasuredRun.from_dict(low), MeasuredRun.from_dict(high)])
+    assert curve.power == 0.5
+    assert "kept in 0.5–1" in curve.how
+    # the clamped curve still passes through the busiest run, where it predicts the knee from
+    assert curve.host.busy(curve.rate) == pytest.approx(0.27)

@@ -77,11 +77,12 @@ def host_fit(runs: Sequence[MeasuredRun]) -> HostCurve:
     background = min(sum(runs[0].idle_cpu.values()), cpus * 0.9)  # leave requests some
     above = [(x, y - background) for x, y in points if x > 0 and y > background]
     if len({round(x, 1) for x, _ in above}) >= 2:
-        rate, cpu, power = _power_law(above)
+        rate, cpu, power, slope = _power_law(above)
+        kept = "" if power == slope else f" (the runs say {slope:.2f}; kept in 0.5–1)"
         how = (
             "least squares in log-log over runs at "
             + ", ".join(f"{x:.0f}" for x, _ in points)
-            + f" req/s: busy cores above the idle CPU grow as the rate to {power:.2f}"
+            + f" req/s: busy cores above the idle CPU grow as the rate to {power:.2f}{kept}"
         )
     else:
         rate, busy = max(points) if points else (0.0, 0.0)
@@ -98,15 +99,18 @@ def host_fit(runs: Sequence[MeasuredRun]) -> HostCurve:
     )
 
 
-def _power_law(points: Sequence[tuple[float, float]]) -> tuple[float, float, float]:
-    """(reference rate, CPU per request there (s), power) of ``y = A · x ** power`` by least
-    squares in log-log; the reference is the highest rate, nearest the knee it predicts."""
+def _power_law(points: Sequence[tuple[float, float]]) -> tuple[float, float, float, float]:
+    """(reference rate, CPU per request there (s), power, the slope before clamping) of
+    ``y = A · x ** power`` by least squares in log-log; the reference is the highest rate,
+    nearest the knee it predicts."""
     logs = [(math.log(x), math.log(y)) for x, y in points]
     mx = sum(u for u, _ in logs) / len(logs)
     my = sum(v for _, v in logs) / len(logs)
     sxx = sum((u - mx) ** 2 for u, _ in logs)
     slope = sum((u - mx) * (v - my) for u, v in logs) / sxx
     power = min(max(slope, POWER_RANGE[0]), POWER_RANGE[1])
-    log_a = my - power * mx  # the intercept for the (possibly clamped) power
-    rate = max(x for x, _ in points)
-    return rate, math.exp(log_a) * rate ** (power - 1.0), power
+    rate, busy = max(points)
+    if power == slope:
+        busy = math.exp(my + power * (math.log(rate) - mx))  # the fitted line at that rate
+    # a clamped power cannot pass through every run: through the busiest, nearest the knee
+    return rate, busy / rate, power, slope
