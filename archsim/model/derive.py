@@ -135,6 +135,9 @@ class _Deriver:
         p, error_rate = link.p, link.error_rate
         key = (StepAction.CALL, link.target, operation, link.relation, p or str(p), id(policy),
                error_rate or str(error_rate), latency or str(latency))  # fmt: skip
+        step = self._steps.get(key)  # most calls repeat one: no fields dict for them
+        if step is not None:
+            return step
         return self._shared(key, action=StepAction.CALL, target=link.target, operation=operation,
                             relation=link.relation, p=p, policy=policy, error_rate=error_rate,
                             latency=latency)  # fmt: skip
