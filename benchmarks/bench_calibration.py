@@ -87,6 +87,7 @@ def main() -> int:
         help="fit and compare the runs kept earlier with --keep in this directory (no stack)",
     )
     args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # a run takes ~10 min: show each step as it ends
     arch = load(args.model).architecture
     if args.reuse:
         runs, second, steps = _reuse(args.reuse)
