@@ -430,9 +430,10 @@ SHAPES = ROOT / "tests" / "model_shapes"
 def test_routes_protocol_lists_and_a_protocol_with_a_call_name_are_protocol_labels() -> None:
     result = read_architecture(
         'digraph g { web -> gw [label="HTTPS, mTLS"]; gw -> orders [label="GET /orders"]; '
-        'gw -> accounts [label="/accounts"]; orders -> stock [label="gRPC: ReserveStock"]; '
-        'orders -> s3 [label="PUT object"]; orders -> db; accounts -> db; stock -> db; '
-        'gw [label="API Gateway"]; s3 [label="S3 bucket"]; }',
+        'gw -> billing [label="/billing"]; orders -> stock [label="gRPC: ReserveStock"]; '
+        'orders -> s3 [label="PUT object"]; orders -> db; billing -> db; stock -> db; '
+        'gw -> kc [label=JWT]; gw [label="API Gateway"]; s3 [label="S3 bucket"]; '
+        "kc [label=Keycloak]; }",
         "routes.dot",
     )
     codes = {d.code for d in result.diagnostics}

@@ -249,7 +249,8 @@ _TRANSPORTS = frozenset({
     "soap", "graphql", "tcp", "websocket", "websockets", "ws", "thrift", "sync", "async",
     "request", "amqp", "mqtt", "kafka", "nats", "redis", "tls", "mtls",
     "wss", "http/2", "http2", "http/1.1", "quic", "sse", "server sent events", "webhook",
-    "webhooks", "hls", "rtmp", "webrtc", "smtp", "ftp", "sftp",
+    "webhooks", "hls", "rtmp", "webrtc", "smtp", "ftp", "sftp", "jwt", "oidc", "oauth2",
+    "saml",
 })  # fmt: skip
 _PROTOCOLS = _TRANSPORTS | frozenset({
     # how events are delivered, not which: "queue -> worker [label=trigger]" takes them all
