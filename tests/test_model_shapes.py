@@ -589,7 +589,7 @@ def test_a_rails_monolith_whose_sidekiq_fetches_jobs_from_a_kind_broker_redis() 
     links = {(lk.source, lk.target): lk.relation for lk in arch.links}
     assert links[("Sidekiq", "Redis (jobs)")] is Relation.SUBSCRIBES_TO
     assert links[("Rails (Puma)", "Redis (jobs)")] is Relation.PUBLISHES_TO
-    assert _doors(arch) == {"AWS ALB"}
+    assert _doors(arch) == {"AWS ALB", "Rails (Puma)"}  # Rails: Stripe's webhooks
     (job,) = [op for op in arch.behaviour.operations_of("Sidekiq") if op.triggers]
     assert [s.target for s in job.steps if s.target] == ["Postgres", "Elasticsearch"]
     assert "kind-conflict" not in {d.code for d in result.diagnostics}
@@ -616,3 +616,20 @@ def test_a_redis_drawn_as_its_services_only_store_is_its_database() -> None:
     said = read_architecture('digraph g { a -> r; r [label="Redis (primary store)"]; }')
     assert said.architecture.component("r").kind is Kind.DATABASE
     assert "primary-store" in {d.code for d in said.diagnostics}
+
+
+def test_an_external_systems_webhooks_are_a_side_door_of_writes() -> None:
+    # before: "Stripe calls Rails" was an unused-link warning whose hint was to fold the work
+    # into Stripe's time; the requests a provider sends in are entries (rule entry.webhook)
+    result = read_architecture(
+        'digraph g { u -> web [label=calls]; web -> db [label="stores in"]; '
+        'web -> stripe [label="integrates with"]; stripe -> billing [label=webhooks]; '
+        'billing -> bdb [label="stores in"]; stripe [label=Stripe]; }',
+        "hooks.dot",
+    )
+    arch = result.architecture
+    hooks = [e for e in arch.behaviour.entries if e.hops[0] == "billing"]
+    assert [(e.method, e.path) for e in hooks] == [("POST", "/billings")]
+    assert sum(e.weight for e in hooks) == pytest.approx(0.05)
+    assert "webhook" in hooks[0].reason
+    assert "unused-link" not in {d.code for d in result.diagnostics}

@@ -12,8 +12,9 @@ c. **Gateways** nothing sends requests to (a front end that ``calls`` its servic
 d. **Fallback**: services nothing sends requests to that offer request operations.
 
 Then, whatever rule applied, side doors with SIDE_SHARE of the requests each: an auth service
-keeping accounts (``archsim.model.accounts``) that no door reaches, and a producer nothing
-sends requests to (it publishes events and subscribes to none: sensors, a background job).
+keeping accounts (``archsim.model.accounts``) that no door reaches, a producer nothing
+sends requests to (it publishes events and subscribes to none: sensors, a background job),
+and what an external system ``calls`` (its webhooks: ``webhooks``), over its writes.
 
 Each Entry carries the ``reason`` of its door, which ``archsim inspect`` shows.
 """
@@ -42,6 +43,7 @@ __all__ = [
     "front_doors",
     "is_entry",
     "sibling_groups",
+    "webhooks",
 ]
 
 #: Operation kinds a request from outside may reach (plus the proxies in front of them).
@@ -61,6 +63,8 @@ class Door:
     reason: str
     #: a producer's door takes only the requests that publish (what starts its flows)
     publishing_only: bool = False
+    #: a webhook's door takes only the requests that write or act (deliveries are POSTs)
+    writes_only: bool = False
 
 
 def is_entry(op: Operation) -> bool:
@@ -161,7 +165,9 @@ def _side_doors(
     - an auth service keeping accounts (rule auth.accounts): callers must get a token;
     - a producer (rule entry.producer): a service nothing sends requests to that publishes
       events and subscribes to none (sensors, a background job) — else the flows its events
-      start would never run.
+      start would never run;
+    - what an external system calls (rule entry.webhook), reached by a door or not: the
+      requests it sends in, over the target's writes and actions.
     """
     if not doors:
         return doors
@@ -173,6 +179,14 @@ def _side_doors(
         Door(comp.id, SIDE_SHARE, _PRODUCER_REASON, publishing_only=True)
         for comp in arch.of_kind(Kind.SERVICE)
         if comp.id not in reached and _is_producer(arch, ops, comp)
+    ]
+    called: dict[str, list[str]] = {}
+    for link in webhooks(arch):
+        if _door_ops(arch, ops, link.target):
+            called.setdefault(link.target, []).append(link.source)
+    extra += [
+        Door(target, SIDE_SHARE, _webhook_reason(sources), writes_only=True)
+        for target, sources in called.items()
     ]
     if not extra:
         return doors
@@ -187,6 +201,30 @@ _PRODUCER_REASON = (
     "nothing sends it requests and it publishes events it does not get from a broker: a "
     "producer; its publishing requests take 5% of all, so the flows its events start run"
 )
+
+
+#: What an external system's requests may enter (a payment provider's webhooks).
+_WEBHOOK_TARGETS = frozenset({Kind.SERVICE, Kind.GATEWAY, Kind.LOAD_BALANCER})
+_WRITES = frozenset({OpKind.WRITE, OpKind.ACTION})
+
+
+def webhooks(arch: Architecture) -> list[Link]:
+    """The ``calls`` links over which an external system sends requests into the system
+    (Stripe's webhooks to the app): rule entry.webhook."""
+    kinds = {c.id: c.kind for c in arch.components}
+    return [
+        link
+        for comp in arch.of_kind(Kind.EXTERNAL)
+        for link in arch.links_from(comp.id, Relation.CALLS)
+        if kinds.get(link.target) in _WEBHOOK_TARGETS
+    ]
+
+
+def _webhook_reason(sources: list[str]) -> str:
+    return (
+        f"{', '.join(sources)} calls it from outside (a webhook): its writes take 5% of all "
+        "requests"
+    )
 
 
 def _publishes(op: Operation) -> bool:
@@ -209,6 +247,8 @@ def _entries(arch: Architecture, ops: Ops, doors: list[Door], find: _Named) -> l
         offered = _door_ops(arch, ops, door.component)
         if door.publishing_only:
             offered = [(op, w) for op, w in offered if _publishes(op)] or offered
+        if door.writes_only:
+            offered = [(op, w) for op, w in offered if op.kind in _WRITES] or offered
         total = sum(weight for _, weight in offered)
         for op, weight in offered:
             hops, target = _follow(find, op)

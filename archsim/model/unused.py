@@ -17,6 +17,7 @@ from __future__ import annotations
 from archsim.errors import Location
 from archsim.model.architecture import Architecture, Link
 from archsim.model.checks import Reader
+from archsim.model.entries import webhooks
 from archsim.model.kinds import Kind, Relation
 from archsim.model.naming import a_kind
 from archsim.model.references import walk_steps
@@ -40,6 +41,8 @@ _WORKING = frozenset(
 def check_unused_links(arch: Architecture, file: str | None, reader: Reader) -> None:
     """Warn about each working link whose source never acts on its target (``unused-link``)."""
     used = _used_pairs(arch)
+    # an external system's requests into the system are entries too (rule entry.webhook)
+    used.update((link.source, link.target) for link in webhooks(arch))
     kinds = {c.id: c.kind for c in arch.components}
     for link in arch.links:
         if link.relation not in _WORKING or (link.source, link.target) in used:
