@@ -126,3 +126,11 @@ def test_profile_file_applies_overrides(tmp_path: Path) -> None:
     assert entry["latency"]["mean"] < 0.002
     profile.write_text("components: [1, 2\n")
     assert _run(MM1, "--profile", str(profile)).exit_code == 2
+
+
+def test_a_short_run_names_the_default_warm_up_it_collides_with(seed_path):
+    result = runner.invoke(app, ["simulate", str(seed_path), "--duration", "5s"])
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.output.split())
+    assert "the warm-up is 5s unless given" in text
+    assert "--duration 5s --warmup 1s" in text  # a fix the user can paste

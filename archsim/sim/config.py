@@ -14,6 +14,9 @@ from archsim.model import Architecture
 __all__ = ["Fault", "SimConfig"]
 
 
+_DEFAULT_WARMUP_S = 5.0  # s; `archsim simulate --warmup` defaults to the same
+
+
 @dataclass(frozen=True)
 class Fault:
     """A what-if window: ``fail`` (the component refuses every request) or ``slow`` (its
@@ -37,7 +40,7 @@ class SimConfig:
     ``precision`` (e.g. 0.02) adds replications until the mean's CI half-width is within it."""
 
     duration: float = 60.0
-    warmup: float | str = 5.0
+    warmup: float | str = _DEFAULT_WARMUP_S
     replications: int = 5
     precision: float | None = None
     max_replications: int = 60
@@ -61,8 +64,9 @@ class SimConfig:
         elif not 0 <= self.warmup < self.duration:
             raise bad(
                 f"--warmup {self.warmup:g}s must be >= 0 and shorter than --duration "
-                f"{self.duration:g}s",
-                "e.g. --duration 60s --warmup 5s",
+                f"{self.duration:g}s (the warm-up is {_DEFAULT_WARMUP_S:g}s unless given)",
+                f"e.g. --duration {self.duration:g}s --warmup {self.duration / 5:g}s, "
+                f"or a --duration above {max(self.warmup, 0):g}s",
             )
         if self.replications < 1:
             raise bad(f"--replications must be >= 1, got {self.replications}", "e.g. 5")
