@@ -92,6 +92,16 @@ def test_a_chain_reports_its_bad_or_misspelt_attributes_once_per_edge():
     ]
 
 
+def test_a_chain_reports_its_unknown_relation_once_per_edge():
+    # the relation of a statement is read once for its edges, unless it is reported
+    text = 'digraph g {\n a -> b -> c [relation="rotues to"];\n c -> d -> e [label="calls"];\n}'
+    found = [e.message for e in _errors(text)]
+    assert found == [
+        "unknown relation 'rotues to' on a -> b",
+        "unknown relation 'rotues to' on b -> c",
+    ]
+
+
 def test_a_repeated_edge_is_checked_per_edge_when_its_reading_is_shared():
     # the same attributes in several statements are read once; each repeat is still warned
     # about where it is written, and its checks (self link, target kind) still run

@@ -99,6 +99,21 @@ def _relation(edge: DotEdge, reader: Reader) -> tuple[Relation | None, str]:
     return relation, label  # a label that reads like a typo is judged once kinds are known
 
 
+def _relations(edges: list[DotEdge], reader: Reader) -> list[tuple[Relation | None, str]]:
+    """``_relation`` of each edge; once per statement (its edges share the attrs dict: a
+    chain of 40 calls) unless it reported something, which is reported per edge."""
+    out: list[tuple[Relation | None, str]] = []
+    attrs: dict[str, Attr] | None = None
+    last: tuple[Relation | None, str] = (None, "")
+    for edge in edges:
+        if edge.attrs is not attrs:
+            last = _relation(edge, reader)
+            # an unknown relation is reported per edge: read it again at the next one
+            attrs = None if last[0] is None and "relation" in edge.attrs else edge.attrs
+        out.append(last)
+    return out
+
+
 def _mistyped(label: str, target: Kind) -> bool:
     """A label that looks like a typo of a relation the target could take (``subscibes to`` a
     broker); near one it could not (``send message`` to a service is not ``sends messages``,
@@ -392,7 +407,7 @@ def _records(
     """The components and links the statements of ``graph`` say (None for a component that
     failed), and the kinds of its nodes. What it keeps per edge on the way (relations, labels,
     events carried: ~0.2 KB an edge) is freed when it returns."""
-    labelled = [_relation(e, reader) for e in graph.edges]
+    labelled = _relations(graph.edges, reader)
     read_data_reads(graph, labelled, reader)
     carried = read_flow_arrows(graph, labelled, reader)
     relations = [rel for rel, _ in labelled]
