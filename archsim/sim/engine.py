@@ -13,7 +13,7 @@ import gc
 import random
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from heapq import heappush
 from itertools import accumulate
 from math import log as _log
@@ -53,7 +53,7 @@ def run_replication(
     env = simpy.Environment()
     kernel = Kernel(env, rng, warm)
     runner = Runner(kernel)
-    with _gc_frozen() as freeze:
+    with _gc_frozen() as running:
         waits = _host_waits(arch, kernel, workload)
         model = CompiledModel(arch, kernel, runner, cfg, waits)
         rec = Recorder(env, warm, duration, cfg.bins)
@@ -72,8 +72,8 @@ def run_replication(
             _schedule_fault(kernel, model.stations[fault.component], fault)
         width = duration / cfg.bins
         snaps, series = _schedule_snapshots(model, rec, warm, duration, cfg.bins)
-        freeze()  # the compiled model too
-        kernel.run(duration + min(30.0, 0.25 * duration))  # plus a drain
+        with running():  # the compiled model frozen too
+            kernel.run(duration + min(30.0, 0.25 * duration))  # plus a drain
         out = collect(
             model, rec, sinks, arch.behaviour.entries, snaps, series, warm, duration, width
         )
@@ -212,44 +212,59 @@ def _schedule_snapshots(
     return snaps, series
 
 
-_GEN0 = 100_000  # the GC's first threshold during a replication (CPython's default is 700)
+_GEN0 = 100_000  # the GC's first threshold during a run (CPython's default is 700)
 _gc_lock = threading.Lock()
 _gc_users = [0]  # replications inside _gc_frozen now, in this process's threads
 
 
 @contextmanager
-def _gc_frozen() -> Iterator[Callable[[], None]]:
-    """Freeze the objects alive now out of the cyclic GC, and collect the young generation
-    less often, until the block ends; the block can call what this yields to freeze the
-    objects alive by then too."""
+def _gc_frozen() -> Iterator[Callable[[], AbstractContextManager[None]]]:
+    """Keep the cyclic GC off the replication's long-lived objects: off while the block compiles
+    and collects, and, inside the context manager it yields, on with the objects alive by then
+    frozen and a young pass every ``_GEN0`` allocations (the run)."""
     # The architecture, then the compiled model and its statistics, live through the run:
-    # frozen, the GC's full passes (set off by what the compile, the run and the collection
-    # allocate) skip them; unfrozen they are traversed again and again, a cost that grows with
-    # the model (at 1,600 components a full pass is ~0.1-0.2 s). A young pass every 700
-    # allocations walks what the run keeps alive (frames and attempts in flight, the timer
-    # lanes, new histogram buckets) again and again too; every 100,000, the cyclic garbage
-    # waits longer (a few MB). Only the first replication in when nothing else is frozen
-    # changes either, and it restores both: unfreezing would release other code's objects.
+    # frozen, the GC's full passes (set off by what the run allocates) skip them; unfrozen they
+    # are traversed again and again, a cost that grows with the model (at 1,600 components a
+    # full pass is ~0.1-0.2 s). A young pass every 700 allocations walks what the run keeps
+    # alive (frames and attempts in flight, the timer lanes, new histogram buckets) again and
+    # again too; every 100,000, the cyclic garbage waits longer (a few MB). The compile and the
+    # collection make what lives on, not garbage: with the GC on, at 1,600 components each
+    # set off a young pass over ~100,000 new objects (~8 ms each). What is alive at the end
+    # goes to the oldest generation, as the frozen objects do. Only the first replication in
+    # when nothing else is frozen changes any of this, and it restores it: unfreezing would
+    # release other code's objects.
     with _gc_lock:
         owned = _gc_users[0] == 0 and gc.get_freeze_count() == 0
         _gc_users[0] += 1
-    threshold = gc.get_threshold()
+    threshold, enabled = gc.get_threshold(), gc.isenabled()
 
-    def freeze() -> None:
+    @contextmanager
+    def running() -> Iterator[None]:
         if owned:
             gc.freeze()
+            if enabled:
+                gc.enable()
+        try:
+            yield
+        finally:
+            if owned:
+                gc.disable()
 
     if owned:
         gc.set_threshold(max(threshold[0], _GEN0), *threshold[1:])
-        freeze()
+        gc.disable()
+        gc.freeze()
     try:
-        yield freeze
+        yield running
     finally:
         with _gc_lock:
             _gc_users[0] -= 1
         if owned:
+            gc.freeze()  # then unfrozen with the rest: into the oldest generation
             gc.unfreeze()
             gc.set_threshold(*threshold)
+            if enabled:
+                gc.enable()
 
 
 def _host_waits(arch: Architecture, kernel: Kernel, workload: Workload) -> HostWaits | None:
