@@ -103,6 +103,7 @@ class CompiledModel:
                 self.consumers.append((flow.event, str(ref), consumer))
             self.flows[(flow.broker, flow.event)] = (group, [0])
         self._memo: dict[tuple[int, str], Any] = {}
+        self._compilers: dict[tuple[str, bool], _StepCompiler] = {}
         for op in arch.behaviour.operations:
             compiled = self.ops[(op.component, op.name)]
             steps: list[Any] = []
@@ -134,7 +135,9 @@ class CompiledModel:
 
     def compile(self, steps: tuple[Step, ...], comp: str, threads: bool) -> list[Any]:
         """Compile model steps run by ``comp``; a cache get's miss steps are inlined after it."""
-        compiler: StepVisitor[list[Any]] = _StepCompiler(self, comp, threads)
+        compiler: StepVisitor[list[Any]] | None = self._compilers.get((comp, threads))
+        if compiler is None:  # one per (component, threads): ~14,000 model steps at 1,600
+            compiler = self._compilers[(comp, threads)] = _StepCompiler(self, comp, threads)
         return [compiled for step in steps for compiled in visit(step, compiler)]
 
     def once(self, step: Step, comp: str, build: Callable[[], Any]) -> Any:
