@@ -27,6 +27,9 @@ _SCALE = 1.0 / math.log(_GROWTH)
 BUCKETS = int(math.log(1e5 / _MIN_S) * _SCALE) + 2  # 100 ns .. ~28 h
 _LOG_MIN = math.log(_MIN_S)
 _HEADROOM = 64  # buckets (0.64 in log) a histogram grows past the lowest and highest values
+# every bucket's index, made once: ``sparse`` slices it instead of counting a ``range``, which
+# makes an int object per bucket walked (1.4 M buckets, 4,700 histograms at 1,600 components)
+_INDICES = list(range(BUCKETS))
 
 
 def bucket_value(index: int) -> float:
@@ -102,7 +105,7 @@ class Histogram:
         if not self.count:
             return {}
         counts, lo = self.counts, self.lo  # walked in C: the indices and counts of non-empty
-        index = compress(range(lo, lo + len(counts)), counts)
+        index = compress(_INDICES[lo : lo + len(counts)], counts)
         return dict(zip(index, filter(None, counts), strict=True))
 
 
