@@ -219,6 +219,8 @@ def _components(
 def _sums(snap: Snapshot, j: int, r: int) -> tuple[float, float, int, int]:
     """Busy and queue areas, rejections and requests waiting of the replicas ``j .. j + r - 1``
     in ``snap``, added up."""
+    if r == 1:  # most stations; zero + x is x (areas and counts are never -0.0)
+        return snap.busy[j], snap.queue[j], snap.rejected[j], snap.waiting[j]
     return (
         _added(snap.busy, j, r, 0.0),
         _added(snap.queue, j, r, 0.0),
