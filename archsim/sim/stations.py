@@ -208,22 +208,24 @@ class Replica:
         self.rejected = 0
 
 
-class Station:
-    """A component at run time: its replicas, balancing, service-time draw and statistics."""
+class Station(Histogram):
+    """A component at run time: its replicas, balancing, service-time draw and statistics.
+
+    It is the ``Histogram`` of its requests' latencies itself (``count`` is its completions):
+    its statistics sit in the object the hop reads anyway, not in a histogram and a bound
+    ``add`` of their own, two more objects a hop touched (spread over memory at 1,600
+    components)."""
 
     __slots__ = (
-        "completions",
         "down",
         "draw",
         "errors",
         "factor",
-        "hist",
         "id",
         "least",
         "rate",
         "replicas",
         "rr",
-        "sample",
         "single",
         "warm",
         "workers",
@@ -242,6 +244,7 @@ class Station:
         warm: float,
         rate: float = 0.0,
     ) -> None:
+        super().__init__()
         self.id = component_id
         self.workers = workers
         self.replicas = [Replica(env, workers, limit) for _ in range(replicas)]
@@ -255,10 +258,7 @@ class Station:
         self.factor = 1.0  # --slow multiplies service times during its window
         self.down = False  # --fail refuses every request during its window
         self.warm = warm
-        # A request that arrived at t0 >= warm and finished: completions, sample(now - t0), errors.
-        self.hist = Histogram()
-        self.sample = self.hist.add
-        self.completions = 0
+        # A request that arrived at t0 >= warm and finished: add(now - t0) (counted), errors.
         self.errors = 0
 
     def pick(self) -> Replica:
