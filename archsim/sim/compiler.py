@@ -106,6 +106,7 @@ class CompiledModel:
         self._compilers: dict[tuple[str, bool], _StepCompiler] = {}
         for op in arch.behaviour.operations:
             compiled = self.ops[(op.component, op.name)]
+            compiler = self._compiler(op.component, compiled.threads)
             steps: list[Any] = []
             undo: list[tuple[int, Op]] = []
             for step in op.steps:  # one by one: where each model step starts once compiled
@@ -114,7 +115,7 @@ class CompiledModel:
                     undo.append(
                         (len(steps), self.ops[(cancel.target or "", cancel.operation or "")])
                     )
-                steps += self.compile((step,), op.component, compiled.threads)
+                steps += visit(step, compiler)
             compiled.set_steps(steps)
             compiled.undo = tuple(undo)
 
@@ -135,10 +136,16 @@ class CompiledModel:
 
     def compile(self, steps: tuple[Step, ...], comp: str, threads: bool) -> list[Any]:
         """Compile model steps run by ``comp``; a cache get's miss steps are inlined after it."""
-        compiler: StepVisitor[list[Any]] | None = self._compilers.get((comp, threads))
-        if compiler is None:  # one per (component, threads): ~14,000 model steps at 1,600
-            compiler = self._compilers[(comp, threads)] = _StepCompiler(self, comp, threads)
+        compiler = self._compiler(comp, threads)
         return [compiled for step in steps for compiled in visit(step, compiler)]
+
+    def _compiler(self, comp: str, threads: bool) -> StepVisitor[list[Any]]:
+        """The step compiler of ``comp`` (one per component and ``threads``: ~12,600 model
+        steps at 1,600 components)."""
+        compiler = self._compilers.get((comp, threads))
+        if compiler is None:
+            compiler = self._compilers[(comp, threads)] = _StepCompiler(self, comp, threads)
+        return compiler
 
     def once(self, step: Step, comp: str, build: Callable[[], Any]) -> Any:
         """The run-time step of ``step`` run by ``comp``, built by ``build`` the first time."""
