@@ -216,7 +216,8 @@ class CallStep:
             return
         link, t0 = self.link, a.t0  # a success without a breaker: _settle, written out
         if t0 >= link.warm:
-            link.add(self.env._now - t0)
+            link.count += 1
+            link.sample(self.env._now - t0)
         self.advance(a.f)
 
     def _retry(self, call: tuple[Frame, float, int]) -> None:
@@ -237,7 +238,8 @@ class CallStep:
         """The call is over: record the link's interaction and resume the caller."""
         link = self.link  # an interaction of the link (see LinkStats)
         if t0 >= link.warm:
-            link.add(self.env._now - t0)
+            link.count += 1
+            link.sample(self.env._now - t0)
             if status:
                 link.failed += 1
                 if status == 2:

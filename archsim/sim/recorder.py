@@ -165,8 +165,8 @@ def collect(
             "count": ls.count,
             "failed": ls.failed,
             "timeouts": ls.timeouts,
-            "sum": ls.total,
-            "hist": ls.sparse(),
+            "sum": ls.hist.total,
+            "hist": ls.hist.sparse(),
         }
         for (s, t, r), ls in model.links.items()
     ]
@@ -270,11 +270,11 @@ def _station_stats(
         "queue_area": queue_w,
         "capacity": capacity,
         "rejected": rejected,
-        "completions": st.count,
-        "count": st.count,
+        "completions": st.completions,
+        "count": st.hist.count,
         "errors": st.errors,
-        "sum": st.total,
-        "hist": st.sparse(),
+        "sum": st.hist.total,
+        "hist": st.hist.sparse(),
         "queue_end": b[3],
         "util_series": util_series,
         "queue_series": waiting,

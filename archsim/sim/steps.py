@@ -45,21 +45,22 @@ __all__ = [
 MAX_CALL_DEPTH = 100
 
 
-class LinkStats(Histogram):
-    """Calls over one link, seen by the caller: the histogram of their latencies (``count`` is
-    the calls), failures and timeouts; one object, as ``Station`` is, so a hop touches fewer.
+class LinkStats:
+    """Calls over one link, seen by the caller: count, failures and latency histogram.
 
-    The steps record an interaction that started at ``t0 >= warm`` themselves: ``add(now -
-    t0)``, ``failed`` when its status is not OK and ``timeouts`` when TIMEOUT."""
+    The steps record an interaction that started at ``t0 >= warm`` themselves: ``count``,
+    ``sample(now - t0)``, ``failed`` when its status is not OK and ``timeouts`` when TIMEOUT."""
 
-    __slots__ = ("failed", "key", "timeouts", "warm")
+    __slots__ = ("count", "failed", "hist", "key", "sample", "timeouts", "warm")
 
     def __init__(self, key: tuple[str, str, str], warm: float) -> None:
-        super().__init__()
         self.key = key
         self.warm = warm
+        self.count = 0
         self.failed = 0
         self.timeouts = 0
+        self.hist = Histogram()
+        self.sample = self.hist.add
 
 
 class Op:
@@ -203,7 +204,8 @@ class Runner:
             st = op.station  # a request of the station (see Station)
             t0 = f.t0
             if t0 >= st.warm:
-                st.add(self.env._now - t0)
+                st.completions += 1
+                st.sample(self.env._now - t0)
                 if status:
                     st.errors += 1
         f.done(f)
@@ -411,7 +413,8 @@ class VisitStep:
         now = self.env._now
         ta = f.ta
         if ta >= st.warm:
-            st.add(now - ta)
+            st.completions += 1
+            st.sample(now - ta)
             if status:
                 st.errors += 1
         if self.notify and not status:
@@ -437,7 +440,8 @@ class VisitStep:
             self.pool.release()
         link, status, ts = self.link, f.st, f.ts  # an interaction of the link (see LinkStats)
         if ts >= link.warm:
-            link.add(self.env._now - ts)
+            link.count += 1
+            link.sample(self.env._now - ts)
             if status:
                 link.failed += 1
                 if status == 2:
