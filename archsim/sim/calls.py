@@ -216,8 +216,7 @@ class CallStep:
             return
         link, t0 = self.link, a.t0  # a success without a breaker: _settle, written out
         if t0 >= link.warm:
-            link.count += 1
-            link.sample(self.env._now - t0)
+            link.hist.add(self.env._now - t0)
         self.advance(a.f)
 
     def _retry(self, call: tuple[Frame, float, int]) -> None:
@@ -238,8 +237,7 @@ class CallStep:
         """The call is over: record the link's interaction and resume the caller."""
         link = self.link  # an interaction of the link (see LinkStats)
         if t0 >= link.warm:
-            link.count += 1
-            link.sample(self.env._now - t0)
+            link.hist.add(self.env._now - t0)
             if status:
                 link.failed += 1
                 if status == 2:

@@ -48,19 +48,18 @@ MAX_CALL_DEPTH = 100
 class LinkStats:
     """Calls over one link, seen by the caller: count, failures and latency histogram.
 
-    The steps record an interaction that started at ``t0 >= warm`` themselves: ``count``,
-    ``sample(now - t0)``, ``failed`` when its status is not OK and ``timeouts`` when TIMEOUT."""
+    The steps record an interaction that started at ``t0 >= warm`` themselves: ``hist.add(now
+    - t0)`` (its count is the calls'), ``failed`` when its status is not OK and ``timeouts``
+    when TIMEOUT; no bound ``add`` kept (see ``Station``)."""
 
-    __slots__ = ("count", "failed", "hist", "key", "sample", "timeouts", "warm")
+    __slots__ = ("failed", "hist", "key", "timeouts", "warm")
 
     def __init__(self, key: tuple[str, str, str], warm: float) -> None:
         self.key = key
         self.warm = warm
-        self.count = 0
         self.failed = 0
         self.timeouts = 0
         self.hist = Histogram()
-        self.sample = self.hist.add
 
 
 class Op:
@@ -204,8 +203,7 @@ class Runner:
             st = op.station  # a request of the station (see Station)
             t0 = f.t0
             if t0 >= st.warm:
-                st.completions += 1
-                st.sample(self.env._now - t0)
+                st.hist.add(self.env._now - t0)
                 if status:
                     st.errors += 1
         f.done(f)
@@ -413,8 +411,7 @@ class VisitStep:
         now = self.env._now
         ta = f.ta
         if ta >= st.warm:
-            st.completions += 1
-            st.sample(now - ta)
+            st.hist.add(now - ta)
             if status:
                 st.errors += 1
         if self.notify and not status:
@@ -440,8 +437,7 @@ class VisitStep:
             self.pool.release()
         link, status, ts = self.link, f.st, f.ts  # an interaction of the link (see LinkStats)
         if ts >= link.warm:
-            link.count += 1
-            link.sample(self.env._now - ts)
+            link.hist.add(self.env._now - ts)
             if status:
                 link.failed += 1
                 if status == 2:
