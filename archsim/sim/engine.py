@@ -202,7 +202,7 @@ def _schedule_snapshots(
         snaps[name] = snapshot()
 
     def sample(k: int) -> None:
-        series.append(snapshot())
+        series.append(snapshot(False))
         if k + 1 < bins:
             later(width, sample, k + 1)
 

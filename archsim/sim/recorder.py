@@ -90,7 +90,8 @@ class Recorder:
 class Snapshot(NamedTuple):
     """Cumulative figures at time ``t`` (s): per replica (every station's, in station order)
     busy and queue areas (worker-s, request-s), rejections and requests waiting; per consumer
-    its backlog area (message-s) and backlog. Differences of two give window values."""
+    its backlog area (message-s) and backlog. Differences of two give window values. A time
+    bin's snapshot leaves the queue areas, rejections and the consumers' figures empty."""
 
     t: float
     inflight_area: float
@@ -119,8 +120,9 @@ class Snapshots:
         self.workers = [rep.workers for rep in self.replicas]
         self.consumers = [consumer for _, _, consumer in model.consumers]
 
-    def take(self) -> Snapshot:
-        """The cumulative figures now."""
+    def take(self, full: bool = True) -> Snapshot:
+        """The cumulative figures now; not ``full``: only the busy areas and requests waiting
+        are read (all a time bin's series uses), every figure brought up to date all the same."""
         reps, consumers = self.replicas, self.consumers
         waiting = list(map(len, map(_queue, reps)))
         for rep in compress(reps, map(or_, map(ne, map(_free, reps), self.workers), waiting)):
@@ -128,6 +130,9 @@ class Snapshots:
         backlog = list(map(len, map(_backlog, consumers)))
         for consumer in compress(consumers, backlog):
             consumer._account()
+        if not full:
+            now, area = self.env._now, self.rec.flush()
+            return Snapshot(now, area, list(map(_busy_area, reps)), [], [], waiting, [], [])
         return Snapshot(
             self.env._now,
             self.rec.flush(),
