@@ -66,7 +66,7 @@ class Op:
     """A compiled operation: its steps and where (and how) it runs."""
 
     __slots__ = (
-        "error_rate", "n", "name", "record", "station", "steps", "threads", "undo",
+        "error_rate", "n", "name", "record", "runs", "station", "steps", "threads", "undo",
     )  # fmt: skip
 
     def __init__(self, name: str, station: Station, threads: bool, error_rate: float) -> None:
@@ -75,6 +75,7 @@ class Op:
         self.threads = threads
         self.error_rate = error_rate
         self.steps: tuple[Any, ...] = ()
+        self.runs: tuple[Callable[[Frame], bool], ...] = ()  # each step's bound ``run``
         self.n = 0
         self.record = True  # background work (heartbeats) is not a request of the component
         # saga: (compiled index of a compensable step, the operation that undoes it)
@@ -83,6 +84,7 @@ class Op:
     def set_steps(self, steps: list[Any]) -> None:
         """Install the compiled steps."""
         self.steps = tuple(steps)
+        self.runs = tuple(step.run for step in self.steps)
         self.n = len(self.steps)
 
 
@@ -162,12 +164,12 @@ class Runner:
         """Run steps until one waits; finish the frame when none is left or one failed."""
         op = f.op
         if not f.status:
-            steps, n, pc = op.steps, op.n, f.pc
+            runs, n, pc = op.runs, op.n, f.pc
             while pc < n:
-                step = steps[pc]  # its ``run`` looked up on its class: no bound method kept
-                pc += 1  # per step, one more object a hop would touch
+                run = runs[pc]
+                pc += 1
                 f.pc = pc
-                if step.run(f):
+                if run(f):
                     return
                 if f.status:
                     break
