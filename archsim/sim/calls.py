@@ -165,7 +165,9 @@ class CallStep:
         self.threshold = breaker or 0  # 0: this call has no breaker
         self.reset = breaker_reset
         self.link = link
-        self.on_arrive, self.on_replied = self._arrive, self._replied  # bound once
+        # the class's functions, reading the step from the attempt: not methods bound per step,
+        # one more object per callback a hop touched (see Frame.step)
+        self.on_arrive, self.on_replied = self._arrive, self._replied
 
     def run(self, f: Frame) -> bool:
         """Start the call (True: it resumes ``f``), or skip it (False, probability ``1 - p``)."""
@@ -201,10 +203,14 @@ class CallStep:
         else:
             self.start(self.callee, a.reply, f.depth + 1)
 
-    def _arrive(self, a: Attempt) -> None:
+    @staticmethod
+    def _arrive(a: Attempt) -> None:
+        self = a.step
         self.start(self.callee, a.reply, a.f.depth + 1)
 
-    def _replied(self, a: Attempt) -> None:
+    @staticmethod
+    def _replied(a: Attempt) -> None:
+        self = a.step
         if a.settled:
             return  # the caller gave up already (timeout); the late answer is dropped
         a.settled = True

@@ -95,7 +95,8 @@ class Frame:
     ``ts``, ``ta``, ``aux`` and ``st`` before it reads them."""
 
     __slots__ = (
-        "aux", "depth", "done", "op", "pc", "refused", "rep", "st", "status", "t0", "ta", "ts",
+        "aux", "depth", "done", "op", "pc", "refused", "rep", "st", "status", "step", "t0", "ta",
+        "ts",
     )  # fmt: skip
     op: Op
     pc: int  # index of the next step
@@ -109,6 +110,10 @@ class Frame:
     st: int  # status of the interaction in flight
     ta: float  # arrival at a visited station
     ts: float  # start of the current step
+    # The compute or visit step the frame waits in: its callbacks are the class's functions,
+    # shared by every step and reading the step here, not methods bound per step (one more
+    # object per callback a hop touched, spread over memory at 1,600 components).
+    step: Any
 
 
 class Runner:
@@ -238,11 +243,12 @@ class ComputeStep:
         self.draw = draw or station.draw
         self.rate = rate if draw else station.rate
         self._done = runner.advance if held else self._done_release
-        self.on_serve = self._serve  # bound once: the hot path passes it on every hop
+        self.on_serve = self._serve  # the hot path passes it on every hop (see Frame.step)
 
     def run(self, f: Frame) -> bool:
         """Start the step: True when it waits (it resumes ``f`` itself), False when ``f``
         goes on at once (here: refused at the replica's door)."""
+        f.step = self
         if not self.held:
             code = f.rep.acquire(self.on_serve, f)
             if code == REJECTED:
@@ -264,7 +270,9 @@ class ComputeStep:
         )
         return True
 
-    def _serve(self, f: Frame) -> None:
+    @staticmethod
+    def _serve(f: Frame) -> None:
+        self: ComputeStep = f.step
         rate = self.rate
         heappush(
             self.queue,
@@ -277,7 +285,9 @@ class ComputeStep:
             ),
         )
 
-    def _done_release(self, f: Frame) -> None:
+    @staticmethod
+    def _done_release(f: Frame) -> None:
+        self: ComputeStep = f.step
         rep = f.rep  # rep.release(), written out: this ends most operations' first step
         queue = rep.queue
         now = self.env._now
@@ -338,7 +348,7 @@ class VisitStep:
         self.cache = self.notify = False
         self.hit = 0.0
         self.skip = 0
-        # bound once: the hot path schedules these on every visit
+        # the hot path schedules these on every visit (the class's functions, see Frame.step)
         self.on_arrive, self.on_serve = self._arrive, self._serve
         self.on_served, self.on_returned = self._served, self._returned
 
@@ -348,6 +358,7 @@ class VisitStep:
         if self.p < 1.0 and self.rand() >= self.p:
             return False
         now = f.ts = self.env._now
+        f.step = self
         pool = self.pool
         if pool is not None:
             if not pool.free:
@@ -360,13 +371,17 @@ class VisitStep:
             self._arrive(f)
         return True
 
-    def _go(self, f: Frame) -> None:
+    @staticmethod
+    def _go(f: Frame) -> None:
+        self: VisitStep = f.step
         if self.lat:
             heappush(self.queue, (self.env._now + self.lat, self.seq(), self.on_arrive, f))
         else:
             self._arrive(f)
 
-    def _arrive(self, f: Frame) -> None:
+    @staticmethod
+    def _arrive(f: Frame) -> None:
+        self: VisitStep = f.step
         st = self.station
         if st.down:
             self._back(f, ERROR)
@@ -391,7 +406,9 @@ class VisitStep:
         elif code == REJECTED:
             self._back(f, REJECTED)
 
-    def _serve(self, f: Frame) -> None:
+    @staticmethod
+    def _serve(f: Frame) -> None:
+        self: VisitStep = f.step
         st, rate = self.station, self.station.rate
         heappush(
             self.queue,
@@ -404,7 +421,9 @@ class VisitStep:
             ),
         )
 
-    def _served(self, f: Frame) -> None:
+    @staticmethod
+    def _served(f: Frame) -> None:
+        self: VisitStep = f.step
         f.aux.release()
         status = ERROR if self.err and self.rand() < self.err else OK
         st = self.station  # a request of the station (see Station)
@@ -425,14 +444,18 @@ class VisitStep:
     def arrived(self, now: float) -> None:
         """The station has done its work (a publish enqueues the event here)."""
 
-    def _back(self, f: Frame, status: int) -> None:
+    @staticmethod
+    def _back(f: Frame, status: int) -> None:
+        self: VisitStep = f.step
         f.st = status
         if self.lat:
             heappush(self.queue, (self.env._now + self.lat, self.seq(), self.on_returned, f))
         else:
             self._returned(f)
 
-    def _returned(self, f: Frame) -> None:
+    @staticmethod
+    def _returned(f: Frame) -> None:
+        self: VisitStep = f.step
         if self.pool is not None:
             self.pool.release()
         link, status, ts = self.link, f.st, f.ts  # an interaction of the link (see LinkStats)
