@@ -633,3 +633,41 @@ def test_an_external_systems_webhooks_are_a_side_door_of_writes() -> None:
     assert sum(e.weight for e in hooks) == pytest.approx(0.05)
     assert "webhook" in hooks[0].reason
     assert "unused-link" not in {d.code for d in result.diagnostics}
+
+
+def test_a_captured_databases_writes_publish_its_changes() -> None:
+    # before: "postgres -> debezium -> kafka -> search_sync" was two unused-link warnings and
+    # search_sync had no handler (rule events.cdc)
+    result = load(SHAPES / "cdc-search.dot")
+    arch = result.architecture
+    codes = {d.code for d in result.diagnostics}
+    assert "unused-link" not in codes and "free-label" not in codes
+    assert not arch.behaviour.operations_of("debezium")  # the connector is not our code
+    published = {
+        (op.component, s.target, s.event)
+        for op in arch.behaviour.operations
+        for s in op.steps
+        if s.action.value == "publish"
+    }
+    assert published == {
+        ("catalog", "kafka", "PostgresChanged"),
+        ("reviews", "review_topic", "ReviewChanged"),  # the edge's event=, straight from mongo
+    }
+    takes = {
+        c: {e for op in arch.behaviour.operations_of(c) for e in op.triggers}
+        for c in ("search_sync", "recommender")
+    }
+    assert takes == {"search_sync": {"PostgresChanged"}, "recommender": {"ReviewChanged"}}
+    # a connector drawn reading the database, and a database nobody writes: no capture to run
+    arch = _arch(
+        'digraph g { a -> db [label="stores in"]; cdc -> db [label="reads WAL"]; '
+        'cdc -> q [label=publishes]; w -> q [label=consumes]; w -> wdb [label="stores in"]; '
+        "db [shape=cylinder]; q [label=Kafka]; }"
+    )
+    (write,) = [op for op in arch.behaviour.operations_of("a") if op.kind.value == "write"]
+    assert [s.event for s in write.steps if s.event] == ["DbChanged"]
+    unwritten = read_architecture(
+        "digraph g { db -> debezium -> kafka -> w; w -> wdb; db [kind=database]; "
+        "wdb [shape=cylinder]; }"
+    )
+    assert "unused-link" in {d.code for d in unwritten.diagnostics}

@@ -147,6 +147,13 @@ def _spec(arch: Architecture, comp: Component) -> dict[str, Any]:
     caches = [lk.target for lk in arch.links_from(comp.id, Relation.CACHES_IN)]
     brokers = {lk.target for lk in arch.links_from(comp.id, Relation.PUBLISHES_TO)}
     brokers |= {lk.target for lk in arch.links_from(comp.id, Relation.SUBSCRIBES_TO)}
+    # and those its derived steps publish to (a captured database's writes, rule events.cdc)
+    brokers |= {
+        step.target
+        for op in arch.behaviour.operations_of(comp.id)
+        for step in op.steps
+        if step.action is StepAction.PUBLISH and step.target
+    }
     consumes: dict[str, str] = {}
     for op in arch.behaviour.operations_of(comp.id):
         if op.kind is OpKind.CONSUME:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import networkx as nx
 
 from archsim.model import Architecture, Component, Kind, Relation, to_networkx
+from archsim.model.cdc import connectors
 from archsim.model.naming import snake
 
 __all__ = ["Process", "plan_processes", "role_of"]
@@ -62,9 +63,10 @@ def plan_processes(arch: Architecture) -> list[Process]:
         stage_of_scc[scc] = 1 + max(below) if below else 0
     mapping = condensed.graph["mapping"]
     processes = []
+    relays = connectors(arch)  # a CDC connector is infrastructure: the writes publish
     for comp in arch.components:
         role = role_of(arch, comp)
-        if role is None:
+        if role is None or comp.id in relays:
             continue
         processes.append(
             Process(comp, role, stage_of_scc[mapping[comp.id]], f"services.{snake(comp.id)}")

@@ -31,6 +31,7 @@ from archsim.model.behaviour import (
     Step,
     StepAction,
 )
+from archsim.model.cdc import connectors
 from archsim.model.dead_letters import dead_letter_p
 from archsim.model.entries import ENTRY_KINDS, derive_entries, forwards, is_entry
 from archsim.model.events import Handler, Publication, event_flows, plan_handlers, publications
@@ -524,7 +525,11 @@ def _proxies(arch: Architecture) -> list[Component]:
 def derive_behaviour(arch: Architecture) -> Behaviour:
     """Operations, entries, event flows and lifecycles of ``arch`` (its own behaviour ignored)."""
     d = _Deriver(arch)
+    # a change-data-capture connector is infrastructure: the writes publish (rule events.cdc)
+    relays = connectors(arch)
     for comp in arch.components:
+        if comp.id in relays:
+            continue
         if comp.kind is Kind.SERVICE:
             d.derive_service(comp)
         elif comp.kind in (Kind.AUTH, Kind.CONFIG, Kind.REGISTRY, Kind.EXTERNAL):

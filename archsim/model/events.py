@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from archsim.model.architecture import Architecture, Link
 from archsim.model.behaviour import EventFlow, Operation, OpKind, OpRef, StepAction
+from archsim.model.cdc import captures
 from archsim.model.kinds import Kind, Relation
 from archsim.model.naming import event_name, snake
 
@@ -65,10 +66,19 @@ def publications(
 ) -> dict[str, list[Publication]]:
     """Every component's publications, in file order."""
     out: dict[str, list[Publication]] = {}
+    found = captures(arch)
+    relayed = {id(c.publish) for c in found}  # a connector publishes its database's changes
     for link in arch.links:
-        if link.relation is Relation.PUBLISHES_TO:
+        if link.relation is Relation.PUBLISHES_TO and id(link) not in relayed:
             names = link.events or (event_name(resource(link.source)),)
             out.setdefault(link.source, []).extend(Publication(link, e) for e in names)
+    # rule events.cdc: each write to a captured database publishes its change to the broker
+    for capture in found:
+        for writer in capture.writers(arch):
+            link = capture.publish.model_copy(update={
+                "source": writer, "relation": Relation.PUBLISHES_TO, "events": capture.events,
+            })  # fmt: skip
+            out.setdefault(writer, []).extend(Publication(link, e) for e in capture.events)
     return out
 
 

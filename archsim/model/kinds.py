@@ -258,6 +258,9 @@ _PROTOCOLS = _TRANSPORTS | frozenset({
     "pushes", "fan out", "fanout", "stream", "streams",
     # a task queue's work items (Celery, Sidekiq): "redis -> worker [label=tasks]" takes them all
     "task", "tasks", "job", "jobs",
+    # change data capture between a database and its connector (archsim.model.cdc)
+    "cdc", "wal", "binlog", "oplog", "change stream", "change streams", "changefeed",
+    "change feed", "change data capture", "debezium",
 })  # fmt: skip
 # A route written on the edge ("GET /orders", "POST /v1/charges", "/accounts"): it says how
 # the call is made, like a protocol, so the edge is read by its target's kind.

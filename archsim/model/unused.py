@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from archsim.errors import Location
 from archsim.model.architecture import Architecture, Link
+from archsim.model.cdc import captures
 from archsim.model.checks import Reader
 from archsim.model.entries import webhooks
 from archsim.model.kinds import Kind, Relation
@@ -43,6 +44,13 @@ def check_unused_links(arch: Architecture, file: str | None, reader: Reader) -> 
     used = _used_pairs(arch)
     # an external system's requests into the system are entries too (rule entry.webhook)
     used.update((link.source, link.target) for link in webhooks(arch))
+    # a captured database's links carry its writes' changes (rule events.cdc)
+    used.update(
+        (link.source, link.target)
+        for capture in captures(arch)
+        if capture.writers(arch)
+        for link in capture.drawn
+    )
     kinds = {c.id: c.kind for c in arch.components}
     for link in arch.links:
         if link.relation not in _WORKING or (link.source, link.target) in used:
