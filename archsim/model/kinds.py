@@ -28,6 +28,7 @@ __all__ = [
     "kind_from_relations",
     "misspells_relation",
     "name_has",
+    "names_past_event",
     "names_protocol",
     "normalise_relation",
     "suggest_relation",
@@ -50,6 +51,39 @@ def events_named(label: str) -> tuple[str, ...]:
     if len(parts) > 1 and not all(any(c.isupper() for c in p) or "." in p for p in parts):
         return ()  # "read and write": words, not a list of event names
     return tuple(dict.fromkeys(parts))
+
+
+# Past participles that do not end in -ed, for event names (``NotificationSent``, ``InvoicePaid``).
+_IRREGULAR_PAST = frozenset({
+    "sent", "paid", "built", "made", "done", "held", "sold", "won", "lost", "known", "drawn",
+    "given", "taken", "written", "chosen", "frozen", "broken", "begun", "found", "bound", "read",
+    "set", "put", "cut", "run", "left", "kept", "spent", "shown", "seen", "told", "brought",
+    "bought", "met", "led", "fed", "hit", "shut", "split", "grown", "thrown", "flown", "hidden",
+    "driven", "fallen", "withdrawn", "undone", "overridden", "rebuilt", "resent", "dealt", "laid",
+    "lent", "stood", "struck", "stuck", "upheld", "woken", "rewritten", "forgotten", "got",
+    "gotten", "reset", "upset", "overdrawn", "ridden", "risen",
+})  # fmt: skip
+# Words that end in -ed and are not past tense (``NewsFeed``, ``ChangeFeed``, ``Need``).
+_NOT_PAST = frozenset({
+    "need", "feed", "seed", "speed", "embed", "breed", "bleed", "proceed", "exceed", "succeed",
+    "shed", "weed", "deed", "heed", "greed", "bed", "red", "bred", "changefeed", "newsfeed",
+})  # fmt: skip
+_LAST_WORD = re.compile(r"(?:[A-Z]?[a-z0-9]+|[A-Z]+)$")
+
+
+def names_past_event(label: str) -> bool:
+    """True when every name ``events_named`` finds in ``label`` is in the past tense, as events
+    are named (``NotificationSent``, ``order.created``, ``ReviewPosted``): not a verb or a noun
+    (``SendMessage``, ``Notification``) that might be an API's name or a relation misread."""
+    names = events_named(label)
+    for name in names:
+        last = re.split(r"[._:\-]", name)[-1]
+        found = _LAST_WORD.search(last)
+        word = (found.group(0) if found else last).lower()
+        past = len(word) > 3 and word.endswith("ed") and word not in _NOT_PAST
+        if not (past or word in _IRREGULAR_PAST):
+            return False
+    return bool(names)
 
 
 class Kind(StrEnum):

@@ -51,6 +51,7 @@ from archsim.model.kinds import (
     events_named,
     kind_from_names,
     misspells_relation,
+    names_past_event,
     names_protocol,
     normalise_relation,
     suggest_relation,
@@ -170,7 +171,18 @@ def _read_by_target(
         events = events_named(label)
     if events:
         named = ", ".join(f"'{e}'" for e in events)
-        message += f", carrying the event{'s' if len(events) > 1 else ''} {named}"
+        s = "s" if len(events) > 1 else ""
+        if names_past_event(label):
+            # an event's name in the past tense says what the edge carries, as a protocol says
+            # how: the relation is the target's kind's, nothing was misread (SendMessage may be)
+            message, severity, code = (
+                f"{edge.source} -> {edge.target} is labelled with the event{s} it carries "
+                f"({named}); {how}",
+                Severity.INFO,
+                "event-label",
+            )
+        else:
+            message += f", carrying the event{s} {named}"
     reader.report(severity, message, edge.location, fix, code)
     return events
 
