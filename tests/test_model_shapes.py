@@ -454,7 +454,7 @@ def test_a_celery_worker_drawn_from_its_redis_broker_takes_every_task() -> None:
     assert kinds["redis"] is Kind.BROKER and kinds["nginx"] is Kind.LOAD_BALANCER
     assert kinds["celery_beat"] is Kind.SERVICE and kinds["browser"] is Kind.CLIENT
     (handler,) = [op for op in arch.behaviour.operations_of("celery_worker") if op.triggers]
-    assert set(handler.triggers) == {"DjangoCreated", "CeleryBeatCreated"}
+    assert set(handler.triggers) == {"ItemCreated", "CeleryBeatCreated"}  # django: items
     assert [s.target for s in handler.steps if s.target] == ["smtp", "postgres"]
     assert _doors(arch) == {"nginx", "celery_beat"}  # beat: a producer side door
 
@@ -671,3 +671,32 @@ def test_a_captured_databases_writes_publish_its_changes() -> None:
         "wdb [shape=cylinder]; }"
     )
     assert "unused-link" in {d.code for d in unwritten.diagnostics}
+
+
+def test_a_framework_named_app_serves_its_domain_not_the_framework() -> None:
+    # before: django served /djangos and "Rails (Puma)" /rails_pumas
+    for name in ("django-celery.dot", "rails-sidekiq.dot"):
+        arch = load(SHAPES / name).architecture
+        app = "django" if name.startswith("django") else "Rails (Puma)"
+        paths = {op.path for op in arch.behaviour.operations_of(app) if op.path}
+        assert "/items" in paths, name
+    cases = {
+        'flask [label="Flask blog"]; flask -> db': "blog",  # the label's domain
+        "spring_boot_app -> orders_db": "order",  # its primary database's name
+        "express -> postgres": "item",  # neither says one
+        "app -> db; app [label=Django]": "item",  # a role id, a framework label
+        "order_service -> db": "order",  # other ids as before
+        "worker -> db": "worker",
+    }
+    for body, resource in cases.items():
+        app = body.split()[0]
+        stores = "db [shape=cylinder]; orders_db [shape=cylinder]; postgres [shape=cylinder]"
+        arch = _arch(f"digraph g {{ {body}; u -> {app}; {stores}; }}")
+        assert {op.resource for op in arch.behaviour.operations_of(app)} == {resource}, body
+    # two framework-named apps behind one gateway keep their ids' names: no route clash
+    arch = _arch(
+        'digraph g { u -> gw; gw [kind=gateway]; gw -> django [label="routes to"]; '
+        'gw -> flask [label="routes to"]; django -> d1; flask -> d2; d1 [shape=cylinder]; '
+        "d2 [shape=cylinder]; }"
+    )
+    assert {op.resource for op in arch.behaviour.operations_of("flask")} == {"flask"}

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from archsim.model import Architecture, Component, OpKind, Relation
 from archsim.model.accounts import ACCOUNT, account_store
 from archsim.model.dataflow import Dataflow, derive_dataflow
-from archsim.model.naming import plural, resource_of, snake
+from archsim.model.naming import plural, served_resource, snake
 
 __all__ = ["Resource", "resource_for"]
 
@@ -49,7 +49,7 @@ def resource_for(arch: Architecture, comp: Component, flow: Dataflow | None = No
     if store is not None:
         return Resource(name=ACCOUNT, many=plural(ACCOUNT), camel=_camel(ACCOUNT), login=True,
                         stores=(store,))  # fmt: skip
-    name = snake(comp.resource or resource_of(comp.id, comp.label))
+    name = snake(served_resource(arch, comp))
     ops = arch.behaviour.operations_of(comp.id)
     flow = flow or derive_dataflow(arch)
     refs: list[str] = []

@@ -14,7 +14,7 @@ from archsim.model.accounts import ACCOUNT
 from archsim.model.architecture import Architecture, Component
 from archsim.model.checks import Reader
 from archsim.model.kinds import Kind
-from archsim.model.naming import resource_of, snake
+from archsim.model.naming import served_resource, snake
 
 __all__ = ["check_account_clashes", "check_name_clashes", "check_route_clashes"]
 
@@ -86,7 +86,7 @@ def check_account_clashes(arch: Architecture, reader: Reader) -> None:
     if not keepers:
         return
     for comp in arch.of_kind(Kind.SERVICE):
-        if (comp.resource or resource_of(comp.id, comp.label)) != ACCOUNT:
+        if served_resource(arch, comp) != ACCOUNT:
             continue
         reader.error(
             f"'{comp.id}' serves the resource '{ACCOUNT}' (/accounts), as do the accounts "

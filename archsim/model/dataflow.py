@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from archsim.model.architecture import Architecture
 from archsim.model.behaviour import Operation, OpKind, Step, StepAction
 from archsim.model.kinds import Relation
-from archsim.model.naming import resource_of, snake
+from archsim.model.naming import served_resource, snake
 
 __all__ = [
     "SEEDED_ROWS",
@@ -49,7 +49,7 @@ _CARRIERS = (OpKind.WRITE, OpKind.ACTION, OpKind.CONSUME)
 def resource_name(arch: Architecture, op: Operation) -> str:
     """The snake-case resource an operation serves (``order``)."""
     comp = arch.component(op.component)
-    return snake(op.resource or comp.resource or resource_of(comp.id, comp.label))
+    return snake(op.resource or served_resource(arch, comp))
 
 
 def id_name(resource: str) -> str:

@@ -36,7 +36,7 @@ from archsim.model.dead_letters import dead_letter_p
 from archsim.model.entries import ENTRY_KINDS, derive_entries, forwards, is_entry
 from archsim.model.events import Handler, Publication, event_flows, plan_handlers, publications
 from archsim.model.kinds import Interaction, Kind, Relation
-from archsim.model.naming import plural, resource_of, snake
+from archsim.model.naming import plural, served_resource, snake
 from archsim.model.records import build
 from archsim.model.saga import compensate
 from archsim.model.weights import shares
@@ -183,7 +183,7 @@ class _Deriver:
 
     def _resource(self, comp: Component) -> str:
         if comp.id not in self._resources:
-            self._resources[comp.id] = comp.resource or resource_of(comp.id, comp.label)
+            self._resources[comp.id] = served_resource(self.arch, comp)
         return self._resources[comp.id]
 
     def _add(self, op: Operation) -> None:

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from html import unescape
+from typing import TYPE_CHECKING
+
+from archsim.model.kinds import Relation
+
+if TYPE_CHECKING:
+    from archsim.model.architecture import Architecture, Component
 
 __all__ = [
     "a_kind",
@@ -11,6 +18,7 @@ __all__ = [
     "plain_label",
     "plural",
     "resource_of",
+    "served_resource",
     "singular",
     "snake",
 ]
@@ -34,16 +42,82 @@ def snake(text: str) -> str:
     return f"c_{name}" if name[0].isdigit() else name
 
 
-def resource_of(component_id: str, label: str | None = None) -> str:
+def resource_of(component_id: str, label: str | None = None, stores: Iterable[str] = ()) -> str:
     """The resource a component serves: ``order_service`` → ``order``; an id that says nothing
-    (``api``, ``svc2``, ``b``) takes it from the label instead (``Orders API`` → ``order``)."""
+    (``api``, ``svc2``, ``b``) takes it from the label instead (``Orders API`` → ``order``).
+    An id of framework names (``django``, ``Rails (Puma)``, ``spring_boot_app``) takes it from
+    the label, else from its primary database, the first in ``stores``, if that names one
+    (``orders_db``; not ``postgres``), else is ``item``: the framework is how it is built, not
+    what it serves."""
     name = _resource(component_id)
-    if label is not None and _says_nothing(component_id):
+    framework = _framework_only(component_id)
+    if label is not None and (framework or _says_nothing(component_id)):
         words = snake(_LABEL_NOISE.sub(" ", plain_label(label))).split("_")
-        named = _resource("_".join(w for w in words if w not in _GENERIC_IDS))
+        framework = framework or (any(w in _FRAMEWORKS for w in words) and _says_nothing(name))
+        vague = _GENERIC_IDS | _FRAMEWORKS | _RUN_WORDS if framework else _GENERIC_IDS
+        kept = [w for w in words if w not in vague]
+        named = _resource("_".join(w for w in kept if not w.isdigit()))
         if not _says_nothing(named):
             return named
+    if not framework:
+        return name
+    # its primary database (the first it stores in, which its reads use) may name the domain
+    store = next(iter(stores), None)
+    words = [w for w in snake(store or "").split("_") if w not in _STORE_WORDS and not w.isdigit()]
+    named = _resource("_".join(words))
+    if words and not _says_nothing(named) and not _framework_only(named):
+        return named
+    return "item"
+
+
+def served_resource(arch: Architecture, comp: Component) -> str:
+    """The resource ``comp`` serves: its ``resource=``, else ``resource_of`` its id, label and
+    the databases it stores in (the one rule every consumer of the model asks). ``item`` is
+    for one component of a kind: several that would default to it keep their ids' names."""
+    if comp.resource:
+        return comp.resource
+
+    def default(c: Component) -> str:
+        stores = (link.target for link in arch.links_from(c.id, Relation.STORES_IN))
+        return resource_of(c.id, c.label, stores)
+
+    name = default(comp)
+    if name == "item" and any(
+        c.id != comp.id and not c.resource and c.kind is comp.kind and default(c) == "item"
+        for c in arch.components
+    ):
+        # two framework-named apps (django, flask) would serve one resource at one path
+        return _resource(comp.id)
     return name
+
+
+# Frameworks, servers and runtimes an app is built on: they say how, not what it serves.
+_FRAMEWORKS = frozenset({
+    "django", "rails", "ror", "puma", "unicorn", "flask", "express", "expressjs", "spring",
+    "springboot", "boot", "fastapi", "laravel", "symfony", "nestjs", "nest", "nodejs", "gunicorn",
+    "uvicorn", "tomcat", "dotnet", "aspnet", "sinatra", "phoenix", "gin", "koa", "hapi",
+    "nextjs", "nuxt", "wsgi", "asgi", "java", "python", "ruby", "php", "golang", "kotlin", "jvm",
+    "monolith",
+})  # fmt: skip
+# How a label says it runs, or its age ("Rails app\nPuma, 4 workers", "Legacy monolith").
+_RUN_WORDS = frozenset({
+    "worker", "workers", "instance", "instances", "replicas", "threads", "legacy", "old", "new",
+})  # fmt: skip
+# What a database's id says besides what it keeps: "orders_db", "pg_main", "users-postgres".
+_STORE_WORDS = frozenset({
+    "db", "database", "databases", "postgres", "postgresql", "pg", "mysql", "mariadb", "sql",
+    "sqlite", "mongo", "mongodb", "store", "datastore", "data", "primary", "main", "rds",
+    "aurora", "cassandra", "dynamo", "dynamodb", "oracle", "mssql", "sqlserver", "replica",
+    "elasticsearch", "opensearch", "es", "s3", "bucket", "redis", "clickhouse", "cosmosdb",
+})  # fmt: skip
+
+
+def _framework_only(name: str) -> bool:
+    """True for a name made of framework and role words with one framework at least."""
+    words = [w for w in snake(name).split("_") if w and not w.isdigit()]
+    return any(w in _FRAMEWORKS for w in words) and all(
+        w in _FRAMEWORKS or w in _GENERIC_IDS for w in words
+    )
 
 
 def _resource(name: str) -> str:
