@@ -285,15 +285,22 @@ class Pool:
 
     def __init__(self, size: int) -> None:
         self.free = size
-        self.queue: deque[tuple[Callback, Any]] = deque()
+        self.queue: deque[tuple[Callback, Any]] | tuple[()] = ()  # no deque yet (see Replica)
 
     def acquire(self, fn: Callback, ctx: Any) -> bool:
         """True when a connection is free now; else ``fn(ctx)`` runs when one is."""
         if self.free:
             self.free -= 1
             return True
-        self.queue.append((fn, ctx))
+        self.wait(fn, ctx)
         return False
+
+    def wait(self, fn: Callback, ctx: Any) -> None:
+        """Queue ``fn(ctx)`` for the next connection freed (none is free now)."""
+        queue = self.queue
+        if not isinstance(queue, deque):  # the first waiter
+            queue = self.queue = deque()
+        queue.append((fn, ctx))
 
     def release(self) -> None:
         """Return a connection, handing it to the first waiter if there is one."""
@@ -327,7 +334,7 @@ class Consumer:
     def __init__(self, env: simpy.Environment, slots: int, warm: float) -> None:
         self.env = env
         self.free = slots
-        self.backlog: deque[float] = deque()
+        self.backlog: deque[float] | tuple[()] = ()  # no deque yet (see Replica)
         self.backlog_area = 0.0
         self.last = 0.0
         self.consumed = 0
@@ -348,7 +355,10 @@ class Consumer:
             self.start(published)
         else:
             self._account()
-            self.backlog.append(published)
+            backlog = self.backlog
+            if not isinstance(backlog, deque):  # the first message waiting
+                backlog = self.backlog = deque()
+            backlog.append(published)
 
     def finished(self, published: float, status: int) -> None:
         """A handler finished the message published at ``published``; take the next one."""
@@ -358,9 +368,10 @@ class Consumer:
             self.hist.add(now - published)
             if status:
                 self.failed += 1
-        if self.backlog:
+        backlog = self.backlog
+        if backlog:
             self._account()
-            self.start(self.backlog.popleft())
+            self.start(backlog.popleft())
         else:
             self.free += 1
 

@@ -362,7 +362,7 @@ class VisitStep:
         pool = self.pool
         if pool is not None:
             if not pool.free:
-                pool.queue.append((self._go, f))
+                pool.wait(self._go, f)
                 return True
             pool.free -= 1
         if self.lat:
