@@ -700,3 +700,25 @@ def test_a_framework_named_app_serves_its_domain_not_the_framework() -> None:
         "d2 [shape=cylinder]; }"
     )
     assert {op.resource for op in arch.behaviour.operations_of("flask")} == {"flask"}
+
+
+def test_an_ml_stack_keeps_its_model_registry_as_a_store() -> None:
+    # before: "MLflow model registry" was a service registry: the model server and the trainer
+    # registered with it and sent heartbeats; "gRPC Predict" was a free-label warning
+    result = load(SHAPES / "ml-inference.dot")
+    arch = result.architecture
+    assert arch.component("registry").kind is Kind.DATABASE
+    assert not arch.behaviour.lifecycles
+    links = {(lk.source, lk.target): lk.relation for lk in arch.links}
+    assert links[("trainer", "registry")] is Relation.STORES_IN
+    said = [d for d in result.diagnostics if "gRPC Predict" in d.message]
+    assert [d.code for d in said] == ["protocol-label"]
+    assert _arch("digraph g { a -> r; r [label=Eureka]; }").component("r").kind is Kind.REGISTRY
+
+
+def test_a_strangler_fig_proxy_splits_the_monolith_and_the_new_services() -> None:
+    arch = load(SHAPES / "strangler-fig.dot").architecture
+    reached = {e.target.component for e in arch.behaviour.entries}
+    assert reached == {"monolith", "orders", "payments"}
+    # "Legacy monolith (Java EE)" over "Oracle DB" names no domain: items, not /monoliths
+    assert {op.resource for op in arch.behaviour.operations_of("monolith")} == {"item"}

@@ -306,6 +306,10 @@ _ROUTE = re.compile(
 # after a colon ("gRPC: ReserveStock"; "event: OrderPlaced" names an event, not a protocol).
 _PROTOCOL_LIST = re.compile(r"\s*(?:,|;|\+|&|\band\b)\s*")
 _PROTOCOL_PREFIX = re.compile(r"([^:]+):\s*\S.*")
+# A call protocol with the method's name after a space ("gRPC Predict", "SOAP GetBalance"); an
+# event after a messaging word ("Kafka OrderPlaced") stays free text: it names the event.
+_CALL_PROTOCOLS = frozenset({"grpc", "rpc", "rest", "http", "https", "soap", "thrift", "graphql"})
+_PROTOCOL_CALL = re.compile(r"(\S+)\s+[A-Z][A-Za-z0-9_]*")
 
 _SEPARATORS = re.compile(r"[\s_\-]+")
 _CAMEL_CASE = re.compile(r"[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*)+")
@@ -348,12 +352,15 @@ def suggest_relation(label: str, cutoff: float = 0.6) -> str | None:
 def names_protocol(label: str) -> bool:
     """True for a label that names a protocol or style (``REST``, ``gRPC``, ``HTTPS``) rather
     than a relation: also a route (``GET /orders``), several protocols (``HTTPS, mTLS``) and a
-    protocol with the call's name (``gRPC: ReserveStock``)."""
+    protocol with the call's name (``gRPC: ReserveStock``, ``gRPC Predict``)."""
     text = label.strip()
     if _normal(text) in _PROTOCOLS or _ROUTE.fullmatch(text):
         return True
     prefix = _PROTOCOL_PREFIX.fullmatch(text)
     if prefix and _normal(prefix.group(1)) in _TRANSPORTS:
+        return True
+    call = _PROTOCOL_CALL.fullmatch(text)
+    if call and call.group(1).lower() in _CALL_PROTOCOLS:
         return True
     parts = [part for part in _PROTOCOL_LIST.split(text) if part]
     return len(parts) > 1 and all(
@@ -425,6 +432,10 @@ _NAME_RULES: tuple[tuple[Kind, tuple[str, ...]], ...] = (
     (Kind.GATEWAY, ("gateway", "api gw", "apigw", "ingress", "zuul", "kong", "envoy", "traefik",
                     "edge server", "edge service", "apisix", "krakend", "tyk", "ambassador",
                     "api management", "apim")),
+    # a registry of models, schemas or images keeps artifacts that are read and written: a
+    # store, not the service registry components register with and heartbeat to
+    (Kind.DATABASE, ("model registry", "schema registry", "container registry",
+                     "artifact registry", "docker registry", "image registry", "mlflow")),
     (Kind.REGISTRY, ("registry", "discovery", "eureka", "consul", "zookeeper")),
     (Kind.BROKER, ("broker", "queue", "kafka", "rabbitmq", "nats", "event bus", "mq", "pubsub",
                    "sqs", "sns", "kinesis", "activemq", "pulsar", "event hub", "eventbridge",
