@@ -297,3 +297,19 @@ def test_a_host_curve_steeper_than_the_range_is_kept_in_it_and_says_so(seed: Arc
     assert "kept in 0.5–1" in curve.how
     # the clamped curve still passes through the busiest run, where it predicts the knee from
     assert curve.host.busy(curve.rate) == pytest.approx(0.27)
+
+
+def test_calibrate_fits_the_wait_for_a_core_when_asked(seed_path: Path, tmp_path: Path):
+    runs = Path(__file__).resolve().parent.parent / "examples" / "runs"
+    low, high = str(runs / "low.json"), str(runs / "high.json")
+    one = runner.invoke(app, ["calibrate", str(seed_path), "--measured", low, "--fit-wait"])
+    assert one.exit_code == 2 and "needs a second --measured run" in one.output
+    out = tmp_path / "cal.yaml"
+    args = ["calibrate", str(seed_path), "--measured", low, "--measured", high, "-o", str(out)]
+    plain = runner.invoke(app, [*args, "--json"])
+    assert plain.exit_code == 0, plain.output
+    assert "host_wait" not in yaml.safe_load(out.read_text())["graph"]  # off by default
+    waited = runner.invoke(app, [*args, "--fit-wait", "--json"])
+    assert waited.exit_code == 0, waited.output
+    graph = yaml.safe_load(out.read_text())["graph"]
+    assert "host_wait" in graph and "398 req/s" in json.loads(waited.output)["why"]["host_wait"]

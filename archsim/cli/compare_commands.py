@@ -151,6 +151,14 @@ def calibrate_cmd(
         bool,
         typer.Option("--allow-failures", help="Fit a run with more than 5% failed requests."),
     ] = False,
+    fit_wait: Annotated[
+        bool,
+        typer.Option(
+            "--fit-wait",
+            help="Also fit host_wait (each compute step's wait for a core on the shared host) "
+            "to the busiest --measured run, at twice the first's rate or more.",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the fit as JSON.")] = False,
 ) -> None:
     """Fit per-component service times (and hit ratios, network latency, the shared host and
@@ -162,6 +170,9 @@ def calibrate_cmd(
     Example: archsim calibrate topology.dot --measured run/summary.json -o cal.profile.yaml
 
     Example: archsim calibrate topology.dot --measured low/summary.json --measured high/summary.json
+
+    Example: archsim calibrate topology.dot --measured low/summary.json --measured high/summary.json
+    --fit-wait
 
     Example: archsim calibrate topology.dot --traces shop/.archsim/traces -o cal.profile.yaml
     """
@@ -187,7 +198,14 @@ def calibrate_cmd(
         check_measured(arch, data, str(path))
         check_failures(data, str(path), allow=allow_failures)
         runs.append(data)
-    fit = calibrate(arch, runs[0], more=runs[1:])
+    if fit_wait and len(runs) < 2:
+        raise ScenarioError(
+            "--fit-wait needs a second --measured run at a higher rate: the wait for a core "
+            "does not show at the calibration level",
+            hint="add --measured high/summary.json, a run at about half the knee",
+            code="bad-measured",
+        )
+    fit = calibrate(arch, runs[0], more=runs[1:], fit_wait=fit_wait)
     write_atomic(output, profile_yaml(fit, source=" + ".join(str(p) for p in measured)))
     if as_json:
         print_json(fit.to_dict())

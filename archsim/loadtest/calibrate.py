@@ -166,7 +166,8 @@ def calibrate(
         fit.why["cv"] = source
         if fit_network:
             tuning.set_network(arch, first, runner, fit)
-    # off by default: on sock-shop it over-predicted the level between (docs/calibrate.md)
+    # off by default: it helped sock-shop and the seed on 2026-12-03 and hurt sock-shop the day
+    # before (docs/calibrate.md)
     if fit_wait and _fit_host_wait(arch, first, others, runner, fit) and fit_network:
         tuning.set_network(arch, first, runner, fit)  # the calibration level waits a little too
     return fit
@@ -186,6 +187,7 @@ def _fit_host_wait(
     rate = host_point(first)[0]
     busy = [m for m in others if host_point(m)[0] >= 2 * rate]
     if not busy:
+        fit.why["host_wait"] = "not fitted: no run at twice the calibration rate or more"
         return False
     _, source = tuning.fit_host_wait(arch, max(busy, key=lambda m: host_point(m)[0]), run, fit)
     fit.why["host_wait"] = source
