@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from archsim.model import Architecture, Component, OpKind, Relation
 from archsim.model.accounts import ACCOUNT, account_store
 from archsim.model.dataflow import Dataflow, derive_dataflow
-from archsim.model.naming import plural, served_resource, snake
+from archsim.model.naming import plural, snake
+from archsim.model.served import served_resource
 
 __all__ = ["Resource", "resource_for"]
 

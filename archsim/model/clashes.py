@@ -14,7 +14,8 @@ from archsim.model.accounts import ACCOUNT
 from archsim.model.architecture import Architecture, Component
 from archsim.model.checks import Reader
 from archsim.model.kinds import Kind
-from archsim.model.naming import served_resource, snake
+from archsim.model.naming import snake
+from archsim.model.served import served_resource
 
 __all__ = ["check_account_clashes", "check_name_clashes", "check_route_clashes"]
 

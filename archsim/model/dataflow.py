@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from archsim.model.architecture import Architecture
 from archsim.model.behaviour import Operation, OpKind, Step, StepAction
 from archsim.model.kinds import Relation
-from archsim.model.naming import served_resource, snake
+from archsim.model.naming import snake
+from archsim.model.served import served_resource
 
 __all__ = [
     "SEEDED_ROWS",

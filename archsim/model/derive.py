@@ -36,9 +36,10 @@ from archsim.model.dead_letters import dead_letter_p
 from archsim.model.entries import ENTRY_KINDS, derive_entries, forwards, is_entry
 from archsim.model.events import Handler, Publication, event_flows, plan_handlers, publications
 from archsim.model.kinds import Interaction, Kind, Relation
-from archsim.model.naming import plural, served_resource, snake
+from archsim.model.naming import plural, snake
 from archsim.model.records import build
 from archsim.model.saga import compensate
+from archsim.model.served import served_resource
 from archsim.model.weights import shares
 
 __all__ = [

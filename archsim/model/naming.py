@@ -5,20 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from html import unescape
-from typing import TYPE_CHECKING
-
-from archsim.model.kinds import Relation
-
-if TYPE_CHECKING:
-    from archsim.model.architecture import Architecture, Component
 
 __all__ = [
     "a_kind",
     "event_name",
+    "id_resource",
     "plain_label",
     "plural",
     "resource_of",
-    "served_resource",
     "singular",
     "snake",
 ]
@@ -70,27 +64,6 @@ def resource_of(component_id: str, label: str | None = None, stores: Iterable[st
     return "item"
 
 
-def served_resource(arch: Architecture, comp: Component) -> str:
-    """The resource ``comp`` serves: its ``resource=``, else ``resource_of`` its id, label and
-    the databases it stores in (the one rule every consumer of the model asks). ``item`` is
-    for one component of a kind: several that would default to it keep their ids' names."""
-    if comp.resource:
-        return comp.resource
-
-    def default(c: Component) -> str:
-        stores = (link.target for link in arch.links_from(c.id, Relation.STORES_IN))
-        return resource_of(c.id, c.label, stores)
-
-    name = default(comp)
-    if name == "item" and any(
-        c.id != comp.id and not c.resource and c.kind is comp.kind and default(c) == "item"
-        for c in arch.components
-    ):
-        # two framework-named apps (django, flask) would serve one resource at one path
-        return _resource(comp.id)
-    return name
-
-
 # Frameworks, servers and runtimes an app is built on: they say how, not what it serves.
 _FRAMEWORKS = frozenset({
     "django", "rails", "ror", "puma", "unicorn", "flask", "express", "expressjs", "spring",
@@ -110,6 +83,12 @@ _STORE_WORDS = frozenset({
     "aurora", "cassandra", "dynamo", "dynamodb", "oracle", "mssql", "sqlserver", "replica",
     "elasticsearch", "opensearch", "es", "s3", "bucket", "redis", "clickhouse", "cosmosdb",
 })  # fmt: skip
+
+
+def id_resource(component_id: str) -> str:
+    """The resource an id names by itself, its label and stores aside (``order_service`` →
+    ``order``, ``django`` → ``django``)."""
+    return _resource(component_id)
 
 
 def _framework_only(name: str) -> bool:
