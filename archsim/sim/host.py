@@ -59,6 +59,6 @@ def host_load(
         background=host.background,
         cpu_per_request_s=host.cpu_at(throughput, simulated),
         utilisation=load,
-        saturation_rps=host.saturation_rps(host.cpu_at(throughput, simulated)),
+        saturation_rps=host.saturation_rps(simulated),
         unstable=load >= 1.0,
     )
