@@ -14,7 +14,8 @@ d. **Fallback**: services nothing sends requests to that offer request operation
 Then, whatever rule applied, side doors with SIDE_SHARE of the requests each: an auth service
 keeping accounts (``archsim.model.accounts``) that no door reaches, a producer nothing
 sends requests to (it publishes events and subscribes to none: sensors, a background job),
-and what an external system ``calls`` (its webhooks: ``webhooks``), over its writes.
+what an external system ``calls`` (its webhooks: ``webhooks``), over its writes, and a
+scheduled job (``archsim.model.schedule``: a nightly batch scorer), over its writes.
 
 Each Entry carries the ``reason`` of its door, which ``archsim inspect`` shows.
 """
@@ -32,6 +33,7 @@ from archsim.model.behaviour import Entry, Operation, OpKind, OpRef, StepAction
 from archsim.model.checks import Reader
 from archsim.model.dot.ast import DotGraph
 from archsim.model.kinds import Kind, Relation
+from archsim.model.schedule import scheduled_jobs
 from archsim.model.weights import shares
 
 __all__ = [
@@ -151,14 +153,16 @@ def front_doors(arch: Architecture, ops: Ops) -> list[Door]:
             for comp in arch.of_kind(kind)
             if not arch.links_to(comp.id, *_REQUESTS) and _door_ops(arch, ops, comp.id)
         ]
+        if kind is Kind.SERVICE:
+            # a scheduled job is no door for users: a side door of its own (rule entry.schedule)
+            jobs = scheduled_jobs(arch)
+            found = [comp for comp in found if comp.id not in jobs] or found
         if found:
             return [Door(comp.id, 1.0 / len(found), reason) for comp in found]
     return []
 
 
-def _side_doors(
-    arch: Architecture, ops: Ops, doors: list[Door], reached: set[str]
-) -> list[Door]:
+def _side_doors(arch: Architecture, ops: Ops, doors: list[Door], reached: set[str]) -> list[Door]:
     """``doors``, plus the components that must take requests of their own although no door
     reaches them, each with SIDE_SHARE of all requests (the others scaled to the rest):
 
@@ -167,19 +171,31 @@ def _side_doors(
       events and subscribes to none (sensors, a background job) — else the flows its events
       start would never run;
     - what an external system calls (rule entry.webhook), reached by a door or not: the
-      requests it sends in, over the target's writes and actions.
+      requests it sends in, over the target's writes and actions;
+    - a scheduled job (rule entry.schedule) no door reaches: its runs, over its writes and
+      actions (a run reads its inputs and writes its results).
     """
     if not doors:
         return doors
-    extra = [
-        Door(comp.id, SIDE_SHARE, _ACCOUNTS_REASON)
-        for comp in arch.of_kind(Kind.AUTH)
-        if comp.id not in reached and any(op.kind is OpKind.LOGIN for op in ops.get(comp.id, ()))
-    ] + [
-        Door(comp.id, SIDE_SHARE, _PRODUCER_REASON, publishing_only=True)
-        for comp in arch.of_kind(Kind.SERVICE)
-        if comp.id not in reached and _is_producer(arch, ops, comp)
-    ]
+    jobs = {cid: why for cid, why in scheduled_jobs(arch).items() if cid not in reached}
+    extra = (
+        [
+            Door(comp.id, SIDE_SHARE, _ACCOUNTS_REASON)
+            for comp in arch.of_kind(Kind.AUTH)
+            if comp.id not in reached
+            and any(op.kind is OpKind.LOGIN for op in ops.get(comp.id, ()))
+        ]
+        + [
+            Door(comp.id, SIDE_SHARE, _PRODUCER_REASON, publishing_only=True)
+            for comp in arch.of_kind(Kind.SERVICE)
+            if comp.id not in reached and comp.id not in jobs and _is_producer(arch, ops, comp)
+        ]
+        + [
+            Door(cid, SIDE_SHARE, _schedule_reason(why), writes_only=True)
+            for cid, why in jobs.items()
+            if _door_ops(arch, ops, cid)
+        ]
+    )
     called: dict[str, list[str]] = {}
     for link in webhooks(arch):
         if _door_ops(arch, ops, link.target):
@@ -224,6 +240,13 @@ def _webhook_reason(sources: list[str]) -> str:
     return (
         f"{', '.join(sources)} calls it from outside (a webhook): its writes take 5% of all "
         "requests"
+    )
+
+
+def _schedule_reason(why: str) -> str:
+    return (
+        f"a scheduled job ({why}): nothing sends it requests; its runs take 5% of all "
+        "requests, not its clock's rate"
     )
 
 
