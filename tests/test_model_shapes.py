@@ -721,4 +721,5 @@ def test_a_strangler_fig_proxy_splits_the_monolith_and_the_new_services() -> Non
     reached = {e.target.component for e in arch.behaviour.entries}
     assert reached == {"monolith", "orders", "payments"}
     # "Legacy monolith (Java EE)" over "Oracle DB" names no domain: items, not /monoliths
-    assert {op.resource for op in arch.behaviour.operations_of("monolith")} == {"item"}
+    # (and the route the new orders service calls it by, rule service.route: customers)
+    assert {op.resource for op in arch.behaviour.operations_of("monolith")} == {"item", "customer"}

@@ -68,3 +68,86 @@ def test_a_cron_job_is_no_front_door_beside_services_users_reach():
     assert _share(arch, "api") == pytest.approx(0.95)
     assert _share(arch, "cleanup") == pytest.approx(0.05)
     assert arch.component("cleanup").kind is Kind.SERVICE
+
+
+# -- rule service.route ---------------------------------------------------------------------
+
+
+def _calls(arch: Architecture, component: str, name: str) -> list[tuple[str | None, str | None]]:
+    op = next(o for o in arch.behaviour.operations if o.component == component and o.name == name)
+    return [(s.target, s.operation) for s in op.steps if s.action.value == "call"]
+
+
+def test_a_route_label_on_a_call_calls_that_route_and_creates_it_on_the_callee():
+    arch = _arch(
+        'digraph g { web -> orders; orders -> orders_db [label="stores in"]; '
+        'orders -> monolith [label="GET /customers/{id}"]; '
+        'monolith -> oracle [label="JDBC"]; oracle [shape=cylinder]; }'
+    )
+    assert ("monolith", "get_customer") in _calls(arch, "orders", "create_order")
+    op = next(o for o in arch.behaviour.operations if o.name == "get_customer")
+    assert (op.component, op.method, op.path, op.rule) == (
+        "monolith",
+        "GET",
+        "/customers/{id}",
+        "service.route",
+    )
+    assert op.weight == 0  # only its callers reach it: not in the monolith's request mix
+    assert [(s.action.value, s.target) for s in op.steps] == [
+        ("compute", None),
+        ("query", "oracle"),
+    ]
+    assert not any(e.operation.operation == "get_customer" for e in arch.behaviour.entries)
+
+
+def test_a_route_the_callee_already_offers_is_called_and_not_added_twice():
+    arch = _arch(
+        'digraph g { web -> shop; shop -> db [label="stores in"]; '
+        'shop -> users [label="POST /v1/users"]; users -> users_db [label="stores in"]; '
+        'shop -> catalog [label="GET /catalogs"]; catalog -> cat_db [label="stores in"]; }'
+    )
+    # POST /v1/users is the users service's create_user; GET /catalogs the catalog's list
+    calls = _calls(arch, "shop", "create_shop")
+    assert ("users", "create_user") in calls and ("catalog", "list_catalogs") in calls
+    names = [o.name for o in arch.behaviour.operations if o.component in ("users", "catalog")]
+    assert len(names) == len(set(names))
+    assert "service.route" not in {o.rule for o in arch.behaviour.operations}
+
+
+def test_a_route_the_stack_could_not_call_keeps_the_default_operation():
+    # a parameter in the middle (/customers/{id}/orders) names no operation of ours
+    arch = _arch(
+        'digraph g { web -> a; a -> a_db [label="stores in"]; '
+        'a -> b [label="GET /customers/{id}/orders"]; b -> b_db [label="stores in"]; }'
+    )
+    assert ("b", "get_b") in _calls(arch, "a", "create_a")
+
+
+# -- dead-letter links labelled by what fails ------------------------------------------------
+
+
+@pytest.mark.parametrize("label", ["on failure", "on error", "failed messages", "after 3 retries"])
+def test_a_publish_labelled_by_what_fails_is_a_dead_letter_link(label: str):
+    text = (
+        'digraph g { web -> orders; orders -> db [label="stores in"]; '
+        'orders -> kafka [label="OrderPlaced"]; kafka -> mailer [label="OrderPlaced"]; '
+        f'mailer [error_rate=0.02]; mailer -> parking [label="{label}"]; '
+        'parking [label="Parking lot", kind=broker]; }'
+    )
+    result = read_architecture(text, "shape.dot")
+    codes = {d.code for d in result.diagnostics}
+    assert "free-label" not in codes
+    assert {"failure-label", "dead-letter"} <= codes
+    handler = next(o for o in result.architecture.behaviour.operations if o.component == "mailer")
+    publish = next(s for s in handler.steps if s.action.value == "publish")
+    # the parking lot takes what fails (the mailer's error rate), not every notification
+    assert (publish.target, publish.p) == ("parking", pytest.approx(0.02))
+
+
+def test_a_publish_with_another_label_to_a_plain_broker_is_every_event():
+    arch = _arch(
+        'digraph g { web -> orders; orders -> db [label="stores in"]; '
+        'orders -> kafka [label="OrderPlaced"]; }'
+    )
+    op = next(o for o in arch.behaviour.operations if o.name == "create_order")
+    assert next(s for s in op.steps if s.action.value == "publish").p == 1.0

@@ -7,19 +7,40 @@ topic would double the work. The model has no "on failure" step, so a publish to
 named like a dead-letter queue (``dlq``, ``dead letter``, ``DeadLetterQueue``) takes the share
 that fails: the link's ``p`` when the file gives one, else its source's ``error_rate`` (0 by
 default: nothing is dead-lettered). The loader says so at the edge (``dead-letter``, info).
+A publish labelled by what fails (``on failure``, ``on error``, ``failed messages``) is a
+dead-letter link whatever its broker is called, and its label no ``free-label``.
 """
 
 from __future__ import annotations
+
+import re
 
 from archsim.errors import Location, Severity
 from archsim.model.architecture import Architecture, Link
 from archsim.model.checks import Reader
 from archsim.model.kinds import Kind, Relation, name_has
 
-__all__ = ["DEAD_LETTER_WORDS", "check_dead_letters", "dead_letter_p"]
+__all__ = ["DEAD_LETTER_WORDS", "check_dead_letters", "dead_letter_p", "says_failure"]
 
 #: Words that name a dead-letter queue (whole words of the id or label; camelCase split).
 DEAD_LETTER_WORDS = ("dlq", "dead letter", "deadletter", "dead letters", "poison queue")
+
+
+# "on failure", "on error(s)", "failed messages", "failures", "after 3 retries", "poison
+# messages", "dead-lettered": a label that says the edge carries what fails
+_FAILURE = re.compile(
+    r"(?:on\s+|upon\s+|if\s+)?(?:failure|failures|failed|error|errors|exception|exceptions)"
+    r"(?:\s+(?:messages?|events?|jobs?|tasks?|deliveries|items?|records?))?"
+    r"|failed\s+(?:messages?|events?|jobs?|tasks?|deliveries|items?|records?)"
+    r"|(?:after\s+\d+\s+)?(?:retries|attempts)(?:\s+exhausted)?|(?:max\s+)?retries\s+exceeded"
+    r"|poison(?:\s+(?:messages?|pills?))?|dead[\s\-]?letter(?:s|ed)?|undeliverable|nack(?:ed)?",
+    re.IGNORECASE,
+)
+
+
+def says_failure(label: str) -> bool:
+    """True for a label that says its edge carries what fails (``on failure``)."""
+    return bool(_FAILURE.fullmatch(label.strip()))
 
 
 def dead_letter_p(arch: Architecture, link: Link) -> float | None:
@@ -28,7 +49,9 @@ def dead_letter_p(arch: Architecture, link: Link) -> float | None:
     if link.relation is not Relation.PUBLISHES_TO or "p" in link.explicit:
         return None
     target = arch.component(link.target)
-    if target.kind is not Kind.BROKER or not name_has(target.id, target.label, DEAD_LETTER_WORDS):
+    if target.kind is not Kind.BROKER:
+        return None
+    if not says_failure(link.label) and not name_has(target.id, target.label, DEAD_LETTER_WORDS):
         return None
     return arch.component(link.source).error_rate
 

@@ -38,6 +38,7 @@ from archsim.model.events import Handler, Publication, event_flows, plan_handler
 from archsim.model.kinds import Interaction, Kind, Relation
 from archsim.model.naming import plural, snake
 from archsim.model.records import build
+from archsim.model.routes import Route, call_route, routed_operation
 from archsim.model.saga import compensate
 from archsim.model.served import served_resource
 from archsim.model.weights import shares
@@ -102,6 +103,8 @@ class _Deriver:
     # (a string per step before: ~60 bytes each, 900,000 at 1,000,000 links)
     _callees: dict[tuple[str, str | None], str] = field(default_factory=dict)
     pubs: dict[str, list[Publication]] = field(default_factory=dict)
+    # the operations route labels on calls name, by callee (rule service.route)
+    routed: dict[str, dict[str, Route]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.pubs = publications(self.arch, lambda cid: self._resource(self.arch.component(cid)))
@@ -195,9 +198,7 @@ class _Deriver:
             return comp.mix.get(name, 0.0)
         return DEFAULT_MIX.get(kind, 0.0)
 
-    def _op(
-        self, comp: Component, name: str, kind: OpKind, steps: list[Step], **kw: Any
-    ) -> None:
+    def _op(self, comp: Component, name: str, kind: OpKind, steps: list[Step], **kw: Any) -> None:
         self._add(
             Operation(
                 component=comp.id,
@@ -238,6 +239,12 @@ class _Deriver:
     def _callee_operation(self, link: Link, target: Component) -> str:
         if link.operation:
             return link.operation
+        if target.kind is Kind.SERVICE:
+            stores = bool(self.arch.links_from(target.id, Relation.STORES_IN))
+            route = call_route(link.label, stores)
+            if route is not None:  # "GET /customers/{id}" asks for that (rule service.route)
+                self.routed.setdefault(target.id, {})[route.name] = route
+                return route.name
         key = (target.id, link.mode)  # the same for every caller: one name, worked out once
         if key not in self._callees:
             self._callees[key] = self._default_operation(target, link.mode)
@@ -536,6 +543,12 @@ def derive_behaviour(arch: Architecture) -> Behaviour:
         elif comp.kind in (Kind.AUTH, Kind.CONFIG, Kind.REGISTRY, Kind.EXTERNAL):
             d.derive_control(comp)
     handlers = d.derive_consumers()  # after the request operations: they start the chains
+    for target, routes in d.routed.items():  # what route labels call and the rules did not give
+        offered = d.ops.get(target, [])
+        names = {op.name for op in offered}
+        for route in routes.values():
+            if route.name not in names:
+                d._add(routed_operation(target, route, list(offered)))
     # Gateways may route to gateways; derive in rank order, then balancers last.
     for comp in _proxies(arch):
         if comp.kind is Kind.GATEWAY:

@@ -33,7 +33,7 @@ from archsim.model.clashes import (
     check_route_clashes,
 )
 from archsim.model.cycles import check_cycles
-from archsim.model.dead_letters import check_dead_letters
+from archsim.model.dead_letters import check_dead_letters, says_failure
 from archsim.model.derive import derive_behaviour
 from archsim.model.dot import MAX_INPUT_BYTES, check_size, decode_dot, parse_dot, read_dot_bytes
 from archsim.model.dot.ast import Attr, DotDocument, DotEdge, DotGraph, DotNode
@@ -153,6 +153,12 @@ def _read_by_target(
             f"{edge.source} -> {edge.target} has no label; {how}",
             Severity.INFO,
             "unlabelled",
+        )
+    elif says_failure(label) and rel in (Relation.PUBLISHES_TO, Relation.SUBSCRIBES_TO):
+        message, severity, code = (  # a dead-letter link (archsim.model.dead_letters)
+            f"{edge.source} -> {edge.target} is labelled with what fails ('{label}'); {how}",
+            Severity.INFO,
+            "failure-label",
         )
     elif names_protocol(label):
         message, severity, code = (

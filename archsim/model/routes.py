@@ -1,0 +1,80 @@
+"""A route written on a call edge names the operation it calls (rule service.route).
+
+``orders -> monolith [label="GET /customers/{id}"]`` asks the monolith for one customer, not
+for the monolith's default operation. ``call_route`` reads such a label into the operation's
+name, kind, method and path; ``archsim.model.derive`` calls that operation and, when the
+callee's rules give it none of that name, adds it to the callee (weight 0: only its callers
+reach it). docs/behaviour.md, "Operations".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from archsim.model.behaviour import Operation, OpKind, Step, StepAction
+from archsim.model.naming import plural, singular, snake
+
+__all__ = ["Route", "call_route", "routed_operation"]
+
+# "GET /customers/{id}", "post /v1/charges", "DELETE /carts/:id": a method, then a path.
+_METHOD_PATH = re.compile(r"\s*(GET|POST|PUT|PATCH|DELETE)\s+(/\S*)\s*", re.IGNORECASE)
+_PARAM = re.compile(r"^(?:\{[^{}/]+\}|:[A-Za-z_]\w*|<[^<>/]+>)$")
+# path words that say which API, not which resource
+_PREFIXES = re.compile(r"^(?:api|rest|v\d+(?:\.\d+)?)$", re.IGNORECASE)
+_VERBS = {"PUT": "update", "PATCH": "update", "DELETE": "delete", "POST": "create"}
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """The operation a route label calls: its name, kind, method, path and resource."""
+
+    name: str
+    kind: OpKind
+    method: str
+    path: str
+    resource: str
+
+
+def call_route(label: str, stores: bool) -> Route | None:
+    """The operation ``label`` (``GET /customers/{id}``) names on a callee that keeps data
+    (``stores``) or not, or None when the label is no route the generated stack can call: a
+    path parameter anywhere but last (``/customers/{id}/orders``), or one on a method that
+    sends a body (``PUT /orders/{id}``: the stack's calls send no id in the path)."""
+    found = _METHOD_PATH.fullmatch(label)
+    if not found:
+        return None
+    method = found.group(1).upper()
+    parts = [part for part in found.group(2).split("/") if part]
+    params = [i for i, part in enumerate(parts) if _PARAM.match(part)]
+    if params and (params != [len(parts) - 1] or method != "GET"):
+        return None
+    words = [snake(part) for part in parts if not _PARAM.match(part) and not _PREFIXES.match(part)]
+    if not words or not all(w.isidentifier() for w in words):
+        return None
+    last = singular(words[-1])
+    name_words = [singular(w) for w in words[:-1]]
+    resource = "_".join([*name_words, last])
+    literal = "/" + "/".join(part for part in parts if not _PARAM.match(part))
+    if method == "GET" and params:
+        return Route(f"get_{resource}", OpKind.READ, method, f"{literal}/{{id}}", resource)
+    if method == "GET":
+        name = "_".join([*name_words, plural(last)])
+        return Route(f"list_{name}", OpKind.LIST, method, literal, resource)
+    kind = OpKind.WRITE if stores else OpKind.ACTION
+    return Route(f"{_VERBS[method]}_{resource}", kind, method, literal, resource)
+
+
+def routed_operation(component: str, route: Route, offered: list[Operation]) -> Operation:
+    """The operation ``route`` names on ``component``, whose rules gave it ``offered`` and none
+    of that name: the steps of its operation of the same kind (a read's, a write's), weight 0."""
+    like = {OpKind.READ: (OpKind.READ,), OpKind.LIST: (OpKind.LIST, OpKind.READ)}.get(
+        route.kind, (OpKind.WRITE, OpKind.ACTION)
+    )
+    model = next((op for kind in like for op in offered if op.kind is kind), None)
+    steps = model.steps if model is not None else (Step(action=StepAction.COMPUTE),)
+    return Operation(
+        component=component, name=route.name, kind=route.kind, method=route.method,
+        path=route.path, resource=route.resource, weight=0.0, steps=steps,
+        rule="service.route",
+    )  # fmt: skip
