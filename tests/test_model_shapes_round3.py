@@ -151,3 +151,50 @@ def test_a_publish_with_another_label_to_a_plain_broker_is_every_event():
     )
     op = next(o for o in arch.behaviour.operations if o.name == "create_order")
     assert next(s for s in op.steps if s.action.value == "publish").p == 1.0
+
+
+# -- a cylinder is a store whatever its links -----------------------------------------------
+
+
+def test_a_cylinder_that_only_links_out_is_a_store_its_reader_reads():
+    result = read_architecture(
+        "digraph g { web -> api; api -> orders_db; orders_db [shape=cylinder]; "
+        'legacy [label="Legacy records", shape=cylinder]; '
+        'legacy -> importer [label="nightly export"]; importer -> orders_db; }',
+        "shape.dot",
+    )
+    arch = result.architecture
+    assert arch.component("legacy").kind is Kind.DATABASE  # before: a client sending requests
+    assert not any(e.hops[0] == "importer" and "legacy" in e.reason for e in arch.behaviour.entries)
+    links = {(lk.source, lk.target): lk.relation.label for lk in arch.links}
+    assert links[("importer", "legacy")] == "stores in"
+    assert "store-arrow" in {d.code for d in result.diagnostics}
+    assert "free-label" not in {d.code for d in result.diagnostics}
+
+
+def test_a_database_drawn_into_a_cdc_connector_keeps_its_arrow():
+    arch = _arch(
+        'digraph g { web -> orders; orders -> pg [label="stores in"]; pg [shape=cylinder]; '
+        'pg -> debezium; debezium -> kafka; kafka -> search [label="subscribes to"]; '
+        'search -> es [label="stores in"]; }'
+    )
+    assert not any(
+        lk.source == "debezium" and lk.relation.label == "stores in" for lk in arch.links
+    )
+    assert ("debezium", "pg") not in {(lk.source, lk.target) for lk in arch.links}
+
+
+# -- a Redis called a cache beside a database stays a cache (cache-aside) -------------------
+
+
+def test_a_redis_called_cache_beside_a_database_is_a_cache_in_front_of_it():
+    arch = _arch(
+        'digraph g { web -> catalog; catalog -> pg; pg [label="PostgreSQL", shape=cylinder]; '
+        'catalog -> redis; redis [label="Cache (redis)", shape=cylinder]; }'
+    )
+    assert arch.component("redis").kind is Kind.CACHE
+    get = next(o for o in arch.behaviour.operations if o.name == "get_catalog")
+    # cache-aside: the cache first, the database on a miss
+    assert [s.action.value for s in get.steps][1:] == ["cache_get"]
+    miss = get.steps[1].on_miss
+    assert [(s.action.value, s.target) for s in miss][:1] == [("query", "pg")]

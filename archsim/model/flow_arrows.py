@@ -23,6 +23,12 @@ named like a broker to one named like a service, a gateway or an external system
 no relation or states ``subscribes to`` / ``publishes to``, is read as the target subscribing
 to the source.
 A one-word free label on it (``OrderShipped``) names the event it takes.
+
+**From a store.** ``legacy_db -> importer``: an arrow from a database (drawn as a cylinder or
+named like one) to a service that states no relation shows the data flowing out, the way the
+service reads it. Read literally, it made the database a traffic source calling the service.
+It is read as ``importer stores in legacy_db`` (``store-arrow``, info); a change-data-capture
+connector (Debezium) keeps its arrow (``archsim.model.cdc``).
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ import dataclasses
 import re
 
 from archsim.errors import Severity
+from archsim.model.cdc import CDC_WORDS
 from archsim.model.checks import Reader
 from archsim.model.dot.ast import Attr, DotEdge, DotGraph
 from archsim.model.kinds import (
@@ -49,6 +56,7 @@ __all__ = [
     "drop_arrows_to_people",
     "drop_observer_arrows",
     "read_flow_arrows",
+    "read_store_arrows",
     "turn_back_arrows",
 ]
 
@@ -86,6 +94,40 @@ def read_flow_arrows(
             "flow-arrow",
         )
     return carried
+
+
+def read_store_arrows(
+    graph: DotGraph, labelled: list[tuple[Relation | None, str]], reader: Reader
+) -> None:
+    """Turn each database-to-service edge that states no relation round (in place) and read
+    it as ``stores in``: the service reads its data there (the rule above)."""
+    for index, edge in enumerate(graph.edges):
+        rel, label = labelled[index]
+        if rel is not None or not _drawn_from_store(graph, edge, label):
+            continue
+        labelled[index] = (Relation.STORES_IN, label or Relation.STORES_IN.label)
+        said = {"relation": Attr("relation", Relation.STORES_IN.label, edge.location)}
+        graph.edges[index] = _turned(edge, {**edge.attrs, **said})
+        reader.report(
+            Severity.INFO,
+            f"{edge.source} -> {edge.target} runs from a database to a service, the way its "
+            f"data flows; read as '{edge.target} stores in {edge.source}'",
+            edge.location,
+            f'write {edge.target} -> {edge.source} [relation="stores in"] to say so',
+            "store-arrow",
+        )
+
+
+def _drawn_from_store(graph: DotGraph, edge: DotEdge, label: str) -> bool:
+    """True when the edge runs from a database to a service (not a CDC connector)."""
+    if edge.source not in graph.nodes or edge.target not in graph.nodes:
+        return False
+    if _named_kind(graph, edge.source) is not Kind.DATABASE:
+        return False
+    if _named_kind(graph, edge.target) is not Kind.SERVICE:
+        return False
+    names = node_names(graph, edge.target)[0]
+    return not name_has(edge.target, names, CDC_WORDS) and not name_has("", label, CDC_WORDS)
 
 
 def _listed(events: tuple[str, ...]) -> str:

@@ -42,6 +42,7 @@ from archsim.model.flow_arrows import (
     drop_arrows_to_people,
     drop_observer_arrows,
     read_flow_arrows,
+    read_store_arrows,
     turn_back_arrows,
 )
 from archsim.model.host_attributes import check_host, host_of
@@ -429,6 +430,7 @@ def _records(
     labelled = _relations(graph.edges, reader)
     read_data_reads(graph, labelled, reader)
     carried = read_flow_arrows(graph, labelled, reader)
+    read_store_arrows(graph, labelled, reader)
     relations = [rel for rel, _ in labelled]
     labels = [label for _, label in labelled]
     del labelled  # a tuple an edge
