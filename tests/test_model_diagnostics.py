@@ -131,9 +131,14 @@ def test_a_repeated_edge_is_checked_per_edge_when_its_reading_is_shared():
     ]
 
 
-def test_undirected_graph_is_refused_with_a_fix():
-    (err,) = _errors('graph g { a -- b [label="calls"]; }')
-    assert "undirected" in err.message and "digraph" in err.hint
+def test_an_undirected_graph_reads_each_edge_as_written():
+    result = read_architecture(
+        'graph g { web -- a; a -- b [label="calls"]; b -- db; db [shape=cylinder]; }', "g.dot"
+    )
+    (said,) = [d for d in result.diagnostics if d.code == "undirected"]
+    assert said.severity is Severity.INFO and "digraph" in said.hint
+    links = {(lk.source, lk.target, lk.relation.label) for lk in result.architecture.links}
+    assert links == {("web", "a", "calls"), ("a", "b", "calls"), ("b", "db", "stores in")}
 
 
 def test_empty_graph_and_several_graphs():

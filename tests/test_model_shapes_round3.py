@@ -6,9 +6,11 @@ Each test is a small DOT snippet drawn as its author would; docs/behaviour.md st
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from archsim.model import Architecture, Kind, read_architecture
+from archsim.model import Architecture, Kind, load, read_architecture
 
 
 def _arch(text: str) -> Architecture:
@@ -198,3 +200,44 @@ def test_a_redis_called_cache_beside_a_database_is_a_cache_in_front_of_it():
     assert [s.action.value for s in get.steps][1:] == ["cache_get"]
     miss = get.steps[1].on_miss
     assert [(s.action.value, s.target) for s in miss][:1] == [("query", "pg")]
+
+
+# -- tests/model_shapes/payments-outbox.dot: undirected, an outbox relay, a PSP callback ------
+
+SHAPES = Path(__file__).resolve().parent / "model_shapes"
+
+
+def test_the_undirected_payments_sketch_reads_its_outbox_callback_and_nightly_job():
+    result = load(SHAPES / "payments-outbox.dot")
+    arch = result.architecture
+    assert "undirected" in {d.code for d in result.diagnostics}
+    share = {e.id: e.weight for e in arch.behaviour.entries}
+    # the shopper's edge says POST /payments: that is the request it sends, nothing else
+    assert share["POST /payments"] == pytest.approx(0.90)
+    # Adyen's callback is a side door at checkout's writes; the nightly reconciliation a job
+    assert share["POST /checkouts"] == pytest.approx(0.05)
+    assert share["POST /recons"] == pytest.approx(0.05)
+    # the outbox relay is a connector: each payment written publishes, the relay serves nothing
+    assert not arch.behaviour.operations_of("outbox_relay")
+    (flow,) = arch.behaviour.events
+    assert flow.event == "PaymentAuthorised" and flow.consumers
+    assert {p.operation for p in flow.publishers} >= {"create_payment"}
+
+
+def test_a_client_route_label_sends_only_that_request():
+    arch = _arch(
+        'digraph g { app -> api [label="GET /recommendations"]; '
+        'api -> scores [label="stores in"]; }'
+    )
+    assert [(e.id, e.weight) for e in arch.behaviour.entries] == [("GET /recommendations", 1.0)]
+
+
+def test_the_same_request_at_one_door_from_two_sources_is_one_entry():
+    # a webhook into the front door the traffic source also reaches: one POST /orders
+    arch = _arch(
+        'digraph g { web -> orders; orders -> db [label="stores in"]; '
+        'stripe -> orders [label="webhooks"]; stripe [label="Stripe"]; }'
+    )
+    ids = [e.id for e in arch.behaviour.entries]
+    assert len(ids) == len(set(ids))
+    assert sum(e.weight for e in arch.behaviour.entries) == pytest.approx(1.0)

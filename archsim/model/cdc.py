@@ -24,6 +24,8 @@ __all__ = ["CDC_WORDS", "Capture", "captures", "connectors"]
 CDC_WORDS = (
     "debezium", "cdc", "change data capture", "change stream", "change streams", "changefeed",
     "change feed", "binlog", "wal", "oplog", "dms", "maxwell", "kafka connect",
+    # a transactional outbox's relay: polls or tails the outbox table, publishes each row
+    "outbox", "outbox relay", "message relay", "polling publisher", "transaction log tailing",
 )  # fmt: skip
 
 #: Kinds a connector cannot be: it is drawn between a database and a broker.

@@ -176,10 +176,14 @@ def pick_graph(doc: DotDocument, reader: Reader) -> DotGraph | None:
         )
     graph = doc.graphs[0]
     if not graph.directed:
-        reader.error(
-            f"'{graph.name or 'graph'}' is undirected; relations have a direction",
+        # Drawings without arrows are common: each "a -- b" reads as written, "a -> b" (a
+        # database or broker written first is then turned round like its arrows would be).
+        reader.report(
+            Severity.INFO,
+            f"'{graph.name or 'graph'}' is undirected: each 'a -- b' is read as 'a -> b', "
+            "the way it is written",
             graph.location,
-            "write 'digraph' instead of 'graph' and '->' instead of '--'",
+            "write 'digraph' instead of 'graph' and '->' instead of '--' to give directions",
             "undirected",
         )
     if not graph.nodes:

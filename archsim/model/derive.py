@@ -38,7 +38,7 @@ from archsim.model.events import Handler, Publication, event_flows, plan_handler
 from archsim.model.kinds import Interaction, Kind, Relation
 from archsim.model.naming import plural, snake
 from archsim.model.records import build
-from archsim.model.routes import Route, call_route, routed_operation
+from archsim.model.routes import Route, link_route, routed_operation
 from archsim.model.saga import compensate
 from archsim.model.served import served_resource
 from archsim.model.weights import shares
@@ -239,12 +239,10 @@ class _Deriver:
     def _callee_operation(self, link: Link, target: Component) -> str:
         if link.operation:
             return link.operation
-        if target.kind is Kind.SERVICE:
-            stores = bool(self.arch.links_from(target.id, Relation.STORES_IN))
-            route = call_route(link.label, stores)
-            if route is not None:  # "GET /customers/{id}" asks for that (rule service.route)
-                self.routed.setdefault(target.id, {})[route.name] = route
-                return route.name
+        route = link_route(self.arch, link)
+        if route is not None:  # "GET /customers/{id}" asks for that (rule service.route)
+            self.routed.setdefault(target.id, {})[route.name] = route
+            return route.name
         key = (target.id, link.mode)  # the same for every caller: one name, worked out once
         if key not in self._callees:
             self._callees[key] = self._default_operation(target, link.mode)
@@ -543,6 +541,10 @@ def derive_behaviour(arch: Architecture) -> Behaviour:
         elif comp.kind in (Kind.AUTH, Kind.CONFIG, Kind.REGISTRY, Kind.EXTERNAL):
             d.derive_control(comp)
     handlers = d.derive_consumers()  # after the request operations: they start the chains
+    for client in arch.of_kind(Kind.CLIENT):  # the requests a traffic source's routes send
+        for link in arch.links_from(client.id):
+            if (route := link_route(arch, link)) is not None:
+                d.routed.setdefault(link.target, {})[route.name] = route
     for target, routes in d.routed.items():  # what route labels call and the rules did not give
         offered = d.ops.get(target, [])
         names = {op.name for op in offered}

@@ -33,6 +33,7 @@ from archsim.model.behaviour import Entry, Operation, OpKind, OpRef, StepAction
 from archsim.model.checks import Reader
 from archsim.model.dot.ast import DotGraph
 from archsim.model.kinds import Kind, Relation
+from archsim.model.routes import link_route
 from archsim.model.schedule import scheduled_jobs
 from archsim.model.weights import shares
 
@@ -67,6 +68,8 @@ class Door:
     publishing_only: bool = False
     #: a webhook's door takes only the requests that write or act (deliveries are POSTs)
     writes_only: bool = False
+    #: a traffic source's link labelled with a route sends only that request (rule service.route)
+    operation: str | None = None
 
 
 def is_entry(op: Operation) -> bool:
@@ -108,25 +111,34 @@ def _door_ops(arch: Architecture, ops: Ops, component: str) -> list[tuple[Operat
     return offered
 
 
+def _route_op(arch: Architecture, ops: Ops, link: Link) -> str | None:
+    """The operation a traffic source's link labelled with a route sends (rule service.route)."""
+    route = link_route(arch, link)
+    named = route is not None and any(op.name == route.name for op in ops.get(link.target, ()))
+    return route.name if route is not None and named else None
+
+
 def _client_doors(arch: Architecture, ops: Ops) -> list[Door]:
     senders = []
     for client in arch.of_kind(Kind.CLIENT):
         links = [
             link
             for link in arch.links_from(client.id, *_REQUESTS)
-            if _door_ops(arch, ops, link.target)
+            if _door_ops(arch, ops, link.target) or _route_op(arch, ops, link)
         ]
         if links:
             senders.append((client, links))
-    share: dict[str, float] = {}
-    why: dict[str, list[str]] = {}
+    share: dict[tuple[str, str | None], float] = {}
+    why: dict[tuple[str, str | None], list[str]] = {}
     for client, links in senders:
         for link, part in zip(links, shares(links), strict=True):
-            share[link.target] = share.get(link.target, 0.0) + part / len(senders)
-            why.setdefault(link.target, []).append(f"{client.id} ({link.relation.label})")
+            key = (link.target, _route_op(arch, ops, link))
+            share[key] = share.get(key, 0.0) + part / len(senders)
+            how = link.label if key[1] else link.relation.label
+            why.setdefault(key, []).append(f"{client.id} ({how})")
     return [
-        Door(target, share[target], f"requests come from {_sources(why[target])}")
-        for target in share
+        Door(key[0], share[key], f"requests come from {_sources(why[key])}", operation=key[1])
+        for key in share
     ]
 
 
@@ -268,6 +280,8 @@ def _entries(arch: Architecture, ops: Ops, doors: list[Door], find: _Named) -> l
     entries: list[Entry] = []
     for door in doors:
         offered = _door_ops(arch, ops, door.component)
+        if door.operation is not None:
+            offered = [(op, 1.0) for op in ops[door.component] if op.name == door.operation]
         if door.publishing_only:
             offered = [(op, w) for op, w in offered if _publishes(op)] or offered
         if door.writes_only:
@@ -294,6 +308,7 @@ def derive_entries(arch: Architecture, ops: Ops) -> tuple[Entry, ...]:
     more = _side_doors(arch, ops, doors, reached)
     if more is not doors:
         entries = _entries(arch, ops, more, find)
+    entries = _merged(entries)
     # Two front doors may offer the same request (two gateways to one service): name the door.
     seen = Counter(entry.id for entry in entries)
     return tuple(
@@ -301,6 +316,19 @@ def derive_entries(arch: Architecture, ops: Ops) -> tuple[Entry, ...]:
             update={"id": f"{entry.id} via {entry.hops[0]}"})
         for entry in entries
     )  # fmt: skip
+
+
+def _merged(entries: list[Entry]) -> list[Entry]:
+    """One entry per request at a door: two doors at one component (the traffic source's and
+    a webhook's, at the same service) give the same request twice; its shares add up."""
+    by_request: dict[tuple[str, OpRef], Entry] = {}
+    for entry in entries:
+        key = (entry.id, entry.operation)
+        seen = by_request.get(key)
+        by_request[key] = entry if seen is None else seen.model_copy(
+            update={"weight": seen.weight + entry.weight,
+                    "reason": f"{seen.reason}; {entry.reason}"})  # fmt: skip
+    return list(by_request.values())
 
 
 def _follow(find: _Named, op: Operation) -> tuple[tuple[str, ...], OpRef]:

@@ -12,10 +12,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from archsim.model.architecture import Architecture, Link
 from archsim.model.behaviour import Operation, OpKind, Step, StepAction
+from archsim.model.kinds import Kind, Relation
 from archsim.model.naming import plural, singular, snake
 
-__all__ = ["Route", "call_route", "routed_operation"]
+__all__ = ["Route", "call_route", "link_route", "routed_operation"]
 
 # "GET /customers/{id}", "post /v1/charges", "DELETE /carts/:id": a method, then a path.
 _METHOD_PATH = re.compile(r"\s*(GET|POST|PUT|PATCH|DELETE)\s+(/\S*)\s*", re.IGNORECASE)
@@ -63,6 +65,16 @@ def call_route(label: str, stores: bool) -> Route | None:
         return Route(f"list_{name}", OpKind.LIST, method, literal, resource)
     kind = OpKind.WRITE if stores else OpKind.ACTION
     return Route(f"{_VERBS[method]}_{resource}", kind, method, literal, resource)
+
+
+def link_route(arch: Architecture, link: Link) -> Route | None:
+    """The route a ``calls``/``uses`` link to a service names by its label, or None (a
+    traffic source's ``shopper -> checkout [label="POST /payments"]`` sends that request)."""
+    if link.relation not in (Relation.CALLS, Relation.USES) or link.operation:
+        return None
+    if arch.component(link.target).kind is not Kind.SERVICE:
+        return None
+    return call_route(link.label, bool(arch.links_from(link.target, Relation.STORES_IN)))
 
 
 def routed_operation(component: str, route: Route, offered: list[Operation]) -> Operation:
