@@ -51,12 +51,7 @@ class Capture:
         ]
 
 
-def _says_cdc(arch: Architecture, link: Link, other: str) -> bool:
-    comp = arch.component(other)
-    return bool(name_has(comp.id, comp.label, CDC_WORDS) or name_has("", link.label, CDC_WORDS))
-
-
-def _events(arch: Architecture, database: str, publish: Link) -> tuple[str, ...]:
+def _events(database: str, publish: Link) -> tuple[str, ...]:
     if publish.events:
         return publish.events
     camel = "".join(p.capitalize() for p in database.replace("-", "_").split("_") if p)
@@ -64,24 +59,70 @@ def _events(arch: Architecture, database: str, publish: Link) -> tuple[str, ...]
 
 
 def captures(arch: Architecture) -> list[Capture]:
-    """Every database -> (connector ->) broker capture in ``arch``, in file order."""
-    kinds = {c.id: c.kind for c in arch.components}
-    out: list[Capture] = []
-    for link in arch.links:
-        db, other = link.source, link.target
+    """Every database -> (connector ->) broker capture in ``arch``, in file order of the links
+    they start from. Only a link with a database at one end starts one: the databases' links
+    are read from the architecture's link indexes, not found by a pass over every link (a
+    million at the largest files, three passes a load)."""
+    finder = _Finder(arch)
+    found: list[tuple[Link, list[Capture]]] = []
+    seen: set[int] = set()  # a link between two databases is in both one's and the other's
+    for comp in arch.components:
+        if comp.kind is not Kind.DATABASE:
+            continue
+        for link in arch.links_from(comp.id) + arch.links_to(comp.id):
+            if id(link) not in seen:
+                seen.add(id(link))
+                if made := finder.started_by(link):
+                    found.append((link, made))
+    if len(found) > 1:  # most files have none or one: no positions needed
+        place = {id(link): i for i, link in enumerate(arch.links)}
+        found.sort(key=lambda item: place[id(item[0])])
+    return [capture for _, made in found for capture in made]
+
+
+class _Finder:
+    """The captures a database's link starts; whether a name says CDC is read once per
+    component and per label (every writer's ``stores in`` asks about the writer)."""
+
+    def __init__(self, arch: Architecture) -> None:
+        self.arch = arch
+        self.kinds = {c.id: c.kind for c in arch.components}
+        self.named: dict[str, bool] = {}
+        self.labels: dict[str, bool] = {}
+
+    def says_cdc(self, link: Link, other: str) -> bool:
+        """True when ``other`` (a component at one end of ``link``) or the link's label names
+        a connector."""
+        named = self.named.get(other)
+        if named is None:
+            comp = self.arch.component(other)
+            named = self.named[other] = bool(name_has(comp.id, comp.label, CDC_WORDS))
+        if named:
+            return True
+        labelled = self.labels.get(link.label)
+        if labelled is None:
+            labelled = self.labels[link.label] = bool(name_has("", link.label, CDC_WORDS))
+        return labelled
+
+    def started_by(self, link: Link) -> list[Capture]:
+        """The captures ``link`` starts: none, one, or one per broker its connector publishes
+        to."""
+        kinds, db, other = self.kinds, link.source, link.target
         if kinds.get(db) is not Kind.DATABASE:
             # a connector drawn reading the database: "debezium -> postgres [label='reads WAL']"
             db, other = link.target, link.source
             if kinds.get(db) is not Kind.DATABASE or kinds.get(other) in _NOT_CONNECTORS:
-                continue
-            if not _says_cdc(arch, link, other):
-                continue
+                return []
+            if not self.says_cdc(link, other):
+                return []
         if kinds.get(other) is Kind.BROKER and db == link.source:
-            out.append(Capture(db, None, link, (link,), _events(arch, db, link)))
-        elif kinds.get(other) not in _NOT_CONNECTORS and _says_cdc(arch, link, other):
-            for pub in arch.links_from(other, Relation.PUBLISHES_TO):
-                out.append(Capture(db, other, pub, (link, pub), _events(arch, db, pub)))
-    return out
+            return [Capture(db, None, link, (link,), _events(db, link))]
+        if kinds.get(other) not in _NOT_CONNECTORS and self.says_cdc(link, other):
+            return [
+                Capture(db, other, pub, (link, pub), _events(db, pub))
+                for pub in self.arch.links_from(other, Relation.PUBLISHES_TO)
+            ]
+        return []
 
 
 def connectors(arch: Architecture) -> set[str]:
