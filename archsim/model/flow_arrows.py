@@ -218,7 +218,8 @@ def drop_observer_arrows(graph: DotGraph, reader: Reader) -> None:
         kept.append(edge)
     graph.edges[:] = kept
     linked = {e.source for e in kept} | {e.target for e in kept}
-    for node_id in [n for n in observers if n not in linked]:
+    # in file order: ``observers`` is a set, whose order changes with the string hash seed
+    for node_id in [n for n in graph.nodes if n in observers and n not in linked]:
         reader.report(
             Severity.INFO,
             f"{node_id} is left out of the model: it only watches or scales the system",
