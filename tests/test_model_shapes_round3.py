@@ -241,3 +241,62 @@ def test_the_same_request_at_one_door_from_two_sources_is_one_entry():
     ids = [e.id for e in arch.behaviour.entries]
     assert len(ids) == len(set(ids))
     assert sum(e.weight for e in arch.behaviour.entries) == pytest.approx(1.0)
+
+
+# -- tests/model_shapes/bff-gateway.dot: icons, a BFF per client, rate limits ----------------
+
+
+def test_a_node_drawn_as_an_icon_is_named_by_its_xlabel_or_its_image():
+    arch = _arch(
+        'digraph g { node [shape=none, label=""]; web [xlabel="Browser"]; '
+        'n1 [image="icons/kong-logo.png"]; n2 [xlabel="orders"]; '
+        'n3 [image="./img/postgres.svg"]; web -> n1; n1 -> n2 [label="routes to"]; '
+        "n2 -> n3; }"
+    )
+    assert arch.component("n1").kind is Kind.GATEWAY  # "kong": its icon's file name
+    assert arch.component("n3").kind is Kind.DATABASE  # "postgres"
+    assert arch.component("n2").label == "orders"
+    assert {op.resource for op in arch.behaviour.operations_of("n2")} == {"order"}
+
+
+def test_route_prefixes_on_a_gateway_keep_one_bff_per_client_apart():
+    arch = load(SHAPES / "bff-gateway.dot").architecture
+    routes = [(op.method, op.path) for op in arch.behaviour.operations_of("api_gateway")]
+    assert len(routes) == len(set(routes))  # before: a route-clash error between the two BFFs
+    paths = {path for _, path in routes}
+    assert "/web/api/catalogs/{id}" in paths and "/mobile/api/catalogs/{id}" in paths
+    # the partner API calls the routes its edges name
+    create = next(o for o in arch.behaviour.operations_of("partner_api"))
+    called = {(s.target, s.operation) for s in create.steps if s.action.value == "call"}
+    assert called == {("orders", "create_order"), ("catalog", "list_catalog_items")}
+    # a drawn accounts service beside Keycloak's accounts: Keycloak keeps user accounts
+    signup = [o.path for o in arch.behaviour.operations_of("keycloak") if o.rule == "auth.accounts"]
+    assert signup == ["/user_accounts", "/user_accounts/login"]
+
+
+def test_a_rate_on_a_label_is_read_like_a_protocol():
+    result = read_architecture(
+        'digraph g { web -> gw [label="HTTPS (1000 req/min)"]; '
+        'partner -> gw [label="mTLS, 100 req/s burst 20"]; gw [label="Kong gateway"]; '
+        'gw -> api [label="routes to"]; api -> db [label="stores in"]; }',
+        "shape.dot",
+    )
+    codes = [d.code for d in result.diagnostics]
+    assert "free-label" not in codes and codes.count("protocol-label") == 2
+
+
+# -- tests/model_shapes/eks-deployment.dot: nested deployment nodes, strict, a CronJob -------
+
+
+def test_a_front_end_calling_routes_forwards_those_routes_only():
+    result = load(SHAPES / "eks-deployment.dot")
+    arch = result.architecture
+    assert arch.component("storefront").kind is Kind.GATEWAY  # a storefront is a front end
+    share = {e.id: e.weight for e in arch.behaviour.entries}
+    assert share == pytest.approx(
+        {"POST /api/orders": 0.475, "GET /api/stock/{id}": 0.475, "POST /reports": 0.05}
+    )
+    assert "cron" in next(e.reason for e in arch.behaviour.entries if e.id == "POST /reports")
+    # strict digraph: the pair drawn twice is one edge, as Graphviz draws it; no warning
+    assert "duplicate-link" not in {d.code for d in result.diagnostics}
+    assert arch.component("orders").group == "cluster_ns_shop"  # four clusters deep

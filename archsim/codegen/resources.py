@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from archsim.model import Architecture, Component, OpKind, Relation
-from archsim.model.accounts import ACCOUNT, account_store
+from archsim.model.accounts import ACCOUNT, account_store, accounts_resource
 from archsim.model.dataflow import Dataflow, derive_dataflow
 from archsim.model.naming import plural, snake
 from archsim.model.served import served_resource
@@ -45,10 +45,14 @@ def resource_for(arch: Architecture, comp: Component, flow: Dataflow | None = No
     """The resource a service serves, derived from its operations (the model's behaviour);
     its ``refs`` are the ids its create operation needs (``archsim.model.dataflow``). An auth
     service keeping accounts serves ``account`` (with a login), in the store its derived
-    sign-up writes."""
+    sign-up writes: its table, inside the auth service; its paths are the model's (rule
+    auth.accounts: ``/user_accounts`` beside a drawn accounts service)."""
     store = account_store(arch, comp.id)
     if store is not None:
-        return Resource(name=ACCOUNT, many=plural(ACCOUNT), camel=_camel(ACCOUNT), login=True,
+        # named as the model names it (user_account beside a drawn accounts service: the load
+        # harness keys resources by name); its table stays the auth template's ``accounts``
+        name = accounts_resource(arch)
+        return Resource(name=name, many=plural(ACCOUNT), camel=_camel(name), login=True,
                         stores=(store,))  # fmt: skip
     name = snake(served_resource(arch, comp))
     ops = arch.behaviour.operations_of(comp.id)

@@ -32,6 +32,7 @@ from archsim.model.architecture import Architecture, Component, Link
 from archsim.model.behaviour import StepAction
 from archsim.model.kinds import Kind, Relation
 from archsim.model.naming import snake
+from archsim.model.served import served_resource
 from archsim.model.weights import is_weighted
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "account_links",
     "account_share",
     "account_store",
+    "accounts_resource",
     "has_service_login",
     "implied_stores",
     "keeps_accounts",
@@ -53,6 +55,22 @@ __all__ = [
 ACCOUNT = "account"
 SIGN_UP = "create_account"
 LOGIN = "login"
+#: The accounts' resource when a drawn service already serves ``account`` (an "accounts"
+#: service beside Keycloak): the identity provider keeps the users' accounts.
+USER_ACCOUNT = "user_account"
+
+
+def accounts_resource(arch: Architecture) -> str:
+    """The resource of the accounts an auth service keeps (rule auth.accounts): ``account``,
+    or ``user_account`` when a drawn service serves ``account`` (both would be ``/accounts``)."""
+    for comp in arch.of_kind(Kind.SERVICE):
+        # only a name that says "account" can serve it: skip the rest without deriving it
+        named = "account" in f"{comp.id} {comp.label} {comp.resource or ''}".lower()
+        if named and served_resource(arch, comp) == ACCOUNT:
+            return USER_ACCOUNT
+    return ACCOUNT
+
+
 #: A gateway's share of traffic that goes to the accounts it routes without a drawn link: a
 #: sign-up or login starts a session of many requests (``weight`` on the link overrides it).
 ACCOUNTS_SHARE = 0.05

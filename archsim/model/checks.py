@@ -279,7 +279,7 @@ def check_links(
         if first is None:
             if isinstance(link, Link):  # always: a RepeatedLink repeats a link seen before
                 seen[key] = link
-        elif not new_events:
+        elif not new_events and not graph.strict:  # strict: one edge a pair, as Graphviz draws
             ref = first.source_ref
             at = f" (first at {ref.line}:{ref.col})" if ref is not None else ""
             reader.warn(

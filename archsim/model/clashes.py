@@ -10,11 +10,11 @@ naming both. Likewise two services behind one gateway that serve one resource (`
 from __future__ import annotations
 
 from archsim.errors import Location
-from archsim.model.accounts import ACCOUNT
+from archsim.model.accounts import accounts_resource
 from archsim.model.architecture import Architecture, Component
 from archsim.model.checks import Reader
 from archsim.model.kinds import Kind
-from archsim.model.naming import snake
+from archsim.model.naming import plural, snake
 from archsim.model.served import served_resource
 
 __all__ = ["check_account_clashes", "check_name_clashes", "check_route_clashes"]
@@ -86,15 +86,16 @@ def check_account_clashes(arch: Architecture, reader: Reader) -> None:
     keepers = [c.id for c in arch.of_kind(Kind.AUTH) if _rule(arch, c.id)]
     if not keepers:
         return
+    kept = accounts_resource(arch)  # user_account when a drawn service serves account
     for comp in arch.of_kind(Kind.SERVICE):
-        if served_resource(arch, comp) != ACCOUNT:
+        if served_resource(arch, comp) != kept:
             continue
         reader.error(
-            f"'{comp.id}' serves the resource '{ACCOUNT}' (/accounts), as do the accounts "
+            f"'{comp.id}' serves the resource '{kept}' (/{plural(kept)}), as do the accounts "
             f"'{keepers[0]}' keeps because tokens are checked and no service logs in: "
             "one path and one resource for two components",
             _where(comp, reader),
-            hint=f'name another resource for it: "{comp.id}" [resource="bank_{ACCOUNT}"], '
+            hint=f'name another resource for it: "{comp.id}" [resource="bank_{kept}"], '
             f"or draw the service that logs users in (one that stores data and uses "
             f"{keepers[0]})",
             code="route-clash",

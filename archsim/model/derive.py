@@ -12,11 +12,11 @@ from typing import Any
 
 from archsim.model import attributes as A
 from archsim.model.accounts import (
-    ACCOUNT,
     LOGIN,
     SIGN_UP,
     account_links,
     account_share,
+    accounts_resource,
     keeps_accounts,
     private_stores,
 )
@@ -38,7 +38,7 @@ from archsim.model.events import Handler, Publication, event_flows, plan_handler
 from archsim.model.kinds import Interaction, Kind, Relation
 from archsim.model.naming import plural, snake
 from archsim.model.records import build
-from archsim.model.routes import Route, link_route, routed_operation
+from archsim.model.routes import Route, link_route, prefixed, route_prefix, routed_operation
 from archsim.model.saga import compensate
 from archsim.model.served import served_resource
 from archsim.model.weights import shares
@@ -425,11 +425,12 @@ class _Deriver:
             private = Link(source=comp.id, target=private_stores(self.arch)[comp.id],
                            relation=Relation.STORES_IN, label="")  # fmt: skip
             writes, reads = [self._query(private, "write")], [self._query(private, "read")]
-        common = {"resource": ACCOUNT, "public": True, "rule": "auth.accounts"}
+        res = accounts_resource(self.arch)  # user_account beside a drawn accounts service
+        common = {"resource": res, "public": True, "rule": "auth.accounts"}
         self._op(comp, SIGN_UP, OpKind.WRITE, writes,
-                 method="POST", path="/accounts", **common)  # fmt: skip
+                 method="POST", path=f"/{plural(res)}", **common)  # fmt: skip
         self._op(comp, LOGIN, OpKind.LOGIN, reads,
-                 method="POST", path="/accounts/login", **common)  # fmt: skip
+                 method="POST", path=f"/{plural(res)}/login", **common)  # fmt: skip
 
     def _targets(self, comp: Component) -> list[tuple[Link, list[Operation], float]]:
         """The links a proxy forwards over that reach request operations, with their shares;
@@ -450,12 +451,17 @@ class _Deriver:
         return [(link, ops, part) for (link, ops), part in zip(live, parts, strict=True)]
 
     def _live(self, links: list[Link]) -> list[tuple[Link, list[Operation]]]:
-        """The links whose targets offer request operations, with those operations."""
-        return [
-            (link, ops)
-            for link in links
-            if (ops := [op for op in self.ops.get(link.target, []) if is_entry(op)])
-        ]
+        """The links whose targets offer request operations, with those operations; a link
+        labelled with a route reaches that route's operation only (rule service.route)."""
+        live = []
+        for link in links:
+            ops = [op for op in self.ops.get(link.target, []) if is_entry(op)]
+            route = link_route(self.arch, link) if ops else None
+            if route is not None:
+                ops = [op for op in ops if op.name == route.name] or ops
+            if ops:
+                live.append((link, ops))
+        return live
 
     def derive_gateway(self, comp: Component) -> None:
         """Rule gateway.route: ``/api<path>`` per entry operation of each service it routes to
@@ -465,17 +471,21 @@ class _Deriver:
         # Two routed services may both offer e.g. get_item; only then prefix the target's id.
         seen = Counter(op.name for _, ops, _ in routes for op in ops)
         for link, ops, part in routes:
-            op_total = sum(op.weight for op in ops) or 1.0
+            op_total = sum(op.weight for op in ops)
             for op in ops:
+                # a route's operation has weight 0 in its service's mix: the route's own share
+                weight = part * op.weight / op_total if op_total else part / len(ops)
                 # an identifier: the generated handler is a function of this name
                 name = op.name if seen[op.name] == 1 else f"{snake(link.target)}__{op.name}"
                 path = op.path if op.kind is OpKind.PROXY else f"/api{op.path}"
+                if op.kind is OpKind.PROXY:  # "/web/*" to a BFF: its routes under /web
+                    path = prefixed(route_prefix(link.label), path or "/", op.path)
                 public = self._public(op)
                 check = () if public else guard
                 self._add(Operation(
                     component=comp.id, name=name, kind=OpKind.PROXY, method=op.method,
                     path=path, resource=op.resource, public=public,
-                    weight=part * op.weight / op_total,
+                    weight=weight,
                     steps=(self._compute(comp, name), *check, self._call(link, op.name)),
                     rule="gateway.route"))  # fmt: skip
 
@@ -541,8 +551,8 @@ def derive_behaviour(arch: Architecture) -> Behaviour:
         elif comp.kind in (Kind.AUTH, Kind.CONFIG, Kind.REGISTRY, Kind.EXTERNAL):
             d.derive_control(comp)
     handlers = d.derive_consumers()  # after the request operations: they start the chains
-    for client in arch.of_kind(Kind.CLIENT):  # the requests a traffic source's routes send
-        for link in arch.links_from(client.id):
+    for sender in arch.of_kind(Kind.CLIENT, Kind.GATEWAY):  # what a source or front end sends
+        for link in arch.links_from(sender.id):
             if (route := link_route(arch, link)) is not None:
                 d.routed.setdefault(link.target, {})[route.name] = route
     for target, routes in d.routed.items():  # what route labels call and the rules did not give

@@ -311,6 +311,14 @@ _PROTOCOL_PREFIX = re.compile(r"([^:]+):\s*\S.*")
 _CALL_PROTOCOLS = frozenset({"grpc", "rpc", "rest", "http", "https", "soap", "thrift", "graphql"})
 _PROTOCOL_CALL = re.compile(r"(\S+)\s+[A-Z][A-Za-z0-9_]*")
 
+# "1000 req/min", "100 req/s burst 20", "(5k rps)", "rate limit 50/s", "throttled 10 rps"
+_RATE = re.compile(
+    r"\(?\s*(?:(?:rate[\s\-]?limit(?:ed|ing)?|throttl(?:e|ed|ing)|quota|max)\s*:?\s*)?"
+    r"\d[\d,._]*\s*k?\s*(?:(?:req(?:uests?)?|calls?|msgs?|messages?)\s*/\s*"
+    r"(?:s|sec|second|min|minute|h|hr|hour)|rps|qps|/\s*(?:s|sec|min|h))"
+    r"(?:\s*,?\s*burst\s*:?\s*\d+)?\s*\)?",
+    re.IGNORECASE,
+)
 _SEPARATORS = re.compile(r"[\s_\-]+")
 _CAMEL_CASE = re.compile(r"[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*)+")
 
@@ -353,7 +361,10 @@ def names_protocol(label: str) -> bool:
     """True for a label that names a protocol or style (``REST``, ``gRPC``, ``HTTPS``) rather
     than a relation: also a route (``GET /orders``), several protocols (``HTTPS, mTLS``) and a
     protocol with the call's name (``gRPC: ReserveStock``, ``gRPC Predict``)."""
-    text = label.strip()
+    # a rate or rate limit says how much, as a protocol says how: "HTTPS (1000 req/min)"
+    text = _RATE.sub(" ", label).strip(" ,;()")
+    if not text and label.strip():
+        return True
     if _normal(text) in _PROTOCOLS or _ROUTE.fullmatch(text):
         return True
     prefix = _PROTOCOL_PREFIX.fullmatch(text)
@@ -487,7 +498,7 @@ OBSERVER_WORDS = (
 FRONTEND_WORDS = (
     "frontend", "front end", "webui", "web ui", "ui", "bff", "nginx", "ingress", "web server",
     "webserver", "web app", "webapp", "portal", "edge router", "cdn", "cloudfront", "akamai",
-    "fastly", "front door",
+    "fastly", "front door", "storefront",
 )  # fmt: skip
 #: Apps on the user's device: a traffic source when nothing links to them (eShop's WebSPA),
 #: else a front end that forwards to what it calls (C4's "Single-Page App" a person uses).

@@ -62,7 +62,12 @@ from archsim.model.kinds import (
 from archsim.model.naming import a_kind
 from archsim.model.records import build, replacer
 from archsim.model.references import check_references
-from archsim.model.resolve import read_data_reads, relation_for_label, resolve_kinds
+from archsim.model.resolve import (
+    read_data_reads,
+    relation_for_label,
+    resolve_kinds,
+    shown_label,
+)
 from archsim.model.unused import check_unused_links
 from archsim.model.weights import check_weights
 
@@ -79,7 +84,7 @@ class LoadResult:
 
 def _label(attrs: dict[str, Attr], default: str) -> str:
     """The label as written: an HTML label keeps its outer ``<…>`` so readers can tell."""
-    attr = attrs.get("label")
+    attr = shown_label(attrs)  # an icon's xlabel or image name when its label is empty
     if attr is None:
         return default
     return f"<{attr.value}>" if attr.is_html else attr.value

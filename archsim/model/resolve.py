@@ -16,13 +16,16 @@ The order of evidence, strongest first (docs/behaviour.md, "Kinds"):
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from pathlib import PurePosixPath
 
 from archsim.errors import Severity
 from archsim.model import attributes as A
 from archsim.model.checks import Reader
-from archsim.model.dot.ast import DotGraph, DotNode
+from archsim.model.dot.ast import Attr, DotGraph, DotNode
 from archsim.model.kinds import (
     CLIENT_WORDS,
     DEVICE_APP_WORDS,
@@ -110,11 +113,35 @@ def relation_for(source: Kind, target: Kind) -> Relation:
     return relation_for_target(target)
 
 
+def shown_label(attrs: Mapping[str, Attr]) -> Attr | None:
+    """The attribute a node is shown by: its ``label``; an empty label (a node drawn as an
+    icon) gives way to its ``xlabel``, else its ``image``'s file name (``icons/postgres.png``
+    reads ``postgres``), else None (the id names it)."""
+    label = attrs.get("label")
+    if label is not None and (label.value.strip() or label.is_html):
+        return label
+    xlabel = attrs.get("xlabel")
+    if xlabel is not None and xlabel.value.strip():
+        return xlabel
+    image = attrs.get("image") or attrs.get("icon")
+    if image is not None:
+        stem = PurePosixPath(image.value.replace("\\", "/")).stem
+        words = _ICON_NOISE.sub(" ", stem).strip()
+        if words:
+            return dataclasses.replace(image, value=words)
+    return label
+
+
+# an icon's file name: "redis-logo", "aws_rds_icon@2x" say redis and aws rds
+_ICON_NOISE = re.compile(r"(?:[-_ .]+|@\dx\b|\b(?:logo|icon)\b)+", re.IGNORECASE)
+
+
 def node_names(graph: DotGraph, node_id: str) -> tuple[str | None, str | None]:
     """The words a node is called by (its label, and its ``type`` when that is not a layer:
     ``type="broker"``), and its shape."""
     attrs = graph.nodes[node_id].attrs
-    label = attrs["label"].value if "label" in attrs else None
+    shown = shown_label(attrs)
+    label = shown.value if shown is not None else None
     kind_type = attrs["type"].value if "type" in attrs else None
     if kind_type is not None and kind_type.strip().lower() not in _LAYERS:
         label = f"{label or ''} {kind_type}"

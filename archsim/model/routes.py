@@ -17,7 +17,7 @@ from archsim.model.behaviour import Operation, OpKind, Step, StepAction
 from archsim.model.kinds import Kind, Relation
 from archsim.model.naming import plural, singular, snake
 
-__all__ = ["Route", "call_route", "link_route", "routed_operation"]
+__all__ = ["Route", "call_route", "link_route", "prefixed", "route_prefix", "routed_operation"]
 
 # "GET /customers/{id}", "post /v1/charges", "DELETE /carts/:id": a method, then a path.
 _METHOD_PATH = re.compile(r"\s*(GET|POST|PUT|PATCH|DELETE)\s+(/\S*)\s*", re.IGNORECASE)
@@ -67,10 +67,13 @@ def call_route(label: str, stores: bool) -> Route | None:
     return Route(f"{_VERBS[method]}_{resource}", kind, method, literal, resource)
 
 
+_ROUTED = frozenset({Relation.CALLS, Relation.USES, Relation.ROUTES_TO})
+
+
 def link_route(arch: Architecture, link: Link) -> Route | None:
     """The route a ``calls``/``uses`` link to a service names by its label, or None (a
     traffic source's ``shopper -> checkout [label="POST /payments"]`` sends that request)."""
-    if link.relation not in (Relation.CALLS, Relation.USES) or link.operation:
+    if link.relation not in _ROUTED or link.operation:
         return None
     if arch.component(link.target).kind is not Kind.SERVICE:
         return None
@@ -90,3 +93,22 @@ def routed_operation(component: str, route: Route, offered: list[Operation]) -> 
         path=route.path, resource=route.resource, weight=0.0, steps=steps,
         rule="service.route",
     )  # fmt: skip
+
+
+# "/web/*", "/mobile/**", "/partner": a gateway route's path prefix (not "/*": everything)
+_PREFIX = re.compile(r"\s*((?:/[A-Za-z0-9_.~\-]+)+)/?\**\s*")
+
+
+def route_prefix(label: str) -> str | None:
+    """The path prefix a gateway's route label gives (``/web/*`` → ``/web``), or None."""
+    found = _PREFIX.fullmatch(label)
+    return found.group(1) if found else None
+
+
+def prefixed(prefix: str | None, path: str, own: str | None) -> str:
+    """``path``, a route of a gateway behind this one, under the route ``prefix`` the link to
+    it gives (``/web/*`` to a BFF: ``/web/api/catalogs/{id}``), so two BFFs' routes never
+    clash; kept when the inner route (``own``) already starts with it."""
+    if prefix is None or own is None or own == prefix or own.startswith(prefix + "/"):
+        return path
+    return prefix + path
