@@ -300,3 +300,25 @@ def test_a_front_end_calling_routes_forwards_those_routes_only():
     # strict digraph: the pair drawn twice is one edge, as Graphviz draws it; no warning
     assert "duplicate-link" not in {d.code for d in result.diagnostics}
     assert arch.component("orders").group == "cluster_ns_shop"  # four clusters deep
+
+
+def test_a_gateways_rate_limit_cache_takes_a_counter_write_per_request():
+    result = read_architecture(
+        'digraph g { web -> kong; kong [label="Kong gateway"]; '
+        'kong -> api [label="routes to"]; api -> db [label="stores in"]; '
+        'kong -> redis [label="rate limiting"]; }',
+        "shape.dot",
+    )
+    codes = {d.code for d in result.diagnostics}
+    assert "unused-link" not in codes and "free-label" not in codes  # before: both
+    for op in result.architecture.behaviour.operations_of("kong"):
+        actions = [(s.action.value, s.target) for s in op.steps]
+        assert ("cache_set", "redis") in actions
+        assert actions[-1][0] == "call"  # counted, then forwarded
+    # a cache a gateway uses for anything else is still said to be unused
+    other = read_architecture(
+        'digraph g { web -> kong; kong [label="Kong gateway"]; '
+        'kong -> api [label="routes to"]; api -> db [label="stores in"]; kong -> redis; }',
+        "shape.dot",
+    )
+    assert "unused-link" in {d.code for d in other.diagnostics}

@@ -37,6 +37,7 @@ from archsim.model.entries import ENTRY_KINDS, derive_entries, forwards, is_entr
 from archsim.model.events import Handler, Publication, event_flows, plan_handlers, publications
 from archsim.model.kinds import Interaction, Kind, Relation
 from archsim.model.naming import plural, snake
+from archsim.model.rate_limits import RATE_WINDOW_S, rate_limiters
 from archsim.model.records import build
 from archsim.model.routes import Route, link_route, prefixed, route_prefix, routed_operation
 from archsim.model.saga import compensate
@@ -467,6 +468,13 @@ class _Deriver:
         """Rule gateway.route: ``/api<path>`` per entry operation of each service it routes to
         (or, a front end, calls); a gateway's own routes keep their path."""
         guard = self._validation(comp)
+        # rule gateway.rate_limit: a counter written per request, before the forward
+        limits = [
+            Step(action=StepAction.CACHE_SET, target=link.target, relation=link.relation,
+                 key=f"ratelimit:{snake(comp.id)}", ttl=RATE_WINDOW_S,
+                 latency=self._latency(link, self.arch.component(link.target)))
+            for link in rate_limiters(self.arch, comp)
+        ]  # fmt: skip
         routes = self._targets(comp)
         # Two routed services may both offer e.g. get_item; only then prefix the target's id.
         seen = Counter(op.name for _, ops, _ in routes for op in ops)
@@ -486,7 +494,8 @@ class _Deriver:
                     component=comp.id, name=name, kind=OpKind.PROXY, method=op.method,
                     path=path, resource=op.resource, public=public,
                     weight=weight,
-                    steps=(self._compute(comp, name), *check, self._call(link, op.name)),
+                    steps=(self._compute(comp, name), *check, *limits,
+                           self._call(link, op.name)),
                     rule="gateway.route"))  # fmt: skip
 
     def _public(self, op: Operation) -> bool:

@@ -292,6 +292,8 @@ _PROTOCOLS = _TRANSPORTS | frozenset({
     "pushes", "fan out", "fanout", "stream", "streams",
     # a task queue's work items (Celery, Sidekiq): "redis -> worker [label=tasks]" takes them all
     "task", "tasks", "job", "jobs",
+    # what a gateway keeps in its cache (archsim.model.rate_limits): how, not which relation
+    "rate limit", "rate limits", "rate limiting", "rate limiter", "ratelimit", "throttling",
     # change data capture between a database and its connector (archsim.model.cdc)
     "cdc", "wal", "binlog", "oplog", "change stream", "change streams", "changefeed",
     "change feed", "change data capture", "debezium",
