@@ -65,6 +65,11 @@ def main() -> int:
     parser.add_argument(
         "--fit-wait", action="store_true", help="also fit host_wait (the wait for a core)"
     )
+    parser.add_argument(
+        "--no-curves",
+        action="store_true",
+        help="leave out each process's CPU per request as a curve of the rate (cpu_power)",
+    )
     parser.add_argument("--tolerance", type=float, default=0.15, help="target, relative")
     # a shorter run nearer the knee, only for the shared host's CPU per request (calibrate
     # --measured low --measured high): CPU per request falls with load on this machine
@@ -211,7 +216,7 @@ def _report(arch, args, runs: tuple[dict, dict], checks: list[dict], steps: dict
     the knee; print; exit code."""
     first, high = runs
     tol = args.tolerance
-    fit = calibrate(arch, first, more=[high], fit_wait=args.fit_wait)
+    fit = calibrate(arch, first, more=[high], fit_wait=args.fit_wait, fit_curves=not args.no_curves)
     print(profile_yaml(fit, f"the {_rate(first):g} req/s run (host: also {_rate(high):g})"))
     Console(width=110).print(fit)
     calibrated = apply_overrides(arch, fit.overrides())

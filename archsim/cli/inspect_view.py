@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from archsim.model import Architecture, Kind, OpKind, Step
+from archsim.model import Architecture, Component, Kind, OpKind, Step
 from archsim.model.derive import REDELIVER_S, TOKEN_CACHE_S, TOKEN_TTL_S
 from archsim.model.quantities import format_duration
 
@@ -41,7 +41,7 @@ def _components(arch: Architecture) -> Table:
         table.add_row(
             escape(comp.id) + group,
             f"{comp.kind.value}\n[dim]{escape(comp.kind_reason)}[/]",
-            shown("service_time", comp.service_time),
+            shown("service_time", comp.service_time) + _curve(comp),
             f"{shown('workers', comp.workers)}×{shown('replicas', comp.replicas)}",
         )
     table.caption = (
@@ -49,6 +49,13 @@ def _components(arch: Architecture) -> Table:
         + _host(arch)
     )
     return table
+
+
+def _curve(comp: Component) -> str:
+    """How its times change with the rate (``cpu_power``), as a second line ('' if not)."""
+    if comp.cpu_at is None or comp.cpu_power == 1.0:
+        return ""
+    return f"\nat {comp.cpu_at:g} req/s; busy ∝ rate^{comp.cpu_power:g}"
 
 
 def _host(arch: Architecture) -> str:

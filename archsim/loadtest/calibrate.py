@@ -25,10 +25,13 @@ Method (docs/calibrate.md):
    line through its idle CPU and the run itself) and written as ``host_cores``, ``host_cpu``,
    ``host_background`` and (power below 1) ``host_cpu_power`` and ``host_cpu_at``: a
    throughput bound, where the busy cores reach ``C``, for the simulator and the solver.
-7. **On-path share** of the CPU spent outside the handlers' timers (a proxy's framing,
+7. **Each process's CPU per request as a curve** (``archsim.loadtest.curve_fit``): with runs
+   at two rates or more, each fitted component's busy cores as ``A · X ** power`` too, written
+   as ``cpu_power`` and ``cpu_at`` (the calibration level, where its times were fitted).
+8. **On-path share** of the CPU spent outside the handlers' timers (a proxy's framing,
    metrics, logging; part of it follows the response): one share for all components, chosen by
    simulating the calibration level and matching every entry's mean alike.
-8. **Network latency** (one global value) by least squares over the entries' relative errors
+9. **Network latency** (one global value) by least squares over the entries' relative errors
    in mean latency, from two quick simulations (latency is linear in it below saturation);
    fitted before and again after the spread.
 
@@ -46,6 +49,7 @@ from typing import Any
 from archsim.errors import ScenarioError
 from archsim.loadtest import tuning
 from archsim.loadtest.calibration import Calibration, HostFit, fitted_time
+from archsim.loadtest.curve_fit import fit_curves as fit_curves_of
 from archsim.loadtest.fit import (
     MIN_REQUESTS,
     OpFit,
@@ -122,10 +126,12 @@ def calibrate(
     per_operation: bool = True,
     more: Sequence[Mapping[str, Any]] = (),
     fit_wait: bool = False,
+    fit_curves: bool = True,
 ) -> Calibration:
     """Fit service times (per operation where identified, with their spread), hit ratios,
     database times, network latency and the shared host to ``measured``; runs in ``more``, at
-    other rates, only sharpen the host's CPU per request (docs/calibrate.md)."""
+    other rates, give the host's CPU per request and each process's as curves of the rate
+    (``fit_curves``; docs/calibrate.md)."""
     runner = run or (lambda a, w, c: simulate(a, w, c, jobs=1, analytic=False))
     fit = Calibration(architecture=arch.name)
     first = MeasuredRun.from_dict(measured)  # the JSON edge: typed records from here on
@@ -150,6 +156,8 @@ def calibrate(
     _fit_call_probabilities(arch, comps, fit)
     others = [MeasuredRun.from_dict(m) for m in more]
     _fit_host(fit, [first, *others], per_front)
+    if others and fit_curves:  # each process's CPU per request falls with the rate too
+        fit_curves_of(fit, [first, *others], demand, lambda m: service_demands(arch, m)[1])
     tuning.write_times(fit, times, ops, 1.0)
     # the spread changes the queueing, and so the means the network latency is fitted to:
     # network latency first, then the spread with it, then the network latency again

@@ -60,6 +60,8 @@ class ComponentFit:
     workers: int | None = None
     service_time: Distribution | None = None
     operation_time: dict[str, Distribution] = field(default_factory=dict)
+    cpu_power: float | None = None
+    cpu_at: float | None = None
 
     def attrs(self) -> dict[str, str]:
         """The attributes in the profile language, in the order calibration fits them."""
@@ -72,6 +74,9 @@ class ComponentFit:
             out["operation_time"] = "; ".join(
                 f"{name}={distribution_text(d)}" for name, d in sorted(self.operation_time.items())
             )
+        if self.cpu_power is not None and self.cpu_at is not None:
+            out["cpu_power"] = f"{self.cpu_power:.4f}"
+            out["cpu_at"] = f"{self.cpu_at:g}"
         return out
 
 

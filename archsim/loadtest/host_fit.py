@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from archsim.loadtest.measured import MeasuredRun
 from archsim.model import Host
 
-__all__ = ["POWER_RANGE", "HostCurve", "host_fit", "host_point"]
+__all__ = ["POWER_RANGE", "HostCurve", "host_fit", "host_point", "log_slope"]
 
 _MIN_S = 20e-6  # below the resolution of CPU accounting over a minute-long run
 #: CPU per request that falls faster than this is not what a stack's wake-ups explain (noise in
@@ -99,15 +99,21 @@ def host_fit(runs: Sequence[MeasuredRun]) -> HostCurve:
     )
 
 
-def _power_law(points: Sequence[tuple[float, float]]) -> tuple[float, float, float, float]:
-    """(reference rate, CPU per request there (s), power, the slope before clamping) of
-    ``y = A · x ** power`` by least squares in log-log; the reference is the highest rate,
-    nearest the knee it predicts."""
+def log_slope(points: Sequence[tuple[float, float]]) -> tuple[float, float, float]:
+    """(slope, mean log x, mean log y) of the least-squares line through ``(log x, log y)``
+    of positive points at two or more distinct ``x``."""
     logs = [(math.log(x), math.log(y)) for x, y in points]
     mx = sum(u for u, _ in logs) / len(logs)
     my = sum(v for _, v in logs) / len(logs)
     sxx = sum((u - mx) ** 2 for u, _ in logs)
-    slope = sum((u - mx) * (v - my) for u, v in logs) / sxx
+    return sum((u - mx) * (v - my) for u, v in logs) / sxx, mx, my
+
+
+def _power_law(points: Sequence[tuple[float, float]]) -> tuple[float, float, float, float]:
+    """(reference rate, CPU per request there (s), power, the slope before clamping) of
+    ``y = A · x ** power`` by least squares in log-log; the reference is the highest rate,
+    nearest the knee it predicts."""
+    slope, mx, my = log_slope(points)
     power = min(max(slope, POWER_RANGE[0]), POWER_RANGE[1])
     rate, busy = max(points)
     if power == slope:

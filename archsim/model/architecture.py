@@ -64,6 +64,12 @@ class Component(BaseModel):
     operation_time: dict[str, Distribution] | None = Field(
         None, description="service time of named operations; the others use service_time"
     )
+    cpu_power: float = Field(
+        1.0, gt=0, description="busy time grows as the entry rate to this power (1: in step)"
+    )
+    cpu_at: float | None = Field(
+        None, gt=0, description="with cpu_power: the entry rate (req/s) its times hold at"
+    )
     resource: str | None = None
     explicit: tuple[str, ...] = Field((), description="attributes the file set")
     attrs: dict[str, str] = Field(default_factory=dict, description="all attributes as written")
@@ -74,6 +80,13 @@ class Component(BaseModel):
     def title(self) -> str:
         """The label as one line of plain text (an HTML label without its tags)."""
         return plain_label(self.label)
+
+    def time_factor(self, rate: float) -> float:
+        """What its service and operation times are multiplied by at ``rate`` entry
+        requests/s: ``(rate / cpu_at) ** (cpu_power − 1)``, 1 without a curve."""
+        if self.cpu_power == 1.0 or self.cpu_at is None or rate <= 0:
+            return 1.0
+        return (rate / self.cpu_at) ** (self.cpu_power - 1.0)
 
     @property
     def is_application(self) -> bool:

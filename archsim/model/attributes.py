@@ -158,6 +158,17 @@ def _weight(text: str) -> float:
 
 _POSITIVE_DURATION = lambda t: parse_duration(t, allow_zero=False)  # noqa: E731
 
+MIN_CPU_POWER, MAX_CPU_POWER = 0.1, 2.0
+MAX_RATE = 1e9  # requests/s
+
+
+def _cpu_power(text: str) -> float:
+    value = parse_positive_number(text, maximum=MAX_CPU_POWER)
+    if value < MIN_CPU_POWER:
+        raise ValueError(f"{text} is below the minimum of {MIN_CPU_POWER:g}")
+    return value
+
+
 NODE_ATTRIBUTES: dict[str, AttributeSpec] = {
     s.name: s
     for s in (
@@ -197,6 +208,19 @@ NODE_ATTRIBUTES: dict[str, AttributeSpec] = {
         ),
         _spec(
             "mix", parse_mix, "request mix over its operations", "get_product:6,create_product:1"
+        ),
+        _spec(
+            "cpu_power",
+            _cpu_power,
+            "with cpu_at: its busy time grows as the entry rate to this power (below 1: "
+            "service and operation times fall as the rate rises; archsim calibrate fits it)",
+            "0.7",
+        ),
+        _spec(
+            "cpu_at",
+            lambda t: parse_positive_number(t, maximum=MAX_RATE),
+            "with cpu_power: the entry rate (requests/s) its service_time was measured at",
+            "80",
         ),
         _spec("resource", _name, "resource name its operations are named after", "item"),
     )
@@ -242,17 +266,6 @@ def _cores(text: str) -> float:
         raise ValueError(f"'{text}' is not a number of cores") from None
     if not 0 <= value <= MAX_HOST_CORES:
         raise ValueError(f"{text} must be a number of cores, 0 or more (at most {MAX_HOST_CORES})")
-    return value
-
-
-MIN_CPU_POWER, MAX_CPU_POWER = 0.1, 2.0
-MAX_RATE = 1e9  # requests/s
-
-
-def _cpu_power(text: str) -> float:
-    value = parse_positive_number(text, maximum=MAX_CPU_POWER)
-    if value < MIN_CPU_POWER:
-        raise ValueError(f"{text} is below the minimum of {MIN_CPU_POWER:g}")
     return value
 
 

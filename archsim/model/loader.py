@@ -60,6 +60,7 @@ from archsim.model.kinds import (
     target_kind_of,
 )
 from archsim.model.naming import a_kind
+from archsim.model.rate_curve import check_curve
 from archsim.model.records import build, replacer
 from archsim.model.references import check_references
 from archsim.model.resolve import (
@@ -211,6 +212,7 @@ def _component(
     node: DotNode, kind: tuple[Kind, str], group: str | None, reader: Reader
 ) -> Component | None:
     values = reader.typed(node.attrs, A.NODE_ATTRIBUTES, f"'{node.id}'")
+    check_curve(node, values, reader)
     defaults = A.KIND_DEFAULTS[kind[0]]
     layer = None
     if "type" in node.attrs:
@@ -249,6 +251,8 @@ def _component(
             cost=values.get("cost", defaults.cost),
             mix=values.get("mix"),
             operation_time=values.get("operation_time"),
+            cpu_power=values.get("cpu_power", 1.0),
+            cpu_at=values.get("cpu_at"),
             resource=values.get("resource"),
             explicit=explicit,
             attrs=_raw(node.attrs),

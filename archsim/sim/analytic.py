@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from archsim.model import Architecture, Entry, Operation
 from archsim.model.cycles import import_numpy
+from archsim.model.rate_curve import at_rate, has_curves
 from archsim.sim.contention import host_wait_mean
 from archsim.sim.demands import Demands, OpTimes
 from archsim.sim.erlang import erlang_b, erlang_c, mmck
@@ -66,8 +67,30 @@ def saturation(arch: Architecture, workload: Workload) -> tuple[float, str | Non
     """Open arrival rate (requests/s) at which the busiest station — or the shared host, named
     ``"host"`` — reaches 100% utilisation, by the utilisation law on the workload's mix (rate
     and ramp ignored)."""
+    rate, busiest = _saturation_at(arch, workload, None)
+    if not has_curves(arch) or not math.isfinite(rate):
+        return rate, busiest
+    # times that fall with the rate (cpu_power) move the bound: the rate where the bound at
+    # that rate's times equals the rate itself. A contraction in log-rate (by |cpu_power − 1|,
+    # at most 0.9), so a few dozen steps reach a part in a million.
+    for _ in range(_MAX_STEPS):
+        previous, (rate, busiest) = rate, _saturation_at(arch, workload, rate)
+        if not math.isfinite(rate) or abs(rate - previous) <= 1e-6 * previous:
+            break
+    return rate, busiest
+
+
+_MAX_STEPS = 200
+
+
+def _saturation_at(
+    arch: Architecture, workload: Workload, times_at: float | None
+) -> tuple[float, str | None]:
+    """The utilisation law's bound with the times as they are at ``times_at`` requests/s
+    (None: as written)."""
     probe = 1.0  # utilisation is linear in the rate; any positive probe gives the same answer
-    solved = solve(arch, replace(workload, rps=probe, ramp=(), users=None))
+    fixed = arch if times_at is None else at_rate(arch, times_at)
+    solved = solve(fixed, replace(workload, rps=probe, ramp=(), users=None))
     loads = solved.offered_loads()
     busiest = max(loads, key=lambda cid: loads[cid], default=None)
     rate = math.inf
@@ -101,6 +124,8 @@ def solve(arch: Architecture, workload: Workload) -> Solution:
     """Mean-value prediction: per component utilisation/throughput/queue/wait, per entry mean
     response time (seconds), by open network analysis or MVA for a closed workload."""
     lam = workload.peak_rate if not workload.ramp else workload.rate_at(0.0)
+    if workload.curve_rate is not None:
+        arch = at_rate(arch, workload.curve_rate)
     # closed: the rate is the answer, so no wait for a core (docs/simulate.md)
     demands = Demands(arch, 0.0 if workload.closed else host_wait_mean(arch.host, lam))
     weights = entry_weights(arch, workload)
@@ -203,8 +228,9 @@ def operations(
     """Per (component, operation) of an open workload: executions per second (``rate``) and
     mean response time in seconds, callees included (``response``), from ``solve``'s answer."""
     solved = solved or solve(arch, workload)
-    if solved.arrival_rate is None:
+    if solved.arrival_rate is None or workload.curve_rate is None:
         raise ValueError("operations() needs the solution of an open workload")
+    arch = at_rate(arch, workload.curve_rate)
     demands = Demands(arch, host_wait_mean(arch.host, solved.arrival_rate))
     runs = demands.flows.forward(demands.entry_vector(entry_weights(arch, workload))).tolist()
     waits = {c: v.wait_mean or 0.0 for c, v in solved.components.items()}

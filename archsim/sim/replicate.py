@@ -16,6 +16,7 @@ from typing import Any
 
 from archsim.errors import ScenarioError
 from archsim.model import Architecture
+from archsim.model.rate_curve import at_rate
 from archsim.sim.aggregate import aggregate
 from archsim.sim.config import SimConfig
 from archsim.sim.engine import run_replication
@@ -68,6 +69,8 @@ def simulate(
     cfg = config or SimConfig()
     cfg.check(arch)
     workload.check()
+    if workload.curve_rate is not None:  # times that depend on the rate, at this run's
+        arch = at_rate(arch, workload.curve_rate)
     entry_weights(arch, workload)  # raises when there is nothing to send requests to
     warm = mser5_warmup(arch, workload, cfg) if cfg.warmup == "mser5" else float(cfg.warmup)
     target = (

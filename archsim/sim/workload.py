@@ -70,6 +70,13 @@ class Workload:
         """Highest open arrival rate (requests/s) over the run."""
         return max((r for _, r in self.ramp), default=self.rps or 0.0)
 
+    @property
+    def curve_rate(self) -> float | None:
+        """The entry rate (requests/s) at which service times that depend on the rate
+        (``cpu_power``) are evaluated: the peak of an open workload; None when closed (the
+        rate is the answer, so the times hold as written)."""
+        return None if self.closed else self.peak_rate
+
     def check(self) -> None:
         """Raise ScenarioError for impossible values (negative rates, no load, …)."""
         if self.closed:

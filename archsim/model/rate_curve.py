@@ -1,0 +1,99 @@
+"""Service times that depend on the rate (node attributes ``cpu_power`` and ``cpu_at``;
+docs/model.md): a process's CPU per request falls as the rate rises, its fixed cost per wake-up
+shared by the requests it finds waiting (docs/calibrate.md, session 10). A component's busy
+time grows as ``rate ** cpu_power``, so each of its service and operation times is multiplied
+by ``(rate / cpu_at) ** (cpu_power − 1)``, ``rate`` being the entry requests/s of the whole
+workload.
+
+Decided here, once: ``at_rate`` gives the architecture with every curve evaluated at a rate —
+the times scaled and the curve spent (``cpu_power`` 1) — and the simulator and the analytic
+solver execute that as they would any other.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from archsim.model.architecture import Architecture, Component
+from archsim.model.behaviour import Operation, Step, StepAction
+from archsim.model.checks import Reader
+from archsim.model.dot.ast import DotNode
+
+__all__ = ["at_rate", "check_curve", "has_curves"]
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def check_curve(node: DotNode, values: dict[str, Any], reader: Reader) -> None:
+    """``cpu_power`` says how ``service_time`` changes with the rate, so it needs the rate the
+    time holds at (``cpu_at``); ``cpu_at`` alone changes nothing."""
+    power, at = values.get("cpu_power"), values.get("cpu_at")
+    if power is not None and power != 1.0 and at is None:
+        reader.error(
+            f"cpu_power of '{node.id}' needs cpu_at: the entry rate its service_time holds at",
+            node.attrs["cpu_power"].location,
+            "add cpu_at=RATE (requests/s; archsim calibrate writes both), or drop cpu_power",
+            "bad-attribute",
+        )
+    elif at is not None and power is None:
+        reader.warn(
+            f"cpu_at of '{node.id}' is ignored without cpu_power",
+            node.attrs["cpu_at"].location,
+            "add cpu_power (below 1: its times fall as the rate rises), or drop cpu_at",
+            "ignored-attribute",
+        )
+
+
+def has_curves(arch: Architecture) -> bool:
+    """True when some component's times depend on the rate."""
+    return any(c.time_factor(2.0 * (c.cpu_at or 1.0)) != 1.0 for c in arch.components)
+
+
+def at_rate(arch: Architecture, rate: float) -> Architecture:
+    """``arch`` with every component's times as they are at ``rate`` entry requests/s and its
+    curve spent (evaluating again changes nothing); ``arch`` itself when none has a curve."""
+    factors = {c.id: c.time_factor(rate) for c in arch.components if c.cpu_at is not None}
+    if not any(f != 1.0 for f in factors.values()) and not has_curves(arch):
+        return arch
+    components = tuple(_component(c, factors.get(c.id, 1.0)) for c in arch.components)
+    ops = arch.behaviour.operations
+    operations = tuple(_operation(op, factors.get(op.component, 1.0)) for op in ops)
+    # constructed anew, not model_copy'd: a copy would keep the cached indexes (by_id, the
+    # operations by name) of the records it replaces
+    behaviour = _fresh(arch.behaviour, operations=operations)
+    return _fresh(arch, components=components, behaviour=behaviour)
+
+
+def _fresh(record: M, **update: Any) -> M:
+    """``record`` with fields replaced, its cached properties left behind (fields were
+    validated when it was made, and the replacements are records of the same types)."""
+    return type(record).model_construct(**{**dict(record), **update})
+
+
+def _component(comp: Component, factor: float) -> Component:
+    if comp.cpu_at is None and comp.cpu_power == 1.0:
+        return comp
+    times = comp.operation_time
+    return comp.model_copy(
+        update={
+            "service_time": comp.service_time.scaled(factor),
+            "operation_time": {k: d.scaled(factor) for k, d in times.items()} if times else times,
+            "cpu_power": 1.0,
+            "cpu_at": None,
+        }
+    )
+
+
+def _operation(op: Operation, factor: float) -> Operation:
+    if factor == 1.0:
+        return op
+    return op.model_copy(update={"steps": tuple(_step(s, factor) for s in op.steps)})
+
+
+def _step(step: Step, factor: float) -> Step:
+    """A compute step's own time scaled (the component's time is scaled on the component)."""
+    if step.action is StepAction.COMPUTE and step.service_time is not None:
+        return step.model_copy(update={"service_time": step.service_time.scaled(factor)})
+    return step
