@@ -170,7 +170,12 @@ def test_the_shared_host_is_fitted_and_bounds_the_prediction(seed: Architecture)
     # the rate where the curve reaches the 2 cores, not where a straight line would
     knee = 200 * ((2 - 0.01) / 0.395) ** (1 / two.power)
     assert two.host_bound_rps == pytest.approx(knee)
-    fit = calibrate(seed, low, more=[high], fit_network=False, fit_spread=False)
+    # each process's CPU per request falls alike (× 1.5 for twice the rate): its curve's power
+    curved = calibrate(seed, low, more=[high], fit_network=False, fit_spread=False)
+    lb = curved.components["load_balancer"]
+    assert (lb.cpu_power, lb.cpu_at) == (pytest.approx(math.log2(1.5)), 100.0)
+    # the host alone, the processes' times as fitted at the calibration level
+    fit = calibrate(seed, low, more=[high], fit_network=False, fit_spread=False, fit_curves=False)
     assert fit.graph.host_cores == 2 and fit.graph.host_cpu == pytest.approx(0.395 / 200)
     assert fit.graph.attrs() == {
         "host_cores": "2",

@@ -43,6 +43,12 @@ __all__ = ["Live", "LoadSpec", "run_locust"]
 Live = Callable[[float, dict[str, float]], None]  # (elapsed s, aggregated live stats)
 _START_TIMEOUT_S = 60.0
 _STOP_GRACE_S = 20.0
+# The end-of-run load snapshot is taken this long before Locust's end: reading every process's
+# /metrics takes a second or more on a busy machine, and a snapshot that starts after Locust
+# has exited is lost (the run then has no per-component data). The window's own span is
+# measured, and calibration scales the front door's count to it, so an earlier end costs
+# nothing but a little of the window.
+_AFTER_MARGIN_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -315,6 +321,13 @@ def _wait_started(
     return started
 
 
+def _end_snapshot_at(spec: LoadSpec) -> float:
+    """Seconds into the run for the end-of-run snapshot: ``_AFTER_MARGIN_S`` before the end,
+    keeping at least three quarters of the measured window."""
+    window = spec.duration - spec.warmup
+    return max(spec.duration - _AFTER_MARGIN_S, spec.warmup + 0.75 * window)
+
+
 def _follow(
     proc: subprocess.Popen[bytes],
     spec: LoadSpec,
@@ -337,7 +350,7 @@ def _follow(
         elapsed = now - (started or now)
         if before is None and started and elapsed >= spec.warmup:
             before = _load_snapshot(instances, proc.pid)
-        if after is None and started and elapsed >= spec.duration - 0.5:
+        if after is None and before is not None and elapsed >= _end_snapshot_at(spec):
             after = _load_snapshot(instances, proc.pid)
         stats = _live_stats(out)
         progress.update(min(elapsed, spec.duration), stats)
