@@ -73,8 +73,8 @@ _ROUTED = frozenset({Relation.CALLS, Relation.USES, Relation.ROUTES_TO})
 def link_route(arch: Architecture, link: Link) -> Route | None:
     """The route a ``calls``/``uses`` link to a service names by its label, or None (a
     traffic source's ``shopper -> checkout [label="POST /payments"]`` sends that request)."""
-    if link.relation not in _ROUTED or link.operation:
-        return None
+    if "/" not in link.label or link.relation not in _ROUTED or link.operation:
+        return None  # most labels name no route: no lookup of the target for them
     if arch.component(link.target).kind is not Kind.SERVICE:
         return None
     return call_route(link.label, bool(arch.links_from(link.target, Relation.STORES_IN)))
