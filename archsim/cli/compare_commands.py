@@ -33,6 +33,7 @@ def _read_measured(path: Path) -> dict[str, Any]:
 
     return read_measured(path)
 
+
 def compare_cmd(
     model: Annotated[Path, typer.Argument(help="Architecture file (DOT).", show_default=False)],
     measured: Annotated[
@@ -131,8 +132,9 @@ def calibrate_cmd(
     measured: Annotated[
         list[Path] | None,
         typer.Option(
-            help="summary.json of archsim loadtest; repeat with runs at other rates to "
-            "sharpen the shared host's CPU per request (the first run is fitted in detail).",
+            help="summary.json of archsim loadtest; repeat with runs at other rates: the "
+            "shared host's and each process's CPU per request then follow the rate (the "
+            "first run is fitted in detail).",
             show_default=False,
         ),
     ] = None,
@@ -164,7 +166,8 @@ def calibrate_cmd(
     """Fit per-component service times (and hit ratios, network latency, the shared host and
     worker counts where the data identify them) to a measured run; write a profile for
     --profile. A second run at a higher rate separates the host's per-request CPU from what it
-    spends anyway, so the predicted saturation is not taken from low-load costs alone. A run
+    spends anyway, and shows how each process's CPU per request falls with the rate, so the
+    predicted saturation is not taken from low-load costs alone. A run
     with more than 5% failed requests is refused (exit 2) unless --allow-failures.
 
     Example: archsim calibrate topology.dot --measured run/summary.json -o cal.profile.yaml
