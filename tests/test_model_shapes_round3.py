@@ -322,3 +322,12 @@ def test_a_gateways_rate_limit_cache_takes_a_counter_write_per_request():
         "shape.dot",
     )
     assert "unused-link" in {d.code for d in other.diagnostics}
+
+
+def test_inspect_gives_each_reason_of_a_component_that_is_two_doors():
+    from archsim.cli.inspect_view import _entries
+
+    arch = load(SHAPES / "payments-outbox.dot").architecture
+    caption = str(_entries(arch).caption)
+    line = caption.replace("\n", " ")
+    assert "shopper (POST /payments)" in line and "adyen calls it from outside" in line

@@ -133,9 +133,17 @@ def _entries(arch: Architecture) -> Table:
             escape(entry.id), f"{entry.weight:.1%}", f"{escape(str(entry.target))}\n[dim]{via}[/]"
         )
     # Why requests enter where they do: once per front door (docs/behaviour.md, entry points).
-    doors = {entry.hops[0]: entry.reason for entry in arch.behaviour.entries if entry.reason}
+    # A component may be two doors (a traffic source's and a webhook's): each reason once.
+    doors: dict[str, list[str]] = {}
+    for entry in arch.behaviour.entries:
+        said = doors.setdefault(entry.hops[0], [])
+        if entry.reason and entry.reason not in said:
+            said.append(entry.reason)
+    doors = {door: said for door, said in doors.items() if said}
     if doors:
-        table.caption = "\n".join(f"{escape(door)}: {escape(why)}" for door, why in doors.items())
+        table.caption = "\n".join(
+            f"{escape(door)}: {escape('; '.join(said))}" for door, said in doors.items()
+        )
         table.caption_justify = "left"
     return table
 
