@@ -213,8 +213,13 @@ class Replica:
         self.rejected = 0
 
 
-class Station:
-    """A component at run time: its replicas, balancing, service-time draw and statistics."""
+class Station(Replica):
+    """A component at run time: its replicas, balancing, service-time draw and statistics.
+
+    A one-replica station is its own replica (``single is self``, ``replicas == [self]``): a
+    hop reads the station's fields and the replica's, and one object is one place in memory
+    where two were two (a cache miss apiece at 1,600 components). A station of several
+    replicas leaves its own replica fields unused and balances over ``Replica`` objects."""
 
     __slots__ = (
         "down",
@@ -229,7 +234,6 @@ class Station:
         "rr",
         "single",
         "warm",
-        "workers",
     )
 
     def __init__(
@@ -245,10 +249,12 @@ class Station:
         warm: float,
         rate: float = 0.0,
     ) -> None:
+        super().__init__(env, workers, limit)
         self.id = component_id
-        self.workers = workers
-        self.replicas = [Replica(env, workers, limit) for _ in range(replicas)]
-        self.single = self.replicas[0] if replicas == 1 else None
+        self.replicas: list[Replica] = (
+            [self] if replicas == 1 else [Replica(env, workers, limit) for _ in range(replicas)]
+        )
+        self.single: Replica | None = self if replicas == 1 else None
         self.least = least_outstanding
         self.rr = 0
         self.draw = draw
