@@ -316,9 +316,9 @@ class VisitStep:
     has it. Both are flags here, not hook calls: this runs for most simulated events."""
 
     __slots__ = (
-        "advance", "cache", "env", "err", "hit", "k", "lat", "link", "notify", "on_arrive",
-        "on_returned", "on_serve", "on_served", "p", "pool", "queue", "rand", "runner", "seq",
-        "skip", "station",
+        "advance", "cache", "env", "err", "hist", "hit", "k", "lat", "link", "notify",
+        "on_arrive", "on_returned", "on_serve", "on_served", "p", "pool", "queue", "rand",
+        "runner", "seq", "skip", "station", "warm",
     )  # fmt: skip
 
     def __init__(
@@ -344,6 +344,9 @@ class VisitStep:
         self.lat = latency
         self.err = error_rate
         self.link = link
+        # the link's histogram and warm-up, read without the link object on success (see
+        # CallStep.hist)
+        self.hist, self.warm = link.hist, link.warm
         self.pool = pool
         self.cache = self.notify = False
         self.hit = 0.0
@@ -458,10 +461,11 @@ class VisitStep:
         self: VisitStep = f.step
         if self.pool is not None:
             self.pool.release()
-        link, status, ts = self.link, f.st, f.ts  # an interaction of the link (see LinkStats)
-        if ts >= link.warm:
-            link.hist.add(self.env._now - ts)
+        status, ts = f.st, f.ts  # an interaction of the link (see LinkStats)
+        if ts >= self.warm:
+            self.hist.add(self.env._now - ts)
             if status:
+                link = self.link
                 link.failed += 1
                 if status == 2:
                     link.timeouts += 1
