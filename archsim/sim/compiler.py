@@ -79,6 +79,7 @@ class CompiledModel:
                 rate=exp_rate(c.service_time),
                 least_outstanding=least,
                 warm=warm,
+                touched=kernel.touched,
             )
             for c in arch.all_components  # implied stores too (rule auth.accounts)
         }

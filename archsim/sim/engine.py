@@ -25,7 +25,7 @@ from archsim.model import Architecture
 from archsim.sim.compiler import CompiledModel, sampler
 from archsim.sim.config import SimConfig
 from archsim.sim.contention import HostWaits
-from archsim.sim.recorder import EntrySink, Recorder, Snapshot, Snapshots, collect
+from archsim.sim.recorder import Bin, EntrySink, Recorder, Snapshot, Snapshots, collect
 from archsim.sim.stations import Kernel, Lane, Station
 from archsim.sim.steps import Frame, Op, Runner
 from archsim.sim.workload import Workload, entry_weights
@@ -190,19 +190,20 @@ def _start_arrivals(
 
 def _schedule_snapshots(
     model: CompiledModel, rec: Recorder, warm: float, duration: float, bins: int
-) -> tuple[dict[str, Snapshot], list[Snapshot]]:
-    """Schedule the snapshots: ``"warm"`` and ``"end"`` (filled in as the run passes them) and
-    one per time bin of ``duration / bins`` seconds (appended to the series)."""
-    later, snapshot = model.k.later, Snapshots(model, rec).take
+) -> tuple[dict[str, Snapshot], list[Bin]]:
+    """Schedule the snapshots: ``"warm"`` and ``"end"`` (filled in as the run passes them), and
+    a ``Bin`` per time bin of ``duration / bins`` seconds (appended to the series)."""
+    snapshots = Snapshots(model, rec)
+    later, snapshot, take_bin = model.k.later, snapshots.take, snapshots.take_bin
     snaps: dict[str, Snapshot] = {}
-    series: list[Snapshot] = []
+    series: list[Bin] = []
     width = duration / bins
 
     def take(name: str) -> None:
         snaps[name] = snapshot()
 
     def sample(k: int) -> None:
-        series.append(snapshot(False))
+        series.append(take_bin())
         if k + 1 < bins:
             later(width, sample, k + 1)
 

@@ -17,7 +17,7 @@ from archsim.sim.stations import OK, REJECTED, TIMEOUT, Station
 from archsim.sim.stats import Histogram
 from archsim.sim.steps import Frame
 
-__all__ = ["EntrySink", "Recorder", "Snapshot", "Snapshots", "collect"]
+__all__ = ["Bin", "EntrySink", "Recorder", "Snapshot", "Snapshots", "collect"]
 
 
 class EntrySink:
@@ -108,21 +108,34 @@ _busy_area, _queue_area = attrgetter("busy_area"), attrgetter("queue_area")
 _rejected, _backlog_area = attrgetter("rejected"), attrgetter("backlog_area")
 
 
+class Bin(NamedTuple):
+    """A time bin's end: the replicas whose figures changed since the last bin (``at``: their
+    places in the snapshots' columns), with their busy areas (worker-s) and requests waiting.
+    Every other replica was idle since: its figures are the last bin's."""
+
+    at: list[int]
+    busy: list[float]
+    waiting: list[int]
+
+
 class Snapshots:
-    """Takes ``Snapshot``s of a compiled model. Each reads every replica's and consumer's
-    figures in C (``map`` over attribute getters); only a replica or consumer that is not idle
-    is brought up to date first (an idle one's areas grow by 0, bit for bit): at 1,600
-    components a Python loop over every station was 1.3 ms a snapshot, 62 a run."""
+    """Takes ``Snapshot``s and ``Bin``s of a compiled model. A snapshot reads every replica's
+    and consumer's figures in C (``map`` over attribute getters); only a replica or consumer
+    that is not idle is brought up to date first (an idle one's areas grow by 0, bit for bit):
+    at 1,600 components a Python loop over every station was 1.3 ms a snapshot, 62 a run. A
+    bin reads only the replicas on the kernel's ``touched`` list (see ``take_bin``)."""
 
     def __init__(self, model: CompiledModel, rec: Recorder) -> None:
         self.env, self.rec = model.k.env, rec
         self.replicas = [rep for st in model.stations.values() for rep in st.replicas]
+        for i, rep in enumerate(self.replicas):
+            rep.index = i
         self.workers = [rep.workers for rep in self.replicas]
         self.consumers = [consumer for _, _, consumer in model.consumers]
+        self.touched = model.k.touched
 
-    def take(self, full: bool = True) -> Snapshot:
-        """The cumulative figures now; not ``full``: only the busy areas and requests waiting
-        are read (all a time bin's series uses), every figure brought up to date all the same."""
+    def take(self) -> Snapshot:
+        """The cumulative figures now (every figure brought up to date first)."""
         reps, consumers = self.replicas, self.consumers
         waiting = list(map(len, map(_queue, reps)))
         for rep in compress(reps, map(or_, map(ne, map(_free, reps), self.workers), waiting)):
@@ -130,9 +143,6 @@ class Snapshots:
         backlog = list(map(len, map(_backlog, consumers)))
         for consumer in compress(consumers, backlog):
             consumer._account()
-        if not full:
-            now, area = self.env._now, self.rec.flush()
-            return Snapshot(now, area, list(map(_busy_area, reps)), [], [], waiting, [], [])
         return Snapshot(
             self.env._now,
             self.rec.flush(),
@@ -144,6 +154,31 @@ class Snapshots:
             backlog,
         )
 
+    def take_bin(self) -> Bin:
+        """A time bin's end: the busy areas and requests waiting of the replicas that took a
+        worker or a waiter since the last bin or were not idle at it, each brought up to date
+        as ``take`` would (the same sums, bit for bit). Those idle now leave the list; an idle
+        replica's figures do not change until it is on it again. At 1,600 components a third of
+        the replicas are touched in a bin, and reading every one was most of a bin's cost."""
+        touched = self.touched
+        consumers = self.consumers
+        for consumer in compress(consumers, map(len, map(_backlog, consumers))):
+            consumer._account()  # the rest of ``take``'s updates: a full snapshot reads them
+        self.rec.flush()
+        at, busy, waiting, keep = [], [], [], []
+        for rep in touched:
+            n = len(rep.queue)
+            if n or rep.free != rep.workers:
+                rep._account()
+                keep.append(rep)
+            else:
+                rep.seen = False
+            at.append(rep.index)
+            busy.append(rep.busy_area)
+            waiting.append(n)
+        touched[:] = keep
+        return Bin(at, busy, waiting)
+
 
 def collect(
     model: CompiledModel,
@@ -151,7 +186,7 @@ def collect(
     sinks: dict[int, EntrySink],
     entries: Any,
     snaps: dict[str, Snapshot],
-    series: list[Snapshot],
+    series: list[Bin],
     warm: float,
     duration: float,
     width: float,
@@ -204,13 +239,14 @@ def _entry_stats(s: EntrySink) -> dict[str, Any]:
 
 
 def _components(
-    model: CompiledModel, a: Snapshot, b: Snapshot, series: list[Snapshot], width: float
+    model: CompiledModel, a: Snapshot, b: Snapshot, series: list[Bin], width: float
 ) -> dict[str, dict[str, Any]]:
     """Per station its window figures (snapshots ``a`` to ``b``) and its utilisation and queue
     series (one sample per bin of ``width`` s), its replicas' figures added up in order."""
     # per replica, its busy area and requests waiting at each bin's end (transposed in C)
-    busy_cols = list(zip(*(snap.busy for snap in series), strict=True)) or None
-    wait_cols = list(zip(*(snap.waiting for snap in series), strict=True)) or None
+    busy_rows, wait_rows = _rows(series, len(a.busy))
+    busy_cols = list(zip(*busy_rows, strict=True)) or None
+    wait_cols = list(zip(*wait_rows, strict=True)) or None
     out, j = {}, 0
     for sid, st in model.stations.items():
         r = len(st.replicas)
@@ -219,6 +255,20 @@ def _components(
         out[sid] = _station_stats(st, _sums(a, j, r), _sums(b, j, r), busy, waiting, width)
         j += r
     return out
+
+
+def _rows(series: list[Bin], n: int) -> tuple[list[list[float]], list[list[int]]]:
+    """Every one of the ``n`` replicas' busy area and requests waiting at each bin's end: the
+    last bin's figures with the bin's changes written over them (all 0 before the first)."""
+    busy, waiting = [0.0] * n, [0] * n
+    busy_rows, wait_rows = [], []
+    for changed in series:
+        for i, area, queued in zip(changed.at, changed.busy, changed.waiting, strict=True):
+            busy[i] = area
+            waiting[i] = queued
+        busy_rows.append(busy.copy())
+        wait_rows.append(waiting.copy())
+    return busy_rows, wait_rows
 
 
 def _sums(snap: Snapshot, j: int, r: int) -> tuple[float, float, int, int]:
@@ -286,9 +336,7 @@ def _station_stats(
     }
 
 
-def _event_stats(
-    model: CompiledModel, a: Snapshot, b: Snapshot
-) -> list[dict[str, Any]]:
+def _event_stats(model: CompiledModel, a: Snapshot, b: Snapshot) -> list[dict[str, Any]]:
     """Per consumer of an event flow: published, consumed and failed counts, its backlog over
     the window (snapshots ``a`` to ``b``) and its processing-time histogram (s)."""
     events = []

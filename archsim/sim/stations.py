@@ -62,6 +62,9 @@ class Kernel:
         self.warm = warm
         self.queue: list[tuple[float, int, Callback, Any]] = []
         self.seq = itertools.count().__next__
+        # replicas that took a worker or a waiter since the last time bin's snapshot, and those
+        # not idle at it (``Replica.acquire`` adds them; ``Snapshots.take_bin`` reads and prunes)
+        self.touched: list[Replica] = []
 
     def later(self, delay: float, fn: Callback, ctx: Any) -> None:
         """Call ``fn(ctx)`` after ``delay`` seconds."""
@@ -128,16 +131,25 @@ class Replica:
         "busy_area",
         "env",
         "free",
+        "index",
         "last",
         "limit",
         "outstanding",
         "queue",
         "queue_area",
         "rejected",
+        "seen",
+        "touched",
         "workers",
     )
 
-    def __init__(self, env: simpy.Environment, workers: int, limit: int | None) -> None:
+    def __init__(
+        self,
+        env: simpy.Environment,
+        workers: int,
+        limit: int | None,
+        touched: list[Replica] | None = None,
+    ) -> None:
         self.env = env
         self.workers = workers
         self.free = workers
@@ -153,6 +165,12 @@ class Replica:
         self.rejected = 0
         # this instance's circuit breakers by target component, made on first use (calls.py)
         self.breakers: dict[str, Any] = {}
+        # A time bin's snapshot reads only the replicas on ``touched`` (the kernel's): an
+        # untouched one is idle and its areas are those of the last bin. ``seen``: on the list;
+        # ``index``: its place in the snapshots' columns (set by ``Snapshots``).
+        self.touched = [] if touched is None else touched
+        self.seen = False
+        self.index = 0
 
     def _account(self) -> None:
         now = self.env._now
@@ -180,6 +198,9 @@ class Replica:
             if queue:
                 self.queue_area += len(queue) * dt
             self.last = now
+        if not self.seen:  # busy or waited for from now: on the time bins' list
+            self.seen = True
+            self.touched.append(self)
         if self.free:
             self.free -= 1
             return GRANTED
@@ -248,11 +269,14 @@ class Station(Replica):
         least_outstanding: bool,
         warm: float,
         rate: float = 0.0,
+        touched: list[Replica] | None = None,
     ) -> None:
-        super().__init__(env, workers, limit)
+        super().__init__(env, workers, limit, touched)
         self.id = component_id
         self.replicas: list[Replica] = (
-            [self] if replicas == 1 else [Replica(env, workers, limit) for _ in range(replicas)]
+            [self]
+            if replicas == 1
+            else [Replica(env, workers, limit, self.touched) for _ in range(replicas)]
         )
         self.single: Replica | None = self if replicas == 1 else None
         self.least = least_outstanding
