@@ -27,7 +27,7 @@ _SCALE = 1.0 / math.log(_GROWTH)
 BUCKETS = int(math.log(1e5 / _MIN_S) * _SCALE) + 2  # 100 ns .. ~28 h
 _LOG_MIN = math.log(_MIN_S)
 _HEADROOM = 64  # buckets (0.64 in log) a histogram grows past the lowest and highest values
-# every bucket's index, made once: ``sparse`` slices it instead of counting a ``range``, which
+# every bucket's index, made once: ``sparse`` walks it instead of counting a ``range``, which
 # makes an int object per bucket walked (1.4 M buckets, 4,700 histograms at 1,600 components)
 _INDICES = list(range(BUCKETS))
 
@@ -104,9 +104,15 @@ class Histogram:
         """Non-empty buckets as {index: count} (compact, picklable, mergeable)."""
         if not self.count:
             return {}
-        counts, lo = self.counts, self.lo  # walked in C: the indices and counts of non-empty
-        index = compress(_INDICES[lo : lo + len(counts)], counts)
-        return dict(zip(index, filter(None, counts), strict=True))
+        # Walked in C, once: (index, count) pairs kept where the count is not 0. The indices
+        # come from ``_INDICES`` by an iterator started at ``lo`` (``__setstate__`` is its
+        # position; longer than ``counts``): no slice copied, and ``zip`` reuses its pair for the
+        # empty buckets. At 1,600 components (1.4 M buckets) a third less time than a slice,
+        # ``compress`` and a ``filter`` of the counts.
+        indices = iter(_INDICES)
+        indices.__setstate__(self.lo)  # type: ignore[attr-defined]
+        counts = self.counts
+        return dict(compress(zip(indices, counts, strict=False), counts))
 
 
 def quantile_from_counts(counts: Sequence[int] | dict[int, int], q: float) -> float:
