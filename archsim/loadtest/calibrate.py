@@ -17,7 +17,7 @@ Method (docs/calibrate.md):
 5. **Databases** run inside the service (SQLite): their CPU is already in the service's demand,
    their waits (commits) are not CPU. A database's service time is what is left of its
    services' measured operation time after the operation's CPU, downstream calls and cache
-   visits, per query.
+   visits, per read; its ``write_time`` the same per write, where both were measured.
 6. **Shared host.** All processes of a local stack (and the load generator) share ``C``
    cores; the simulator gives every component its own workers. The host's busy cores are
    fitted as the idle CPU plus ``A · X ** power`` over the runs (least squares in log-log when
@@ -35,7 +35,7 @@ Method (docs/calibrate.md):
    in mean latency, from two quick simulations (latency is linear in it below saturation);
    fitted before and again after the spread.
 
-Limits (docs/calibrate.md): one time per database (reads and commits share it); CPU per
+Limits (docs/calibrate.md): a database's reads share one time, its writes another; CPU per
 request falls with load (wake-ups amortise), so a host fitted to one low-rate run is
 pessimistic — give a second run nearer the knee; worker counts are only changed where the data
 identify them (a process that used more than one core).
@@ -148,10 +148,15 @@ def calibrate(
         own = op_fits.get(cid, {}).get(name) if per_operation else None
         return own[0].mean if own else demand[cid]
 
-    for cid, (seconds, source) in database_times(arch, first, demand, op_time).items():
+    for cid, db in database_times(arch, first, demand, op_time).items():
         # no histogram of the queries alone: their spread is unknown, exponential is kept
-        fit.component(cid).service_time = fitted_time(seconds, None)
-        fit.why[f"{cid}.service_time"] = f"operation time left per query ({source})"
+        fit.component(cid).service_time = fitted_time(db.read_s, None)
+        if db.write_s is None:
+            fit.why[f"{cid}.service_time"] = f"operation time left per query ({db.source})"
+            continue
+        fit.component(cid).write_time = fitted_time(db.write_s, None)
+        fit.why[f"{cid}.service_time"] = f"operation time left per read ({db.source})"
+        fit.why[f"{cid}.write_time"] = "what writing operations leave after their reads"
     _fit_hit_ratios(arch, comps, fit)
     _fit_call_probabilities(arch, comps, fit)
     others = [MeasuredRun.from_dict(m) for m in more]

@@ -59,6 +59,7 @@ class ComponentFit:
 
     workers: int | None = None
     service_time: Distribution | None = None
+    write_time: Distribution | None = None
     operation_time: dict[str, Distribution] = field(default_factory=dict)
     cpu_power: float | None = None
     cpu_at: float | None = None
@@ -70,6 +71,8 @@ class ComponentFit:
             out["workers"] = str(self.workers)
         if self.service_time is not None:
             out["service_time"] = distribution_text(self.service_time)
+        if self.write_time is not None:
+            out["write_time"] = distribution_text(self.write_time)
         if self.operation_time:
             out["operation_time"] = "; ".join(
                 f"{name}={distribution_text(d)}" for name, d in sorted(self.operation_time.items())

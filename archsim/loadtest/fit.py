@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from archsim.loadtest.measured import ComponentMeasured, MeasuredRun
@@ -28,6 +28,7 @@ from archsim.model.quantities import format_duration
 __all__ = [
     "CV_RANGE",
     "MIN_REQUESTS",
+    "DatabaseTime",
     "OpFit",
     "OpTime",
     "clamp_cv",
@@ -169,39 +170,77 @@ def fit_operations(cpu_s: float, ops: Sequence[OpTime], min_requests: float) -> 
     return out
 
 
+@dataclass(frozen=True)
+class DatabaseTime:
+    """A database's fitted times (s): per read query, and per write where the measured
+    operations tell the two apart (None: writes take the read's)."""
+
+    read_s: float
+    write_s: float | None
+    source: str
+
+
 def database_times(
     arch: Architecture,
     measured: MeasuredRun,
     demand: Mapping[str, float],
     op_time: Callable[[str, str], float] | None = None,
-) -> dict[str, tuple[float, str]]:
-    """Per database: measured operation time left after CPU, calls and cache, per query.
-    ``op_time(component, operation)`` is the operation's CPU (default: the component's)."""
+) -> dict[str, DatabaseTime]:
+    """Per database: measured operation time left after CPU, calls and cache, per query;
+    ``op_time(component, operation)`` is the operation's CPU (default: the component's).
+
+    Reads and writes are told apart when operations that only read and operations that write
+    were both measured: the read time from the reading operations, then the write time from
+    what is left of the writing ones after their reads (a commit is the database's costliest
+    work, and a single mean would give it a read's time)."""
     cpu_of = op_time or (lambda cid, _name: demand[cid])
-    comps = measured.components
-    out: dict[str, tuple[float, str]] = {}
+    out: dict[str, DatabaseTime] = {}
     for db in arch.of_kind(Kind.DATABASE):
-        residual, queries = 0.0, 0.0
-        for link in arch.links_to(db.id, Relation.STORES_IN):
-            m = comps.get(link.source)
-            if not m or link.source not in demand:
-                continue
-            for name, om in m.ops.items():
-                n, mean = om.requests, om.mean
-                if not n or mean is None:
-                    continue
-                try:
-                    op = arch.behaviour.operation(link.source, name)
-                except KeyError:
-                    continue
-                q, other = _op_visits(arch, op.steps, db.id, comps, m)
-                if q <= 0:
-                    continue
-                residual += n * (mean - cpu_of(link.source, name) - other)
-                queries += n * q
-        if queries >= MIN_REQUESTS:
-            out[db.id] = (max(residual / queries, _MIN_S), f"{queries:.0f} queries")
+        ops = list(_query_ops(arch, measured, demand, db.id, cpu_of))
+        reads = sum(n * r for n, r, w, _ in ops)
+        writes = sum(n * w for n, r, w, _ in ops)
+        if reads + writes < MIN_REQUESTS:
+            continue
+        left = sum(n * res for n, _, _, res in ops)
+        only = [(n, r, res) for n, r, w, res in ops if w == 0]
+        read_only = sum(n * r for n, r, _ in only)
+        if read_only < MIN_REQUESTS or writes < MIN_REQUESTS:
+            time = max(left / (reads + writes), _MIN_S)
+            out[db.id] = DatabaseTime(time, None, f"{reads + writes:.0f} queries")
+            continue
+        read_s = max(sum(n * res for n, _, res in only) / read_only, _MIN_S)
+        write_left = sum(n * (res - r * read_s) for n, r, w, res in ops if w > 0)
+        write_s = max(write_left / writes, _MIN_S)
+        source = f"{read_only:.0f} queries of reading operations, {writes:.0f} writes"
+        out[db.id] = DatabaseTime(read_s, write_s, source)
     return out
+
+
+def _query_ops(
+    arch: Architecture,
+    measured: MeasuredRun,
+    demand: Mapping[str, float],
+    db: str,
+    cpu_of: Callable[[str, str], float],
+) -> Iterator[tuple[float, float, float, float]]:
+    """(executions, reads and writes of ``db`` per execution, time left per execution (s))
+    of each measured operation that queries ``db``."""
+    comps = measured.components
+    for link in arch.links_to(db, Relation.STORES_IN):
+        m = comps.get(link.source)
+        if not m or link.source not in demand:
+            continue
+        for name, om in m.ops.items():
+            n, mean = om.requests, om.mean
+            if not n or mean is None:
+                continue
+            try:
+                op = arch.behaviour.operation(link.source, name)
+            except KeyError:
+                continue
+            reads, writes, other = _op_visits(arch, op.steps, db, comps, m)
+            if reads + writes > 0:
+                yield n, reads, writes, mean - cpu_of(link.source, name) - other
 
 
 def _op_visits(
@@ -210,19 +249,24 @@ def _op_visits(
     db: str,
     comps: Mapping[str, ComponentMeasured],
     own: ComponentMeasured,
-) -> tuple[float, float]:
-    """(expected queries to ``db``, expected time in calls) of one execution of ``steps``."""
-    queries, other = 0.0, 0.0
+) -> tuple[float, float, float]:
+    """(expected reads, expected writes of ``db``, expected time in calls) of one execution
+    of ``steps``."""
+    reads, writes, other = 0.0, 0.0, 0.0
     for step in steps:
         if step.action is StepAction.QUERY and step.target == db:
-            queries += step.p
+            if step.mode == "write":
+                writes += step.p
+            else:
+                reads += step.p
         elif step.action is StepAction.CALL and step.target:
             other += step.p * (_callee_mean(comps, step) or 0.0)
         elif step.action is StepAction.CACHE_GET and step.target:
             cache = own.caches.get(step.target)
             hit = cache.hit_ratio if cache is not None else None
             miss = 1.0 - (hit if hit is not None else (step.hit_ratio or 0.0))
-            q, o = _op_visits(arch, step.on_miss, db, comps, own)
-            queries += step.p * miss * q
+            r, w, o = _op_visits(arch, step.on_miss, db, comps, own)
+            reads += step.p * miss * r
+            writes += step.p * miss * w
             other += step.p * miss * o
-    return queries, other
+    return reads, writes, other

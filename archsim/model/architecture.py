@@ -64,6 +64,9 @@ class Component(BaseModel):
     operation_time: dict[str, Distribution] | None = Field(
         None, description="service time of named operations; the others use service_time"
     )
+    write_time: Distribution | None = Field(
+        None, description="database: the time of one write (None: service_time, as a read)"
+    )
     cpu_power: float = Field(
         1.0, gt=0, description="busy time grows as the entry rate to this power (1: in step)"
     )

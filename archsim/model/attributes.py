@@ -174,6 +174,13 @@ NODE_ATTRIBUTES: dict[str, AttributeSpec] = {
     for s in (
         _spec("kind", _kind, "force the component kind", 'kind="cache"'),
         _spec("service_time", _DIST, "time one request holds a worker (CPU)", "exp(5ms)"),
+        _spec(
+            "write_time",
+            _DIST,
+            "database: time one write holds a worker (the statement and its commit); reads, "
+            "and writes without it, take service_time",
+            "exp(3ms)",
+        ),
         _spec("workers", _count(1, MAX_WORKERS), "concurrency per replica", "4"),
         _spec("replicas", _count(1, MAX_REPLICAS), "instances behind balancing", "2"),
         _spec(

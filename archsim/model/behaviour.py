@@ -97,7 +97,8 @@ class Step:
     latency: float = Field(default=0.0, ge=0, description="one-way network latency of the hop (s)")
     service_time: Distribution | None = Field(
         default=None,
-        description="compute: this operation's own service time (None: the component's)",
+        description="compute: this operation's own service time (None: the component's); "
+        "query: the database's time for it (a write's write_time; None: its service_time)",
     )
     compensation: Step | None = Field(
         default=None,
@@ -129,6 +130,7 @@ class Step:
                 text = f"call {self.target}.{self.operation}"
             case StepAction.QUERY:
                 text = f"{'read' if self.mode == 'read' else 'write'} {self.target}"
+                text += f" {self.service_time}" if self.service_time is not None else ""
             case StepAction.CACHE_GET:
                 misses = "; ".join(s.describe() for s in self.on_miss)
                 text = f"cache get {self.target} [{self.key}] (hit {self.hit_ratio:.0%})"

@@ -158,13 +158,16 @@ class _Deriver:
 
     def _query(self, link: Link, mode: str) -> Step:
         """The query step of ``link`` in ``mode``, shared as ``_call``'s are."""
-        latency = self._latency(link, self.arch.component(link.target))
+        target = self.arch.component(link.target)
+        latency = self._latency(link, target)
         error_rate = link.error_rate
+        # a write holds the database for its commit (write_time); a read for its service_time
+        time = target.write_time if mode == "write" else None
         key = (StepAction.QUERY, link.target, link.relation, mode, error_rate or str(error_rate),
                latency or str(latency))  # fmt: skip
         return self._shared(key, action=StepAction.QUERY, target=link.target,
                             relation=link.relation, mode=mode, error_rate=error_rate,
-                            latency=latency)  # fmt: skip
+                            latency=latency, service_time=time)  # fmt: skip
 
     def _cached_read(self, cache: Link, key: str, miss: list[Step]) -> Step:
         node = self.arch.component(cache.target)

@@ -213,6 +213,10 @@ def _component(
 ) -> Component | None:
     values = reader.typed(node.attrs, A.NODE_ATTRIBUTES, f"'{node.id}'")
     check_curve(node, values, reader)
+    if "write_time" in values and kind[0] is not Kind.DATABASE:
+        reader.warn(f"write_time of '{node.id}' is ignored: only a database has writes",
+                    node.attrs["write_time"].location, "give the time to service_time",
+                    "ignored-attribute")  # fmt: skip
     defaults = A.KIND_DEFAULTS[kind[0]]
     layer = None
     if "type" in node.attrs:
@@ -251,6 +255,7 @@ def _component(
             cost=values.get("cost", defaults.cost),
             mix=values.get("mix"),
             operation_time=values.get("operation_time"),
+            write_time=values.get("write_time"),
             cpu_power=values.get("cpu_power", 1.0),
             cpu_at=values.get("cpu_at"),
             resource=values.get("resource"),

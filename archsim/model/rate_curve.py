@@ -59,7 +59,7 @@ def at_rate(arch: Architecture, rate: float) -> Architecture:
         return arch
     components = tuple(_component(c, factors.get(c.id, 1.0)) for c in arch.components)
     ops = arch.behaviour.operations
-    operations = tuple(_operation(op, factors.get(op.component, 1.0)) for op in ops)
+    operations = tuple(_operation(op, factors) for op in ops)
     # constructed anew, not model_copy'd: a copy would keep the cached indexes (by_id, the
     # operations by name) of the records it replaces
     behaviour = _fresh(arch.behaviour, operations=operations)
@@ -75,25 +75,31 @@ def _fresh(record: M, **update: Any) -> M:
 def _component(comp: Component, factor: float) -> Component:
     if comp.cpu_at is None and comp.cpu_power == 1.0:
         return comp
-    times = comp.operation_time
+    times, write = comp.operation_time, comp.write_time
     return comp.model_copy(
         update={
             "service_time": comp.service_time.scaled(factor),
             "operation_time": {k: d.scaled(factor) for k, d in times.items()} if times else times,
+            "write_time": write.scaled(factor) if write is not None else None,
             "cpu_power": 1.0,
             "cpu_at": None,
         }
     )
 
 
-def _operation(op: Operation, factor: float) -> Operation:
+def _operation(op: Operation, factors: dict[str, float]) -> Operation:
+    steps = tuple(_step(s, op.component, factors) for s in op.steps)
+    return op if steps == op.steps else op.model_copy(update={"steps": steps})
+
+
+def _step(step: Step, comp: str, factors: dict[str, float]) -> Step:
+    """A step's own time scaled by its station's factor: a compute step's by its component's,
+    a query's (a database write) by the database's; the component's own time is scaled on the
+    component."""
+    if step.service_time is None:
+        return step
+    station = comp if step.action is StepAction.COMPUTE else step.target or ""
+    factor = factors.get(station, 1.0)
     if factor == 1.0:
-        return op
-    return op.model_copy(update={"steps": tuple(_step(s, factor) for s in op.steps)})
-
-
-def _step(step: Step, factor: float) -> Step:
-    """A compute step's own time scaled (the component's time is scaled on the component)."""
-    if step.action is StepAction.COMPUTE and step.service_time is not None:
-        return step.model_copy(update={"service_time": step.service_time.scaled(factor)})
-    return step
+        return step
+    return step.model_copy(update={"service_time": step.service_time.scaled(factor)})

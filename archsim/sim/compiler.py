@@ -243,7 +243,12 @@ class _StepCompiler:
             size = m.arch.component(target).connections * m.arch.component(comp).replicas
             m.pools[(comp, target)] = Pool(size)
         pool = m.pools[(comp, target)]
-        return VisitStep(m.runner, m.stations[target], pool=pool, **m.visit_args(comp, step))
+        own = None
+        if step.service_time is not None:  # a write's own time (write_time)
+            own = (exp_rate(step.service_time), sampler(step.service_time, m.k.rng))
+        return VisitStep(
+            m.runner, m.stations[target], pool=pool, own=own, **m.visit_args(comp, step)
+        )
 
     def cache_get(self, step: Step) -> list[Any]:
         """The get, then its miss steps inlined (a hit jumps over them)."""

@@ -76,7 +76,6 @@ class Demands:
         return self.arch.component(comp).service_time.mean + self.host_wait
 
 
-
 class OpTimes:
     """Mean response time of operations given each station's mean wait: one linear solve,
     ``r = b + A_calls·r``, where ``b`` is each operation's own time (its compute, queries,
@@ -137,7 +136,11 @@ class _LocalVisits:
         """Nothing local: the callee's executions come from the traffic equations."""
 
     def _visit(self, s: Step) -> None:
-        self.d.local.append((self.node, s.target or "", self.m, 0.0))
+        # the visit's own time (a database write's write_time), else the station's: every
+        # visit counts, so a station's mean hold is the visits' mean (reads and writes)
+        target = s.target or ""
+        time = s.service_time or self.d.arch.component(target).service_time
+        self.d.local.append((self.node, target, self.m, self.m * time.mean))
 
     query = cache_set = cache_delete = publish = _visit
 
@@ -172,7 +175,8 @@ class _OwnTime:
 
     def _visit(self, s: Step) -> float:
         target = s.target or ""
-        return 2 * s.latency + self.times.waits[target] + self.times.hold[target]
+        hold = s.service_time.mean if s.service_time is not None else self.times.hold[target]
+        return 2 * s.latency + self.times.waits[target] + hold
 
     query = cache_set = cache_delete = publish = _visit
 

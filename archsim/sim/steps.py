@@ -316,9 +316,9 @@ class VisitStep:
     has it. Both are flags here, not hook calls: this runs for most simulated events."""
 
     __slots__ = (
-        "advance", "cache", "env", "err", "hist", "hit", "k", "lat", "link", "notify",
+        "advance", "cache", "draw", "env", "err", "hist", "hit", "k", "lat", "link", "notify",
         "on_arrive", "on_returned", "on_serve", "on_served", "p", "pool", "queue", "rand",
-        "runner", "seq", "skip", "station", "warm",
+        "rate", "runner", "seq", "skip", "station", "warm",
     )  # fmt: skip
 
     def __init__(
@@ -331,6 +331,7 @@ class VisitStep:
         error_rate: float,
         link: LinkStats,
         pool: Pool | None = None,
+        own: tuple[float, Callable[[], float]] | None = None,
     ) -> None:
         self.runner = runner
         self.advance = runner.advance
@@ -340,6 +341,9 @@ class VisitStep:
         self.seq = runner.k.seq
         self.rand = runner.k.rand
         self.station = station
+        # the time the station is held: the visit's own (a database write: rate, or 0 and a
+        # draw), else the station's
+        self.rate, self.draw = own if own is not None else (station.rate, station.draw)
         self.p = p
         self.lat = latency
         self.err = error_rate
@@ -396,11 +400,11 @@ class VisitStep:
         now = f.ta = self.env._now
         code = rep.acquire(self.on_serve, f)
         if code == GRANTED:
-            rate = st.rate
+            rate = self.rate
             heappush(
                 self.queue,
                 (
-                    now + (-_log(1.0 - self.rand()) / rate if rate else st.draw()) * st.factor,
+                    now + (-_log(1.0 - self.rand()) / rate if rate else self.draw()) * st.factor,
                     self.seq(),
                     self.on_served,
                     f,
@@ -412,12 +416,12 @@ class VisitStep:
     @staticmethod
     def _serve(f: Frame) -> None:
         self: VisitStep = f.step
-        st, rate = self.station, self.station.rate
+        st, rate = self.station, self.rate
         heappush(
             self.queue,
             (
                 self.env._now
-                + (-_log(1.0 - self.rand()) / rate if rate else st.draw()) * st.factor,
+                + (-_log(1.0 - self.rand()) / rate if rate else self.draw()) * st.factor,
                 self.seq(),
                 self.on_served,
                 f,
