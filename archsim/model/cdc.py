@@ -111,18 +111,18 @@ class _Finder:
         if kinds.get(db) is not Kind.DATABASE:
             # a connector drawn reading the database: "debezium -> postgres [label='reads WAL']"
             db, other = link.target, link.source
-            if kinds.get(db) is not Kind.DATABASE or kinds.get(other) in _NOT_CONNECTORS:
+            if kinds.get(db) is not Kind.DATABASE:
                 return []
-            if not self.says_cdc(link, other):
-                return []
-        if kinds.get(other) is Kind.BROKER and db == link.source:
+        elif kinds.get(other) is Kind.BROKER:
             return [Capture(db, None, link, (link,), _events(db, link))]
-        if kinds.get(other) not in _NOT_CONNECTORS and self.says_cdc(link, other):
-            return [
-                Capture(db, other, pub, (link, pub), _events(db, pub))
-                for pub in self.arch.links_from(other, Relation.PUBLISHES_TO)
-            ]
-        return []
+        if kinds.get(other) in _NOT_CONNECTORS:
+            return []
+        # a connector publishes: the names are read only for the few that do (every writer of
+        # a database is asked about, and most publish nothing)
+        pubs = self.arch.links_from(other, Relation.PUBLISHES_TO)
+        if not pubs or not self.says_cdc(link, other):
+            return []
+        return [Capture(db, other, pub, (link, pub), _events(db, pub)) for pub in pubs]
 
 
 def connectors(arch: Architecture) -> set[str]:
