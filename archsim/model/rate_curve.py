@@ -48,15 +48,15 @@ def check_curve(node: DotNode, values: dict[str, Any], reader: Reader) -> None:
 
 def has_curves(arch: Architecture) -> bool:
     """True when some component's times depend on the rate."""
-    return any(c.time_factor(2.0 * (c.cpu_at or 1.0)) != 1.0 for c in arch.components)
+    return any(c.cpu_at is not None and c.cpu_power != 1.0 for c in arch.components)
 
 
 def at_rate(arch: Architecture, rate: float) -> Architecture:
     """``arch`` with every component's times as they are at ``rate`` entry requests/s and its
     curve spent (evaluating again changes nothing); ``arch`` itself when none has a curve."""
-    factors = {c.id: c.time_factor(rate) for c in arch.components if c.cpu_at is not None}
-    if not any(f != 1.0 for f in factors.values()) and not has_curves(arch):
+    if not has_curves(arch):
         return arch
+    factors = {c.id: c.time_factor(rate) for c in arch.components if c.cpu_at is not None}
     components = tuple(_component(c, factors.get(c.id, 1.0)) for c in arch.components)
     ops = arch.behaviour.operations
     operations = tuple(_operation(op, factors) for op in ops)
