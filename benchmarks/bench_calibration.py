@@ -5,9 +5,12 @@ saturation knee of a stepped open-model run.
     python benchmarks/bench_calibration.py [--calibrate-rps 80] [--host-rps 500]
                                            [--second-rps 160] [--steps 100:2100:200]
 
-Calibration: the 80 req/s run in detail, plus a shorter 500 req/s run for the shared host's CPU
-per request (``archsim calibrate --measured low --measured high``). The second level (160) and
-the stepped run are measured separately and only compared with.
+Calibration: the 80 req/s run in detail, plus a shorter 500 req/s run for the shared host's and
+each process's CPU per request as curves of the rate (``archsim calibrate --measured low
+--measured high``; ``--no-curves`` leaves the processes' out, ``--fit-wait`` adds the wait for a
+core). The check levels (160, 320) and the stepped run are measured separately and only
+compared with. ``--keep DIR`` keeps the runs; ``--reuse DIR`` fits and compares them again
+without a stack (seconds, not minutes).
 
 Targets: every entry's predicted mean and p95 latency at the second level within 25% of the
 measured values; predicted saturation throughput within 25% of the measured knee (the highest
