@@ -199,6 +199,14 @@ def _rate(run: dict) -> float:
     return float(run["workload"].get("rps") or run["total"]["throughput"])
 
 
+def _stolen(*runs: dict) -> str:
+    """The hypervisor's share of the machine's CPU in each run (calibration, host, check)."""
+    shares = [(r.get("host") or {}).get("steal_ratio") for r in runs]
+    if all(s is None for s in shares):
+        return ""
+    return " (stolen CPU: " + ", ".join("?" if s is None else f"{s:.1%}" for s in shares) + ")"
+
+
 def _knee(arch) -> float:
     """Predicted saturation throughput (req/s): where the busiest station reaches 100%."""
     return saturation(arch, Workload(rps=1.0))[0]
@@ -231,7 +239,10 @@ def _report(arch, args, runs: tuple[dict, dict], checks: list[dict], steps: dict
     for check in checks:
         result = simulate(calibrated, workload_of(check), sim_config_of(check, 3), jobs=2)
         comparison = compare(calibrated, check, result, tol)
-        print(f"calibrated at {_rate(first):g} req/s; check level {_rate(check):g} req/s")
+        print(
+            f"calibrated at {_rate(first):g} req/s; check level {_rate(check):g} req/s"
+            + _stolen(first, high, check)
+        )
         misses += _table(comparison, tol)
     knees = compare_knee(calibrated, steps, tol)
     Console(width=110).print(knees)

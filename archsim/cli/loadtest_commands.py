@@ -249,6 +249,7 @@ def _report_run(
     summary: dict[str, Any], thresholds: list[Any], out: Path, as_json: bool, allow: bool
 ) -> None:
     from archsim.loadtest.failures import failure_warning
+    from archsim.loadtest.summary import steal_warning
     from archsim.loadtest.thresholds import evaluate
     from archsim.sim.results import short_duration
 
@@ -267,6 +268,9 @@ def _report_run(
                 f"[yellow]warning[/]: {lag['late'] / lag['count']:.1%} of requests left late "
                 f"(max {short_duration(lag['max_s'])}): the user pool was busy; raise --users"
             )
+        stolen = steal_warning(summary)
+        if stolen:
+            err_console.print(f"[yellow]warning[/]: {stolen}", highlight=False)
         _threshold_lines(results)
         err_console.print(f"[dim]results in {out} (summary.json, report.html, locust_*.csv)[/]")
     warning = failure_warning(summary)

@@ -297,13 +297,22 @@ def _fit_host(
     fit.graph.host_cores = fit.host.cpus
     fit.graph.host_cpu = fit.host.cpu_per_request_s
     fit.graph.host_background = fit.host.background
-    fit.why["host_cores"] = "cores of the machine the run was measured on"
+    fit.why["host_cores"] = "cores of the machine the run was measured on" + _stolen(runs)
     fit.why["host_cpu"] = f"host CPU (every process and Locust) per request: {h.how}"
     fit.why["host_background"] = "idle CPU of every process, measured before the load"
     if h.power != 1.0:
         fit.graph.host_cpu_power, fit.graph.host_cpu_at = h.power, h.rate
         fit.why["host_cpu_power"] = "the same curve's power"
         fit.why["host_cpu_at"] = "the rate host_cpu holds at: the busiest run's"
+
+
+def _stolen(runs: Sequence[MeasuredRun]) -> str:
+    """How much of the machine's CPU time a hypervisor took in the runs, when it was
+    measured: a machine that lost some is a slower one, and may not be the same tomorrow."""
+    shares = [r.steal_ratio for r in runs if r.steal_ratio is not None]
+    if not shares:
+        return ""
+    return " (a hypervisor took " + ", ".join(f"{s:.0%}" for s in shares) + " of its CPU time)"
 
 
 def _op_fits(

@@ -133,6 +133,7 @@ class MeasuredRun:
     metrics_window_s: float | None  # the load generator's span (None: not recorded)
     load_generator_cpu_s: float
     host_cpus: int | None  # None: a run from before the host was recorded
+    steal_ratio: float | None  # share of the machine's CPU a hypervisor took (None: unknown)
     source: Mapping[str, Any] = field(repr=False, compare=False)  # the JSON, for its settings
 
     @classmethod
@@ -144,14 +145,14 @@ class MeasuredRun:
         return cls(
             endpoints={k: EndpointMeasured.from_dict(v) for k, v in data["endpoints"].items()},
             components={
-                k: ComponentMeasured.from_dict(v)
-                for k, v in (data.get("components") or {}).items()
+                k: ComponentMeasured.from_dict(v) for k, v in (data.get("components") or {}).items()
             },
             idle_cpu={k: float(v) for k, v in (data.get("idle_cpu") or {}).items()},
             window_s=float(data.get("window_s") or 0.0),
             metrics_window_s=float(span) if span else None,
             load_generator_cpu_s=float(generator.get("cpu_s", 0.0)),
             host_cpus=int(cpus) if cpus else None,
+            steal_ratio=_optional_float((data.get("host") or {}).get("steal_ratio")),
             source=data,
         )
 
@@ -166,3 +167,7 @@ class MeasuredRun:
     def front_requests(self) -> int:
         """Requests at the front door in the window, over every entry."""
         return sum(e.requests for e in self.endpoints.values())
+
+
+def _optional_float(value: Any) -> float | None:
+    return None if value is None else float(value)

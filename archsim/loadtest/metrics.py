@@ -18,12 +18,15 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 __all__ = [
+    "MachineTimes",
     "Snapshot",
     "component_deltas",
     "cpu_seconds",
     "histogram_quantile",
+    "machine_times",
     "parse_metrics",
     "scrape",
+    "steal_ratio",
 ]
 
 _INF = float("inf")
@@ -38,6 +41,37 @@ class Snapshot:
     cpu: dict[str, float] = field(default_factory=dict)  # instance → CPU seconds (user+sys)
     components: dict[str, str] = field(default_factory=dict)  # instance → component
     unreachable: list[str] = field(default_factory=list)
+    machine: MachineTimes | None = None  # the whole machine's CPU time (``/proc/stat``)
+
+
+@dataclass(frozen=True)
+class MachineTimes:
+    """CPU time of the whole machine so far (clock ticks, all cores): ``steal`` is the time a
+    hypervisor ran other guests on our virtual cores, ``total`` every state's."""
+
+    steal: int
+    total: int
+
+
+def machine_times(proc: Path = Path("/proc")) -> MachineTimes | None:
+    """The machine's CPU time from ``/proc/stat`` (None where there is none)."""
+    try:
+        line = (proc / "stat").read_text().split("\n", 1)[0]
+    except OSError:
+        return None
+    fields = line.split()
+    if not fields or fields[0] != "cpu" or len(fields) < 9:
+        return None
+    # user nice system idle iowait irq softirq steal (guest time is already in user)
+    ticks = [int(v) for v in fields[1:9]]
+    return MachineTimes(steal=ticks[7], total=sum(ticks))
+
+
+def steal_ratio(before: MachineTimes | None, after: MachineTimes | None) -> float | None:
+    """The share of the machine's CPU time a hypervisor took between two readings."""
+    if before is None or after is None or after.total <= before.total:
+        return None
+    return (after.steal - before.steal) / (after.total - before.total)
 
 
 def parse_metrics(text: str) -> list[tuple[str, dict[str, str], float]]:
@@ -115,6 +149,7 @@ def scrape(instances: Sequence[Mapping[str, Any]], timeout_s: float = 3.0) -> Sn
     by_pid = {int(i["pid"]): str(i["instance"]) for i in instances if int(i.get("pid", 0)) > 0}
     for pid, seconds in cpu_seconds(by_pid).items():
         snap.cpu[by_pid[pid]] = seconds
+    snap.machine = machine_times()
     return snap
 
 

@@ -29,7 +29,7 @@ from archsim.atomic import write_atomic
 from archsim.errors import ScenarioError
 from archsim.loadtest.failures import read_errors
 from archsim.loadtest.idle import SETTLED_CORES, settled_idle
-from archsim.loadtest.metrics import Snapshot, component_deltas, cpu_seconds, scrape
+from archsim.loadtest.metrics import Snapshot, component_deltas, cpu_seconds, scrape, steal_ratio
 from archsim.loadtest.progress import Progress
 from archsim.loadtest.stack_state import doors, find_stack, tracing_environment
 from archsim.loadtest.summary import SCHEMA, merge_histograms, summarise_entries
@@ -400,7 +400,7 @@ def _summary(
         "components": components,
         "load_generator": generator,
         "open_model": lag if spec.rps is not None else None,
-        "host": {"cpus": os.cpu_count() or 1},
+        "host": _host(before, after),
         "locust": {
             "exit_code": exit_code,
             "files": {
@@ -450,6 +450,18 @@ def _window_load(
         cpu = max(0.0, after[1] - before[1])
         generator = {"cpu_s": cpu, "cpu_utilisation": cpu / span, "window_s": span}
     return components, generator
+
+
+def _host(
+    before: tuple[Snapshot, float] | None, after: tuple[Snapshot, float] | None
+) -> dict[str, Any]:
+    """The machine: its cores, and the share of its CPU time a hypervisor gave to other
+    guests over the window (``steal_ratio``, None where not measured): a machine that lost
+    a tenth of its CPU serves and saturates as a slower one (docs/calibrate.md)."""
+    steal = None
+    if before is not None and after is not None:
+        steal = steal_ratio(before[0].machine, after[0].machine)
+    return {"cpus": os.cpu_count() or 1, "steal_ratio": steal}
 
 
 def _lag(lags: list[dict[str, Any]]) -> dict[str, Any]:

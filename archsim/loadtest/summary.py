@@ -20,6 +20,7 @@ __all__ = [
     "endpoint_stats",
     "merge_histograms",
     "quantile",
+    "steal_warning",
     "summarise_entries",
 ]
 
@@ -107,3 +108,18 @@ def summarise_entries(
         "all", {"count": 0, "failures": 0, "sum_s": 0.0, "max_s": 0.0, "hist": {}}
     )
     return endpoints, endpoint_stats(total, window_s)
+
+
+#: A machine that lost more of its CPU time than this to a hypervisor is said to be slower.
+STEAL_WARN = 0.05
+
+
+def steal_warning(summary: Mapping[str, Any]) -> str | None:
+    """What a run's stolen CPU time means for its figures, or None when there was little."""
+    steal = (summary.get("host") or {}).get("steal_ratio")
+    if steal is None or steal <= STEAL_WARN:
+        return None
+    return (
+        f"a hypervisor took {steal:.0%} of this machine's CPU time during the window: its "
+        "latencies and capacity are a slower machine's, and may not repeat"
+    )
