@@ -25,6 +25,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from rich.console import Console
@@ -48,9 +49,30 @@ ROOT = Path(__file__).resolve().parent.parent
 TOLERANCE = 0.25
 
 
+def _probe() -> float:
+    """Seconds of a fixed pure-Python workload, best of three: the machine's speed just before
+    a run (on a shared virtual machine it moved 1.5x within an hour, docs/calibrate.md)."""
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        total = 0
+        for i in range(300_000):
+            total += i % 7
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
 def _measure(stack: Path, text: str, arch_name: str, out: Path, **spec: float) -> dict:
+    probe = _probe()
     result = run_locust(stack, text, LoadSpec(**spec), out, architecture=arch_name)
+    result["bench_probe_s"] = probe  # kept beside the run for --reuse
     (out / "summary.json").write_text(json.dumps(result, indent=1))
+    steal = (result.get("host") or {}).get("steal_ratio")
+    print(
+        f"  {out.name}: {spec.get('rps', 0):g} req/s, probe {probe * 1e3:.1f} ms"
+        + ("" if steal is None else f", stolen CPU {steal:.1%}"),
+        file=sys.stderr,
+    )
     return result
 
 
