@@ -213,3 +213,27 @@ def test_cpu_seconds_adds_up_a_process_group(tmp_path: Path):
     assert got[100] == pytest.approx(300 / tick)
     assert got[200] == pytest.approx(20 / tick)
     assert got[300] == 0.0
+
+
+def test_cpu_seconds_keeps_the_time_of_exited_threads(tmp_path: Path):
+    """A service whose threads come and go (aiosqlite's) has more CPU in ``stat`` than its
+    live threads' ``schedstat`` adds up to: the count keeps the larger; with no thread gone,
+    the nanosecond figure."""
+    import os
+
+    tick = float(os.sysconf("SC_CLK_TCK")) if hasattr(os, "sysconf") else 100.0
+
+    def proc(pid: int, ticks: int, live_ns: list[int]) -> None:
+        d = tmp_path / str(pid)
+        (d / "task").mkdir(parents=True)
+        fields = ["S", "1", str(pid)] + ["0"] * 8 + [str(ticks), "0"] + ["0"] * 10
+        (d / "stat").write_text(f"{pid} (python3) " + " ".join(fields))
+        for i, ns in enumerate(live_ns):
+            (d / "task" / str(pid + i)).mkdir()
+            (d / "task" / str(pid + i) / "schedstat").write_text(f"{ns} 0 0\n")
+
+    proc(100, int(10 * tick), [6_000_000_000, 1_500_000_000])  # 2.5 s in exited threads
+    proc(200, int(1 * tick), [1_004_000_000])  # all live: the nanoseconds, not the ticks
+    got = cpu_seconds([100, 200], proc=tmp_path)
+    assert got[100] == pytest.approx(10.0)
+    assert got[200] == pytest.approx(1.004)
