@@ -16,6 +16,7 @@ from archsim.model import load, read_architecture
 from archsim.model.rate_curve import at_rate, has_curves
 from archsim.sim import SimConfig, Workload, simulate, solve
 from archsim.sim.analytic import saturation
+from archsim.sim.erlang import erlang_c
 
 ROOT = Path(__file__).resolve().parent.parent
 MMC = (Path(__file__).parent / "sim_models" / "mmc.dot").read_text()  # 3 × exp(30 ms)
@@ -73,6 +74,27 @@ def test_the_simulator_runs_the_times_of_its_rate():
     assert abs(server.utilisation - 0.8) <= server.utilisation_ci
     closed = simulate(arch, Workload(rps=None, users=2), cfg, jobs=2).components["server"]
     assert closed.utilisation < 0.4  # closed: times as written (30 ms), not a guessed rate
+
+
+def test_the_time_a_busier_process_saves_is_still_waited_by_the_request():
+    # 4x the rate: the server is held 15 ms (utilisation 0.8), and the 15 ms it saves by
+    # serving several requests per wake-up is a wait beside the step that holds no worker
+    arch = _server("cpu_power=0.5, cpu_at=40")
+    (op,) = [o for o in at_rate(arch, 160.0).behaviour.operations if o.component == "server"]
+    (compute,) = op.steps
+    assert compute.latency == pytest.approx(0.015)
+    # below cpu_at the process costs more per request, and the request takes all of it
+    (slow,) = [o for o in at_rate(arch, 20.0).behaviour.operations if o.component == "server"]
+    assert slow.steps[0].latency == 0.0
+    # M/M/3 at λ = 160/s, 1/μ = 15 ms: W = Wq + 15 ms held + 15 ms beside
+    lam, service, c = 160.0, 0.015, 3
+    wq = erlang_c(c, lam * service) * service / (c - lam * service)
+    theory = wq + 2 * service
+    cfg = SimConfig(duration=200.0, warmup=10.0, replications=4, seed=5, lifecycle=False)
+    (entry,) = simulate(arch, Workload(rps=lam), cfg, jobs=2).entries.values()
+    assert abs(entry.latency.mean - theory) <= max(entry.latency.mean_ci, 0.02 * theory)
+    (solved,) = solve(arch, Workload(rps=lam)).entries.values()
+    assert solved.latency_mean == pytest.approx(theory, rel=1e-6)
 
 
 def test_calibration_fits_each_process_curve_through_both_runs():

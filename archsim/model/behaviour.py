@@ -94,7 +94,12 @@ class Step:
     error_rate: float = Field(
         default=0.0, ge=0, le=1, description="probability the interaction fails"
     )
-    latency: float = Field(default=0.0, ge=0, description="one-way network latency of the hop (s)")
+    latency: float = Field(
+        default=0.0,
+        ge=0,
+        description="one-way network latency of the hop (s); a compute step: the wait beside it "
+        "that holds no worker (a rate curve's saving, archsim.model.rate_curve)",
+    )
     service_time: Distribution | None = Field(
         default=None,
         description="compute: this operation's own service time (None: the component's); "

@@ -5,9 +5,17 @@ time grows as ``rate ** cpu_power``, so each of its service and operation times 
 by ``(rate / cpu_at) ** (cpu_power − 1)``, ``rate`` being the entry requests/s of the whole
 workload.
 
+The curve is the process's *occupancy*, not the request's delay: above ``cpu_at`` a busier
+process serves several requests per wake-up, so each holds it for less, but a request still
+waits through the batch it is served in. Each compute step of a component whose times fall
+therefore keeps the time it saves as its ``latency``, a wait beside the step that holds no
+worker: the request's time stays the calibrated one (measured: with the saving taken off the
+requests too, the latencies at two and four times the calibration rate came out 15–50% low;
+docs/calibrate.md, "Session 12"). Below ``cpu_at`` the request takes the longer time.
+
 Decided here, once: ``at_rate`` gives the architecture with every curve evaluated at a rate —
-the times scaled and the curve spent (``cpu_power`` 1) — and the simulator and the analytic
-solver execute that as they would any other.
+the times scaled, the waits beside them set and the curve spent (``cpu_power`` 1) — and the
+simulator and the analytic solver execute that as they would any other.
 """
 
 from __future__ import annotations
@@ -58,8 +66,9 @@ def at_rate(arch: Architecture, rate: float) -> Architecture:
         return arch
     factors = {c.id: c.time_factor(rate) for c in arch.components if c.cpu_at is not None}
     components = tuple(_component(c, factors.get(c.id, 1.0)) for c in arch.components)
+    means = {c.id: c.service_time.mean for c in arch.components}
     ops = arch.behaviour.operations
-    operations = tuple(_operation(op, factors) for op in ops)
+    operations = tuple(_operation(op, factors, means[op.component]) for op in ops)
     # constructed anew, not model_copy'd: a copy would keep the cached indexes (by_id, the
     # operations by name) of the records it replaces
     behaviour = _fresh(arch.behaviour, operations=operations)
@@ -87,19 +96,30 @@ def _component(comp: Component, factor: float) -> Component:
     )
 
 
-def _operation(op: Operation, factors: dict[str, float]) -> Operation:
-    steps = tuple(_step(s, op.component, factors) for s in op.steps)
+def _operation(op: Operation, factors: dict[str, float], service: float) -> Operation:
+    """``op`` with its steps at the rate (``service``: its component's mean service time, s,
+    as written)."""
+    steps = tuple(_step(s, op.component, factors, service) for s in op.steps)
     return op if steps == op.steps else op.model_copy(update={"steps": steps})
 
 
-def _step(step: Step, comp: str, factors: dict[str, float]) -> Step:
-    """A step's own time scaled by its station's factor: a compute step's by its component's,
-    a query's (a database write) by the database's; the component's own time is scaled on the
-    component."""
+def _step(step: Step, comp: str, factors: dict[str, float], service: float) -> Step:
+    """A step's own time scaled by its station's factor: a compute step's by its component's
+    (the time it saves kept as its ``latency``), a query's (a database write) by the
+    database's; the component's own time is scaled on the component."""
+    if step.action is StepAction.COMPUTE:
+        factor = factors.get(comp, 1.0)
+        if factor == 1.0:
+            return step
+        own = step.service_time
+        saved = (1.0 - factor) * (own.mean if own is not None else service)
+        update: dict[str, Any] = {"latency": step.latency + max(saved, 0.0)}
+        if own is not None:
+            update["service_time"] = own.scaled(factor)
+        return step.model_copy(update=update)
     if step.service_time is None:
         return step
-    station = comp if step.action is StepAction.COMPUTE else step.target or ""
-    factor = factors.get(station, 1.0)
+    factor = factors.get(step.target or "", 1.0)
     if factor == 1.0:
         return step
     return step.model_copy(update={"service_time": step.service_time.scaled(factor)})

@@ -25,6 +25,7 @@ from archsim.sim.stations import Consumer, Kernel, Pool, Station
 from archsim.sim.steps import (
     CacheGetStep,
     ComputeStep,
+    DelayStep,
     Frame,
     LinkStats,
     Op,
@@ -196,8 +197,12 @@ class _StepCompiler:
     threads: bool
 
     def compute(self, step: Step) -> list[Any]:
-        """A compute step on ``comp``'s station (its own service time, host waits added)."""
-        return [self.model.once(step, self.comp, lambda: self._compute(step))]
+        """A compute step on ``comp``'s station (its own service time, host waits added),
+        then the wait beside it that holds no worker (its ``latency``), if any."""
+        held = self.model.once(step, self.comp, lambda: self._compute(step))
+        if not step.latency:
+            return [held]
+        return [held, self.model.once(step, "", lambda: DelayStep(self.model.runner, step.latency))]
 
     def _compute(self, step: Step) -> ComputeStep:
         m, threads = self.model, self.threads

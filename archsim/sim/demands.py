@@ -162,12 +162,13 @@ class _OwnTime:
     service: float
 
     def compute(self, s: Step) -> float:
-        """The worker's holding time, or wait plus hold of the own station."""
+        """The worker's holding time, or wait plus hold of the own station; and the wait
+        beside it that holds no worker (the step's ``latency``)."""
         d, comp = self.times.d, self.comp
         own = d.own_time(s, comp) if s.service_time is not None else None
         if self.held:
-            return self.service + d.host_wait if own is None else own
-        return self.times.waits[comp] + (self.times.hold[comp] if own is None else own)
+            return (self.service + d.host_wait if own is None else own) + s.latency
+        return self.times.waits[comp] + (self.times.hold[comp] if own is None else own) + s.latency
 
     def call(self, s: Step) -> float:
         """The network hops; the callee's response comes from the linear solve."""

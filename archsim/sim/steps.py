@@ -30,6 +30,7 @@ __all__ = [
     "MAX_CALL_DEPTH",
     "CacheGetStep",
     "ComputeStep",
+    "DelayStep",
     "Frame",
     "LinkStats",
     "Op",
@@ -305,6 +306,26 @@ class ComputeStep:
         else:
             rep.free += 1
         self.advance(f)
+
+
+class DelayStep:
+    """Wait a fixed time without holding a worker: the part of a compute step's calibrated
+    time that a busier process saves by serving several requests per wake-up, which the
+    request still waits (a compute step's ``latency``; archsim.model.rate_curve)."""
+
+    __slots__ = ("advance", "delay", "env", "queue", "seq")
+
+    def __init__(self, runner: Runner, delay: float) -> None:
+        self.advance = runner.advance
+        self.env = runner.env
+        self.queue = runner.k.queue
+        self.seq = runner.k.seq
+        self.delay = delay
+
+    def run(self, f: Frame) -> bool:
+        """Resume ``f`` after the delay (True: it waits)."""
+        heappush(self.queue, (self.env._now + self.delay, self.seq(), self.advance, f))
+        return True
 
 
 class VisitStep:
