@@ -117,10 +117,10 @@ def test_a_route_the_callee_already_offers_is_called_and_not_added_twice():
 
 
 def test_a_route_the_stack_could_not_call_keeps_the_default_operation():
-    # a parameter in the middle (/customers/{id}/orders) names no operation of ours
+    # two parameters (/customers/{id}/orders/{oid}): the stack's calls fill in one id only
     arch = _arch(
         'digraph g { web -> a; a -> a_db [label="stores in"]; '
-        'a -> b [label="GET /customers/{id}/orders"]; b -> b_db [label="stores in"]; }'
+        'a -> b [label="GET /customers/{id}/orders/{oid}"]; b -> b_db [label="stores in"]; }'
     )
     assert ("b", "get_b") in _calls(arch, "a", "create_a")
 

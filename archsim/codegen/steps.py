@@ -243,14 +243,19 @@ class StepWriter:
                 f"{key} = await rt.call_json({t}, 'GET', {url}, policy={policy})",
                 *learn,
             ]
+        # a route with its id elsewhere (GET /users/{id}/orders, PUT /carts/{id}): the
+        # caller's id when its data flow gives one, else the request's own (rule service.route)
+        ref = [f"ref = {given.get('id', _OWN_ID)}"] if "{id}" in path else []
         if callee.method == "GET":
             url = (
-                "f" + repr(path.replace("{service}", "{SPEC['component']}"))
+                "f"
+                + repr(path.replace("{service}", "{SPEC['component']}").replace("{id}", "{ref}"))
                 if "{" in path
                 else repr(path)
             )
-            return [f"{key} = await rt.call_json({t}, 'GET', {url}, policy={policy})"]
-        return self._send(step, t, callee, path, key, policy, given, learn)
+            return [*ref, f"{key} = await rt.call_json({t}, 'GET', {url}, policy={policy})"]
+        lines = self._send(step, t, callee, path, key, policy, given, learn)
+        return [*ref, *lines] if ref else lines
 
     def _send(
         self,
@@ -275,6 +280,7 @@ class StepWriter:
             body = f"create_body(payload{extra})"
         else:  # actions, external requests, anything else: a reference and the amount
             body = f"action_body({self.res.name!r}, payload{extra})"
+        url = "f" + repr(path.replace("{id}", "{ref}")) if "{id}" in path else repr(path)
         undo = step.compensation
         cancel = self._callee(undo) if undo is not None else None
         if undo is not None and cancel is not None:
@@ -282,17 +288,20 @@ class StepWriter:
             return [
                 *before,
                 f"asked = {body}",
-                f"{key} = await rt.call_json({t}, {callee.method!r}, {path!r}, json=asked, "
+                f"{key} = await rt.call_json({t}, {callee.method!r}, {url}, json=asked, "
                 f"policy={policy})",
                 f"saga.undo({t}, {cancel.path or '/'!r}, asked, policy={self.policy(undo)})",
                 *learn,
             ]
         return [
             *before,
-            f"{key} = await rt.call_json({t}, {callee.method!r}, {path!r}, json={body}, "
+            f"{key} = await rt.call_json({t}, {callee.method!r}, {url}, json={body}, "
             f"policy={policy})",
             *learn,
         ]
+
+
+_OWN_ID = "payload.get('id', 1)"  # a request with no id of its own (a create) names item 1
 
 
 def _token_call(op: Operation, name: str, t: str, policy: str) -> list[str] | None:

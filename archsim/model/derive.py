@@ -13,7 +13,7 @@ from archsim.model.accounts import LOGIN, SIGN_UP, accounts_resource, keeps_acco
 from archsim.model.architecture import Architecture, Component, Link
 from archsim.model.behaviour import Behaviour, Operation, OpKind, Step, StepAction
 from archsim.model.cdc import connectors
-from archsim.model.entries import ENTRY_KINDS, derive_entries
+from archsim.model.entries import ENTRY_KINDS, derive_entries, forwards
 from archsim.model.events import Handler, Publication, event_flows, plan_handlers, publications
 from archsim.model.kinds import Kind, Relation
 from archsim.model.lifecycles import (
@@ -148,6 +148,13 @@ class _Deriver:
                 # for its forward of what the call would ask the component behind it
                 inner = self.arch.component(behind[0].target)
                 return f"{snake(inner.id)}__{self._default_operation(inner, mode)}"
+        if target.kind is Kind.GATEWAY:
+            ahead = forwards(self.arch, target)
+            if len(ahead) == 1:
+                # a call into a gateway with one component behind it (Temporal's Frontend in
+                # front of its History service) asks for its route of what the call would ask
+                # that component: a lone route keeps the operation's name (rule gateway.route)
+                return self._default_operation(self.arch.component(ahead[0].target), mode)
         if target.kind is Kind.AUTH:
             return "validate_token"
         if target.kind is Kind.CONFIG:
@@ -331,7 +338,8 @@ def derive_behaviour(arch: Architecture) -> Behaviour:
         names = {op.name for op in offered}
         for route in routes.values():
             if route.name not in names:
-                d._add(routed_operation(target, route, list(offered)))
+                ahead = [lk.target for lk in arch.links_from(target)]
+                d._add(routed_operation(target, route, list(offered), ahead))
     # Gateways may route to gateways; derive in rank order, then balancers last.
     for comp in proxy_order(arch):
         rule = gateway_operations if comp.kind is Kind.GATEWAY else balancer_operations

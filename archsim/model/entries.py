@@ -33,7 +33,7 @@ from archsim.model.behaviour import Entry, Operation, OpKind, OpRef, StepAction
 from archsim.model.checks import Reader
 from archsim.model.dot.ast import DotGraph
 from archsim.model.kinds import Kind, Relation
-from archsim.model.routes import link_route
+from archsim.model.routes import link_route, request_line
 from archsim.model.schedule import scheduled_jobs
 from archsim.model.weights import shares
 
@@ -113,9 +113,23 @@ def _door_ops(arch: Architecture, ops: Ops, component: str) -> list[tuple[Operat
 
 def _route_op(arch: Architecture, ops: Ops, link: Link) -> str | None:
     """The operation a traffic source's link labelled with a route sends (rule service.route)."""
+    if "/" not in link.label:
+        return None
+    if arch.component(link.target).kind in _PROXIES:
+        # a gateway's route of that method and path (``GET /api/products``): that one only
+        sent = request_line(link.label)
+        found = [
+            op.name
+            for op in ops.get(link.target, ())
+            if sent is not None and (op.method, op.path) == sent and is_entry(op)
+        ]
+        return found[0] if len(found) == 1 else None
     route = link_route(arch, link)
     named = route is not None and any(op.name == route.name for op in ops.get(link.target, ()))
     return route.name if route is not None and named else None
+
+
+_PROXIES = frozenset({Kind.GATEWAY, Kind.LOAD_BALANCER})
 
 
 def _client_doors(arch: Architecture, ops: Ops) -> list[Door]:

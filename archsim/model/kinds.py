@@ -441,14 +441,18 @@ def kind_from_relations(
 
 # Words in ids and labels, most specific first: "Redis Cache" is a cache, not a database.
 _NAME_RULES: tuple[tuple[Kind, tuple[str, ...]], ...] = (
-    (Kind.LOAD_BALANCER, ("load balancer", "loadbalancer", "lb", "haproxy", "nginx", "elb", "alb")),
+    # DNS that spreads or fails traffic over regions (Route 53, Traffic Manager): a balancer
+    (Kind.LOAD_BALANCER, ("load balancer", "loadbalancer", "lb", "haproxy", "nginx", "elb", "alb",
+                          "route 53", "route53", "traffic manager", "global accelerator")),
     (Kind.GATEWAY, ("gateway", "api gw", "apigw", "ingress", "zuul", "kong", "envoy", "traefik",
                     "edge server", "edge service", "apisix", "krakend", "tyk", "ambassador",
                     "api management", "apim")),
     # a registry of models, schemas or images keeps artifacts that are read and written: a
-    # store, not the service registry components register with and heartbeat to
+    # store, not the service registry components register with and heartbeat to; a state
+    # store (Dapr's) keeps an app's state, on Redis or not: a store, not a cache beside one
     (Kind.DATABASE, ("model registry", "schema registry", "container registry",
-                     "artifact registry", "docker registry", "image registry", "mlflow")),
+                     "artifact registry", "docker registry", "image registry", "mlflow",
+                     "statestore", "state store")),
     (Kind.REGISTRY, ("registry", "discovery", "eureka", "consul", "zookeeper")),
     (Kind.BROKER, ("broker", "queue", "kafka", "rabbitmq", "nats", "event bus", "mq", "pubsub",
                    "sqs", "sns", "kinesis", "activemq", "pulsar", "event hub", "eventbridge",
@@ -551,6 +555,7 @@ def kind_from_names(component_id: str, label: str | None, shape: str | None) -> 
     if rank is not None:
         kind, key = _NAME_KEYS[rank]
         return kind, f"name contains '{key}'"
-    if shape and shape.lower() in ("cylinder", "database"):
+    # a folder is files kept somewhere (Airflow's DAG folder, a shared volume): a store
+    if shape and shape.lower() in ("cylinder", "database", "folder"):
         return Kind.DATABASE, f"shape '{shape}'"
     return Kind.SERVICE, "default for a component with no other evidence"

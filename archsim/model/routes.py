@@ -10,6 +10,7 @@ reach it). docs/behaviour.md, "Operations".
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from archsim.model.architecture import Architecture, Link
@@ -17,7 +18,15 @@ from archsim.model.behaviour import Operation, OpKind, Step, StepAction
 from archsim.model.kinds import Kind, Relation
 from archsim.model.naming import plural, singular, snake
 
-__all__ = ["Route", "call_route", "link_route", "prefixed", "route_prefix", "routed_operation"]
+__all__ = [
+    "Route",
+    "call_route",
+    "link_route",
+    "prefixed",
+    "request_line",
+    "route_prefix",
+    "routed_operation",
+]
 
 # "GET /customers/{id}", "post /v1/charges", "DELETE /carts/:id": a method, then a path.
 _METHOD_PATH = re.compile(r"\s*(GET|POST|PUT|PATCH|DELETE)\s+(/\S*)\s*", re.IGNORECASE)
@@ -40,16 +49,17 @@ class Route:
 
 def call_route(label: str, stores: bool) -> Route | None:
     """The operation ``label`` (``GET /customers/{id}``) names on a callee that keeps data
-    (``stores``) or not, or None when the label is no route the generated stack can call: a
-    path parameter anywhere but last (``/customers/{id}/orders``), or one on a method that
-    sends a body (``PUT /orders/{id}``: the stack's calls send no id in the path)."""
+    (``stores``) or not, or None when the label is no route the generated stack can call
+    (more than one path parameter: its calls fill in one id). The parameter may stand
+    anywhere: ``GET /users/{id}/orders`` lists a user's orders, ``PUT /carts/{id}`` updates
+    a cart; it is always written ``{id}`` in the operation's path."""
     found = _METHOD_PATH.fullmatch(label)
     if not found:
         return None
     method = found.group(1).upper()
     parts = [part for part in found.group(2).split("/") if part]
     params = [i for i, part in enumerate(parts) if _PARAM.match(part)]
-    if params and (params != [len(parts) - 1] or method != "GET"):
+    if len(params) > 1:
         return None
     words = [snake(part) for part in parts if not _PARAM.match(part) and not _PREFIXES.match(part)]
     if not words or not all(w.isidentifier() for w in words):
@@ -57,14 +67,27 @@ def call_route(label: str, stores: bool) -> Route | None:
     last = singular(words[-1])
     name_words = [singular(w) for w in words[:-1]]
     resource = "_".join([*name_words, last])
-    literal = "/" + "/".join(part for part in parts if not _PARAM.match(part))
-    if method == "GET" and params:
-        return Route(f"get_{resource}", OpKind.READ, method, f"{literal}/{{id}}", resource)
+    # the literal words at their place, the one parameter as {id}: /users/{id}/orders
+    path = "/" + "/".join("{id}" if _PARAM.match(part) else part for part in parts)
+    on_one = bool(params) and params[0] == len(parts) - 1  # the path ends at one item
+    if method == "GET" and on_one:
+        return Route(f"get_{resource}", OpKind.READ, method, path, resource)
     if method == "GET":
         name = "_".join([*name_words, plural(last)])
-        return Route(f"list_{name}", OpKind.LIST, method, literal, resource)
+        return Route(f"list_{name}", OpKind.LIST, method, path, resource)
     kind = OpKind.WRITE if stores else OpKind.ACTION
-    return Route(f"{_VERBS[method]}_{resource}", kind, method, literal, resource)
+    return Route(f"{_VERBS[method]}_{resource}", kind, method, path, resource)
+
+
+def request_line(label: str) -> tuple[str, str] | None:
+    """The method and path a route label sends (``GET /api/products/:id`` → ``GET``,
+    ``/api/products/{id}``: every parameter written ``{id}``), or None: no route."""
+    found = _METHOD_PATH.fullmatch(label)
+    if not found:
+        return None
+    parts = [part for part in found.group(2).split("/") if part]
+    path = "/" + "/".join("{id}" if _PARAM.match(part) else part for part in parts)
+    return found.group(1).upper(), path
 
 
 _ROUTED = frozenset({Relation.CALLS, Relation.USES, Relation.ROUTES_TO})
@@ -80,14 +103,23 @@ def link_route(arch: Architecture, link: Link) -> Route | None:
     return call_route(link.label, bool(arch.links_from(link.target, Relation.STORES_IN)))
 
 
-def routed_operation(component: str, route: Route, offered: list[Operation]) -> Operation:
+def routed_operation(
+    component: str, route: Route, offered: list[Operation], ahead: Sequence[str] = ()
+) -> Operation:
     """The operation ``route`` names on ``component``, whose rules gave it ``offered`` and none
-    of that name: the steps of its operation of the same kind (a read's, a write's), weight 0."""
+    of that name: the steps of its operation of the same kind (a read's, a write's), weight 0.
+    A path naming one of the components ``component`` links to (``ahead``: a Dapr sidecar's
+    ``POST /v1.0/state/statestore``) keeps only the steps to that one."""
     like = {OpKind.READ: (OpKind.READ,), OpKind.LIST: (OpKind.LIST, OpKind.READ)}.get(
         route.kind, (OpKind.WRITE, OpKind.ACTION)
     )
     model = next((op for kind in like for op in offered if op.kind is kind), None)
     steps = model.steps if model is not None else (Step(action=StepAction.COMPUTE),)
+    words = {snake(part) for part in route.path.split("/") if part}
+    aimed = next((t for t in ahead if snake(t) in words), None)
+    if aimed is not None and any(s.target == aimed for s in steps):
+        # the sidecar's state API writes the state store, and does not invoke its app too
+        steps = tuple(s for s in steps if s.target in (None, aimed))
     return Operation(
         component=component, name=route.name, kind=route.kind, method=route.method,
         path=route.path, resource=route.resource, weight=0.0, steps=steps,

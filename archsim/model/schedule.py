@@ -4,11 +4,15 @@ A nightly batch scorer, a report generator or a Kubernetes CronJob reads a datab
 writes results, and nothing sends it requests: without a rule it has no entry and its work
 never runs. A service is a **scheduled job** when the file says so with ``schedule="…"``
 (any text: ``every 5m``, ``nightly``, ``0 2 * * *``), or when nothing sends it requests and
-its id or label has a schedule word (``cron``, ``scheduled``, ``nightly``, ``hourly``, …).
+its id or label has a schedule word (``cron``, ``scheduled``, ``nightly``, ``hourly``, …),
+or when nothing sends it requests and a call of its says it polls for work (a Temporal or
+SQS worker: ``worker -> frontend [label="PollWorkflowTaskQueue"]``): its own loop starts it.
 ``archsim.model.entries`` gives each one a side door of its own.
 """
 
 from __future__ import annotations
+
+import re
 
 from archsim.model.architecture import Architecture, Component
 from archsim.model.kinds import Kind, Relation, name_has
@@ -20,6 +24,8 @@ SCHEDULE_WORDS = (
     "cron", "cronjob", "cron job", "crontab", "scheduled", "nightly", "hourly", "daily",
     "weekly", "monthly", "periodic",
 )  # fmt: skip
+# "poll", "long-poll", "PollWorkflowTaskQueue", "LongPoll": not "repoll"'s or "pollution"'s
+_POLL = re.compile(r"(?<![a-z])poll(?!ut)|Poll")
 _REQUESTS = (Relation.CALLS, Relation.USES, Relation.ROUTES_TO, Relation.DISTRIBUTES_TO)
 
 
@@ -33,7 +39,12 @@ def schedule_of(arch: Architecture, comp: Component) -> str | None:
     if arch.links_to(comp.id, *_REQUESTS):
         return None  # a caller starts its work: a service that happens to say "daily"
     word = name_has(comp.id, comp.title, SCHEDULE_WORDS)
-    return f"named '{word}'" if word else None
+    if word:
+        return f"named '{word}'"
+    polls = next(
+        (lk for lk in arch.links_from(comp.id, *_REQUESTS) if _POLL.search(lk.label)), None
+    )
+    return f"a poll loop: '{polls.label}' to {polls.target}" if polls else None
 
 
 def scheduled_jobs(arch: Architecture) -> dict[str, str]:

@@ -10,6 +10,7 @@ more, nothing is left; then the unweighted ones count as the mean weight of the 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from archsim.errors import Location
@@ -18,7 +19,7 @@ from archsim.model.checks import Reader
 from archsim.model.dot.ast import DotGraph
 from archsim.model.references import edge_of
 
-__all__ = ["check_weights", "is_weighted", "shares"]
+__all__ = ["check_weights", "is_standby", "is_weighted", "shares"]
 
 
 def is_weighted(link: Link) -> bool:
@@ -26,10 +27,31 @@ def is_weighted(link: Link) -> bool:
     return "weight" in link.explicit
 
 
+# "secondary record", "failover", "standby", "backup", "on health check failure": a link
+# traffic takes only when its primary sibling is down (rule load_balancer.failover)
+_STANDBY = re.compile(
+    r"\b(?:failover|fail-over|standby|stand-by|secondary|backup|passive|"
+    r"on (?:health[- ]check )?failure)\b",
+    re.IGNORECASE,
+)
+
+
+def is_standby(link: Link) -> bool:
+    """True when ``link``'s label says it only takes traffic on failover (and no weight)."""
+    return not is_weighted(link) and bool(_STANDBY.search(link.label))
+
+
 def shares(links: Sequence[Link]) -> list[float]:
-    """Each link's share of its siblings' traffic, in order; they sum to 1 (empty: [])."""
+    """Each link's share of its siblings' traffic, in order; they sum to 1 (empty: []).
+    A standby link (``is_standby``) beside a primary one takes none: failover is not the
+    steady state the simulation and the load test measure."""
     if not links:
         return []
+    standby = [is_standby(link) for link in links]
+    if any(standby) and not all(standby):
+        live = [link for link, spare in zip(links, standby, strict=True) if not spare]
+        parts = iter(shares(live))
+        return [0.0 if spare else next(parts) for spare in standby]
     weighted = [link.weight for link in links if is_weighted(link)]
     if weighted and len(weighted) < len(links):
         spent = sum(weighted)
