@@ -69,6 +69,10 @@ def _response(op: Operation, res: Resource) -> tuple[str, str]:
         # a route label's read on a service keeping nothing (rule service.route: Dapr's
         # nodeapp ``GET /order``): no rows, no schema of them; its answer goes unchecked
         return "None", "200"
+    if op.changes == "update":  # the row the path names, changed (rule service.route)
+        return f"{res.camel}Out", "200"
+    if op.changes == "delete":  # {'id': …, 'deleted': …}: no stored row to describe
+        return "None", "200"
     match op.kind:
         case OpKind.READ:
             return f"{res.camel}Out", "200"
@@ -101,6 +105,8 @@ def render_handler(op: Operation, writer: StepWriter, res: Resource) -> str:
         )
     elif op.kind is OpKind.LIST:
         payload = "dict(request.query_params)"
+    elif op.changes == "delete":  # a DELETE takes no body: its path names the row
+        payload = "{'id': id}"
     else:
         schema = {
             OpKind.WRITE: f"{res.camel}Create",
@@ -109,6 +115,8 @@ def render_handler(op: Operation, writer: StepWriter, res: Resource) -> str:
         }.get(op.kind, "dict[str, Any]")
         params.append(f"body: {schema}")
         payload = "body.model_dump()" if schema != "dict[str, Any]" else "body"
+        if op.changes_one:  # an update: the body's fields, on the row the path names
+            payload = f"{{**{payload}, 'id': id}}"
     lines = [
         f"@app.{(op.method or 'post').lower()}(",
         f"{_IND}{op.path!r},",

@@ -32,6 +32,7 @@ _KNOWN: dict[str, str] = {
     "action_body": "archsim_runtime.rows",
     "action_result": "archsim_runtime.rows",
     "amount": "archsim_runtime.rows",
+    "changed_values": "archsim_runtime.rows",
     "create_body": "archsim_runtime.rows",
     "event_ids": "archsim_runtime.rows",
     "need": "archsim_runtime.rows",

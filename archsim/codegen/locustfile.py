@@ -75,8 +75,12 @@ def _issues_tokens(arch: Architecture, entry: Entry) -> bool:
     return comp.kind is Kind.AUTH and entry.target.operation == "issue_token"
 
 
-def _entry_kind(arch: Architecture, entry: Entry) -> OpKind:
-    return arch.behaviour.operation(entry.target.component, entry.target.operation).kind
+def _entry_kind(arch: Architecture, entry: Entry) -> tuple[OpKind, str]:
+    """The kind of the operation ``entry`` reaches, and what the load test calls it: the
+    kind, or ``update``/``delete`` for one that changes the row its path names (it creates
+    nothing to remember, rule service.route)."""
+    op = arch.behaviour.operation(entry.target.component, entry.target.operation)
+    return op.kind, (op.changes or op.kind.value) if op.changes_one else op.kind.value
 
 
 def _prefer(entries: list[Entry]) -> Entry:
@@ -157,17 +161,17 @@ def _entry_table(
     logins: list[Entry] = []
     tokens: list[Entry] = []
     for entry in arch.behaviour.entries:
-        kind = _entry_kind(arch, entry)
+        kind, said = _entry_kind(arch, entry)
         res = resources.get(entry.target.component)
         entries[entry.id] = {
             "method": entry.method,
             "path": entry.path,
-            "kind": kind.value,
+            "kind": said,
             "resource": res.name if res else None,
             "target": str(entry.target),
             "door": entry.hops[0] if entry.hops else None,
         }
-        if kind is OpKind.WRITE and res is not None and res.stores:
+        if said == OpKind.WRITE.value and res is not None and res.stores:
             writers.setdefault(res.name, []).append(entry)
         if kind is OpKind.LOGIN:
             logins.append(entry)

@@ -5,8 +5,9 @@ same order, through the model's ``StepVisitor`` (``_StepLines``): compute → ``
 call → ``rt.call_json``/``rt.authorize``/``rt.forward``/``rt.send_mail``, query → SQLAlchemy,
 cache get/set/delete → ``rt.cache_*``, publish → ``rt.publish``. A step with ``p < 1`` is
 wrapped in ``if rt.chance(p):`` (a token check never is: its ``p`` is the token cache's miss
-share). Writes run in one transaction that also covers the invalidation and the publish, so a
-failure leaves nothing half-written.
+share). Writes (an insert, or the update or delete of the row a route's ``{id}`` names) run in
+one transaction that also covers the invalidation and the publish, so a failure leaves nothing
+half-written.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from archsim.model import (
     Operation,
     OpKind,
     Step,
-    StepAction,
     StepVisitor,
     visit,
 )
@@ -123,18 +123,10 @@ class StepWriter:
                 out.append(f"{pad}if rt.chance({step.p!r}):")
                 self._step(op, step, out, depth + 1)
                 continue
-            if (
-                step.action is StepAction.QUERY
-                and step.mode == "write"
-                and op.kind
-                in (
-                    OpKind.WRITE,
-                    OpKind.CONSUME,
-                )
-            ):
+            if step.changes_data and op.kind in (OpKind.WRITE, OpKind.CONSUME):
                 # The rest of the operation runs inside the transaction of this write.
                 out.append(f"{pad}async with rt.transaction({step.target!r}) as conn:")
-                self._insert(op, step, out, depth + 1)
+                self._change(op, step, out, depth + 1)
                 rest = steps[i + 1 :]
                 if rest:
                     self._in_write = True  # a publish in here goes through the outbox
@@ -182,6 +174,38 @@ class StepWriter:
             out.append(f"{pad}result = public(row)")
         else:
             out.append(f"{inner}await conn.execute(select({table}.c.id).limit(1))")
+
+    def _change(self, op: Operation, step: Step, out: list[str], depth: int) -> None:
+        """The SQL of a query that changes data, inside its transaction (``conn``)."""
+        if step.mode == "update":
+            self._update(out, depth)
+        elif step.mode == "delete":
+            self._delete(out, depth)
+        else:
+            self._insert(op, step, out, depth)
+
+    def _update(self, out: list[str], depth: int) -> None:
+        """Update the row the path's id names from the payload's fields, read it back; 404
+        when there is none (rule service.route)."""
+        pad, table = _IND * depth, self.res.table
+        where = f"{table}.c.id == payload['id']"
+        out.append(f"{pad}values = changed_values({table}, payload)")
+        out.append(f"{pad}await conn.execute({table}.update().where({where}).values(**values))")
+        out.append(f"{pad}query = select({table}).where({where})")
+        out.append(f"{pad}row = (await conn.execute(query)).mappings().first()")
+        out.append(f"{pad}if row is None:")
+        out.append(
+            f"{pad}{_IND}raise HTTPException(404, f\"{self.res.name} {{payload['id']}} not found\")"
+        )
+        out.append(f"{pad}result = public(row)")
+
+    def _delete(self, out: list[str], depth: int) -> None:
+        """Delete the row the path's id names; deleting a missing row is no error (a DELETE
+        is idempotent): the answer says whether one was there."""
+        pad, table = _IND * depth, self.res.table
+        where = f"{table}.c.id == payload['id']"
+        out.append(f"{pad}deleted = await conn.execute({table}.delete().where({where}))")
+        out.append(f"{pad}result = {{'id': payload['id'], 'deleted': deleted.rowcount > 0}}")
 
     def _insert(self, op: Operation, step: Step, out: list[str], depth: int) -> None:
         pad, table = _IND * depth, self.res.table
@@ -244,8 +268,9 @@ class StepWriter:
                 *learn,
             ]
         # a route with its id elsewhere (GET /users/{id}/orders, PUT /carts/{id}): the
-        # caller's id when its data flow gives one, else the request's own (rule service.route)
-        ref = [f"ref = {given.get('id', _OWN_ID)}"] if "{id}" in path else []
+        # caller's id when its data flow gives one (an update or delete of one row always
+        # has it), else the request's own (rule service.route)
+        ref = [f"ref = {given.pop('id', _OWN_ID)}"] if "{id}" in path else []
         if callee.method == "GET":
             url = (
                 "f"
@@ -281,6 +306,8 @@ class StepWriter:
         else:  # actions, external requests, anything else: a reference and the amount
             body = f"action_body({self.res.name!r}, payload{extra})"
         url = "f" + repr(path.replace("{id}", "{ref}")) if "{id}" in path else repr(path)
+        if callee.method == "DELETE":  # a DELETE sends no body: its path names the row
+            return [f"{key} = await rt.call_json({t}, 'DELETE', {url}, policy={policy})", *learn]
         undo = step.compensation
         cancel = self._callee(undo) if undo is not None else None
         if undo is not None and cancel is not None:
@@ -361,11 +388,11 @@ class _StepLines:
         return [self._pad + line for line in self.writer._call(self.op, step)]
 
     def query(self, step: Step) -> list[str]:
-        """An insert in its own transaction, or a select."""
+        """An insert, update or delete in its own transaction, or a select."""
         out: list[str] = []
-        if step.mode == "write":
+        if step.changes_data:
             out.append(f"{self._pad}async with rt.transaction({step.target!r}) as conn:")
-            self.writer._insert(self.op, step, out, self.depth + 1)
+            self.writer._change(self.op, step, out, self.depth + 1)
         else:
             self.writer._select(self.op, step, out, self.depth)
         return out

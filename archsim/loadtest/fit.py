@@ -255,7 +255,7 @@ def _op_visits(
     reads, writes, other = 0.0, 0.0, 0.0
     for step in steps:
         if step.action is StepAction.QUERY and step.target == db:
-            if step.mode == "write":
+            if step.changes_data:  # an insert, update or delete: each commits
                 writes += step.p
             else:
                 reads += step.p

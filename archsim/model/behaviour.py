@@ -34,6 +34,10 @@ __all__ = [
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 _STRICT = ConfigDict(extra="forbid")  # dataclasses: frozen is the decorator's
+# a query's modes that change data: ``write`` inserts a new row (the name users' JSON and the
+# goldens keep); ``update`` and ``delete`` act on the row a route's ``{id}`` names
+_CHANGES = frozenset({"write", "update", "delete"})
+_SAID = frozenset({"read", "update", "delete"})  # modes describe() names as they are
 
 
 class StepAction(StrEnum):
@@ -41,7 +45,7 @@ class StepAction(StrEnum):
 
     COMPUTE = "compute"  # hold a worker of the operation's own component for its service time
     CALL = "call"  # synchronous request to ``target.operation``
-    QUERY = "query"  # SQL on database ``target`` (``mode`` read or write)
+    QUERY = "query"  # SQL on database ``target`` (``mode``: read, write, update or delete)
     CACHE_GET = "cache_get"  # read-through: hit with ``hit_ratio``, else run ``on_miss``
     CACHE_SET = "cache_set"
     CACHE_DELETE = "cache_delete"
@@ -83,7 +87,11 @@ class Step:
     target: str | None = Field(default=None, description="component acted on (None for compute)")
     operation: str | None = Field(default=None, description="callee operation (call)")
     relation: Relation | None = Field(default=None, description="the link this step comes from")
-    mode: str | None = Field(default=None, description="query: read or write")
+    mode: str | None = Field(
+        default=None,
+        description="query: read, write (insert a new row), update or delete (the row the "
+        "request's {id} names)",
+    )
     key: str | None = Field(default=None, description="cache key pattern, e.g. product:{id}")
     event: str | None = None
     p: float = Field(default=1.0, ge=0, le=1, description="probability the step happens")
@@ -116,6 +124,11 @@ class Step:
         return dataclasses.replace(self, **(update or {}))
 
     @property
+    def changes_data(self) -> bool:
+        """A query that changes data: inserts (``write``), updates or deletes a row."""
+        return self.action is StepAction.QUERY and self.mode in _CHANGES
+
+    @property
     def checks_token(self) -> bool:
         """A token check (``validates with``): it happens on every request. Its ``p`` is the
         share that misses the caller's token cache (``derive.TOKEN_CACHE_S`` in the generated
@@ -134,7 +147,7 @@ class Step:
             case StepAction.CALL:
                 text = f"call {self.target}.{self.operation}"
             case StepAction.QUERY:
-                text = f"{'read' if self.mode == 'read' else 'write'} {self.target}"
+                text = f"{self.mode if self.mode in _SAID else 'write'} {self.target}"
                 text += f" {self.service_time}" if self.service_time is not None else ""
             case StepAction.CACHE_GET:
                 misses = "; ".join(s.describe() for s in self.on_miss)
@@ -177,6 +190,17 @@ class Operation(BaseModel):
     )
     steps: tuple[Step, ...]
     rule: str = Field(description="the derivation rule that produced it (docs/behaviour.md)")
+
+    @property
+    def changes(self) -> str | None:
+        """The mode of the first query that changes data (``write``: a new row, ``update``,
+        ``delete``: the row the path's ``{id}`` names), or None: it changes nothing."""
+        return next((s.mode for s in self.steps if s.changes_data), None)
+
+    @property
+    def changes_one(self) -> bool:
+        """It updates or deletes the row its path's ``{id}`` names (rule service.route)."""
+        return self.changes in ("update", "delete")
 
     @property
     def trigger(self) -> str | None:

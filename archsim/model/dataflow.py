@@ -4,7 +4,9 @@ A service that acts for another needs the ids of what it acts on: a checkout tha
 cart needs ``cart_id``; a new post that creates its shortened links passes on what they need.
 ``derive_dataflow`` works this out once, from the derived steps (docs/behaviour.md#data-flow):
 
-- a call to a **read** (``GET /carts/{id}``) needs the callee's resource id (``cart_id``);
+- a call to a **read** (``GET /carts/{id}``) needs the callee's resource id (``cart_id``),
+  and so does a call to an **update or delete** of one row (``PUT /carts/{id}``, rule
+  service.route), whose answer gives no new id;
 - a call to a **write** or an **action** needs whatever that callee needs, recursively;
 - each such id comes from an **earlier step's result** when one read or created that resource
   (``learns``), else from the operation's **own payload** — which makes it part of what the
@@ -121,6 +123,7 @@ def _call_steps(steps: tuple[Step, ...]) -> Iterator[Step]:
 
 
 def _writes_row(op: Operation) -> bool:
+    """``op`` inserts a row, whose id its answer gives; an update or a delete creates none."""
     return any(s.action is StepAction.QUERY and s.mode == "write" for s in op.steps)
 
 
@@ -217,11 +220,12 @@ class _Deriver:
         wanted: list[tuple[str, str]] = []
         # through a balancer or gateway: what the operation it forwards to wants
         callee = served_by(self.arch, callee.component, callee.name) or callee
-        if callee.kind is OpKind.READ and "{id}" in (callee.path or ""):
+        by_id = callee.kind is OpKind.READ or callee.changes_one
+        if by_id and "{id}" in (callee.path or ""):
             wanted.append(("id", id_name(resource_name(self.arch, callee))))
             self.resources[wanted[-1][1]] = resource_name(self.arch, callee)
-        elif callee.kind in (OpKind.WRITE, OpKind.ACTION):
-            wanted += [(n, n) for n in self.flow(callee).needs]
+        if callee.kind in (OpKind.WRITE, OpKind.ACTION):
+            wanted += [(n, n) for n in self.flow(callee).needs if n not in dict(wanted).values()]
         return wanted
 
     def _from_event(self, label: str, name: str, event: dict[str, str]) -> Source:
@@ -270,19 +274,20 @@ class _Deriver:
 
 
 def seeded_components(arch: Architecture) -> set[str]:
-    """Components whose rows are seeded at start-up: those that store data that is read (by
-    a front-door entry or by another operation's call) but that no front-door entry creates,
-    so a read finds rows without a create; and those an event handler reads, since the event
-    may not carry the id it needs (it reads a seeded row then)."""
+    """Components whose rows are seeded at start-up: those that store data that is read,
+    updated or deleted (by a front-door entry or by another operation's call) but that no
+    front-door entry creates, so a read finds rows without a create; and those an event
+    handler reads, since the event may not carry the id it needs (it reads a seeded row then)."""
     created: set[str] = set()
     read: set[str] = set()
     by_events: set[str] = set()  # read by an event handler, which knows no created id
     for e in arch.behaviour.entries:
-        kind = _kind(arch, e.target.component, e.target.operation)
-        (created if kind is OpKind.WRITE else read).add(e.target.component)
+        served = served_by(arch, e.target.component, e.target.operation)
+        creates = served is not None and served.kind is OpKind.WRITE and not served.changes_one
+        (created if creates else read).add(e.target.component)
     for op in arch.behaviour.operations:
         for step in _call_steps(op.steps):
-            if _kind(arch, step.target or "", step.operation or "") is OpKind.READ:
+            if _finds_rows(arch, step.target or "", step.operation or ""):
                 read.add(step.target or "")
                 if op.kind is OpKind.CONSUME:
                     by_events.add(step.target or "")
@@ -290,9 +295,10 @@ def seeded_components(arch: Architecture) -> set[str]:
     return {c for c in stores & read if c not in created} | (stores & by_events)
 
 
-def _kind(arch: Architecture, component: str, name: str) -> OpKind | None:
+def _finds_rows(arch: Architecture, component: str, name: str) -> bool:
+    """A call of ``component.name`` finds existing rows: a read, an update or a delete."""
     served = served_by(arch, component, name)
-    return served.kind if served is not None else None
+    return served is not None and (served.kind is OpKind.READ or served.changes_one)
 
 
 def served_by(arch: Architecture, component: str, name: str) -> Operation | None:

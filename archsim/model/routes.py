@@ -4,7 +4,8 @@
 for the monolith's default operation. ``call_route`` reads such a label into the operation's
 name, kind, method and path; ``archsim.model.derive`` calls that operation and, when the
 callee's rules give it none of that name, adds it to the callee (weight 0: only its callers
-reach it). docs/behaviour.md, "Operations".
+reach it). A PUT, PATCH or DELETE of one stored item (``DELETE /items/{id}``) updates or
+deletes that row instead of inserting one (``by_id_mode``). docs/behaviour.md, "Operations".
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from archsim.model.naming import plural, singular, snake
 
 __all__ = [
     "Route",
+    "by_id_mode",
     "call_route",
     "link_route",
     "prefixed",
@@ -120,11 +122,43 @@ def routed_operation(
     if aimed is not None and any(s.target == aimed for s in steps):
         # the sidecar's state API writes the state store, and does not invoke its app too
         steps = tuple(s for s in steps if s.target in (None, aimed))
+    mode = by_id_mode(route)
+    if mode is not None:
+        read = next((op for op in offered if op.kind is OpKind.READ), None)
+        steps = _on_one(steps, mode, read.steps if read is not None else ())
     return Operation(
         component=component, name=route.name, kind=route.kind, method=route.method,
         path=route.path, resource=route.resource, weight=0.0, steps=steps,
         rule="service.route",
     )  # fmt: skip
+
+
+# the query mode of a route that changes the one row its path's {id} names
+_BY_ID = {"PUT": "update", "PATCH": "update", "DELETE": "delete"}
+
+
+def by_id_mode(route: Route) -> str | None:
+    """``update`` (PUT, PATCH) or ``delete`` (DELETE) for a route that changes the stored row
+    its path ends at (``PUT /carts/{id}``), or None. A route with no ``{id}`` (``PUT /stock``)
+    or one of another resource's (``PUT /users/{id}/orders``: a user's id, no order's) names
+    no row of its own to change: it keeps inserting one, as a create does."""
+    on_one = route.path.endswith("/{id}")
+    return _BY_ID.get(route.method) if on_one and route.kind is OpKind.WRITE else None
+
+
+def _on_one(steps: tuple[Step, ...], mode: str, read: tuple[Step, ...]) -> tuple[Step, ...]:
+    """A create's ``steps`` made to ``mode`` (update or delete) the row the request names:
+    its inserts become that, and where it invalidates a cache the read fills (``read``: the
+    read's steps) it also drops the item's own key (``item:{id}``) beside the list's."""
+    own = {s.target: s.key for s in read if s.action is StepAction.CACHE_GET and s.key}
+    out: list[Step] = []
+    for step in steps:
+        if step.action is StepAction.QUERY and step.mode == "write":
+            step = step.model_copy(update={"mode": mode})
+        elif step.action is StepAction.CACHE_DELETE and own.get(step.target, step.key) != step.key:
+            out.append(step.model_copy(update={"key": own[step.target]}))
+        out.append(step)
+    return tuple(out)
 
 
 # "/web/*", "/mobile/**", "/partner": a gateway route's path prefix (not "/*": everything)

@@ -26,7 +26,7 @@ def _last_write(steps: tuple[Step, ...]) -> int:
     """Index of the last write query (-1 if none): a step before it is followed by a write.
     (A scan after each call step was O(steps²): 1.2 M comparisons on a 100,000-link file.)"""
     for i in range(len(steps) - 1, -1, -1):
-        if steps[i].action is StepAction.QUERY and steps[i].mode == "write":
+        if steps[i].changes_data:
             return i
     return -1
 

@@ -76,12 +76,13 @@ class StepBuilder:
                             latency=latency)  # fmt: skip
 
     def query(self, link: Link, mode: str) -> Step:
-        """The query step of ``link`` in ``mode`` (``read`` or ``write``)."""
+        """The query step of ``link`` in ``mode`` (``read``, ``write``, ``update``, ``delete``)."""
         target = self.arch.component(link.target)
         latency = self.latency(link, target)
         error_rate = link.error_rate
-        # a write holds the database for its commit (write_time); a read for its service_time
-        time = target.write_time if mode == "write" else None
+        # a change (insert, update, delete) holds the database for its commit (write_time); a
+        # read for its service_time
+        time = target.write_time if mode != "read" else None
         key = (StepAction.QUERY, link.target, link.relation, mode, error_rate or str(error_rate),
                latency or str(latency))  # fmt: skip
         return self._shared(key, action=StepAction.QUERY, target=link.target,

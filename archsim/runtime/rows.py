@@ -16,6 +16,7 @@ __all__ = [
     "action_body",
     "action_result",
     "amount",
+    "changed_values",
     "create_body",
     "event_ids",
     "need",
@@ -51,6 +52,15 @@ def new_row(table: Table, payload: dict[str, Any], calls: dict[str, Any]) -> dic
     values["data"] = data
     values.setdefault("status", "created")
     values["created_at"] = time.time()
+    return values
+
+
+def changed_values(table: Table, payload: dict[str, Any]) -> dict[str, Any]:
+    """Column values for an update of a row (PUT, PATCH): payload fields that are columns,
+    never its id, creation time or password hash, and the status ``updated``."""
+    kept = ("id", "password", "password_hash", "created_at")
+    values = {k: v for k, v in payload.items() if k in table.c and k not in kept}
+    values["status"] = "updated"
     return values
 
 
