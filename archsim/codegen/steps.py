@@ -416,8 +416,8 @@ class _StepLines:
         # the model gives every fill its TTL (the link's, else the documented default)
         assert step.ttl is not None, f"{self.op.qualified}: a cache fill without a TTL"
         key = StepWriter._key(step.key or "")
-        # a gateway's rate-limit counter (rule gateway.rate_limit): a proxy has no result
-        value = "1" if self.op.kind is OpKind.PROXY else "result"
+        # a rate limiter's counter (rule rate_limit.count) stores a count, not the result
+        value = "1" if step.counts else "result"
         return [f"{self._pad}await rt.cache_set({step.target!r}, {key}, {value}, {step.ttl!r})"]
 
     def cache_delete(self, step: Step) -> list[str]:

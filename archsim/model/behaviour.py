@@ -19,6 +19,7 @@ from archsim.model.distributions import Distribution
 from archsim.model.kinds import Relation
 
 __all__ = [
+    "RATE_KEY",
     "Behaviour",
     "CallPolicy",
     "Entry",
@@ -31,6 +32,9 @@ __all__ = [
     "Step",
     "StepAction",
 ]
+
+#: The key prefix of rate-limit counters (``ratelimit:<component>``, archsim.model.rate_limits).
+RATE_KEY = "ratelimit:"
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 _STRICT = ConfigDict(extra="forbid")  # dataclasses: frozen is the decorator's
@@ -127,6 +131,12 @@ class Step:
     def changes_data(self) -> bool:
         """A query that changes data: inserts (``write``), updates or deletes a row."""
         return self.action is StepAction.QUERY and self.mode in _CHANGES
+
+    @property
+    def counts(self) -> bool:
+        """A rate limiter's counter write (rule rate_limit.count): what it stores is a count,
+        not the operation's result."""
+        return self.action is StepAction.CACHE_SET and (self.key or "").startswith(RATE_KEY)
 
     @property
     def checks_token(self) -> bool:

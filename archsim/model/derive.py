@@ -23,7 +23,13 @@ from archsim.model.lifecycles import (
     derive_lifecycles,
 )
 from archsim.model.naming import plural, snake
-from archsim.model.proxies import balancer_operations, gateway_operations, proxy_order
+from archsim.model.proxies import (
+    aim_calls_into_proxies,
+    balancer_operations,
+    gateway_operations,
+    proxy_order,
+)
+from archsim.model.rate_limits import rate_limiters
 from archsim.model.routes import Route, link_route, routed_operation
 from archsim.model.saga import compensate
 from archsim.model.served import served_resource
@@ -78,6 +84,8 @@ class _Deriver:
     pubs: dict[str, list[Publication]] = field(default_factory=dict)
     # the operations route labels on calls name, by callee (rule service.route)
     routed: dict[str, dict[str, Route]] = field(default_factory=dict)
+    # calls into a proxy with several behind it: (proxy, name asked) → what they ask the first
+    into_proxies: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.steps = StepBuilder(self.arch)
@@ -155,6 +163,17 @@ class _Deriver:
                 # front of its History service) asks for its route of what the call would ask
                 # that component: a lone route keeps the operation's name (rule gateway.route)
                 return self._default_operation(self.arch.component(ahead[0].target), mode)
+        if target.kind in (Kind.LOAD_BALANCER, Kind.GATEWAY):
+            ahead = forwards(self.arch, target)
+            if ahead:  # several: the proxy's forward to the first, once it exists (rule
+                # proxy.call_in: Mastodon's remote instances POST to its nginx)
+                inner = self.arch.component(ahead[0].target)
+                asked = f"create_{res}"
+                self.into_proxies[(target.id, asked)] = (
+                    inner.id,
+                    self._default_operation(inner, mode),
+                )
+                return asked
         if target.kind is Kind.AUTH:
             return "validate_token"
         if target.kind is Kind.CONFIG:
@@ -172,8 +191,10 @@ class _Deriver:
         """Rules service.read/list/write (data owners), service.action, service.login."""
         res, many = self._resource(comp), plural(self._resource(comp))
         stores = self.arch.links_from(comp.id, Relation.STORES_IN)
-        caches = self.arch.links_from(comp.id, Relation.CACHES_IN)
-        guard = self.steps.validation(comp)
+        # a rate limiter's cache holds counters, not the data (rule rate_limit.count)
+        limiters = rate_limiters(self.arch, comp)
+        caches = [c for c in self.arch.links_from(comp.id, Relation.CACHES_IN) if c not in limiters]
+        guard = [*self.steps.validation(comp), *self.steps.counts(limiters, comp)]
         path = f"/{many}"
         if stores:
             primary = stores[0]
@@ -345,6 +366,7 @@ def derive_behaviour(arch: Architecture) -> Behaviour:
         rule = gateway_operations if comp.kind is Kind.GATEWAY else balancer_operations
         for op in rule(arch, comp, d.ops, d.steps):
             d._add(op)
+    aim_calls_into_proxies(d.ops, d.into_proxies)
     # sagas last: their undo operations are for services to call, never routed from outside
     compensate(d.ops, {c.id: c.kind for c in arch.components})
     operations = tuple(op for comp in arch.components for op in d.ops.get(comp.id, []))

@@ -49,6 +49,7 @@ from archsim.model.kinds import (
     kind_from_names,
     name_has,
     names_protocol,
+    normalise_relation,
 )
 from archsim.model.resolve import explicit_kind, node_names
 
@@ -199,6 +200,7 @@ def drop_observer_arrows(graph: DotGraph, reader: Reader) -> None:
     system (Prometheus scraping, an autoscaler, a tracing UI: named so, and nothing links to
     it), saying so: read as requests, they would make it a traffic source sending a share of
     the load straight to what it watches."""
+    _drop_telemetry(graph, reader)
     watched = {edge.target for edge in graph.edges}
     observers = {n for n in graph.nodes if n not in watched and _is_observer(graph, n)}
     if not observers:
@@ -231,6 +233,40 @@ def drop_observer_arrows(graph: DotGraph, reader: Reader) -> None:
         for sub in graph.subgraphs:
             if node_id in sub.nodes:
                 sub.nodes.remove(node_id)
+
+
+def _drop_telemetry(graph: DotGraph, reader: Reader) -> None:
+    """Leave out each edge into a monitoring or tracing tool that states no relation (spans,
+    metrics or logs pushed to Jaeger, Datadog): exporting telemetry is not a request, and read
+    as ``calls`` it would put a synchronous hop on every request. An edge that states one
+    (``sends via``) is kept: its author said what it is."""
+    tools = {n for n in graph.nodes if _is_observer(graph, n)}
+    if not tools:
+        return
+    kept = []
+    for edge in graph.edges:
+        if _not_telemetry(edge, tools):
+            kept.append(edge)
+        else:
+            reader.report(
+                Severity.INFO,
+                f"{edge.source} -> {edge.target}: {edge.target} watches the system (its name "
+                f"says so); what {edge.source} sends it is telemetry, not a request, so the "
+                f"edge is left out",
+                edge.location,
+                f'write [relation="calls"] on the edge, or kind="service" on {edge.target}, '
+                f"if it is a request",
+                "observer-edge",
+            )
+    graph.edges[:] = kept
+
+
+def _not_telemetry(edge: DotEdge, tools: set[str]) -> bool:
+    """True for an edge not into a tool, between tools, or stating its relation."""
+    if edge.target not in tools or edge.source in tools:
+        return True
+    stated = edge.attrs.get("relation") or edge.attrs.get("label")
+    return stated is not None and normalise_relation(stated.value) is not None
 
 
 def _is_observer(graph: DotGraph, node_id: str) -> bool:

@@ -274,6 +274,12 @@ _SYNONYMS: dict[str, Relation] = {
     "publishes events": Relation.PUBLISHES_TO,
     "consumes events": Relation.SUBSCRIBES_TO,
     "consumes messages": Relation.SUBSCRIBES_TO,
+    # words that were read as typos of a relation they do name (Mastodon's "emails")
+    "dequeue": Relation.SUBSCRIBES_TO,
+    "dequeues": Relation.SUBSCRIBES_TO,
+    "sends events": Relation.PUBLISHES_TO,
+    "discovers": Relation.REGISTERS_WITH,
+    "discovers via": Relation.REGISTERS_WITH,
 }
 
 #: Protocols and styles written on edges: they say how, not which relation, so the edge is read
@@ -344,12 +350,45 @@ def _described(text: str) -> str:
     return _FINAL_PREPOSITION.sub("", words)
 
 
+_INFLECTIONS = re.compile(r"(?:ies|(?<=[sxz])es|(?<=[cs]h)es|ing|ed|s)$")
+
+
+def _stem(word: str) -> str:
+    """A word without its inflection or final ``e`` (``emails``→``email``; ``cache``,
+    ``caches``, ``cached``→``cach``; ``queries``→``query``): a relation's word in any tense
+    or number. A stem shorter than three letters keeps the word (``uses``, ``used``→``use``)."""
+    stem = _INFLECTIONS.sub(lambda m: "y" if m.group() == "ies" else "", word)
+    if len(stem) < 3 or word.endswith("ss"):
+        stem = word[:-1] if word.endswith(("ed", "es")) else word
+    return stem[:-1] if stem.endswith("e") and len(stem) > 3 else stem
+
+
+def _by_stem() -> dict[str, Relation]:
+    """The one-word synonyms by their stems, leaving out a stem two relations share. Only one
+    word: "send message" to a service is not "sends messages", publishing to a broker."""
+    found: dict[str, Relation | None] = {}
+    for word, relation in _SYNONYMS.items():
+        if " " not in word and "/" not in word:
+            stem = _stem(word)
+            found[stem] = relation if found.get(stem, relation) is relation else None
+    return {stem: relation for stem, relation in found.items() if relation is not None}
+
+
+_BY_STEM = _by_stem()
+
+
 # Pure, and asked once per edge of labels a file repeats (a million edges, a few labels).
 @lru_cache(maxsize=4096)
 def normalise_relation(label: str) -> Relation | None:
     """Map a label (``"Routes To"``, ``routes_to``, ``routes-to``, a C4 description
-    ``"Makes API calls to\\n[JSON/HTTPS]"``) to a Relation, or None."""
-    return _SYNONYMS.get(_normal(label)) or _SYNONYMS.get(_described(label))
+    ``"Makes API calls to\\n[JSON/HTTPS]"``, another tense or number of a relation's words:
+    ``emails``, ``store``, ``cached``) to a Relation, or None."""
+    normal, described = _normal(label), _described(label)
+    found = _SYNONYMS.get(normal) or _SYNONYMS.get(described)
+    if found is not None or names_protocol(label):  # "request" says how, as "requests" does not
+        return found
+    word = next((w for w in (normal, described) if w and " " not in w), None)
+    return _BY_STEM.get(_stem(word)) if word is not None else None
 
 
 def suggest_relation(label: str, cutoff: float = 0.6) -> str | None:
@@ -388,7 +427,26 @@ def misspells_relation(label: str) -> str | None:
         return None  # a sentence, not a mistyped relation
     if _CAMEL_CASE.fullmatch(label.strip()):
         return None  # a name (SQS's SendMessage, an event OrderPlaced), not a mistyped phrase
-    return suggest_relation(label, cutoff=0.85)
+    normal = _normal(label)
+    matches = difflib.get_close_matches(normal, list(_SYNONYMS), n=1, cutoff=0.85)
+    # a slip of the keys is a letter or two ("subscibes to"); "pushes to" is another verb
+    if not matches or _edits(normal, matches[0]) > 2:
+        return None
+    return _SYNONYMS[matches[0]].label
+
+
+def _edits(a: str, b: str) -> int:
+    """Letters inserted, deleted, changed or swapped with a neighbour to turn ``a`` into ``b``
+    (the optimal string alignment distance)."""
+    rows = [list(range(len(b) + 1))]
+    for i, x in enumerate(a, start=1):
+        row = [i] + [0] * len(b)
+        for j, y in enumerate(b, start=1):
+            row[j] = min(rows[-1][j] + 1, row[j - 1] + 1, rows[-1][j - 1] + (x != y))
+            if i > 1 and j > 1 and x == b[j - 2] and a[i - 2] == y:
+                row[j] = min(row[j], rows[-2][j - 2] + 1)
+        rows.append(row)
+    return rows[-1][-1]
 
 
 # What a relation says about its endpoints: (kind of source, kind of target); None = nothing.

@@ -8,11 +8,11 @@ operations exist. Pure: takes the operations derived so far and returns the prox
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 
 from archsim.model.accounts import account_links, account_share
 from archsim.model.architecture import Architecture, Component, Link
-from archsim.model.behaviour import Operation, OpKind
+from archsim.model.behaviour import Operation, OpKind, Step, StepAction
 from archsim.model.entries import forwards, is_entry
 from archsim.model.kinds import Kind
 from archsim.model.naming import snake
@@ -21,7 +21,7 @@ from archsim.model.routes import link_route, prefixed, route_prefix
 from archsim.model.step_builder import StepBuilder
 from archsim.model.weights import shares
 
-__all__ = ["balancer_operations", "gateway_operations", "proxy_order"]
+__all__ = ["aim_calls_into_proxies", "balancer_operations", "gateway_operations", "proxy_order"]
 
 Operations = Mapping[str, Sequence[Operation]]
 
@@ -55,8 +55,7 @@ def gateway_operations(
     (or, a front end, calls); a gateway's own routes keep their path."""
     guard = steps.validation(comp)
     # rule gateway.rate_limit: a counter written per request, before the forward
-    key = f"ratelimit:{snake(comp.id)}"
-    limits = [steps.count(link, key) for link in rate_limiters(arch, comp)]
+    limits = steps.counts(rate_limiters(arch, comp), comp)
     routes = _targets(arch, comp, ops)
     # Two routed services may both offer e.g. get_item; only then prefix the target's id.
     seen = Counter(op.name for _, reached, _ in routes for op in reached)
@@ -147,3 +146,41 @@ def _public(op: Operation, ops: Operations) -> bool:
     return op.kind is OpKind.WRITE and any(
         o.kind is OpKind.LOGIN and o.resource == op.resource for o in ops.get(op.component, [])
     )
+
+
+def aim_calls_into_proxies(
+    ops: MutableMapping[str, list[Operation]], asked: Mapping[tuple[str, str], tuple[str, str]]
+) -> None:
+    """Rule proxy.call_in: point each call a component makes into a balancer or gateway with
+    several components behind it (``asked``: (proxy, name) → (first behind, what the call asks
+    it)) at the proxy's forward of that operation, else its first forward to that component
+    (in place, once the proxies' operations exist)."""
+    aimed: dict[tuple[str, str], str] = {}
+    for (proxy, name), (inner, wanted) in asked.items():
+        to_inner = [op for op in ops.get(proxy, ()) if op.steps and op.steps[-1].target == inner]
+        best = next((op for op in to_inner if op.steps[-1].operation == wanted), None)
+        if best or to_inner:
+            aimed[(proxy, name)] = (best or to_inner[0]).name
+    if not aimed:
+        return
+    for component, offered in ops.items():
+        ops[component] = [_aimed_op(op, aimed) for op in offered]
+
+
+def _aimed_op(op: Operation, aimed: Mapping[tuple[str, str], str]) -> Operation:
+    steps = tuple(_aimed_step(step, aimed) for step in op.steps)
+    if all(a is b for a, b in zip(steps, op.steps, strict=True)):
+        return op
+    return op.model_copy(update={"steps": steps})
+
+
+def _aimed_step(step: Step, aimed: Mapping[tuple[str, str], str]) -> Step:
+    if step.action is StepAction.CALL and (step.target or "", step.operation or "") in aimed:
+        return step.model_copy(
+            update={"operation": aimed[(step.target or "", step.operation or "")]}
+        )
+    if step.on_miss:
+        inner = tuple(_aimed_step(s, aimed) for s in step.on_miss)
+        if any(a is not b for a, b in zip(inner, step.on_miss, strict=True)):
+            return step.model_copy(update={"on_miss": inner})
+    return step

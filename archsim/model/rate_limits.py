@@ -1,4 +1,5 @@
-"""A gateway's rate limiter: a counter in a cache per request it forwards (rule gateway.rate_limit).
+"""A rate limiter: a counter in a cache per request a gateway forwards or a service takes
+(rules gateway.rate_limit and rate_limit.count).
 
 Kong, Envoy and API Gateway drawings put a Redis beside the gateway for its rate-limit
 counters (``kong -> redis [label="rate limiting"]``). Read as ``caches in``, the link was an
@@ -6,7 +7,9 @@ counters (``kong -> redis [label="rate limiting"]``). Read as ``caches in``, the
 label or cache says rate limiting (``rate limit``, ``throttling``, ``quota``, ``counters``)
 is its limiter: each route it forwards first writes the counter (``cache set`` of
 ``ratelimit:<route>``, kept RATE_WINDOW_S, a fixed window), so the cache carries one write per
-request. How many requests the limit lets through is not simulated (the load is
+request. A service's limiter (a chat API's ``api -> ratelimit [label="INCR per user"]``) is
+the same counter, written first in each of its request operations, and not the read-through
+cache of its data. How many requests the limit lets through is not simulated (the load is
 ``simulate --rps``'s): what the drawing costs is.
 """
 
@@ -27,8 +30,9 @@ RATE_WINDOW_S = 1.0
 
 
 def rate_limiters(arch: Architecture, comp: Component) -> list[Link]:
-    """The ``caches in`` links of gateway ``comp`` that keep its rate-limit counters."""
-    if comp.kind is not Kind.GATEWAY:
+    """The ``caches in`` links of gateway or service ``comp`` that keep its rate-limit
+    counters."""
+    if comp.kind not in (Kind.GATEWAY, Kind.SERVICE):
         return []
     found = []
     for link in arch.links_from(comp.id, Relation.CACHES_IN):

@@ -14,10 +14,11 @@ from typing import Any
 
 from archsim.model import attributes as A
 from archsim.model.architecture import Architecture, Component, Link
-from archsim.model.behaviour import CallPolicy, Step, StepAction
+from archsim.model.behaviour import RATE_KEY, CallPolicy, Step, StepAction
 from archsim.model.dead_letters import dead_letter_p
 from archsim.model.events import Publication
 from archsim.model.kinds import Relation
+from archsim.model.naming import snake
 from archsim.model.rate_limits import RATE_WINDOW_S
 from archsim.model.records import build
 
@@ -113,6 +114,10 @@ class StepBuilder:
         latency = self.latency(cache, self.arch.component(cache.target))
         return Step(action=StepAction.CACHE_DELETE, target=cache.target, relation=cache.relation,
                     key=key, latency=latency)  # fmt: skip
+
+    def counts(self, counters: list[Link], comp: Component) -> list[Step]:
+        """The counter writes of ``comp``'s rate limiters, one per request it takes."""
+        return [self.count(link, f"{RATE_KEY}{snake(comp.id)}") for link in counters]
 
     def count(self, counter: Link, key: str) -> Step:
         """A rate-limit counter's write of ``key``, kept for one window (RATE_WINDOW_S)."""
