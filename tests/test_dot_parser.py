@@ -385,3 +385,13 @@ def test_writer_round_trip_on_corpus(path):
     second = parse_dot(text)
     assert structure(second) == structure(first)
     assert write_dot(second.graphs[0]) == text  # canonical: writing is a fixed point
+
+
+def test_locations_are_plain_locations_of_line_and_column():
+    # the parser sets them through Location's slots (a fast path): they must be the same values
+    doc = parse_dot('digraph {\n  a -> b [label="calls"];\n}\n', "f.dot")
+    edge = doc.graphs[0].edges[0]
+    for got, want in ((edge.location, Location("f.dot", 2, 3)),
+                      (edge.attrs["label"].location, Location("f.dot", 2, 11))):  # fmt: skip
+        assert type(got) is Location
+        assert got == want and hash(got) == hash(want) and str(got) == str(want)
