@@ -115,7 +115,7 @@ def test_a_producer_nothing_calls_is_a_side_door_for_its_publishing_requests() -
 
 def test_a_producer_is_no_side_door_when_it_is_the_only_door() -> None:
     arch = read_architecture(
-        "digraph g { job [label=\"Nightly job\"]; bus [kind=broker]; w; db [shape=cylinder];"
+        'digraph g { job [label="Nightly job"]; bus [kind=broker]; w; db [shape=cylinder];'
         ' job -> bus [relation="publishes to"]; w -> bus [relation="subscribes to"];'
         " w -> db; }"
     ).architecture
@@ -166,7 +166,7 @@ def test_a_service_named_user_that_keeps_data_is_no_person() -> None:
     ],
 )
 def test_descriptions_name_their_relation(label: str, relation: Relation) -> None:
-    from archsim.model.kinds import misspells_relation, normalise_relation
+    from archsim.model.relation_words import misspells_relation, normalise_relation
 
     assert normalise_relation(label) is relation
     assert misspells_relation("subscibes to") == "subscribes to"  # a typo is still one

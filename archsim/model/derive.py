@@ -84,8 +84,8 @@ class _Deriver:
     pubs: dict[str, list[Publication]] = field(default_factory=dict)
     # the operations route labels on calls name, by callee (rule service.route)
     routed: dict[str, dict[str, Route]] = field(default_factory=dict)
-    # calls into a proxy with several behind it: (proxy, name asked) → what they ask the first
-    into_proxies: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    # calls into a proxy with several behind it: (proxy, what they ask the first) → that first
+    into_proxies: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.steps = StepBuilder(self.arch)
@@ -168,12 +168,11 @@ class _Deriver:
             if ahead:  # several: the proxy's forward to the first, once it exists (rule
                 # proxy.call_in: Mastodon's remote instances POST to its nginx)
                 inner = self.arch.component(ahead[0].target)
-                asked = f"create_{res}"
-                self.into_proxies[(target.id, asked)] = (
-                    inner.id,
-                    self._default_operation(inner, mode),
-                )
-                return asked
+                # asked by the name of what it wants of that component: a lookup and an action
+                # through the same proxy stay two calls
+                wanted = self._default_operation(inner, mode)
+                self.into_proxies[(target.id, wanted)] = inner.id
+                return wanted
         if target.kind is Kind.AUTH:
             return "validate_token"
         if target.kind is Kind.CONFIG:

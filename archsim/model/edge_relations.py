@@ -8,18 +8,14 @@ from archsim.errors import Severity
 from archsim.model.checks import Reader
 from archsim.model.dead_letters import says_failure
 from archsim.model.dot.ast import Attr, DotEdge
-from archsim.model.kinds import (
-    Kind,
-    Relation,
-    events_named,
+from archsim.model.kinds import Kind, Relation, events_named, names_past_event, target_kind_of
+from archsim.model.naming import a_kind
+from archsim.model.relation_words import (
     misspells_relation,
-    names_past_event,
     names_protocol,
     normalise_relation,
     suggest_relation,
-    target_kind_of,
 )
-from archsim.model.naming import a_kind
 
 __all__ = ["mistyped", "read_by_target", "read_relations", "report_unknown_relation"]
 

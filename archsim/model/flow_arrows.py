@@ -48,9 +48,8 @@ from archsim.model.kinds import (
     events_named,
     kind_from_names,
     name_has,
-    names_protocol,
-    normalise_relation,
 )
+from archsim.model.relation_words import names_protocol, normalise_relation
 from archsim.model.resolve import explicit_kind, node_names
 
 __all__ = [
@@ -200,9 +199,12 @@ def drop_observer_arrows(graph: DotGraph, reader: Reader) -> None:
     system (Prometheus scraping, an autoscaler, a tracing UI: named so, and nothing links to
     it), saying so: read as requests, they would make it a traffic source sending a share of
     the load straight to what it watches."""
-    _drop_telemetry(graph, reader)
+    tools = {n for n in graph.nodes if _is_observer(graph, n)}
+    if not tools:
+        return
+    _drop_telemetry(graph, tools, reader)
     watched = {edge.target for edge in graph.edges}
-    observers = {n for n in graph.nodes if n not in watched and _is_observer(graph, n)}
+    observers = tools - watched
     if not observers:
         return
     kept = []
@@ -235,14 +237,11 @@ def drop_observer_arrows(graph: DotGraph, reader: Reader) -> None:
                 sub.nodes.remove(node_id)
 
 
-def _drop_telemetry(graph: DotGraph, reader: Reader) -> None:
+def _drop_telemetry(graph: DotGraph, tools: set[str], reader: Reader) -> None:
     """Leave out each edge into a monitoring or tracing tool that states no relation (spans,
     metrics or logs pushed to Jaeger, Datadog): exporting telemetry is not a request, and read
     as ``calls`` it would put a synchronous hop on every request. An edge that states one
     (``sends via``) is kept: its author said what it is."""
-    tools = {n for n in graph.nodes if _is_observer(graph, n)}
-    if not tools:
-        return
     kept = []
     for edge in graph.edges:
         if _not_telemetry(edge, tools):

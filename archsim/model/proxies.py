@@ -149,18 +149,18 @@ def _public(op: Operation, ops: Operations) -> bool:
 
 
 def aim_calls_into_proxies(
-    ops: MutableMapping[str, list[Operation]], asked: Mapping[tuple[str, str], tuple[str, str]]
+    ops: MutableMapping[str, list[Operation]], asked: Mapping[tuple[str, str], str]
 ) -> None:
     """Rule proxy.call_in: point each call a component makes into a balancer or gateway with
-    several components behind it (``asked``: (proxy, name) → (first behind, what the call asks
-    it)) at the proxy's forward of that operation, else its first forward to that component
-    (in place, once the proxies' operations exist)."""
+    several components behind it (``asked``: (proxy, operation asked of the first behind) →
+    that first) at the proxy's forward of that operation, else its first forward to that
+    component (in place, once the proxies' operations exist)."""
     aimed: dict[tuple[str, str], str] = {}
-    for (proxy, name), (inner, wanted) in asked.items():
+    for (proxy, wanted), inner in asked.items():
         to_inner = [op for op in ops.get(proxy, ()) if op.steps and op.steps[-1].target == inner]
         best = next((op for op in to_inner if op.steps[-1].operation == wanted), None)
         if best or to_inner:
-            aimed[(proxy, name)] = (best or to_inner[0]).name
+            aimed[(proxy, wanted)] = (best or to_inner[0]).name
     if not aimed:
         return
     for component, offered in ops.items():

@@ -16,7 +16,8 @@ from archsim.model.architecture import Architecture
 from archsim.model.behaviour import Step, StepAction
 from archsim.model.checks import Reader
 from archsim.model.dot.ast import DotEdge, DotGraph
-from archsim.model.kinds import Relation, normalise_relation
+from archsim.model.kinds import Relation
+from archsim.model.relation_words import normalise_relation
 
 __all__ = ["check_references", "edge_of", "walk_steps"]
 
@@ -72,7 +73,7 @@ def check_references(arch: Architecture, graph: DotGraph, reader: Reader) -> Non
                     f"'{ref.component}' consumes {flow.event} from '{flow.broker}' with "
                     f"'{ref.operation}', which it does not offer",
                     edge.location if edge else Location(reader.file),
-                    "check the kind of the consumer (kind=\"service\")",
+                    'check the kind of the consumer (kind="service")',
                     "unknown-operation",
                 )
     for entry in behaviour.entries:

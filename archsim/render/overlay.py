@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from archsim.errors import ScenarioError, Severity
-from archsim.model.kinds import normalise_relation
+from archsim.model.relation_words import normalise_relation
 
 __all__ = ["ANALYSIS_SCHEMA", "SIMULATION_SCHEMA", "LinkMetrics", "Overlay", "parse_overlay"]
 
