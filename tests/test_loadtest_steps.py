@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
 from archsim.cli.app import app
@@ -89,6 +91,23 @@ def test_the_knee_is_the_best_served_rate_and_a_floor_until_a_step_saturates():
     assert failing["steps"][0]["saturated"] and failing["knee"]["throughput"] == 80
     busy = _doc([(100, 100)], generator=0.97)
     assert busy["knee"]["generator_bound"] is True
+
+
+def test_a_step_records_the_host_cores_busy_and_the_knee_table_shows_them(tmp_path: Path):
+    doc = _doc([(110, 110), (220, 220)], generator=0.25)
+    # every process of the stack (api 1 + lb 0.1 at 110 req/s) and the load generator
+    assert [s["host_cores"] for s in doc["steps"]] == pytest.approx([1.35, 2.35])
+    arch = load(_shop(tmp_path)).architecture
+    table = _render(compare_knee(arch, doc, 0.25))
+    assert "host cores" in table and "2.35" in table
+    old = doc | {"steps": [{k: v for k, v in s.items() if k != "host_cores"} for s in doc["steps"]]}
+    assert "host cores" not in _render(compare_knee(arch, old, 0.25))  # written before it
+
+
+def _render(thing: object) -> str:
+    console = Console(width=120, file=io.StringIO())
+    console.print(thing)
+    return console.file.getvalue()
 
 
 def test_predicted_saturation_is_the_utilisation_law(tmp_path: Path):

@@ -65,6 +65,9 @@ class StepResult:
     busiest_cpu: float
     generator_cpu: float
     dir: str
+    #: cores busy on the host over the step: every process of the stack and the load
+    #: generator (0 in steps files written before it was recorded)
+    host_cores: float = 0.0
 
     @property
     def saturated(self) -> bool:
@@ -92,6 +95,8 @@ class StepResult:
                 (summary.get("load_generator") or {}).get("cpu_utilisation", 0.0) / workers
             ),
             dir=directory,
+            host_cores=sum(float(c.get("cpu_utilisation", 0.0)) for c in comps.values())
+            + float((summary.get("load_generator") or {}).get("cpu_utilisation", 0.0)),
         )
 
 
@@ -285,7 +290,11 @@ class KneeComparison:
         )
         for col in ("offered", "measured", "predicted", "fail", "p95", "busiest (CPU)"):
             t.add_column(col, justify="right")
+        host = any(s.host_cores for s in self.steps)  # steps files of before it: no column
+        if host:
+            t.add_column("host cores", justify="right")
         for s in self.steps:
+            cores = [f"{s.host_cores:.2f}"] if host else []
             t.add_row(
                 f"{s.offered_rps:g}",
                 f"{s.goodput:.0f}" + (" [yellow]sat[/]" if s.saturated else ""),
@@ -293,6 +302,7 @@ class KneeComparison:
                 f"{s.fail_ratio:.1%}",
                 f"{s.p95 * 1e3:.0f} ms" if s.p95 is not None else "–",
                 f"{s.busiest} ({s.busiest_cpu:.0%})" if s.busiest else "–",
+                *cores,
             )
         yield fit_table(t, console, options)
         m = self.measured
