@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -84,7 +85,14 @@ def _measure(stack: Path, text: str, arch_name: str, out: Path, **spec: float) -
     return result
 
 
+def _stop_on_term() -> None:
+    """A ``kill`` (SIGTERM) unwinds like Ctrl-C: the stack is stopped and its files removed,
+    where the default action would leave a dozen services running."""
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+
+
 def main() -> int:
+    _stop_on_term()
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", type=Path, default=ROOT / "topology.dot")
     parser.add_argument("--calibrate-rps", type=float, default=80.0)
