@@ -11,10 +11,12 @@ from enum import StrEnum
 
 __all__ = [
     "CLIENT_WORDS",
+    "CLOUD_VENDOR_WORDS",
     "DEVICE_APP_WORDS",
     "EVENT_NAME",
     "FRONTEND_WORDS",
     "INTERACTION",
+    "NO_EVIDENCE",
     "OBSERVER_WORDS",
     "Interaction",
     "Kind",
@@ -257,8 +259,14 @@ CLIENT_WORDS = (
 OBSERVER_WORDS = (
     "prometheus", "alertmanager", "datadog", "new relic", "newrelic", "dynatrace", "jaeger",
     "zipkin", "splunk", "nagios", "zabbix", "pingdom", "monitoring", "hpa", "autoscaler",
-    "horizontal pod autoscaler", "cluster autoscaler", "keda",
+    "horizontal pod autoscaler", "cluster autoscaler", "keda", "cloudwatch", "cloud watch",
+    "x ray", "xray", "stackdriver", "cloud logging", "azure monitor", "log analytics",
 )  # fmt: skip
+#: Why a component is a service when nothing says what it is.
+NO_EVIDENCE = "default for a component with no other evidence"
+#: A cloud provider's name before a managed service's (Amazon Rekognition, Azure Cognitive
+#: Services): such a node that links to nothing is an API the system calls, not its code.
+CLOUD_VENDOR_WORDS = ("amazon", "aws", "azure", "google cloud", "gcp", "microsoft azure")
 #: Words that name a front end that forwards requests to the services it ``calls``.
 FRONTEND_WORDS = (
     "frontend", "front end", "webui", "web ui", "ui", "bff", "nginx", "ingress", "web server",
@@ -317,4 +325,4 @@ def kind_from_names(component_id: str, label: str | None, shape: str | None) -> 
     # a folder is files kept somewhere (Airflow's DAG folder, a shared volume): a store
     if shape and shape.lower() in ("cylinder", "database", "folder"):
         return Kind.DATABASE, f"shape '{shape}'"
-    return Kind.SERVICE, "default for a component with no other evidence"
+    return Kind.SERVICE, NO_EVIDENCE

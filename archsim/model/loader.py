@@ -37,7 +37,7 @@ from archsim.model.cycles import check_cycles
 from archsim.model.dead_letters import check_dead_letters
 from archsim.model.derive import derive_behaviour
 from archsim.model.dot import MAX_INPUT_BYTES, check_size, decode_dot, parse_dot, read_dot_bytes
-from archsim.model.dot.ast import DotDocument, DotGraph
+from archsim.model.dot.ast import DotDocument, DotEdge, DotGraph
 from archsim.model.edge_relations import (
     mistyped,
     read_by_target,
@@ -53,10 +53,14 @@ from archsim.model.flow_arrows import (
     turn_back_arrows,
 )
 from archsim.model.host_attributes import check_host, host_of
-from archsim.model.kinds import Kind
+from archsim.model.kinds import Kind, Relation
 from archsim.model.link_reading import EdgeReadings, merged_links, read_link
+from archsim.model.notifications import read_store_notifications
+from archsim.model.poolers import read_through_poolers
 from archsim.model.references import check_references
+from archsim.model.relation_words import names_job
 from archsim.model.resolve import read_data_reads, relation_for_label, resolve_kinds
+from archsim.model.topic_ports import events_by_port
 from archsim.model.unused import check_unused_links
 from archsim.model.weights import check_weights
 
@@ -146,6 +150,8 @@ def _records(
     kinds = resolve_kinds(graph, relations, reader)
     for index, edge in enumerate(graph.edges):
         label = labels[index]
+        if _job_on_no_queue(relations[index], edge, label, kinds):
+            relations[index] = None  # one Redis for the cache and the jobs: read by its kind
         if relations[index] is None and "relation" not in edge.attrs:
             if label and mistyped(label, kinds[edge.target][0]):
                 report_unknown_relation(edge, edge.attrs["label"], reader)
@@ -154,6 +160,7 @@ def _records(
             rel = relation_for_label(*ends, label)
             relations[index] = rel
             carried[index] = read_by_target(edge, rel, ends, label, reader)
+    events_by_port(graph, relations, carried, kinds, reader)
     components = [
         read_component(node, kinds[node.id], node_group.get(node.id), reader)
         for node in graph.nodes.values()
@@ -167,6 +174,16 @@ def _records(
     return components, [link for link in links if link is not None], kinds
 
 
+def _job_on_no_queue(
+    rel: Relation | None, edge: DotEdge, label: str, kinds: Mapping[str, tuple[Kind, str]]
+) -> bool:
+    """A job label (``pulls jobs``) on an edge whose target the votes did not make a broker
+    (Mastodon's one Redis, a cache by most of its edges): the label only voted."""
+    if rel not in (Relation.PUBLISHES_TO, Relation.SUBSCRIBES_TO) or "relation" in edge.attrs:
+        return False
+    return kinds[edge.target][0] is not Kind.BROKER and names_job(label)
+
+
 def _build(
     graph: DotGraph,
     reader: Reader,
@@ -178,6 +195,8 @@ def _build(
     turn_back_arrows(graph, reader)
     drop_arrows_to_people(graph, reader)
     drop_observer_arrows(graph, reader)
+    read_through_poolers(graph, reader)
+    read_store_notifications(graph, reader)
     clusters = {s.name: s for s in graph.subgraphs if s.name and s.name.startswith("cluster")}
     node_group = _groups_of_nodes(graph, clusters)
     components, links, kinds = _records(graph, node_group, reader)

@@ -14,7 +14,13 @@ from functools import lru_cache
 
 from archsim.model.kinds import Relation
 
-__all__ = ["misspells_relation", "names_protocol", "normalise_relation", "suggest_relation"]
+__all__ = [
+    "misspells_relation",
+    "names_job",
+    "names_protocol",
+    "normalise_relation",
+    "suggest_relation",
+]
 
 
 # Other ways people write the same relation; keys are normalised (lower case, single spaces).
@@ -148,7 +154,7 @@ _TRANSPORTS = frozenset({
     "http", "https", "http/json", "https/json", "rest", "rest api", "api", "json", "grpc", "rpc",
     "soap", "graphql", "tcp", "websocket", "websockets", "ws", "thrift", "sync", "async",
     "request", "amqp", "mqtt", "kafka", "nats", "redis", "tls", "mtls",
-    "wss", "http/2", "http2", "http/1.1", "quic", "sse", "server sent events", "webhook",
+    "wss", "ssh", "http/2", "http2", "http/1.1", "quic", "sse", "server sent events", "webhook",
     "webhooks", "hls", "rtmp", "webrtc", "smtp", "ftp", "sftp", "jwt", "oidc", "oauth2",
     "saml",
 })  # fmt: skip
@@ -178,6 +184,11 @@ _PROTOCOL_PREFIX = re.compile(r"([^:]+):\s*\S.*")
 # event after a messaging word ("Kafka OrderPlaced") stays free text: it names the event.
 _CALL_PROTOCOLS = frozenset({"grpc", "rpc", "rest", "http", "https", "soap", "thrift", "graphql"})
 _PROTOCOL_CALL = re.compile(r"(\S+)\s+[A-Z][A-Za-z0-9_]*")
+# A store's API action (DynamoDB's PutItem, S3's GetObject, UpdateItem, BatchWriteItem): it
+# says how the data is reached, as a protocol does; the edge is read by the target's kind.
+_STORE_ACTION = re.compile(
+    r"(?:Get|Put|Update|Delete|Query|Scan|List|Batch|Head|Copy|Select|Transact)[A-Z][A-Za-z]*"
+)
 
 # "1000 req/min", "100 req/s burst 20", "(5k rps)", "rate limit 50/s", "throttled 10 rps"
 _RATE = re.compile(
@@ -188,6 +199,21 @@ _RATE = re.compile(
     re.IGNORECASE,
 )
 _SEPARATORS = re.compile(r"[\s_\-]+")
+# A job or task put on a queue, or taken from one (Sidekiq, Celery, Resque, BullMQ): "enqueues
+# job", "pushes jobs to", "pulls jobs from", "pops tasks off". The queue is a broker whatever it
+# runs on: read as a cache, a Redis holding Sidekiq's queues took every job as a cache write.
+_JOB = (
+    r"(?:an? |the )?(?:(?:background|async|sidekiq|celery|resque|pending|queued|new) )?"
+    r"(?:jobs?|tasks?|work items?)"
+)
+_JOB_PUT = re.compile(
+    rf"perform later|perform async|apply async|(?:(?:en)?queue[sd]?|push(?:es|ed)?|submits?"
+    rf"|schedules?|dispatch(?:es)?|adds?|puts?|sends?|creates?) {_JOB}(?: (?:to|on|onto|into|in))?"
+)
+_JOB_TAKE = re.compile(
+    rf"(?:pull(?:s|ed)?|fetch(?:es|ed)?|pops?|takes?|dequeues?|consumes?|claims?"
+    rf"|reserves?|receives?|picks? up|brpop|blpop) {_JOB}(?: (?:from|off|of|on))?"
+)
 _CAMEL_CASE = re.compile(r"[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*)+")
 
 
@@ -247,8 +273,25 @@ def normalise_relation(label: str) -> Relation | None:
     found = _SYNONYMS.get(normal) or _SYNONYMS.get(described)
     if found is not None or names_protocol(label):  # "request" says how, as "requests" does not
         return found
+    job = _job_relation(normal) or _job_relation(described)
+    if job is not None:
+        return job
     word = next((w for w in (normal, described) if w and " " not in w), None)
     return _BY_STEM.get(_stem(word)) if word is not None else None
+
+
+def names_job(label: str) -> bool:
+    """True for a label that puts a job on a queue or takes jobs from one (``enqueues job``,
+    ``pulls jobs from``): read so only when its target is a broker (the loader's votes)."""
+    return _job_relation(_normal(label)) is not None or _job_relation(_described(label)) is not None
+
+
+def _job_relation(words: str) -> Relation | None:
+    """``publishes to`` for a job put on a queue (``enqueues job``, ``perform_later``),
+    ``subscribes to`` for jobs taken from one (``pulls jobs from``), else None."""
+    if _JOB_TAKE.fullmatch(words):
+        return Relation.SUBSCRIBES_TO
+    return Relation.PUBLISHES_TO if _JOB_PUT.fullmatch(words) else None
 
 
 def suggest_relation(label: str, cutoff: float = 0.6) -> str | None:
@@ -266,7 +309,7 @@ def names_protocol(label: str) -> bool:
     text = _RATE.sub(" ", label).strip(" ,;()")
     if not text and label.strip():
         return True
-    if _normal(text) in _PROTOCOLS or _ROUTE.fullmatch(text):
+    if _normal(text) in _PROTOCOLS or _ROUTE.fullmatch(text) or _STORE_ACTION.fullmatch(text):
         return True
     prefix = _PROTOCOL_PREFIX.fullmatch(text)
     if prefix and _normal(prefix.group(1)) in _TRANSPORTS:

@@ -28,8 +28,10 @@ from archsim.model.checks import Reader
 from archsim.model.dot.ast import Attr, DotGraph, DotNode
 from archsim.model.kinds import (
     CLIENT_WORDS,
+    CLOUD_VENDOR_WORDS,
     DEVICE_APP_WORDS,
     FRONTEND_WORDS,
+    NO_EVIDENCE,
     Kind,
     Layer,
     Relation,
@@ -66,6 +68,8 @@ _ACTS = frozenset(
         Relation.VALIDATES_WITH,
     }
 )
+# What a proxy by name that forwards nothing may do: keep data, so it is a service.
+_DATA_WORK = frozenset({Relation.STORES_IN, Relation.CACHES_IN, Relation.PUBLISHES_TO})
 # What a front end may do besides calling the services it forwards to.
 _FRONTEND_EXTRAS = frozenset(
     {Relation.VALIDATES_WITH, Relation.READS_FROM, Relation.REGISTERS_WITH, Relation.SENDS_VIA}
@@ -223,7 +227,8 @@ def resolve_kinds(
         who = " and ".join(sorted(users))
         reader.report(
             Severity.INFO,
-            f"'{node_id}' is named like a cache but drawn as a store, and {who} keep"
+            f"'{node_id}' is named like a cache but drawn or written as a store (a cylinder, "
+            f"a store's name, a data structure's commands: ZADD), and {who} keep"
             f"{'s' if len(users) == 1 else ''} data nowhere else: read as the database "
             f"{who} store{'s' if len(users) == 1 else ''} in",
             graph.nodes[node_id].location,
@@ -268,6 +273,14 @@ def resolve_kinds(
 #: Words of a label that say a component keeps data (besides ``shape=cylinder``).
 _STORE_WORDS = ("store", "storage", "database", "db", "primary", "persistent", "persistence")
 _CACHE_WORDS = ("cache", "caches", "caching", "memcached")
+# Redis commands that keep a data structure (a sorted set, a hash, a list, a stream): data
+# kept, not a copy in front of a database (a home timeline, a leaderboard). GET/SET are not.
+_STRUCTURE_COMMANDS = frozenset({
+    "zadd", "zrange", "zrevrange", "zrangebyscore", "zrevrangebyscore", "zincrby", "zrem",
+    "zscore", "zrank", "hset", "hget", "hgetall", "hmset", "hincrby", "lpush", "rpush",
+    "lrange", "ltrim", "sadd", "smembers", "srem", "xadd", "xrange", "xread",
+})  # fmt: skip
+_WORDS = re.compile(r"[a-z0-9]+")
 
 
 def _primary_stores(
@@ -279,10 +292,15 @@ def _primary_stores(
     users: dict[str, set[str]] = defaultdict(set)
     stated: set[str] = set()
     keep_data: set[str] = set()
+    structures: set[str] = set()  # written with a data structure's commands (ZADD, HSET)
     for index, edge in enumerate(graph.edges):
         rel, target = relations[index], kind_by_name(edge.target)
         if rel is None and target is Kind.CACHE:
             users[edge.target].add(edge.source)
+            written = edge.attrs.get("label")
+            words = set(_WORDS.findall(written.value.lower())) if written is not None else set()
+            if _STRUCTURE_COMMANDS & words:
+                structures.add(edge.target)
         elif rel is not None:
             stated.add(edge.target)
         if rel is Relation.STORES_IN or (rel is None and target is Kind.DATABASE):
@@ -295,7 +313,7 @@ def _primary_stores(
         label, shape = node_names(graph, node_id)
         if name_has(node_id, label, _CACHE_WORDS):
             continue  # "Cache (redis)": called a cache, whatever its shape
-        drawn = (shape or "").lower() in ("cylinder", "database")
+        drawn = (shape or "").lower() in ("cylinder", "database") or node_id in structures
         if drawn or name_has(node_id, label, _STORE_WORDS):
             found[node_id] = sources
     return found
@@ -339,6 +357,21 @@ def _by_deeds(
                 f"it {rel.label} '{target}', so it does work ({named[1]}, "
                 f"which would make it a {kind.value})"
             )
+    if kind in (Kind.LOAD_BALANCER, Kind.GATEWAY) and rels and rels <= _DATA_WORK:
+        # forwards nothing and keeps data: an nginx serving files from GridFS is a service
+        rel, target = out[0]
+        return Kind.SERVICE, (
+            f"it {rel.label} '{target}' and forwards to nothing, so it does its own work "
+            f"({named[1]}, which would make it a {kind.value})"
+        )
+    vendor = (
+        name_has(node_id, label, CLOUD_VENDOR_WORDS) if not out and kind is Kind.SERVICE else None
+    )
+    if vendor and named[1] == NO_EVIDENCE and incoming.get(node_id):
+        return Kind.EXTERNAL, (
+            f"named after a cloud provider ('{vendor}') and it links to nothing: a managed "
+            "service the system calls"
+        )
     if kind in (Kind.CONFIG, Kind.REGISTRY) and Relation.ROUTES_TO in incoming.get(node_id, ()):
         return Kind.SERVICE, f"a gateway routes requests to it ({named[1]})"
     calls = Relation.CALLS in rels

@@ -111,7 +111,7 @@ def routed_operation(
     """The operation ``route`` names on ``component``, whose rules gave it ``offered`` and none
     of that name: the steps of its operation of the same kind (a read's, a write's), weight 0.
     A path naming one of the components ``component`` links to (``ahead``: a Dapr sidecar's
-    ``POST /v1.0/state/statestore``) keeps only the steps to that one."""
+    ``POST /v1.0/state/statestore``) keeps no call to another one."""
     like = {OpKind.READ: (OpKind.READ,), OpKind.LIST: (OpKind.LIST, OpKind.READ)}.get(
         route.kind, (OpKind.WRITE, OpKind.ACTION)
     )
@@ -120,8 +120,12 @@ def routed_operation(
     words = {snake(part) for part in route.path.split("/") if part}
     aimed = next((t for t in ahead if snake(t) in words), None)
     if aimed is not None and any(s.target == aimed for s in steps):
-        # the sidecar's state API writes the state store, and does not invoke its app too
-        steps = tuple(s for s in steps if s.target in (None, aimed))
+        # the sidecar's state API writes the state store, and does not invoke its app too;
+        # its other data work stays (an upload API's POST /uploads writes the bucket, its
+        # table, and publishes the bucket's ObjectCreated: rule events.notify)
+        steps = tuple(
+            s for s in steps if s.target in (None, aimed) or s.action is not StepAction.CALL
+        )
     mode = by_id_mode(route)
     if mode is not None:
         read = next((op for op in offered if op.kind is OpKind.READ), None)
