@@ -174,7 +174,6 @@ def test_verbs_of_publishing_are_publishes_to(verb: str) -> None:
         ("Key Vault", Kind.CONFIG),
         ("AWS Secrets Manager", Kind.CONFIG),
         ("Application Insights", Kind.EXTERNAL),
-        ("CloudWatch", Kind.EXTERNAL),
         ("Blob Storage", Kind.DATABASE),
         ("S3 bucket", Kind.DATABASE),
     ],

@@ -214,3 +214,11 @@ def test_an_nginx_that_only_keeps_data_is_a_service_and_a_door() -> None:
     doors = {e.hops[0] for e in arch.behaviour.entries}
     assert doors == {"nginx-thrift", "media-frontend"}
     assert arch.component("client").kind is Kind.CLIENT
+
+
+def test_cloudwatch_takes_telemetry_unless_the_edge_states_a_call() -> None:
+    # before: an unlabelled edge into CloudWatch was a synchronous call on every request
+    text = 'digraph g {{ gw -> app [label="routes to"]; app -> x{}; x [label="CloudWatch"]; }}'
+    assert "x" not in {c.id for c in _arch(text.format("")).components}
+    kept = _arch(text.format(' [relation="integrates with"]'))
+    assert kept.component("x").kind is Kind.EXTERNAL
