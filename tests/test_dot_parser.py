@@ -52,6 +52,20 @@ def test_keywords_are_case_insensitive():
     assert values(g.edges[0].attrs) == {"color": "red"}
 
 
+def test_every_spelling_of_a_keyword_is_one_and_near_words_are_ids():
+    from itertools import product
+
+    from archsim.model.dot.lexer import KEYWORDS, Source, tokenize
+
+    for word in KEYWORDS:
+        for chars in product(*((c, c.upper()) for c in word)):
+            toks = tokenize(Source("".join(chars)))
+            assert (toks.kinds[0], toks.values[0]) == ("KW", word)
+    for near in ("nodes", "edge_", "Graphs", "sub_graph", "strictly", '"graph"', "dİgraph"):
+        toks = tokenize(Source(near))
+        assert toks.kinds[0] in ("ID", "STR") and toks.values[0] == near.strip('"')
+
+
 def test_quoted_ids_escapes_concatenation_and_continuation():
     g = graph('digraph { "a b" [label="say \\"hi\\"", x="c:\\\\d", y="one" + "two", z="x\\\ny"] }')
     assert values(g.nodes["a b"].attrs) == {
