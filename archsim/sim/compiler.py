@@ -120,11 +120,11 @@ class CompiledModel:
         # order compiling every operation made them (the collection lists them in this order,
         # a link never used among them).
         self._later: dict[Op, Any] = {}
-        first = self._first
+        first = CompiledModel._first  # run as ``first(self, f)`` (see Op.runs)
         for op in arch.behaviour.operations:
             compiled = self.ops[(op.component, op.name)]
             self._later[compiled] = op
-            compiled.runs, compiled.n = (first,), 1
+            compiled.runs, compiled.steps, compiled.n = (first,), (self,), 1
             declare = _LinkDeclarer(self, op.component)
             for step in op.steps:
                 visit(step, declare)
