@@ -43,7 +43,8 @@ class Attempt:
         self.status = callee.status
         step = self.step
         if step.lat:
-            heappush(step.queue, (step.env._now + step.lat, step.seq(), step.on_replied, self))
+            r = step.runner
+            heappush(r.queue, (r.env._now + step.lat, r.seq(), step.on_replied, self))
         else:
             step._replied(self)
 
@@ -126,9 +127,8 @@ class CallStep:
     """``call target.operation``: network hop, the callee's operation, hop back; with policy."""
 
     __slots__ = (
-        "advance", "backoff", "callee", "env", "err", "hist", "k", "lane", "lat", "link",
-        "on_arrive", "on_replied", "p", "queue", "rand", "reset", "retries", "runner", "seq",
-        "start", "target", "threshold", "warm",
+        "backoff", "callee", "err", "hist", "lane", "lat", "link", "on_arrive", "on_replied", "p",
+        "reset", "retries", "runner", "target", "threshold", "warm",
     )  # fmt: skip
 
     def __init__(
@@ -146,14 +146,10 @@ class CallStep:
         breaker_reset: float,
         link: LinkStats,
     ) -> None:
+        # the kernel's clock, queue and draws, and the runner's ``start`` and ``advance``, read
+        # through the runner: a copy of each in every step was one more cache line a call read
+        # at 1,600 components (see Runner.queue)
         self.runner = runner
-        self.advance = runner.advance
-        self.k = runner.k
-        self.env = runner.env
-        self.queue = runner.k.queue
-        self.seq = runner.k.seq
-        self.rand = runner.k.rand
-        self.start = runner.start
         self.callee = callee
         self.target = callee.station.id  # the breaker's key at the caller's instance
         self.p = p
@@ -174,9 +170,9 @@ class CallStep:
 
     def run(self, f: Frame) -> bool:
         """Start the call (True: it resumes ``f``), or skip it (False, probability ``1 - p``)."""
-        if self.p < 1.0 and self.rand() >= self.p:
+        if self.p < 1.0 and self.runner.rand() >= self.p:
             return False
-        self._attempt(f, self.env._now, 0)
+        self._attempt(f, self.runner.env._now, 0)
         return True
 
     def breaker(self, f: Frame) -> Breaker:
@@ -188,7 +184,8 @@ class CallStep:
         return b
 
     def _attempt(self, f: Frame, t0: float, n: int) -> None:
-        now = self.env._now
+        r = self.runner
+        now = r.env._now
         if not n and self.threshold:
             b = self.breaker(f)
             if b.opened_at is not None and not b.allow(now):
@@ -200,16 +197,16 @@ class CallStep:
         lane.q.append((now + lane.timeout, a))
         if not lane.armed:
             lane.armed = True
-            self.k.later(lane.timeout, lane.fire, None)
+            r.k.later(lane.timeout, lane.fire, None)
         if self.lat:
-            heappush(self.queue, (now + self.lat, self.seq(), self.on_arrive, a))
+            heappush(r.queue, (now + self.lat, r.seq(), self.on_arrive, a))
         else:
-            self.start(self.callee, a.reply, f.depth + 1)
+            r.start(self.callee, a.reply, f.depth + 1)
 
     @staticmethod
     def _arrive(a: Attempt) -> None:
         self = a.step
-        self.start(self.callee, a.reply, a.f.depth + 1)
+        self.runner.start(self.callee, a.reply, a.f.depth + 1)
 
     @staticmethod
     def _replied(a: Attempt) -> None:
@@ -217,40 +214,43 @@ class CallStep:
         if a.settled:
             return  # the caller gave up already (timeout); the late answer is dropped
         a.settled = True
+        r = self.runner
         status = a.status
-        if status == OK and self.err and self.rand() < self.err:
+        if status == OK and self.err and r.rand() < self.err:
             status = ERROR
         if status or self.threshold:
             self._outcome(a.f, a.t0, a.n, status)
             return
         t0 = a.t0  # a success without a breaker: _settle, written out
         if t0 >= self.warm:
-            self.hist.add(self.env._now - t0)
-        self.advance(a.f)
+            self.hist.add(r.env._now - t0)
+        r.advance(a.f)
 
     def _retry(self, call: tuple[Frame, float, int]) -> None:
         self._attempt(*call)
 
     def _outcome(self, f: Frame, t0: float, n: int, status: int) -> None:
-        if self.threshold and self.breaker(f).record(status, self.env._now):
+        r = self.runner
+        if self.threshold and self.breaker(f).record(status, r.env._now):
             self._settle(f, t0, ERROR)  # the circuit opened: 503, no more retries
             return
         if status and n < self.retries:
             n += 1
-            delay = self.backoff * (1 << (n - 1)) * (0.5 + self.rand())  # jitter ±50%
-            self.k.later(delay, self._retry, (f, t0, n))
+            delay = self.backoff * (1 << (n - 1)) * (0.5 + r.rand())  # jitter ±50%
+            r.k.later(delay, self._retry, (f, t0, n))
             return
         self._settle(f, t0, status)
 
     def _settle(self, f: Frame, t0: float, status: int) -> None:
         """The call is over: record the link's interaction and resume the caller."""
+        r = self.runner
         link = self.link  # an interaction of the link (see LinkStats)
         if t0 >= link.warm:
-            link.hist.add(self.env._now - t0)
+            link.hist.add(r.env._now - t0)
             if status:
                 link.failed += 1
                 if status == 2:
                     link.timeouts += 1
         if status:
             f.status = status
-        self.advance(f)
+        r.advance(f)
