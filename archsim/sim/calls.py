@@ -44,7 +44,7 @@ class Attempt:
         step = self.step
         if step.lat:
             r = step.runner
-            heappush(r.queue, (r.env._now + step.lat, r.seq(), step.on_replied, self))
+            heappush(r.queue, (r.env._now + step.lat, r.seq(), _call_replied, self))
         else:
             step._replied(self)
 
@@ -127,8 +127,8 @@ class CallStep:
     """``call target.operation``: network hop, the callee's operation, hop back; with policy."""
 
     __slots__ = (
-        "backoff", "callee", "err", "hist", "lane", "lat", "link", "on_arrive", "on_replied", "p",
-        "reset", "retries", "runner", "target", "threshold", "warm",
+        "backoff", "callee", "err", "hist", "lane", "lat", "link", "p", "reset", "retries",
+        "runner", "target", "threshold", "warm",
     )  # fmt: skip
 
     def __init__(
@@ -164,9 +164,6 @@ class CallStep:
         # the link's histogram and warm-up, read by every successful call without the link
         # object (one more object a hop touched, spread over memory at 1,600 components)
         self.hist, self.warm = link.hist, link.warm
-        # the class's functions, reading the step from the attempt: not methods bound per step,
-        # one more object per callback a hop touched (see Frame.step)
-        self.on_arrive, self.on_replied = self._arrive, self._replied
 
     def run(self, f: Frame) -> bool:
         """Start the call (True: it resumes ``f``), or skip it (False, probability ``1 - p``)."""
@@ -199,7 +196,7 @@ class CallStep:
             lane.armed = True
             r.k.later(lane.timeout, lane.fire, None)
         if self.lat:
-            heappush(r.queue, (now + self.lat, r.seq(), self.on_arrive, a))
+            heappush(r.queue, (now + self.lat, r.seq(), _call_arrive, a))
         else:
             r.start(self.callee, a.reply, f.depth + 1)
 
@@ -254,3 +251,10 @@ class CallStep:
         if status:
             f.status = status
         r.advance(f)
+
+
+# The callbacks a call schedules (the class's functions, reading the step from the attempt, see
+# Frame.step), as module names: not methods bound per step, nor a copy in each step (one more
+# object, then one more slot, a hop touched at 1,600 components)
+_call_arrive = CallStep._arrive
+_call_replied = CallStep._replied

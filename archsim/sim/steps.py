@@ -229,7 +229,7 @@ class ComputeStep:
     """Hold a worker of the operation's replica for one service time (async), or just take
     the service time when a thread is already held for the whole operation."""
 
-    __slots__ = ("_done", "draw", "held", "on_serve", "rate", "runner", "station")
+    __slots__ = ("_done", "draw", "held", "rate", "runner", "station")
 
     def __init__(
         self,
@@ -247,14 +247,13 @@ class ComputeStep:
         self.draw = draw or station.draw
         self.rate = rate if draw else station.rate
         self._done = runner.advance if held else self._done_release
-        self.on_serve = self._serve  # the hot path passes it on every hop (see Frame.step)
 
     def run(self, f: Frame) -> bool:
         """Start the step: True when it waits (it resumes ``f`` itself), False when ``f``
         goes on at once (here: refused at the replica's door)."""
         f.step = self
         if not self.held:
-            code = f.rep.acquire(self.on_serve, f)
+            code = f.rep.acquire(_compute_serve, f)
             if code == REJECTED:
                 f.status = REJECTED
                 f.refused = True
@@ -339,9 +338,8 @@ class VisitStep:
     has it. Both are flags here, not hook calls: this runs for most simulated events."""
 
     __slots__ = (
-        "cache", "draw", "err", "hist", "hit", "lat", "link", "notify", "on_arrive",
-        "on_returned", "on_serve", "on_served", "p", "pool", "rate", "runner", "skip", "station",
-        "warm",
+        "cache", "draw", "err", "hist", "hit", "lat", "link", "notify", "p", "pool", "rate",
+        "runner", "skip", "station", "warm",
     )  # fmt: skip
 
     def __init__(
@@ -372,9 +370,6 @@ class VisitStep:
         self.cache = self.notify = False
         self.hit = 0.0
         self.skip = 0
-        # the hot path schedules these on every visit (the class's functions, see Frame.step)
-        self.on_arrive, self.on_serve = self._arrive, self._serve
-        self.on_served, self.on_returned = self._served, self._returned
 
     def run(self, f: Frame) -> bool:
         """Start the round trip (True: it resumes ``f``), or skip it (False, probability
@@ -391,9 +386,9 @@ class VisitStep:
                 return True
             pool.free -= 1
         if self.lat:
-            heappush(r.queue, (now + self.lat, r.seq(), self.on_arrive, f))
+            heappush(r.queue, (now + self.lat, r.seq(), _visit_arrive, f))
         else:
-            self._arrive(f)
+            _visit_arrive(f)
         return True
 
     @staticmethod
@@ -401,9 +396,9 @@ class VisitStep:
         self: VisitStep = f.step
         if self.lat:
             r = self.runner
-            heappush(r.queue, (r.env._now + self.lat, r.seq(), self.on_arrive, f))
+            heappush(r.queue, (r.env._now + self.lat, r.seq(), _visit_arrive, f))
         else:
-            self._arrive(f)
+            _visit_arrive(f)
 
     @staticmethod
     def _arrive(f: Frame) -> None:
@@ -418,7 +413,7 @@ class VisitStep:
         r = self.runner
         f.aux = rep
         now = f.ta = r.env._now
-        code = rep.acquire(self.on_serve, f)
+        code = rep.acquire(_visit_serve, f)
         if code == GRANTED:
             rate = self.rate
             heappush(
@@ -426,7 +421,7 @@ class VisitStep:
                 (
                     now + (-_log(1.0 - r.rand()) / rate if rate else self.draw()) * st.factor,
                     r.seq(),
-                    self.on_served,
+                    _visit_served,
                     f,
                 ),
             )
@@ -442,7 +437,7 @@ class VisitStep:
             (
                 r.env._now + (-_log(1.0 - r.rand()) / rate if rate else self.draw()) * st.factor,
                 r.seq(),
-                self.on_served,
+                _visit_served,
                 f,
             ),
         )
@@ -464,9 +459,9 @@ class VisitStep:
             self.arrived(now)
         f.st = status
         if self.lat:
-            heappush(r.queue, (now + self.lat, r.seq(), self.on_returned, f))
+            heappush(r.queue, (now + self.lat, r.seq(), _visit_returned, f))
         else:
-            self._returned(f)
+            _visit_returned(f)
 
     def arrived(self, now: float) -> None:
         """The station has done its work (a publish enqueues the event here)."""
@@ -477,9 +472,9 @@ class VisitStep:
         f.st = status
         if self.lat:
             r = self.runner
-            heappush(r.queue, (r.env._now + self.lat, r.seq(), self.on_returned, f))
+            heappush(r.queue, (r.env._now + self.lat, r.seq(), _visit_returned, f))
         else:
-            self._returned(f)
+            _visit_returned(f)
 
     @staticmethod
     def _returned(f: Frame) -> None:
@@ -500,6 +495,16 @@ class VisitStep:
         elif self.cache and r.rand() < self.hit:
             f.pc += self.skip  # a hit: the miss steps inlined after it are not run
         r.advance(f)
+
+
+# The callbacks the hot path schedules on every compute and visit (the classes' functions,
+# reading the step from the frame, see Frame.step), as module names: a copy in each step was
+# one more slot, and a cache line, of every step at 1,600 components
+_compute_serve = ComputeStep._serve
+_visit_arrive = VisitStep._arrive
+_visit_serve = VisitStep._serve
+_visit_served = VisitStep._served
+_visit_returned = VisitStep._returned
 
 
 class CacheGetStep(VisitStep):
