@@ -189,7 +189,8 @@ class CallStep:
                 self._settle(f, t0, ERROR)  # breaker open: fail fast, not counted, not retried
                 return
         a = Attempt()
-        a.f, a.t0, a.n, a.step, a.settled = f, t0, n, self, False
+        a.f, a.t0, a.n = f, t0, n  # in threes: more names build a tuple and unpack it
+        a.step, a.settled = self, False
         lane = self.lane  # TimerLane.add, written out
         lane.q.append((now + lane.timeout, a))
         if not lane.armed:

@@ -146,7 +146,9 @@ class Runner:
         at once and is counted in ``truncated``: validate refuses cycles that never end, so
         only a cycle with p < 1 can get there, with probability p^depth."""
         f = Frame()
-        f.op, f.pc, f.status, f.t0, f.done, f.depth = op, 0, OK, self.env._now, done, depth
+        # in threes: an assignment to more names builds a tuple and unpacks it (one per start)
+        f.op, f.pc, f.status = op, 0, OK
+        f.t0, f.done, f.depth = self.env._now, done, depth
         f.refused = False
         if depth > MAX_CALL_DEPTH:
             self.truncated += 1
