@@ -8,7 +8,8 @@ from archsim.errors import Severity
 from archsim.model.checks import Reader
 from archsim.model.dead_letters import says_failure
 from archsim.model.dot.ast import Attr, DotEdge
-from archsim.model.kinds import Kind, Relation, events_named, names_past_event, target_kind_of
+from archsim.model.event_labels import event_phrase, label_events
+from archsim.model.kinds import Kind, Relation, all_past, target_kind_of
 from archsim.model.naming import a_kind
 from archsim.model.relation_words import (
     misspells_relation,
@@ -108,12 +109,13 @@ def read_by_target(
     events: tuple[str, ...] = ()
     pubsub = rel in (Relation.PUBLISHES_TO, Relation.SUBSCRIBES_TO)
     if code == "free-label" and pubsub and not {"event", "events"} & edge.attrs.keys():
-        events = events_named(label)
+        events = label_events(label)
     if events:
         named = ", ".join(f"'{e}'" for e in events)
         s = "s" if len(events) > 1 else ""
-        if names_past_event(label):
-            # an event's name in the past tense says what the edge carries, as a protocol says
+        if all_past(events) or event_phrase(label)[0] is rel:
+            # an event's name in the past tense, or a verb that agrees with the target's kind
+            # ("emits PlayEvent" to a broker), says what the edge carries, as a protocol says
             # how: the relation is the target's kind's, nothing was misread (SendMessage may be)
             message, severity, code = (
                 f"{edge.source} -> {edge.target} is labelled with the event{s} it carries "

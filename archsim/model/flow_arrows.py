@@ -40,12 +40,12 @@ from archsim.errors import Severity
 from archsim.model.cdc import CDC_WORDS
 from archsim.model.checks import Reader
 from archsim.model.dot.ast import Attr, DotEdge, DotGraph
+from archsim.model.event_labels import label_events
 from archsim.model.kinds import (
     CLIENT_WORDS,
     OBSERVER_WORDS,
     Kind,
     Relation,
-    events_named,
     kind_from_names,
     name_has,
 )
@@ -77,8 +77,8 @@ def read_flow_arrows(
             continue
         labelled[index] = (Relation.SUBSCRIBES_TO, label or Relation.SUBSCRIBES_TO.label)
         free = rel is None and bool(label) and not names_protocol(label)
-        if free and not {"event", "events"} & edge.attrs.keys() and events_named(label):
-            carried[index] = events_named(label)
+        if free and not {"event", "events"} & edge.attrs.keys() and label_events(label):
+            carried[index] = label_events(label)
         # what it is read as, written out: the model written back (archsim fmt) reads the same
         said = {"relation": Attr("relation", Relation.SUBSCRIBES_TO.label, edge.location)}
         if index in carried:

@@ -7,6 +7,7 @@ label, then from its shape, and can always be forced with ``kind="…"``.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from enum import StrEnum
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "Kind",
     "Layer",
     "Relation",
+    "all_past",
     "events_named",
     "kind_from_names",
     "kind_from_relations",
@@ -70,7 +72,11 @@ def names_past_event(label: str) -> bool:
     """True when every name ``events_named`` finds in ``label`` is in the past tense, as events
     are named (``NotificationSent``, ``order.created``, ``ReviewPosted``): not a verb or a noun
     (``SendMessage``, ``Notification``) that might be an API's name or a relation misread."""
-    names = events_named(label)
+    return all_past(events_named(label))
+
+
+def all_past(names: Sequence[str]) -> bool:
+    """True when there are names and each is in the past tense (``names_past_event``)."""
     for name in names:
         last = re.split(r"[._:\-]", name)[-1]
         found = _LAST_WORD.search(last)

@@ -45,6 +45,7 @@ from archsim.model.edge_relations import (
     report_unknown_relation,
 )
 from archsim.model.entries import check_entries, sibling_groups
+from archsim.model.event_labels import event_phrase
 from archsim.model.flow_arrows import (
     drop_arrows_to_people,
     drop_observer_arrows,
@@ -160,6 +161,8 @@ def _records(
             rel = relation_for_label(*ends, label)
             relations[index] = rel
             carried[index] = read_by_target(edge, rel, ends, label, reader)
+        elif index not in carried and _names_events(relations[index], edge):
+            carried[index] = event_phrase(label)[1]  # "publishes OrderPlaced"
     events_by_port(graph, relations, carried, kinds, reader)
     components = [
         read_component(node, kinds[node.id], node_group.get(node.id), reader)
@@ -182,6 +185,12 @@ def _job_on_no_queue(
     if rel not in (Relation.PUBLISHES_TO, Relation.SUBSCRIBES_TO) or "relation" in edge.attrs:
         return False
     return kinds[edge.target][0] is not Kind.BROKER and names_job(label)
+
+
+def _names_events(rel: Relation | None, edge: DotEdge) -> bool:
+    """A publish or subscribe edge whose events its label may name: no ``event=``/``events=``."""
+    pubsub = rel in (Relation.PUBLISHES_TO, Relation.SUBSCRIBES_TO)
+    return pubsub and not {"event", "events"} & edge.attrs.keys()
 
 
 def _build(

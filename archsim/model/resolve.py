@@ -26,6 +26,7 @@ from archsim.errors import Severity
 from archsim.model import attributes as A
 from archsim.model.checks import Reader
 from archsim.model.dot.ast import Attr, DotGraph, DotNode
+from archsim.model.event_labels import event_phrase
 from archsim.model.kinds import (
     CLIENT_WORDS,
     CLOUD_VENDOR_WORDS,
@@ -105,6 +106,8 @@ def relation_for_label(source: Kind, target: Kind, label: str) -> Relation:
     words = label.lower().split()
     if rel is Relation.PUBLISHES_TO and words and words[0] in _TAKING:
         return Relation.SUBSCRIBES_TO
+    if rel is Relation.PUBLISHES_TO and event_phrase(label)[0] is Relation.SUBSCRIBES_TO:
+        return Relation.SUBSCRIBES_TO  # "consumes OrderPaid", "handles order.paid events"
     return rel
 
 

@@ -11,11 +11,12 @@ the resource later) leaves its subscriptions as they are (``topic-port``, info).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 
 from archsim.errors import Severity
 from archsim.model.checks import Reader
-from archsim.model.dot.ast import DotEdge, DotGraph
+from archsim.model.dot.ast import Attr, DotEdge, DotGraph
 from archsim.model.kinds import Kind, Relation
 
 __all__ = ["events_by_port"]
@@ -52,6 +53,10 @@ def events_by_port(
         if not events or carried.get(index) or "events" in edge.attrs or "event" in edge.attrs:
             continue
         carried[index] = tuple(events)
+        # what it is read as, written out (a copy: a statement's edges share one attrs dict),
+        # so the model written back (archsim fmt), which keeps no ports, reads the same
+        said = Attr("events", ",".join(events), edge.location)
+        graph.edges[index] = dataclasses.replace(edge, attrs={**edge.attrs, "events": said})
         listed = ", ".join(f"'{e}'" for e in events)
         reader.report(
             Severity.INFO,
