@@ -11,24 +11,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from model_queries import arch_of as _arch
+from model_queries import op as _op
+from model_queries import relation as _relation
 
 from archsim.errors import InvalidModelError
-from archsim.model import Architecture, Kind, Operation, Relation, load, read_architecture
+from archsim.model import Kind, Relation, load, read_architecture
 
 SHAPES = Path(__file__).parent / "model_shapes"
-
-
-def _arch(text: str) -> Architecture:
-    return read_architecture(text, "shape.dot").architecture
-
-
-def _op(arch: Architecture, component: str, name: str) -> Operation:
-    return next(o for o in arch.behaviour.operations if o.component == component and o.name == name)
-
-
-def _relation(arch: Architecture, source: str, target: str) -> Relation:
-    (link,) = [lk for lk in arch.links if (lk.source, lk.target) == (source, target)]
-    return link.relation
 
 
 # -- a relation's word in another tense or number ---------------------------------------------
