@@ -53,6 +53,7 @@ from archsim.model.flow_arrows import (
     read_store_arrows,
     turn_back_arrows,
 )
+from archsim.model.forward_loops import check_forward_loops
 from archsim.model.host_attributes import check_host, host_of
 from archsim.model.kinds import Kind, Relation
 from archsim.model.link_reading import EdgeReadings, merged_links, read_link
@@ -214,6 +215,7 @@ def _build(
     if reader.failed:
         raise reader.failure()
     check_links(links, kinds, graph, reader)
+    check_forward_loops(links, kinds, graph, reader)
     if reader.failed:
         raise reader.failure()
     unique = merged_links(links)
