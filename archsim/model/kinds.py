@@ -29,6 +29,7 @@ __all__ = [
     "kind_from_names",
     "kind_from_relations",
     "name_has",
+    "name_words",
     "names_past_event",
     "target_kind_of",
 ]
@@ -285,11 +286,32 @@ FRONTEND_WORDS = (
 DEVICE_APP_WORDS = ("spa", "single page app", "single page application", "mobile app")
 
 
+# Where a CamelCase name's words meet: a hump (orderDB, WebUI, S3Bucket) or the end of an
+# acronym before a word (EVCache → EV Cache, APIGateway → API Gateway).
+_HUMP = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_TOKEN = re.compile(r"[A-Za-z0-9]+")
+
+
 def _words(component_id: str, label: str | None) -> str:
-    # HTML labels keep their tags; split camelCase ids (WebUI → web ui) so words match.
-    text = re.sub(r"<[^>]*>", " ", f"{component_id} {label or ''}")
-    text = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", text)
-    return " " + " ".join(_WORD.findall(text.lower().replace("_", " "))) + " "
+    # HTML labels keep their tags; the words split at CamelCase humps (WebUI → web ui), then
+    # the tokens whole (CloudFront → cloudfront), so either spelling of a word matches.
+    text = re.sub(r"<[^>]*>", " ", f"{component_id} {label or ''}").replace("_", " ")
+    split = _HUMP.sub(" ", text).lower()
+    return f" {' '.join(_WORD.findall(split))} | {' '.join(_WORD.findall(text.lower()))} "
+
+
+def name_words(text: str) -> list[str]:
+    """The words of a name, lower case, for the kind rules: CamelCase tokens split at their
+    humps (``OrderDB`` → order db, ``EVCache`` → ev cache, ``APIGateway`` → api gateway),
+    except a token that is itself a rule's word (``MongoDB``, ``RabbitMQ``, ``ElastiCache``)."""
+    words: list[str] = []
+    for token in _TOKEN.findall(text):
+        lower = token.lower()
+        if lower == token or lower in _KEY_RANK:
+            words.append(lower)
+        else:
+            words.extend(_HUMP.sub(" ", token).lower().split())
+    return words
 
 
 def name_has(component_id: str, label: str | None, words: tuple[str, ...]) -> str | None:
@@ -339,7 +361,7 @@ def kind_from_names(component_id: str, label: str | None, shape: str | None) -> 
     plain = _TAG.sub(" ", label or "")  # an HTML label's tags are not its words
     if _K8S_SERVICE.match(plain) or _K8S_SERVICE_ID.match(component_id):
         return Kind.LOAD_BALANCER, "a Kubernetes Service: it spreads requests over its pods"
-    rank = _first_key(_WORD.findall(f"{component_id} {plain}".lower().replace("_", " ")))
+    rank = _first_key(name_words(f"{component_id} {plain}"))
     if rank is not None:
         kind, key = _NAME_KEYS[rank]
         return kind, f"name contains '{key}'"
