@@ -71,6 +71,11 @@ _ACTS = frozenset(
 )
 # What a proxy by name that forwards nothing may do: keep data, so it is a service.
 _DATA_WORK = frozenset({Relation.STORES_IN, Relation.CACHES_IN, Relation.PUBLISHES_TO})
+#: Front ends that forward requests on even to a gateway: the edge of the system, not an app.
+_FORWARDER_WORDS = (
+    "cdn", "cloudfront", "akamai", "fastly", "front door", "edge router", "bff", "web server",
+    "webserver",
+)  # fmt: skip
 # What a front end may do besides calling the services it forwards to.
 _FRONTEND_EXTRAS = frozenset(
     {Relation.VALIDATES_WITH, Relation.READS_FROM, Relation.REGISTERS_WITH, Relation.SENDS_VIA}
@@ -250,6 +255,7 @@ def resolve_kinds(
             outgoing[edge.source].append((rel, edge.target))
             incoming[edge.target].append(rel)
     kinds: dict[str, tuple[Kind, str]] = {}
+    fronts: dict[str, str] = {}  # front ends nothing links to: the front-end word
     for node in graph.nodes.values():
         out = outgoing.get(node.id, [])
         out_rels = [rel for rel, _ in out]
@@ -270,7 +276,43 @@ def resolve_kinds(
         client = _client(node.id, label, out, node.id in linked_to)
         named = kind_from_names(node.id, label, shape)
         kinds[node.id] = client or by_rel or _by_deeds(node.id, label, named, out, incoming)
+        if client is None and node.id not in linked_to:
+            word = _user_front_end(node.id, label, out)
+            if word is not None:
+                fronts[node.id] = word
+    _front_ends_before_doors(fronts, outgoing, kinds)
     return kinds
+
+
+def _user_front_end(node_id: str, label: str | None, out: list[tuple[Relation, str]]) -> str | None:
+    """The front-end word (``web ui``) of a component nothing links to that is named like a
+    front end the user runs, not a forwarder (CDN, BFF), and only sends requests; else None."""
+    if not out or not {rel for rel, _ in out} <= _CLIENT_RELATIONS:
+        return None
+    if kind_from_names(node_id, label, None)[0] is not Kind.SERVICE:
+        return None  # named like a gateway or load balancer: the front door itself
+    if name_has(node_id, label, _FORWARDER_WORDS):
+        return None
+    return name_has(node_id, label, FRONTEND_WORDS + DEVICE_APP_WORDS)
+
+
+def _front_ends_before_doors(
+    fronts: dict[str, str],
+    outgoing: Mapping[str, list[tuple[Relation, str]]],
+    kinds: dict[str, tuple[Kind, str]],
+) -> None:
+    """Make a traffic source (in place) of each of ``fronts`` whose targets are all gateways
+    or load balancers: a Web UI drawn into the Zuul edge is where requests come from, as the
+    Mobile App beside it, not a gateway in front of the gateway."""
+    for node_id, word in fronts.items():
+        targets = sorted({target for _, target in outgoing[node_id]})
+        if all(kinds[t][0] in (Kind.GATEWAY, Kind.LOAD_BALANCER) for t in targets):
+            kinds[node_id] = (
+                Kind.CLIENT,
+                f"named like a front end ('{word}'), nothing links to it and it only calls "
+                f"the front door{'s' if len(targets) > 1 else ''} {', '.join(targets)}: "
+                "a traffic source",
+            )
 
 
 #: Words of a label that say a component keeps data (besides ``shape=cylinder``).
