@@ -11,7 +11,8 @@ The order of evidence, strongest first (docs/behaviour.md, "Kinds"):
    unless its links contradict the name: something named "Email
    Service" that ``subscribes to`` a broker is a service (a consumer), not an external system;
    something named like a load balancer (nginx) or a front end that only ``calls`` services is
-   a gateway that forwards requests to them.
+   a gateway that forwards requests to them — but a front end nothing links to that calls only
+   gateways or load balancers is a traffic source (a Web UI drawn into the Zuul edge).
 """
 
 from __future__ import annotations
