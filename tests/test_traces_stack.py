@@ -134,11 +134,13 @@ def test_the_load_generator_is_the_client_of_every_front_door_span(traced: Path)
     front = [s for s in spans if s["service"] == "load_balancer" and s["kind"] == 2]
     parents = [by_id.get(s.get("parentSpanId", "")) for s in front]
     assert parents and all(p is not None and p["service"] == "load-generator" for p in parents)
-    # the client span holds the server span it caused (one clock: the same host)
+    # the server span starts while the client span it came from is open (one clock: the same
+    # host); its end is not compared: the server closes its span after the response is on the
+    # wire, so on a busy host the client can finish first (measured: by 1.3 ms)
     for server, client in zip(front, parents, strict=True):
         assert client is not None
-        assert int(client["startTimeUnixNano"]) <= int(server["startTimeUnixNano"])
-        assert int(server["endTimeUnixNano"]) <= int(client["endTimeUnixNano"]) + 1_000_000
+        start = int(server["startTimeUnixNano"])
+        assert int(client["startTimeUnixNano"]) <= start <= int(client["endTimeUnixNano"])
     # a span for every request Locust counted (sign-ups and logins too); its stats CSV, as
     # last written, lags the end of the run (measured: 357 requests beside 400 spans)
     with open(traced.parent.parent / "run" / "locust_stats.csv") as fh:
