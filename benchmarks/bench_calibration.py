@@ -123,6 +123,20 @@ def main() -> int:
     # --measured low --measured high): CPU per request falls with load on this machine
     parser.add_argument("--host-rps", type=float, default=500.0)
     parser.add_argument("--host-duration", type=float, default=45.0)
+    parser.add_argument(
+        "--host-share",
+        type=float,
+        default=0.5,
+        help="with --relative: the host run's rate as a share of the knee (default 0.5)",
+    )
+    parser.add_argument(
+        "--also-host",
+        type=float,
+        default=None,
+        metavar="SHARE",
+        help="also measure a host run at this share of the first stepped run's knee in each "
+        "round, and print what calibrating with it instead predicts (a diagnostic)",
+    )
     # 90 s, not 40 s: the rarest entries (sign-up, login through the gateway) then get ~60
     # requests per window instead of ~25, and their measured p95 stops moving ±40% run to run.
     parser.add_argument("--duration", type=float, default=90.0, help="seconds per level")
@@ -153,6 +167,7 @@ class Round:
     first: dict
     high: dict
     checks: list[dict]
+    also: dict | None = None  # --also-host: a host run at another rate
 
 
 def _reuse(base: Path) -> tuple[list[Round], list[dict]]:
@@ -167,10 +182,12 @@ def _reuse(base: Path) -> tuple[list[Round], list[dict]]:
 def _reuse_round(base: Path) -> Round:
     first = json.loads((base / "calibrate" / "summary.json").read_text())
     high = json.loads((base / "host" / "summary.json").read_text())
+    also = base / "host-also" / "summary.json"
     levels = sorted(base.glob("level-*/summary.json"), key=lambda p: float(p.parent.name[6:]))
     if not levels and (base / "second" / "summary.json").exists():  # kept before --levels
         levels = [base / "second" / "summary.json"]
-    return Round(first, high, [json.loads(p.read_text()) for p in levels])
+    checks = [json.loads(p.read_text()) for p in levels]
+    return Round(first, high, checks, json.loads(also.read_text()) if also.exists() else None)
 
 
 def _measure_all(arch, args) -> tuple[list[Round], list[dict]]:
@@ -197,32 +214,38 @@ def _runs(arch, args, stack: Path, text: str, work: Path) -> tuple[list[Round], 
     closes them (the knee measured twice, before and after)."""
     rates = (args.calibrate_rps, args.host_rps, parse_rates(args.levels))
     twice = args.repeat > 1  # the knee before the rounds and after them
-    steps = [_steps(arch, args, stack, text, work / "steps")] if args.relative or twice else []
+    before = args.relative or twice or args.also_host is not None
+    steps = [_steps(arch, args, stack, text, work / "steps")] if before else []
+    knee = steps[0]["knee"]["throughput"] if steps else 0.0
     if args.relative:
-        knee = steps[0]["knee"]["throughput"]
-        rates = (0.08 * knee, 0.5 * knee, [0.16 * knee, 0.32 * knee])
+        rates = (0.08 * knee, args.host_share * knee, [0.16 * knee, 0.32 * knee])
         print(f"  knee {knee:.0f} req/s → levels {rates}", file=sys.stderr)
+    also = args.also_host * knee if args.also_host is not None else None
     rounds = []
     for n in range(1, args.repeat + 1):
         base = work / f"round-{n}" if args.repeat > 1 else work
-        rounds.append(_round(arch, args, stack, text, base, rates))
+        rounds.append(_round(arch, args, stack, text, base, rates, also))
     if not steps or twice:
         where = "steps-2" if steps else "steps"
         steps.append(_steps(arch, args, stack, text, work / where))
     return rounds, steps
 
 
-def _round(arch, args, stack: Path, text: str, base: Path, rates) -> Round:
-    """One round: the calibration level, the host level, each check level."""
+def _round(arch, args, stack: Path, text: str, base: Path, rates, also: float | None) -> Round:
+    """One round: the calibration level, the host level (and ``--also-host``'s), each check
+    level."""
     common = {"duration": args.duration, "warmup": 5.0, "users": 100, "spawn_rate": 100}
     first = _measure(stack, text, arch.name, base / "calibrate", rps=rates[0], **common)
     host = common | {"duration": args.host_duration, "users": 200, "spawn_rate": 200}
     high = _measure(stack, text, arch.name, base / "host", rps=rates[1], **host)
+    other = None
+    if also is not None:
+        other = _measure(stack, text, arch.name, base / "host-also", rps=also, **host)
     checks = [
         _measure(stack, text, arch.name, base / f"level-{rps:g}", rps=rps, **common)
         for rps in rates[2]
     ]
-    return Round(first, high, checks)
+    return Round(first, high, checks, other)
 
 
 def _steps(arch, args, stack: Path, text: str, out: Path) -> dict:
@@ -330,17 +353,15 @@ def _one_run(arch, first: dict, knee: float) -> None:
     )
 
 
-def _calibrated(arch, args, one: Round, shown: bool):
-    """The architecture calibrated on one round's calibration and host runs."""
+def _calibrated(arch, args, one: Round, shown: bool, high: dict | None = None):
+    """The architecture calibrated on one round's calibration and host runs (``high`` in
+    place of the round's host run)."""
+    high = high or one.high
     fit = calibrate(
-        arch, one.first, more=[one.high], fit_wait=args.fit_wait, fit_curves=not args.no_curves
+        arch, one.first, more=[high], fit_wait=args.fit_wait, fit_curves=not args.no_curves
     )
     if shown:
-        print(
-            profile_yaml(
-                fit, f"the {_rate(one.first):g} req/s run (host: also {_rate(one.high):g})"
-            )
-        )
+        print(profile_yaml(fit, f"the {_rate(one.first):g} req/s run (host: also {_rate(high):g})"))
         Console(width=110).print(fit)
     return apply_overrides(arch, fit.overrides())
 
@@ -357,6 +378,31 @@ def _levels(calibrated, rounds: list[Round], tol: float) -> Tally:
         )
         tally.add(_table(comparisons, tol))
     return tally
+
+
+def _also_host(arch, args, rounds: list[Round], steps: list[dict], tol: float) -> None:
+    """Diagnostic (``--also-host``): calibrated with round 1's other host run in place of its
+    host run, the knee it predicts and how many check-level figures hold."""
+    one = rounds[0]
+    if one.also is None:
+        return
+    calibrated = _calibrated(arch, args, one, shown=False, high=one.also)
+    predicted = _knee(calibrated)
+    measured = [compare_knee(calibrated, s, tol).measured.throughput for s in steps]
+    mean = sum(measured) / len(measured)
+    err = (predicted - mean) / mean
+    within = total = 0
+    for i, check in enumerate(one.checks):
+        result = simulate(calibrated, workload_of(check), sim_config_of(check, 3), jobs=2)
+        for r in rounds:
+            s = compare(calibrated, r.checks[i], result, tol).summary()
+            within, total = within + s.mean_within + s.p95_within, total + 2 * s.entries
+    print(
+        f"diagnostic: calibrated with the host run at {_rate(one.also):g} req/s instead of "
+        f"{_rate(one.high):g}: knee predicted {predicted:.0f} req/s ({err:+.0%} "
+        f"against the stepped runs' {mean:.0f}); check levels {within}/{total} figures within "
+        f"±{tol:.0%} (every round, settled or not)"
+    )
 
 
 def _reproduced(arch, args, rounds: list[Round], tol: float) -> None:
@@ -407,6 +453,7 @@ def _report(arch, args, rounds: list[Round], steps: list[dict]) -> int:
     _reproduced(arch, args, rounds, tol)
     knee_ok = _knees(calibrated, steps, tol)
     _one_run(arch, first, compare_knee(calibrated, steps[0], tol).measured.throughput)
+    _also_host(arch, args, rounds, steps, tol)
     ok = tally.misses == 0 and tally.unsettled == 0 and knee_ok
     print(
         "PASS"
