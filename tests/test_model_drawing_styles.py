@@ -101,6 +101,25 @@ def test_two_services_serving_one_resource_behind_one_gateway_is_an_error() -> N
     assert clash.hint is not None and "resource=" in clash.hint
 
 
+def test_two_copies_behind_a_load_balancer_are_told_to_become_replicas() -> None:
+    # an undirected file in the classic style: two numbered app servers behind HAProxy
+    text = (
+        'graph wp { lb [label="HAProxy"]; wp1 [label="WordPress 1"]; wp2 [label="WordPress 2"];'
+        ' db [shape=cylinder, label="MySQL"]; lb -- wp1; lb -- wp2; wp1 -- db; wp2 -- db; }'
+    )
+    with pytest.raises(InvalidModelError) as caught:
+        read_architecture(text)
+    (clash,) = [d for d in caught.value.diagnostics if d.code == "route-clash"]
+    assert clash.hint is not None and "replicas=2" in clash.hint
+    # the fix the hint names loads: one node with two replicas behind the balancer
+    fixed = read_architecture(
+        'graph wp { lb [label="HAProxy"]; wp1 [label="WordPress", replicas=2];'
+        ' db [shape=cylinder, label="MySQL"]; lb -- wp1; wp1 -- db; }'
+    ).architecture
+    assert fixed.by_id["wp1"].replicas == 2
+    assert {e.method for e in fixed.behaviour.entries} >= {"GET", "POST"}
+
+
 def test_a_producer_nothing_calls_is_a_side_door_for_its_publishing_requests() -> None:
     arch = load(IOT).architecture
     doors = {e.hops[0] if e.hops else e.target.component for e in arch.behaviour.entries}

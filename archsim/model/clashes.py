@@ -67,10 +67,24 @@ def check_route_clashes(arch: Architecture, reader: Reader) -> None:
                 f"'{front.id}' would forward {op.method} {op.path} to both '{earlier}' and "
                 f"'{target}': they serve the same resource",
                 _where(comps[target], reader),
-                hint=f'name another resource for one: {target} [resource="{snake(target)}"]',
+                hint=_clash_hint(front, earlier, target),
                 code="route-clash",
             )
             break  # one error per pair of components is enough
+
+
+def _clash_hint(front: Component, earlier: str, target: str) -> str:
+    """How to tell two components one front door forwards to apart; behind a load balancer
+    they are most often copies of one service (``wp1``, ``wp2``), which the model draws as
+    one component with replicas."""
+    other = f'name another resource for one: {target} [resource="{snake(target)}"]'
+    if front.kind is not Kind.LOAD_BALANCER:
+        return other
+    return (
+        f"if '{earlier}' and '{target}' are copies of one service, draw one node in their "
+        f"place with replicas=2 ({front.id} -> {earlier}; {earlier} [replicas=2]): the "
+        f"balancer spreads requests over the replicas; else {other}"
+    )
 
 
 def _rule(arch: Architecture, component: str) -> str | None:

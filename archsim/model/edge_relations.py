@@ -13,6 +13,7 @@ from archsim.model.kinds import Kind, Relation, all_past, target_kind_of
 from archsim.model.naming import a_kind
 from archsim.model.relation_words import (
     misspells_relation,
+    names_data_access,
     names_protocol,
     normalise_relation,
     suggest_relation,
@@ -100,6 +101,13 @@ def read_by_target(
             Severity.INFO,
             "protocol-label",
         )
+    elif _data_access(rel, label):
+        message, severity, code = (  # "read", "upsert" to a database; "append" to a log
+            f"{edge.source} -> {edge.target} is labelled with what it does with the data "
+            f"('{label}'); {how}",
+            Severity.INFO,
+            "data-label",
+        )
     else:
         message, severity, code = (
             f"label '{label}' on {edge.source} -> {edge.target} names no relation; {how}",
@@ -108,7 +116,8 @@ def read_by_target(
         )
     events: tuple[str, ...] = ()
     pubsub = rel in (Relation.PUBLISHES_TO, Relation.SUBSCRIBES_TO)
-    if code == "free-label" and pubsub and not {"event", "events"} & edge.attrs.keys():
+    free = code in ("free-label", "data-label")  # "append OrderPlaced" carries it too
+    if free and pubsub and not {"event", "events"} & edge.attrs.keys():
         events = label_events(label)
     if events:
         named = ", ".join(f"'{e}'" for e in events)
@@ -127,3 +136,11 @@ def read_by_target(
             message += f", carrying the event{s} {named}"
     reader.report(severity, message, edge.location, fix, code)
     return events
+
+
+def _data_access(rel: Relation, label: str) -> bool:
+    """True when ``label`` says what the source does with the data of a store (``read``,
+    ``upsert``) or a log (``append events`` to a broker): it agrees with the relation."""
+    if rel in (Relation.STORES_IN, Relation.CACHES_IN):
+        return names_data_access(label)
+    return rel is Relation.PUBLISHES_TO and names_data_access(label, log=True)

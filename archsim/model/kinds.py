@@ -226,7 +226,10 @@ _NAME_RULES: tuple[tuple[Kind, tuple[str, ...]], ...] = (
     (Kind.BROKER, ("broker", "queue", "kafka", "rabbitmq", "nats", "event bus", "mq",
                    "pubsub", "sqs", "sns", "kinesis", "activemq", "pulsar", "event hub",
                    "eventbridge", "service bus", "message bus", "dlq", "dead letter", "deadletter",
-                   "deadletterqueue", "topic")),
+                   "deadletterqueue", "topic",
+                   # event sourcing's log (EventStoreDB, Marten's, Axon Server): appended
+                   # to, and its subscribers (projections) take the events
+                   "event store", "eventstore", "eventstoredb", "axon server")),
     (Kind.CACHE, ("cache", "memcached", "redis", "valkey", "elasticache", "hazelcast")),
     (Kind.DATABASE, ("database", "db", "postgres", "postgresql", "mysql", "mongodb", "sql",
                      "mongo", "mariadb", "cassandra", "dynamodb", "sqlite", "oracle", "rds",

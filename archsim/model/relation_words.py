@@ -16,6 +16,7 @@ from archsim.model.kinds import Relation
 
 __all__ = [
     "misspells_relation",
+    "names_data_access",
     "names_job",
     "names_protocol",
     "normalise_relation",
@@ -321,6 +322,29 @@ def names_protocol(label: str) -> bool:
     return len(parts) > 1 and all(
         _normal(part) in _PROTOCOLS or _ROUTE.fullmatch(part) for part in parts
     )
+
+
+# What a service does with the data it keeps ("read", "upsert", "append events", "lookup
+# user"): said of a database or cache it agrees with the target's kind, as a protocol does.
+_DATA_VERBS = frozenset(_stem(w) for w in (
+    "read", "write", "upsert", "insert", "update", "delete", "select", "save", "load", "fetch",
+    "append", "store", "lookup", "look", "get", "put", "scan", "retrieve", "find", "search",
+    "index", "count", "aggregate", "list", "set", "increment",
+))  # fmt: skip
+
+
+# ... and what is done with a log or a stream: "append events" to an event store, "put
+# records" on Kinesis
+_LOG_VERBS = frozenset(_stem(w) for w in ("append", "put", "write"))
+
+
+@lru_cache(maxsize=4096)
+def names_data_access(label: str, log: bool = False) -> bool:
+    """True for a label that starts with a verb of reading or writing data (``read``,
+    ``upsert``, ``append events``, ``Lookup user``): what is done with a store, not which
+    relation; with ``log``, a verb of writing to a log or stream (``append``, ``put records``)."""
+    words = _normal(label).split()
+    return bool(words) and _stem(words[0]) in (_LOG_VERBS if log else _DATA_VERBS)
 
 
 def misspells_relation(label: str) -> str | None:

@@ -1,0 +1,84 @@
+"""Labels that say what is done with the data (docs/behaviour.md, "Labels"): ``read``,
+``upsert``, ``append events`` agree with the store or log they point at, so they are read by
+its kind without a warning; and an event store is the log its projections subscribe to."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from model_queries import relation
+
+from archsim.model import Relation, load, read_architecture
+
+SHAPES = Path(__file__).parent / "model_shapes"
+
+
+def _codes(text: str) -> dict[str, str]:
+    """Each diagnostic's code by the edge its message starts with or names."""
+    result = read_architecture(text, "data.dot")
+    return {d.code: d.message for d in result.diagnostics}
+
+
+@pytest.mark.parametrize(
+    "label", ["read", "reads", "upsert", "SELECT", "update order status", "Lookup user", "search"]
+)
+def test_a_verb_of_data_to_a_database_is_read_by_its_kind_without_a_warning(label: str) -> None:
+    text = f'digraph g {{ api -> db [label="{label}"]; db [shape=cylinder]; }}'
+    codes = _codes(text)
+    assert "free-label" not in codes and "data-label" in codes
+    assert relation(read_architecture(text).architecture, "api", "db") is Relation.STORES_IN
+
+
+def test_other_free_text_to_a_database_still_warns() -> None:
+    # a phrase that is no verb of data may be a relation misread: the warning stays
+    codes = _codes('digraph g { api -> db [label="nightly sync"]; db [shape=cylinder]; }')
+    assert "free-label" in codes and "data-label" not in codes
+
+
+def test_a_verb_of_data_to_a_service_is_no_data_label() -> None:
+    codes = _codes('digraph g { web [kind=client]; web -> api [label="read"]; }')
+    assert "data-label" not in codes
+
+
+def test_the_corpus_warns_less_and_reads_the_same() -> None:
+    # real drawings of the repository's corpus with such labels: same links, fewer warnings
+    for name, source, target in [
+        ("cqrs-event-sourcing", "proj", "readdb"),
+        ("rag-chatbot", "embedder", "vectordb"),
+        ("ride-hailing", "Trip Service", "Trips DB"),
+    ]:
+        result = load(SHAPES / f"{name}.dot")
+        assert relation(result.architecture, source, target) is Relation.STORES_IN
+        edge = f"{source} -> {target}"
+        assert not [d for d in result.diagnostics if d.code == "free-label" and edge in d.message]
+        assert [d for d in result.diagnostics if d.code == "data-label" and edge in d.message]
+
+
+BANK = """digraph bank {
+  client [label="Mobile Banking App"];
+  cmdapi [label="Command API"]; handler [label="Account Command Handler"];
+  es [label="EventStoreDB", shape=cylinder];
+  proj [label="Balance Projection"]; readdb [label="Read Model (MongoDB)", shape=cylinder];
+  qapi [label="Query API"]; fraud [label="Fraud Detection Service"];
+  client -> cmdapi [label="POST /transfers"]; client -> qapi [label="GET /balances"];
+  cmdapi -> handler; handler -> es [label="append events"];
+  es -> proj [label="subscribe"]; es -> fraud [label="subscribe"];
+  proj -> readdb [label="upsert"]; qapi -> readdb [label="read"];
+}
+"""
+
+
+def test_an_event_store_is_the_log_its_projections_subscribe_to() -> None:
+    result = read_architecture(BANK, "bank.dot")
+    arch = result.architecture
+    assert arch.by_id["es"].kind.value == "broker"
+    assert relation(arch, "handler", "es") is Relation.PUBLISHES_TO
+    assert relation(arch, "proj", "es") is Relation.SUBSCRIBES_TO
+    assert relation(arch, "fraud", "es") is Relation.SUBSCRIBES_TO
+    # the projection does its work: what it consumes is written to the read model
+    assert arch.by_id["proj"].kind.value == "service"
+    consumed = [op for op in arch.behaviour.operations_of("proj") if op.kind.value == "consume"]
+    assert consumed and any(s.target == "readdb" for op in consumed for s in op.steps)
+    assert not [d for d in result.diagnostics if d.code in ("free-label", "unused-link")
+                and "append events" in d.message]  # fmt: skip
