@@ -181,3 +181,13 @@ def test_verbs_of_publishing_are_publishes_to(verb: str) -> None:
 def test_cloud_products_have_the_kind_they_are(label: str, kind: Kind) -> None:
     text = f'digraph g {{ gw -> app [label="routes to"]; app -> x; x [label="{label}"]; }}'
     assert read_architecture(text).architecture.component("x").kind is kind
+
+
+@pytest.mark.parametrize("label", ["proxy_pass", "upstream", "reverse proxy"])
+def test_how_a_proxy_hands_a_request_on_is_a_protocol_label(label: str) -> None:
+    # nginx's directive on its edge to the app: the balancer distributes, with no warning
+    text = f'digraph g {{ nginx -> app [label="{label}"]; app -> app_db [label="stores in"]; }}'
+    result = read_architecture(text)
+    assert _relation(result.architecture, "nginx", "app") is Relation.DISTRIBUTES_TO
+    codes = {d.code for d in result.diagnostics if "nginx -> app" in d.message}
+    assert codes == {"protocol-label"}

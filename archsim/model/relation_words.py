@@ -163,6 +163,9 @@ _PROTOCOLS = _TRANSPORTS | frozenset({
     # how events are delivered, not which: "queue -> worker [label=trigger]" takes them all
     "trigger", "triggers", "event", "events", "message", "messages", "poll", "polls", "push",
     "pushes", "fan out", "fanout", "stream", "streams",
+    # how a proxy hands a request on (nginx's directive, its upstream block): the relation
+    # is the proxy's kind's — a balancer distributes, a gateway routes
+    "proxy pass", "reverse proxy", "upstream", "proxied", "proxy",
     # a task queue's work items (Celery, Sidekiq): "redis -> worker [label=tasks]" takes them all
     "task", "tasks", "job", "jobs",
     # what a gateway keeps in its cache (archsim.model.rate_limits): how, not which relation
