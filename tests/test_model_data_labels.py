@@ -82,3 +82,39 @@ def test_an_event_store_is_the_log_its_projections_subscribe_to() -> None:
     assert consumed and any(s.target == "readdb" for op in consumed for s in op.steps)
     assert not [d for d in result.diagnostics if d.code in ("free-label", "unused-link")
                 and "append events" in d.message]  # fmt: skip
+
+
+SERVERLESS = """digraph todo {
+  User [shape=oval]; APIGW [label="Amazon API Gateway"]; Authorizer [label="Cognito User Pool"];
+  CreateTodo [label="createTodo Lambda"]; Todos [label="DynamoDB todos table", shape=cylinder];
+  Stream [label="DynamoDB Streams"]; Notifier [label="notify Lambda"]; SES [label="Amazon SES"];
+  User -> APIGW [label="REST /todos"]; APIGW -> Authorizer [label="authorize JWT"];
+  APIGW -> CreateTodo [label="POST /todos"]; CreateTodo -> Todos [label="PutItem"];
+  Todos -> Stream [label="change stream"]; Stream -> Notifier [label="trigger"];
+  Notifier -> SES [label="SendEmail"];
+}
+"""
+
+
+def test_a_serverless_drawing_reads_without_a_warning() -> None:
+    # a transport with a route, a verb asked of auth, an API call's name: each agrees with
+    # the relation its target's kind gives; DynamoDB Streams is the stream its trigger reads
+    result = read_architecture(SERVERLESS, "todo.dot")
+    assert [d.code for d in result.diagnostics if d.severity.value == "warning"] == []
+    arch = result.architecture
+    assert arch.by_id["Stream"].kind.value == "broker"
+    assert relation(arch, "Notifier", "Stream") is Relation.SUBSCRIBES_TO
+    assert relation(arch, "APIGW", "Authorizer") is Relation.VALIDATES_WITH
+    codes = {d.code for d in result.diagnostics}
+    assert {"protocol-label", "data-label"} <= codes
+
+
+def test_a_database_copied_to_another_is_info_not_an_unused_link() -> None:
+    text = (
+        'digraph g { web [kind=client]; web -> app; app -> primary [label="writes"];'
+        " primary [shape=cylinder]; replica [shape=cylinder];"
+        ' primary -> replica [label="async replication"]; }'
+    )
+    result = read_architecture(text)
+    codes = {d.code for d in result.diagnostics if "replica" in d.message}
+    assert codes == {"protocol-label", "store-to-store"}

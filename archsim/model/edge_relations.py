@@ -4,6 +4,8 @@ other free text) is read by the kinds of its ends and told so (``read_by_target`
 
 from __future__ import annotations
 
+import re
+
 from archsim.errors import Severity
 from archsim.model.checks import Reader
 from archsim.model.dead_letters import says_failure
@@ -13,6 +15,7 @@ from archsim.model.kinds import Kind, Relation, all_past, target_kind_of
 from archsim.model.naming import a_kind
 from archsim.model.relation_words import (
     misspells_relation,
+    names_auth_check,
     names_data_access,
     names_protocol,
     normalise_relation,
@@ -140,7 +143,17 @@ def read_by_target(
 
 def _data_access(rel: Relation, label: str) -> bool:
     """True when ``label`` says what the source does with the data of a store (``read``,
-    ``upsert``) or a log (``append events`` to a broker): it agrees with the relation."""
+    ``upsert``) or a log (``append events`` to a broker), or asks of an auth service
+    (``authorize JWT``), or names the API call it makes (``SendEmail`` to an external system):
+    it agrees with the relation."""
     if rel in (Relation.STORES_IN, Relation.CACHES_IN):
         return names_data_access(label)
+    if rel is Relation.VALIDATES_WITH:
+        return names_auth_check(label)
+    if rel in (Relation.INTEGRATES_WITH, Relation.SENDS_VIA):
+        return bool(_API_CALL.fullmatch(label.strip()))
     return rel is Relation.PUBLISHES_TO and names_data_access(label, log=True)
+
+
+# An API's action in PascalCase, verb first (SES's SendEmail, Stripe's CreateCharge)
+_API_CALL = re.compile(r"(?:[A-Z][a-z]+){2,4}")

@@ -229,7 +229,10 @@ _NAME_RULES: tuple[tuple[Kind, tuple[str, ...]], ...] = (
                    "deadletterqueue", "topic",
                    # event sourcing's log (EventStoreDB, Marten's, Axon Server): appended
                    # to, and its subscribers (projections) take the events
-                   "event store", "eventstore", "eventstoredb", "axon server")),
+                   "event store", "eventstore", "eventstoredb", "axon server",
+                   # a table's change log its triggers read (DynamoDB Streams, Kafka Streams
+                   # is a library, not this): a stream of records, not the table
+                   "dynamodb streams", "event stream", "data stream", "data streams")),
     (Kind.CACHE, ("cache", "memcached", "redis", "valkey", "elasticache", "hazelcast")),
     (Kind.DATABASE, ("database", "db", "postgres", "postgresql", "mysql", "mongodb", "sql",
                      "mongo", "mariadb", "cassandra", "dynamodb", "sqlite", "oracle", "rds",

@@ -16,6 +16,7 @@ from archsim.model.kinds import Relation
 
 __all__ = [
     "misspells_relation",
+    "names_auth_check",
     "names_data_access",
     "names_job",
     "names_protocol",
@@ -163,6 +164,10 @@ _PROTOCOLS = _TRANSPORTS | frozenset({
     # how events are delivered, not which: "queue -> worker [label=trigger]" takes them all
     "trigger", "triggers", "event", "events", "message", "messages", "poll", "polls", "push",
     "pushes", "fan out", "fanout", "stream", "streams",
+    # a database's copy of itself: replication or backups, drawn between two stores
+    "replication", "replicates", "replicate", "replica", "async replication",
+    "sync replication", "streaming replication", "logical replication", "backup", "backups",
+    "snapshot", "snapshots",
     # how a proxy hands a request on (nginx's directive, its upstream block): the relation
     # is the proxy's kind's — a balancer distributes, a gateway routes
     "proxy pass", "reverse proxy", "upstream", "proxied", "proxy",
@@ -321,6 +326,9 @@ def names_protocol(label: str) -> bool:
     call = _PROTOCOL_CALL.fullmatch(text)
     if call and call.group(1).lower() in _CALL_PROTOCOLS:
         return True
+    head, _, route = text.partition(" ")  # a transport and a route: "REST /todos"
+    if route and _normal(head) in _TRANSPORTS and _ROUTE.fullmatch(route.strip()):
+        return True
     parts = [part for part in _PROTOCOL_LIST.split(text) if part]
     return len(parts) > 1 and all(
         _normal(part) in _PROTOCOLS or _ROUTE.fullmatch(part) for part in parts
@@ -339,6 +347,20 @@ _DATA_VERBS = frozenset(_stem(w) for w in (
 # ... and what is done with a log or a stream: "append events" to an event store, "put
 # records" on Kinesis
 _LOG_VERBS = frozenset(_stem(w) for w in ("append", "put", "write"))
+
+
+# ... and what is asked of an auth service: "authorize JWT", "verify token"
+_AUTH_VERBS = frozenset(_stem(w) for w in (
+    "authorize", "authorise", "authenticate", "verify", "validate", "check", "introspect",
+))  # fmt: skip
+
+
+@lru_cache(maxsize=4096)
+def names_auth_check(label: str) -> bool:
+    """True for a label that starts with a verb of checking a caller (``authorize JWT``,
+    ``verify token``): what is asked of an auth service."""
+    words = _normal(label).split()
+    return bool(words) and _stem(words[0]) in _AUTH_VERBS
 
 
 @lru_cache(maxsize=4096)

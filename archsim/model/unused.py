@@ -14,7 +14,7 @@ an orphaned subscription is an analysis finding.
 
 from __future__ import annotations
 
-from archsim.errors import Location
+from archsim.errors import Location, Severity
 from archsim.model.architecture import Architecture, Link
 from archsim.model.cdc import captures
 from archsim.model.checks import Reader
@@ -57,12 +57,23 @@ def check_unused_links(arch: Architecture, file: str | None, reader: Reader) -> 
             continue
         if kinds.get(link.source) is Kind.CLIENT:
             continue  # a traffic source's links are its requests: the entries
-        why, fix = _reason(arch, link, kinds)
         ref = link.source_ref
+        where = Location(file, ref.line, ref.col) if ref else Location(file)
+        if kinds.get(link.source) is kinds.get(link.target) is Kind.DATABASE:
+            reader.report(  # a primary and its replica, a backup: how the data is kept
+                Severity.INFO,
+                f"{link.source} {link.relation.label} {link.target}: a database's link to "
+                "another (replication, a backup) is drawn, not simulated",
+                where,
+                f"fold its cost into {link.source}'s write_time if it slows the writes",
+                "store-to-store",
+            )
+            continue
+        why, fix = _reason(arch, link, kinds)
         reader.warn(
             f"{link.source} {link.relation.label} {link.target}, but no operation uses the "
             f"link: {why}",
-            Location(file, ref.line, ref.col) if ref else Location(file),
+            where,
             fix,
             "unused-link",
         )
