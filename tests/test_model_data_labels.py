@@ -118,3 +118,24 @@ def test_a_database_copied_to_another_is_info_not_an_unused_link() -> None:
     result = read_architecture(text)
     codes = {d.code for d in result.diagnostics if "replica" in d.message}
     assert codes == {"protocol-label", "store-to-store"}
+
+
+FEDERATION = """digraph federation {
+  web [label="Web Client"]; router [label="Apollo Router"];
+  users [label="Users Subgraph"]; products [label="Products Subgraph"];
+  usersdb [shape=cylinder]; productsdb [shape=cylinder];
+  web -> router [label="GraphQL"];
+  router -> users [label="subgraph fetch"]; router -> products [label="subgraph fetch"];
+  users -> usersdb; products -> productsdb;
+}
+"""
+
+
+def test_a_graphql_router_is_a_gateway_over_its_subgraphs() -> None:
+    # before, "Apollo Router" was a service with one action calling every subgraph
+    result = read_architecture(FEDERATION, "federation.dot")
+    arch = result.architecture
+    assert arch.by_id["router"].kind.value == "gateway"
+    reached = {e.target.component for e in arch.behaviour.entries}
+    assert reached == {"users", "products"}
+    assert not [d for d in result.diagnostics if d.code == "free-label"]

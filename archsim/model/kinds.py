@@ -215,7 +215,10 @@ _NAME_RULES: tuple[tuple[Kind, tuple[str, ...]], ...] = (
                           "route 53", "route53", "traffic manager", "global accelerator")),
     (Kind.GATEWAY, ("gateway", "api gw", "apigw", "ingress", "zuul", "kong", "envoy", "traefik",
                     "edge server", "edge service", "apisix", "krakend", "tyk", "ambassador",
-                    "api management", "apim")),
+                    "api management", "apim",
+                    # a GraphQL federation's router: each query goes to the subgraphs behind it
+                    "apollo router", "graphql router", "supergraph", "hasura", "graphql mesh",
+                    "wundergraph", "cosmo router")),
     # a registry of models, schemas or images keeps artifacts that are read and written: a
     # store, not the service registry components register with and heartbeat to; a state
     # store (Dapr's) keeps an app's state, on Redis or not: a store, not a cache beside one

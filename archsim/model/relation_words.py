@@ -168,6 +168,8 @@ _PROTOCOLS = _TRANSPORTS | frozenset({
     "replication", "replicates", "replicate", "replica", "async replication",
     "sync replication", "streaming replication", "logical replication", "backup", "backups",
     "snapshot", "snapshots",
+    # how a GraphQL router asks its subgraphs (Apollo's words): a call, by the target's kind
+    "subgraph fetch", "subgraph query", "subgraph", "federated query", "query plan",
     # how a proxy hands a request on (nginx's directive, its upstream block): the relation
     # is the proxy's kind's — a balancer distributes, a gateway routes
     "proxy pass", "reverse proxy", "upstream", "proxied", "proxy",
