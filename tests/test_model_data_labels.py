@@ -139,3 +139,23 @@ def test_a_graphql_router_is_a_gateway_over_its_subgraphs() -> None:
     reached = {e.target.component for e in arch.behaviour.entries}
     assert reached == {"users", "products"}
     assert not [d for d in result.diagnostics if d.code == "free-label"]
+
+
+@pytest.mark.parametrize("label", ["HSET/HGET", "ZADD / ZRANGE", "GET/SET", "INCR + EXPIRE"])
+def test_redis_commands_on_an_edge_are_a_protocol_label(label: str) -> None:
+    edge = f'cart -> r [label="{label}"]'
+    text = f"digraph g {{ web [kind=client]; web -> cart; {edge}; r [kind=cache]; }}"
+    codes = {d.code for d in read_architecture(text).diagnostics if "cart -> r" in d.message}
+    assert codes == {"protocol-label"}
+
+
+def test_what_users_do_on_a_traffic_sources_edge_is_no_warning() -> None:
+    # C4's descriptions on a person's edges: whatever they say, the person sends requests
+    text = (
+        'digraph g { customer [label="Banking Customer\\n[Person]"]; api; api -> db;'
+        ' db [shape=cylinder]; customer -> api [label="Views balances and makes payments using"]; }'
+    )
+    result = read_architecture(text)
+    (said,) = [d for d in result.diagnostics if "customer -> api" in d.message]
+    assert said.code == "request-label" and said.severity.value == "info"
+    assert relation(result.architecture, "customer", "api") is Relation.CALLS

@@ -104,6 +104,13 @@ def read_by_target(
             Severity.INFO,
             "protocol-label",
         )
+    elif kinds[0] is Kind.CLIENT and rel is Relation.CALLS:
+        message, severity, code = (  # C4's "Views account balances using": what users do
+            f"{edge.source} -> {edge.target} is labelled with what its users do ('{label}'); "
+            f"{edge.source} is a traffic source, so it sends {edge.target} requests",
+            Severity.INFO,
+            "request-label",
+        )
     elif _data_access(rel, label):
         message, severity, code = (  # "read", "upsert" to a database; "append" to a log
             f"{edge.source} -> {edge.target} is labelled with what it does with the data "

@@ -201,6 +201,17 @@ _STORE_ACTION = re.compile(
     r"(?:Get|Put|Update|Delete|Query|Scan|List|Batch|Head|Copy|Select|Transact)[A-Z][A-Za-z]*"
 )
 
+# Redis commands written on the edge ("GET/SET", "HSET/HGET", "ZADD", "INCR + EXPIRE"): how
+# the data is reached, as a store's API action is
+_REDIS_COMMAND = (
+    r"(?:GET|SET|SETEX|SETNX|MGET|MSET|DEL|INCR|INCRBY|DECR|EXPIRE|TTL|EXISTS|HGET|HSET|HMGET"
+    r"|HMSET|HGETALL|HDEL|HINCRBY|LPUSH|RPUSH|LPOP|RPOP|LRANGE|SADD|SREM|SMEMBERS|ZADD|ZREM"
+    r"|ZRANGE|ZREVRANGE|ZRANGEBYSCORE|ZINCRBY|XADD|XREAD|GEOADD|GEORADIUS|GEOSEARCH|PFADD)"
+)
+_REDIS_COMMANDS = re.compile(
+    rf"{_REDIS_COMMAND}(?:\s*[/,+&|]\s*{_REDIS_COMMAND}|\s+{_REDIS_COMMAND})*"
+)
+
 # "1000 req/min", "100 req/s burst 20", "(5k rps)", "rate limit 50/s", "throttled 10 rps"
 _RATE = re.compile(
     r"\(?\s*(?:(?:rate[\s\-]?limit(?:ed|ing)?|throttl(?:e|ed|ing)|quota|max)\s*:?\s*)?"
@@ -321,6 +332,8 @@ def names_protocol(label: str) -> bool:
     if not text and label.strip():
         return True
     if _normal(text) in _PROTOCOLS or _ROUTE.fullmatch(text) or _STORE_ACTION.fullmatch(text):
+        return True
+    if _REDIS_COMMANDS.fullmatch(text):
         return True
     prefix = _PROTOCOL_PREFIX.fullmatch(text)
     if prefix and _normal(prefix.group(1)) in _TRANSPORTS:
