@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from archsim.model import read_architecture
+from archsim.model import load, read_architecture
 from archsim.model.architecture import Link, SourceRef
 from archsim.model.kinds import Relation
 from archsim.model.records import build, replacer
@@ -33,3 +33,17 @@ def test_edges_that_read_alike_are_links_of_their_own():
         (2, 2), (3, 2), (3, 7)
     ]  # fmt: skip
     assert links[0].attrs == links[1].attrs and links[0].attrs is not links[1].attrs
+
+
+def test_has_links_answers_as_the_lists_of_links_do():
+    # has_links_to/has_links_from look the relations up in the link indexes; the answer is
+    # whether links_to/links_from would list anything
+    arch = load("topology.dot").architecture
+    asked = [(), (Relation.CALLS,), (Relation.CALLS, Relation.USES, Relation.ROUTES_TO)]
+    asked += [(rel,) for rel in Relation] + [tuple(Relation)]
+    for comp in arch.components:
+        for relations in asked:
+            into = arch.has_links_to(comp.id, *relations)
+            assert into == bool(arch.links_to(comp.id, *relations))
+            out = arch.has_links_from(comp.id, *relations)
+            assert out == bool(arch.links_from(comp.id, *relations))

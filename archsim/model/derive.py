@@ -230,8 +230,8 @@ class _Deriver:
             deps = self._dependencies(comp)
             publishes = self._publishes(comp)
             # A pure event consumer (subscribes, nothing calls it) offers no request operation.
-            called = self.arch.links_to(comp.id, *_INBOUND_SYNC)
-            if called or not self.arch.links_from(comp.id, Relation.SUBSCRIBES_TO):
+            called = self.arch.has_links_to(comp.id, *_INBOUND_SYNC)
+            if called or not self.arch.has_links_from(comp.id, Relation.SUBSCRIBES_TO):
                 self._op(comp, f"create_{res}", OpKind.ACTION, [*guard, *deps, *publishes],
                          method="POST", path=path, resource=res, rule="service.action")  # fmt: skip
 

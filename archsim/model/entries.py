@@ -177,7 +177,7 @@ def front_doors(arch: Architecture, ops: Ops) -> list[Door]:
         found = [
             comp
             for comp in arch.of_kind(kind)
-            if not arch.links_to(comp.id, *_REQUESTS) and _door_ops(arch, ops, comp.id)
+            if not arch.has_links_to(comp.id, *_REQUESTS) and _door_ops(arch, ops, comp.id)
         ]
         if kind is Kind.SERVICE:
             # a scheduled job is no door for users: a side door of its own (rule entry.schedule)
@@ -282,9 +282,9 @@ def _publishes(op: Operation) -> bool:
 
 def _is_producer(arch: Architecture, ops: Ops, comp: Component) -> bool:
     return (
-        not arch.links_to(comp.id, *_REQUESTS)
+        not arch.has_links_to(comp.id, *_REQUESTS)
         and bool(arch.links_from(comp.id, Relation.PUBLISHES_TO))
-        and not arch.links_from(comp.id, Relation.SUBSCRIBES_TO)
+        and not arch.has_links_from(comp.id, Relation.SUBSCRIBES_TO)
         and bool(_door_ops(arch, ops, comp.id))
     )
 

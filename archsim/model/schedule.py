@@ -36,7 +36,7 @@ def schedule_of(arch: Architecture, comp: Component) -> str | None:
     written = comp.attrs.get("schedule", "").strip()
     if written:
         return f'schedule="{written}"'
-    if arch.links_to(comp.id, *_REQUESTS):
+    if arch.has_links_to(comp.id, *_REQUESTS):
         return None  # a caller starts its work: a service that happens to say "daily"
     word = name_has(comp.id, comp.title, SCHEDULE_WORDS)
     if word:
