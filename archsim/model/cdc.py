@@ -13,6 +13,7 @@ Pure: ``archsim.model.events.publications`` adds the writes' publications.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from archsim.model.architecture import Architecture, Link
@@ -125,6 +126,8 @@ class _Finder:
         return [Capture(db, other, pub, (link, pub), _events(db, pub)) for pub in pubs]
 
 
-def connectors(arch: Architecture) -> set[str]:
-    """The components that are a capture's connector: infrastructure, not code of the system."""
-    return {c.connector for c in captures(arch) if c.connector is not None}
+def connectors(arch: Architecture, found: Sequence[Capture] | None = None) -> set[str]:
+    """The components that are a capture's connector: infrastructure, not code of the system.
+    ``found``: ``captures(arch)``, when the caller has them."""
+    found = captures(arch) if found is None else found
+    return {c.connector for c in found if c.connector is not None}

@@ -6,13 +6,14 @@ small function named after what it derives; the ``rule`` field of every operatio
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from archsim.model.accounts import LOGIN, SIGN_UP, accounts_resource, keeps_accounts, private_stores
 from archsim.model.architecture import Architecture, Component, Link
 from archsim.model.behaviour import Behaviour, Operation, OpKind, Step, StepAction
-from archsim.model.cdc import connectors
+from archsim.model.cdc import Capture, captures, connectors
 from archsim.model.entries import ENTRY_KINDS, derive_entries, forwards
 from archsim.model.events import Handler, Publication, event_flows, plan_handlers, publications
 from archsim.model.kinds import Kind, Relation
@@ -75,6 +76,7 @@ _ENTRY_KINDS = ENTRY_KINDS
 @dataclass
 class _Deriver:
     arch: Architecture
+    found: Sequence[Capture]  # the change-data captures (rule events.cdc), found once
     ops: dict[str, list[Operation]] = field(default_factory=dict)
     steps: StepBuilder = field(init=False)
     _resources: dict[str, str] = field(default_factory=dict)
@@ -89,7 +91,9 @@ class _Deriver:
 
     def __post_init__(self) -> None:
         self.steps = StepBuilder(self.arch)
-        self.pubs = publications(self.arch, lambda cid: self._resource(self.arch.component(cid)))
+        self.pubs = publications(
+            self.arch, lambda cid: self._resource(self.arch.component(cid)), self.found
+        )
 
     # -- per-kind operation rules ----------------------------------------------------------
 
@@ -336,11 +340,13 @@ class _Deriver:
                  method="POST", path=f"/{plural(res)}/login", **common)  # fmt: skip
 
 
-def derive_behaviour(arch: Architecture) -> Behaviour:
-    """Operations, entries, event flows and lifecycles of ``arch`` (its own behaviour ignored)."""
-    d = _Deriver(arch)
+def derive_behaviour(arch: Architecture, found: Sequence[Capture] | None = None) -> Behaviour:
+    """Operations, entries, event flows and lifecycles of ``arch`` (its own behaviour ignored).
+    ``found``: ``captures(arch)``, when the caller has them (the loader's checks ask too)."""
+    found = captures(arch) if found is None else found
+    d = _Deriver(arch, found)
     # a change-data-capture connector is infrastructure: the writes publish (rule events.cdc)
-    relays = connectors(arch)
+    relays = connectors(arch, found)
     for comp in arch.components:
         if comp.id in relays:
             continue

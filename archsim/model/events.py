@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from archsim.model.architecture import Architecture, Link
 from archsim.model.behaviour import EventFlow, Operation, OpKind, OpRef, StepAction
-from archsim.model.cdc import captures
+from archsim.model.cdc import Capture, captures
 from archsim.model.kinds import Kind, Relation
 from archsim.model.naming import event_name, snake
 
@@ -62,11 +62,12 @@ class Handler:
 
 
 def publications(
-    arch: Architecture, resource: Callable[[str], str]
+    arch: Architecture, resource: Callable[[str], str], found: Sequence[Capture] | None = None
 ) -> dict[str, list[Publication]]:
-    """Every component's publications, in file order."""
+    """Every component's publications, in file order (``found``: ``captures(arch)``, when the
+    caller has them)."""
     out: dict[str, list[Publication]] = {}
-    found = captures(arch)
+    found = captures(arch) if found is None else found
     relayed = {id(c.publish) for c in found}  # a connector publishes its database's changes
     for link in arch.links:
         if link.relation is Relation.PUBLISHES_TO and id(link) not in relayed:

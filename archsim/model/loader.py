@@ -20,6 +20,7 @@ from archsim.model import attributes as A
 from archsim.model.accounts import implied_stores
 from archsim.model.architecture import Architecture, Component, Group, Link
 from archsim.model.behaviour import Behaviour
+from archsim.model.cdc import captures
 from archsim.model.checks import (
     Reader,
     RepeatedLink,
@@ -245,7 +246,9 @@ def _build(
     )
     # the components the rules imply first: derived steps name them (rule auth.accounts)
     arch = arch.model_copy(update={"implied": implied_stores(arch, implied)})
-    arch = arch.model_copy(update={"behaviour": derive_behaviour(arch)})
+    # the change-data captures: derive's publications and the unused-link check read them
+    found = captures(arch)
+    arch = arch.model_copy(update={"behaviour": derive_behaviour(arch, found)})
     check_entries(arch, graph, reader)
     check_weights(sibling_groups(arch), graph, reader)
     _check_operation_times(arch, graph, reader)
@@ -253,7 +256,7 @@ def _build(
     check_route_clashes(arch, reader)
     check_account_clashes(arch, reader)
     check_references(arch, graph, reader)
-    check_unused_links(arch, file, reader)
+    check_unused_links(arch, file, reader, found)
     check_dead_letters(arch, file, reader)
     check_cycles(arch, graph, reader)
     if reader.failed:

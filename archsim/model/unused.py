@@ -14,9 +14,11 @@ an orphaned subscription is an analysis finding.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from archsim.errors import Location, Severity
 from archsim.model.architecture import Architecture, Link
-from archsim.model.cdc import captures
+from archsim.model.cdc import Capture, captures
 from archsim.model.checks import Reader
 from archsim.model.entries import webhooks
 from archsim.model.kinds import Kind, Relation
@@ -39,15 +41,18 @@ _WORKING = frozenset(
 )
 
 
-def check_unused_links(arch: Architecture, file: str | None, reader: Reader) -> None:
-    """Warn about each working link whose source never acts on its target (``unused-link``)."""
+def check_unused_links(
+    arch: Architecture, file: str | None, reader: Reader, found: Sequence[Capture] | None = None
+) -> None:
+    """Warn about each working link whose source never acts on its target (``unused-link``).
+    ``found``: ``captures(arch)``, when the caller has them."""
     used = _used_pairs(arch)
     # an external system's requests into the system are entries too (rule entry.webhook)
     used.update((link.source, link.target) for link in webhooks(arch))
     # a captured database's links carry its writes' changes (rule events.cdc)
     used.update(
         (link.source, link.target)
-        for capture in captures(arch)
+        for capture in (captures(arch) if found is None else found)
         if capture.writers(arch)
         for link in capture.drawn
     )
