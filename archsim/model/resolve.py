@@ -340,16 +340,22 @@ def _primary_stores(
     keep_data: set[str] = set()
     structures: set[str] = set()  # written with a data structure's commands (ZADD, HSET)
     for index, edge in enumerate(graph.edges):
-        rel, target = relations[index], kind_by_name(edge.target)
-        if rel is None and target is Kind.CACHE:
+        rel = relations[index]
+        if rel is not None:
+            stated.add(edge.target)
+            if rel is Relation.STORES_IN:
+                keep_data.add(edge.source)
+            continue
+        # only an edge that states no relation is read by its target's kind (a lookup of the
+        # target's names per edge before, a million at the largest files, most of them labelled)
+        target = kind_by_name(edge.target)
+        if target is Kind.CACHE:
             users[edge.target].add(edge.source)
             written = edge.attrs.get("label")
             words = set(_WORDS.findall(written.value.lower())) if written is not None else set()
             if _STRUCTURE_COMMANDS & words:
                 structures.add(edge.target)
-        elif rel is not None:
-            stated.add(edge.target)
-        if rel is Relation.STORES_IN or (rel is None and target is Kind.DATABASE):
+        elif target is Kind.DATABASE:
             keep_data.add(edge.source)
     found: dict[str, set[str]] = {}
     for node_id, sources in users.items():
