@@ -205,7 +205,7 @@ def calibrate_cmd(
         raise ScenarioError(
             "--fit-wait needs a second --measured run at a higher rate: the wait for a core "
             "does not show at the calibration level",
-            hint="add --measured high/summary.json, a run at about half the knee",
+            hint="add --measured high/summary.json, a run at about three quarters of the knee",
             code="bad-measured",
         )
     fit = calibrate(arch, runs[0], more=runs[1:], fit_wait=fit_wait)
