@@ -4,8 +4,6 @@ other free text) is read by the kinds of its ends and told so (``read_by_target`
 
 from __future__ import annotations
 
-import re
-
 from archsim.errors import Severity
 from archsim.model.checks import Reader
 from archsim.model.dead_letters import says_failure
@@ -14,9 +12,8 @@ from archsim.model.event_labels import event_phrase, label_events
 from archsim.model.kinds import Kind, Relation, all_past, target_kind_of
 from archsim.model.naming import a_kind
 from archsim.model.relation_words import (
+    agrees_with,
     misspells_relation,
-    names_auth_check,
-    names_data_access,
     names_protocol,
     normalise_relation,
     suggest_relation,
@@ -111,7 +108,7 @@ def read_by_target(
             Severity.INFO,
             "request-label",
         )
-    elif _data_access(rel, label):
+    elif agrees_with(label, rel):
         message, severity, code = (  # "read", "upsert" to a database; "append" to a log
             f"{edge.source} -> {edge.target} is labelled with what it does with the data "
             f"('{label}'); {how}",
@@ -146,21 +143,3 @@ def read_by_target(
             message += f", carrying the event{s} {named}"
     reader.report(severity, message, edge.location, fix, code)
     return events
-
-
-def _data_access(rel: Relation, label: str) -> bool:
-    """True when ``label`` says what the source does with the data of a store (``read``,
-    ``upsert``) or a log (``append events`` to a broker), or asks of an auth service
-    (``authorize JWT``), or names the API call it makes (``SendEmail`` to an external system):
-    it agrees with the relation."""
-    if rel in (Relation.STORES_IN, Relation.CACHES_IN):
-        return names_data_access(label)
-    if rel is Relation.VALIDATES_WITH:
-        return names_auth_check(label)
-    if rel in (Relation.INTEGRATES_WITH, Relation.SENDS_VIA):
-        return bool(_API_CALL.fullmatch(label.strip()))
-    return rel is Relation.PUBLISHES_TO and names_data_access(label, log=True)
-
-
-# An API's action in PascalCase, verb first (SES's SendEmail, Stripe's CreateCharge)
-_API_CALL = re.compile(r"(?:[A-Z][a-z]+){2,4}")

@@ -15,9 +15,8 @@ from functools import lru_cache
 from archsim.model.kinds import Relation
 
 __all__ = [
+    "agrees_with",
     "misspells_relation",
-    "names_auth_check",
-    "names_data_access",
     "names_job",
     "names_protocol",
     "normalise_relation",
@@ -370,21 +369,27 @@ _AUTH_VERBS = frozenset(_stem(w) for w in (
 ))  # fmt: skip
 
 
-@lru_cache(maxsize=4096)
-def names_auth_check(label: str) -> bool:
-    """True for a label that starts with a verb of checking a caller (``authorize JWT``,
-    ``verify token``): what is asked of an auth service."""
-    words = _normal(label).split()
-    return bool(words) and _stem(words[0]) in _AUTH_VERBS
+# An API's action in PascalCase, verb first (SES's SendEmail, Stripe's CreateCharge): the call
+# an edge to an external system makes
+_API_CALL = re.compile(r"(?:[A-Z][a-z]+){2,4}")
+_AGREEING_VERBS = {
+    Relation.STORES_IN: _DATA_VERBS,
+    Relation.CACHES_IN: _DATA_VERBS,
+    Relation.PUBLISHES_TO: _LOG_VERBS,
+    Relation.VALIDATES_WITH: _AUTH_VERBS,
+}
 
 
 @lru_cache(maxsize=4096)
-def names_data_access(label: str, log: bool = False) -> bool:
-    """True for a label that starts with a verb of reading or writing data (``read``,
-    ``upsert``, ``append events``, ``Lookup user``): what is done with a store, not which
-    relation; with ``log``, a verb of writing to a log or stream (``append``, ``put records``)."""
+def agrees_with(label: str, relation: Relation) -> bool:
+    """True for a label that says what is done over ``relation`` rather than which relation:
+    a verb of data first to a store (``read``, ``upsert``, ``Lookup user``), of writing to a
+    log (``append events``, ``put records``), of checking a caller to auth (``authorize
+    JWT``), or an API call's name to an external system (``SendEmail``)."""
+    if relation in (Relation.INTEGRATES_WITH, Relation.SENDS_VIA):
+        return bool(_API_CALL.fullmatch(label.strip()))
     words = _normal(label).split()
-    return bool(words) and _stem(words[0]) in (_LOG_VERBS if log else _DATA_VERBS)
+    return bool(words) and _stem(words[0]) in _AGREEING_VERBS.get(relation, ())
 
 
 def misspells_relation(label: str) -> str | None:
